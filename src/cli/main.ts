@@ -1,0 +1,33 @@
+/** CLI entry: exit 2 on usage errors, 1 with a one-line cause on failures, never a stack trace by default. */
+import { CommanderError } from 'commander';
+import { ConfigError } from '../config.ts';
+import { scrubSecrets } from '../log.ts';
+import { CliError } from './context.ts';
+import { buildProgram } from './program.ts';
+
+// A closed pipe (`retab-mirror jobs list | head`) is a normal end, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+const program = buildProgram();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // help and version "errors" are exit 0; any other commander error is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    const exitCode = err instanceof CliError ? err.exitCode : err instanceof ConfigError ? 2 : 1;
+    const message =
+      err instanceof ConfigError || err instanceof CliError
+        ? err.message
+        : ((err as Error)?.message ?? String(err));
+    process.stderr.write(`retab-mirror: ${scrubSecrets(message)}\n`);
+    if (process.env.DEBUG && err instanceof Error && err.stack)
+      process.stderr.write(`${scrubSecrets(err.stack)}\n`);
+    process.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * One typed, validated configuration. Sources, strongest first: environment variables (including a `.env`
+ * file in the working directory, which never overrides a variable already set), an optional JSON config
+ * file (`--config path` or `RETAB_MIRROR_CONFIG`), then the defaults below. Every setting is declared once
+ * in `SETTINGS`; the README's configuration table is checked against it by a test.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { ACTIVE_STATUSES, ENDPOINTS, JOB_STATUSES, SOURCES } from './retab/schemas.ts';
+
+export const PAYLOAD_MODES = ['none', 'request', 'full'] as const;
+export type PayloadMode = (typeof PAYLOAD_MODES)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(item),
+  );
+const json = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v; // let the schema report "expected array/object"
+    }
+  }, schema);
+
+export const WebhookSchema = z.object({
+  name: z.string().min(1),
+  url: z.url(),
+  /** HMAC-SHA256 secret; defaults to `WEBHOOK_SECRET`. */
+  secret: z.string().min(1).optional(),
+});
+
+export const AlertRuleSchema = z.object({
+  name: z.string().min(1),
+  when: z
+    .object({
+      type: z.array(z.enum(['job.discovered', 'job.status_changed', 'job.missing_upstream'])).optional(),
+      to: z.array(z.enum(JOB_STATUSES)).optional(),
+      from: z.array(z.enum(JOB_STATUSES)).optional(),
+      endpoint: z.array(z.enum(ENDPOINTS)).optional(),
+      metadata: z.record(z.string(), z.string()).optional(),
+      includeBackfill: z.boolean().default(false),
+      includeInferred: z.boolean().default(true),
+    })
+    .default({ includeBackfill: false, includeInferred: true }),
+  /** Sink names: `log`, `stdout`, `queue`, or a webhook's `name`. */
+  sinks: z.array(z.string().min(1)).min(1),
+});
+export type AlertRule = z.infer<typeof AlertRuleSchema>;
+
+interface Setting {
+  key: string;
+  env: string;
+  schema: z.ZodType;
+  default: unknown;
+  doc: string;
+  secret?: boolean;
+}
+
+function s(key: string, env: string, schema: z.ZodType, def: unknown, doc: string, secret = false): Setting {
+  return { key, env, schema, default: def, doc, secret };
+}
+
+/** Every setting: config-file key, environment variable, validation, default, and its one-line doc. */
+export const SETTINGS = [
+  s(
+    'apiKey',
+    'RETAB_API_KEY',
+    z.string().min(1).optional(),
+    undefined,
+    'Retab API key (sent as `Api-Key`). Never logged or stored.',
+    true,
+  ),
+  s('baseUrl', 'RETAB_BASE_URL', z.url(), 'https://api.retab.com/v1', 'Upstream base URL, including `/v1`.'),
+  s(
+    'dbPath',
+    'MIRROR_DB',
+    z.string().min(1),
+    './data/mirror.db',
+    'SQLite file of the mirror (its folder is created).',
+  ),
+  s(
+    'redisUrl',
+    'REDIS_URL',
+    z.url(),
+    'redis://127.0.0.1:6379',
+    'Redis for BullMQ (worker, backfill, events queue).',
+  ),
+  s(
+    'queuePrefix',
+    'QUEUE_PREFIX',
+    z.string().regex(/^[A-Za-z0-9_-]+$/),
+    'retab-mirror',
+    'BullMQ key prefix in Redis.',
+  ),
+  s(
+    'logLevel',
+    'LOG_LEVEL',
+    z.enum(LOG_LEVELS),
+    'info',
+    'Log level: trace, debug, info, warn, error, fatal, silent.',
+  ),
+  s('pageSize', 'PAGE_SIZE', int(1, 100), 100, 'Items per upstream list request (1–100).'),
+  s(
+    'payloadMode',
+    'PAYLOAD_MODE',
+    z.enum(PAYLOAD_MODES),
+    'request',
+    'Stored payloads: `none`, `request` (needed by filename/model/project filters) or `full` (also responses).',
+  ),
+  s(
+    'sources',
+    'SOURCES',
+    csv(z.enum(SOURCES)).pipe(z.array(z.enum(SOURCES)).min(1)),
+    [...SOURCES],
+    'Comma-separated sources to mirror: api, project, workflow.',
+  ),
+  s('backfillDays', 'BACKFILL_DAYS', int(0, 3650), 30, 'Days of history the first head run backfills.'),
+  s(
+    'headOverlapSeconds',
+    'HEAD_OVERLAP_SECONDS',
+    int(0, 86_400),
+    300,
+    'How far behind the watermark the head task re-reads.',
+  ),
+  s('headEveryMs', 'POLL_HEAD_MS', int(1000, 86_400_000), 30_000, 'Head (new jobs) schedule, ms.'),
+  s(
+    'activeEveryMs',
+    'POLL_ACTIVE_MS',
+    int(1000, 86_400_000),
+    10_000,
+    'Active sweep (in-flight jobs) schedule, ms.',
+  ),
+  s(
+    'hydrateEveryMs',
+    'POLL_HYDRATE_MS',
+    int(1000, 86_400_000),
+    60_000,
+    'Hydrate (fetch missing payloads) schedule, ms.',
+  ),
+  s(
+    'reconcileEveryMs',
+    'POLL_RECONCILE_MS',
+    int(60_000, 7 * 86_400_000),
+    3_600_000,
+    'Reconcile (re-sweep the last 7 days) schedule, ms.',
+  ),
+  s(
+    'activeStatuses',
+    'ACTIVE_STATUSES',
+    csv(z.enum(ACTIVE_STATUSES)).pipe(z.array(z.enum(ACTIVE_STATUSES)).min(1)),
+    [...ACTIVE_STATUSES],
+    'Non-terminal statuses the active sweep lists.',
+  ),
+  s('requestTimeoutMs', 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000, 'Per-request upstream timeout, ms.'),
+  s(
+    'maxRetries',
+    'MAX_RETRIES',
+    int(0, 20),
+    5,
+    'Retries of a retryable upstream failure (429, 5xx, resets, timeouts).',
+  ),
+  s(
+    'rateLimitPerSecond',
+    'RATE_LIMIT_RPS',
+    int(1, 10_000),
+    20,
+    'Upstream requests per second shared by all workers on one Redis.',
+  ),
+  s('workerConcurrency', 'WORKER_CONCURRENCY', int(1, 64), 4, 'Sync jobs one worker runs at once.'),
+  s('serverHost', 'SERVER_HOST', z.string().min(1), '127.0.0.1', 'Local read API bind address.'),
+  s('serverPort', 'SERVER_PORT', int(0, 65_535), 8765, 'Local read API port.'),
+  s(
+    'serverToken',
+    'MIRROR_API_TOKEN',
+    z.string().min(1).optional(),
+    undefined,
+    'When set, the local API requires it (`Api-Key` or `Authorization: Bearer`).',
+    true,
+  ),
+  s(
+    'eventsQueue',
+    'EVENTS_QUEUE',
+    z.string().regex(/^[A-Za-z0-9_-]+$/),
+    'events',
+    'BullMQ queue that receives change events (under QUEUE_PREFIX).',
+  ),
+  s(
+    'eventsQueueEnabled',
+    'EVENTS_QUEUE_ENABLED',
+    z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()),
+    true,
+    'Publish every event to the BullMQ events queue when the worker runs.',
+  ),
+  s(
+    'webhookSecret',
+    'WEBHOOK_SECRET',
+    z.string().min(1).optional(),
+    undefined,
+    'Default HMAC secret for webhooks.',
+    true,
+  ),
+  s(
+    'webhooks',
+    'WEBHOOKS',
+    json(z.array(WebhookSchema)),
+    [],
+    'JSON array of `{ "name", "url", "secret"? }` webhook sinks.',
+  ),
+  s(
+    'alertRules',
+    'ALERT_RULES',
+    json(z.array(AlertRuleSchema)),
+    [],
+    'JSON array of alert rules `{ name, when, sinks }` (see Alerts).',
+  ),
+] as const satisfies readonly Setting[];
+
+export interface Config {
+  apiKey?: string;
+  baseUrl: string;
+  dbPath: string;
+  redisUrl: string;
+  queuePrefix: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  pageSize: number;
+  payloadMode: PayloadMode;
+  sources: (typeof SOURCES)[number][];
+  backfillDays: number;
+  headOverlapSeconds: number;
+  headEveryMs: number;
+  activeEveryMs: number;
+  hydrateEveryMs: number;
+  reconcileEveryMs: number;
+  activeStatuses: (typeof ACTIVE_STATUSES)[number][];
+  requestTimeoutMs: number;
+  maxRetries: number;
+  rateLimitPerSecond: number;
+  workerConcurrency: number;
+  serverHost: string;
+  serverPort: number;
+  serverToken?: string;
+  eventsQueue: string;
+  eventsQueueEnabled: boolean;
+  webhookSecret?: string;
+  webhooks: z.infer<typeof WebhookSchema>[];
+  alertRules: AlertRule[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  /** Environment to read; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** JSON config file; defaults to `RETAB_MIRROR_CONFIG` when set. */
+  configFile?: string;
+  /** `.env` file to read (values never override `env`); default `./.env` when it exists, `false` to skip. */
+  dotenvFile?: string | false;
+  /** Final overrides (CLI flags), strongest of all. */
+  overrides?: Partial<Record<keyof Config, unknown>>;
+}
+
+function describeValue(v: unknown, secret: boolean | undefined): string {
+  if (secret) return '(hidden)';
+  const str = typeof v === 'string' ? v : JSON.stringify(v);
+  return JSON.stringify(str.length > 80 ? `${str.slice(0, 77)}...` : str);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  if (!existsSync(path))
+    throw new ConfigError(`Config file not found: ${path} (from --config or RETAB_MIRROR_CONFIG)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`Config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`Config file ${path} must hold a JSON object of settings, e.g. {"pageSize": 100}`);
+  }
+  const known = new Set<string>(SETTINGS.map((x) => x.key));
+  for (const key of Object.keys(parsed)) {
+    if (!known.has(key)) {
+      throw new ConfigError(
+        `Config file ${path}: unknown setting "${key}". Known settings: ${[...known].join(', ')}`,
+      );
+    }
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Load and validate the configuration; throws a one-line `ConfigError` naming the bad setting. */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env: Record<string, string | undefined> = { ...(opts.env ?? process.env) };
+  const dotenvPath = opts.dotenvFile === undefined ? '.env' : opts.dotenvFile;
+  if (dotenvPath && existsSync(dotenvPath)) {
+    for (const [k, v] of Object.entries(parseDotenv(readFileSync(dotenvPath))))
+      if (env[k] === undefined) env[k] = v;
+  }
+  const filePath = opts.configFile ?? env.RETAB_MIRROR_CONFIG;
+  const file = filePath ? readConfigFile(filePath) : {};
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const override = opts.overrides?.[setting.key as keyof Config];
+    const fromEnv = env[setting.env];
+    const [raw, origin] =
+      override !== undefined
+        ? [override, 'flag']
+        : fromEnv !== undefined && fromEnv !== ''
+          ? [fromEnv, `env ${setting.env}`]
+          : setting.key in file
+            ? [file[setting.key], `config file key "${setting.key}"`]
+            : [setting.default, 'default'];
+    if (raw === undefined) continue;
+    const result = setting.schema.safeParse(raw);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+      throw new ConfigError(
+        `Invalid ${setting.env} (${origin}): ${describeValue(raw, setting.secret)}${where}: ${issue?.message ?? 'invalid'}. Expected: ${setting.doc}`,
+      );
+    }
+    out[setting.key] = result.data;
+  }
+  return out as unknown as Config;
+}
+
+/** The effective config with secrets masked, for `retab-mirror config`. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const v = config[setting.key as keyof Config];
+    out[setting.key] = setting.secret && v !== undefined ? '********' : v;
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+/**
+ * pino, with secrets redacted at the logger so no caller can leak them: `Api-Key`/`api-key` headers and
+ * any `apiKey`/`token`/`secret` field by path, and every registered secret value wherever it appears in a
+ * line (error messages included). Human-readable on a TTY, JSON lines otherwise.
+ */
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+const secrets = new Set<string>();
+
+/** Register a secret value (the API key, a token): it is replaced by `[Redacted]` in every log line. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+
+/** Remove every registered secret from a string (for messages that leave the logger, e.g. stderr). */
+export function scrubSecrets(text: string): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('[Redacted]');
+  return out;
+}
+
+const SECRET_FIELDS = ['apiKey', 'api_key', 'token', 'secret', 'password', 'serverToken', 'webhookSecret'];
+const HEADER_NAMES = ['"api-key"', '"Api-Key"', 'authorization', 'Authorization'];
+
+export const REDACT_PATHS = [
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
+  ...SECRET_FIELDS.map((f) => `*.*.${f}`),
+  ...HEADER_NAMES.flatMap((h) => [`headers[${h}]`, `*.headers[${h}]`, `*.*.headers[${h}]`]),
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go; default stdout (pretty when it is a TTY). */
+  destination?: DestinationStream;
+  pretty?: boolean;
+  name?: string;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
+  const destination =
+    opts.destination ??
+    (usePretty
+      ? pretty({ sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
+      : pino.destination({ sync: true }));
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      name: opts.name ?? 'retab-mirror',
+      redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      hooks: { streamWrite: (line) => (secrets.size > 0 ? scrubSecrets(line) : line) },
+    },
+    destination,
+  );
+}
+
+/** A logger that drops everything: the default for library calls that were given none. */
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
+
+describe('cli', () => {
+  it('--help lists the commands', () => {
+    const r = run(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: retab-mirror');
+    expect(r.stdout).toContain('config');
+  });
+
+  it('--version prints the package version', () => {
+    const r = run(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('an unknown command or flag is a usage error with exit code 2', () => {
+    const r = run(['frobnicate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+    expect(run(['config', '--bogus-flag']).status).toBe(2);
+  });
+
+  it('a bad setting fails in one line naming it; secrets stay masked', () => {
+    const r = run(['config'], { PAGE_SIZE: 'lots' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('PAGE_SIZE');
+    const ok = run(['config', '--json'], { RETAB_API_KEY: 'sk-cli-secret-1234' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).not.toContain('sk-cli-secret-1234');
+    expect(JSON.parse(ok.stdout).apiKey).toBe('********');
+  });
+});

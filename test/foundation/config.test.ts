@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactConfig, SETTINGS } from '../../src/config.ts';
+
+const load = (env: Record<string, string>, extra: Parameters<typeof loadConfig>[0] = {}) =>
+  loadConfig({ env, dotenvFile: false, ...extra });
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = load({});
+    expect(c.baseUrl).toBe('https://api.retab.com/v1');
+    expect(c.dbPath).toBe('./data/mirror.db');
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.payloadMode).toBe('request');
+    expect(c.pageSize).toBe(100);
+    expect(c.sources).toEqual(['api', 'project', 'workflow']);
+    expect(c.serverHost).toBe('127.0.0.1');
+    expect(c.apiKey).toBeUndefined();
+    for (const s of SETTINGS) {
+      if (s.default !== undefined) expect(c[s.key as keyof typeof c]).toEqual(s.default);
+    }
+  });
+
+  const bad: [string, string][] = [
+    ['RETAB_BASE_URL', 'not a url'],
+    ['REDIS_URL', '::nope'],
+    ['LOG_LEVEL', 'loud'],
+    ['PAGE_SIZE', '0'],
+    ['PAGE_SIZE', '101'],
+    ['PAGE_SIZE', 'abc'],
+    ['PAYLOAD_MODE', 'everything'],
+    ['SOURCES', 'api,email'],
+    ['BACKFILL_DAYS', '-1'],
+    ['POLL_ACTIVE_MS', '5'],
+    ['SERVER_PORT', '70000'],
+    ['WEBHOOKS', '[{"name":"x"}]'],
+    ['ALERT_RULES', '{not json'],
+    ['QUEUE_PREFIX', 'a:b'],
+    ['EVENTS_QUEUE_ENABLED', 'maybe'],
+  ];
+  it.each(bad)('rejects %s=%s with an error naming the setting', (name, value) => {
+    let error: unknown;
+    try {
+      load({ [name]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(name);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('never prints a secret value in an error', () => {
+    expect(() => load({ MIRROR_API_TOKEN: '' })).not.toThrow();
+    const c = load({ RETAB_API_KEY: 'sk-very-secret' });
+    expect(JSON.stringify(redactConfig(c))).not.toContain('sk-very-secret');
+  });
+
+  it('applies env > .env > config file > default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ pageSize: 50, backfillDays: 3, payloadMode: 'full' }));
+    const dotenv = join(dir, '.env');
+    writeFileSync(dotenv, 'BACKFILL_DAYS=9\nPAGE_SIZE=60\n');
+    const c = load({ PAGE_SIZE: '70' }, { configFile: file, dotenvFile: dotenv });
+    expect(c.pageSize).toBe(70); // env
+    expect(c.backfillDays).toBe(9); // .env beats the file
+    expect(c.payloadMode).toBe('full'); // file beats the default
+    expect(c.logLevel).toBe('info'); // default
+  });
+
+  it('rejects a broken or unknown config file clearly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ pageSize: ');
+    expect(() => load({}, { configFile: broken })).toThrow(/not valid JSON/);
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, '{"pageSzie": 3}');
+    expect(() => load({}, { configFile: unknown })).toThrow(/unknown setting "pageSzie"/);
+    expect(() => load({}, { configFile: join(dir, 'missing.json') })).toThrow(/not found/);
+    const badValue = join(dir, 'bad.json');
+    writeFileSync(badValue, '{"pageSize": 500}');
+    expect(() => load({}, { configFile: badValue })).toThrow(/PAGE_SIZE \(config file key "pageSize"\)/);
+  });
+});
