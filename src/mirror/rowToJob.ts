@@ -1,0 +1,34 @@
+/** Rebuild the upstream wire shape of a job from its mirrored row (for queries, the local API, event snapshots). */
+import type { Job } from '../retab/schemas.ts';
+import type { jobs } from './schema.ts';
+
+export type JobRow = typeof jobs.$inferSelect;
+
+export interface RowToJobOptions {
+  /** Include the stored request (else `request: null`, as upstream list items). @default false */
+  includeRequest?: boolean;
+  /** Include the stored response. @default false */
+  includeResponse?: boolean;
+}
+
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export function rowToJob(row: JobRow, opts: RowToJobOptions = {}): Job {
+  const extra = (parse(row.extra) as Record<string, unknown> | null) ?? {};
+  return {
+    ...extra,
+    id: row.id,
+    object: 'job',
+    status: row.status as Job['status'],
+    endpoint: row.endpoint,
+    request: opts.includeRequest ? (parse(row.request) as Job['request']) : null,
+    response: opts.includeResponse ? (parse(row.response) as Job['response']) : null,
+    error: parse(row.error) as Job['error'],
+    created_at: row.createdAt,
+    started_at: row.startedAt,
+    completed_at: row.completedAt,
+    expires_at: row.expiresAt,
+    organization_id: row.organizationId,
+    metadata: parse(row.metadata) as Job['metadata'],
+  };
+}
