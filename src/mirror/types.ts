@@ -1,0 +1,65 @@
+/** Options and results of the mirror's write and read helpers (see applyPage.ts, syncState.ts, reads.ts). */
+import type { RejectedItem } from '../retab/clientTypes.ts';
+
+export type PartitionStatus = 'idle' | 'running' | 'done' | 'failed';
+
+/** A change to one partition's row in `sync_state`, written in the same transaction as its page. */
+export interface CheckpointPatch {
+  partition: string;
+  /** The `after` cursor to resume from (the page's `last_id`); null clears it. */
+  cursor?: string | null;
+  /** Highest `created_at` (unix s) known complete. */
+  watermark?: number | null;
+  status?: PartitionStatus;
+  pagesDelta?: number;
+  jobsDelta?: number;
+  lastError?: string | null;
+  /** Unix ms of a successful completion. */
+  lastSuccessAt?: number;
+}
+
+export interface ApplyPageOptions {
+  /** Unix ms the page was fetched. Older observations never overwrite newer stored ones. */
+  observedAt: number;
+  /** Partition key, recorded on quarantined items. */
+  partition?: string;
+  /** Events from this page are flagged `backfill: true` (alert rules ignore them by default). */
+  backfill?: boolean;
+  /** Written in the same transaction as the rows and events. */
+  checkpoint?: CheckpointPatch;
+  /** Items that failed validation: written to `quarantine` in the same transaction. */
+  rejected?: RejectedItem[];
+}
+
+export interface ApplyResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Outbox events written. */
+  events: number;
+  quarantined: number;
+}
+
+export type EventType = 'job.discovered' | 'job.status_changed' | 'job.missing_upstream';
+
+export interface RunRecord {
+  task: string;
+  partition: string;
+  /** Unix ms. */
+  startedAt: number;
+}
+
+export interface RunTotals {
+  requests: number;
+  pages: number;
+  jobs: number;
+  inserted: number;
+  updated: number;
+  events: number;
+  missing: number;
+  quarantined: number;
+  outcome: 'success' | 'failed' | 'aborted';
+  error?: string | null;
+  /** Unix ms. */
+  finishedAt: number;
+}
