@@ -1,0 +1,52 @@
+/**
+ * `createRetabClient`: the Retab Jobs API client the sync engine reads upstream through. List params are
+ * checked before anything is sent, every call goes through the one retry loop (`retry.ts`), list pages are
+ * validated item by item, and pagination is an async iterator (`pager.ts`).
+ */
+import type { RequestOptions, RetabClient } from './clientTypes.ts';
+import { RetabParamsError } from './errors.ts';
+import { parseJob, parseJobPage } from './jobPage.ts';
+import { type RetabClientOptions, resolveClientOptions } from './options.ts';
+import { iterateJobs, iteratePages } from './pager.ts';
+import { serializeListParams } from './params.ts';
+import type { ListJobsParams, RetrieveJobOptions } from './schemas.ts';
+import { createTransport } from './transport.ts';
+import { validateListParams } from './validateListParams.ts';
+
+/**
+ * Build a client. Throws `RetabConfigError` when the API key is missing (naming RETAB_API_KEY) or an option
+ * is invalid, so a misconfigured process fails at start-up rather than on its first request.
+ */
+export function createRetabClient(options: RetabClientOptions): RetabClient {
+  const resolved = resolveClientOptions(options);
+  const transport = createTransport(resolved);
+
+  async function listJobs(params: ListJobsParams = {}, opts: RequestOptions = {}) {
+    const checked = validateListParams(params);
+    const res = await transport.getJson('/jobs', serializeListParams(checked), opts);
+    return parseJobPage(res.body, 'GET /jobs');
+  }
+
+  async function retrieveJob(id: string, opts: RetrieveJobOptions & RequestOptions = {}) {
+    if (typeof id !== 'string' || id.trim() === '') {
+      throw new RetabParamsError('retrieveJob needs a job id such as "job_…" (no request was sent)', ['id']);
+    }
+    const query = new URLSearchParams();
+    if (opts.includeRequest !== undefined) query.set('include_request', String(opts.includeRequest));
+    if (opts.includeResponse !== undefined) query.set('include_response', String(opts.includeResponse));
+    const path = `/jobs/${encodeURIComponent(id)}`;
+    const res = await transport.getJson(path, query, opts);
+    return parseJob(res.body, `GET ${path}`);
+  }
+
+  return {
+    baseUrl: resolved.baseUrl,
+    get requestCount() {
+      return transport.requestCount;
+    },
+    listJobs,
+    retrieveJob,
+    iterPages: (params, opts) => iteratePages(listJobs, params, opts),
+    iterJobs: (params, opts) => iterateJobs(listJobs, params, opts),
+  };
+}

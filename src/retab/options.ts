@@ -1,0 +1,130 @@
+/**
+ * The client's options, their defaults in one place, and their validation at construction: a client that
+ * was built is a client that can send requests.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { type Logger, registerSecret, silentLogger } from '../log.ts';
+import { RetabConfigError } from './errors.ts';
+import type { RetryPolicy } from './retry.ts';
+
+export interface RetabClientOptions {
+  /**
+   * The Retab API key, sent as the `Api-Key` header. Conventionally read from `RETAB_API_KEY` by the
+   * caller's config (this library reads no environment). Required, never logged.
+   */
+  apiKey: string | undefined;
+  /**
+   * Base URL including the version prefix.
+   * @default 'https://api.retab.com/v1'
+   */
+  baseUrl?: string;
+  /**
+   * Timeout of one HTTP attempt (headers and body), in milliseconds. A timed-out attempt is retried.
+   * @default 30000
+   */
+  timeoutMs?: number;
+  /**
+   * Retries after the first attempt for retryable failures (408, 409, 429, 5xx, resets, timeouts).
+   * @default 5
+   */
+  maxRetries?: number;
+  /**
+   * First step of the exponential backoff, in milliseconds.
+   * @default 500
+   */
+  minRetryDelayMs?: number;
+  /**
+   * Cap of the exponential backoff, in milliseconds.
+   * @default 8000
+   */
+  maxRetryDelayMs?: number;
+  /**
+   * Cap of a server-requested wait (`Retry-After` / `retry-after-ms`), in milliseconds.
+   * @default 60000
+   */
+  maxRetryAfterMs?: number;
+  /**
+   * The fetch implementation.
+   * @default globalThis.fetch (Node's undici, which keeps connections alive)
+   */
+  fetch?: typeof fetch;
+  /**
+   * Where request (debug) and retry (warn) lines go.
+   * @default silentLogger
+   */
+  logger?: Logger;
+}
+
+export const CLIENT_DEFAULTS = {
+  baseUrl: 'https://api.retab.com/v1',
+  timeoutMs: 30_000,
+  maxRetries: 5,
+  minRetryDelayMs: 500,
+  maxRetryDelayMs: 8_000,
+  maxRetryAfterMs: 60_000,
+} as const;
+
+export interface ResolvedClientOptions extends RetryPolicy {
+  apiKey: string;
+  /** Without a trailing slash. */
+  baseUrl: string;
+  timeoutMs: number;
+  fetch: typeof fetch;
+  logger: Logger;
+  userAgent: string;
+}
+
+const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export const USER_AGENT = `retab-mirror/${VERSION}`;
+
+const ms = z.number().int().nonnegative();
+const NumbersSchema = z.object({
+  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://api.retab.com/v1' }),
+  timeoutMs: z.number().int().positive(),
+  maxRetries: z.number().int().min(0).max(100),
+  minRetryDelayMs: ms,
+  maxRetryDelayMs: ms,
+  maxRetryAfterMs: ms,
+});
+
+/** Fill defaults and validate; throws `RetabConfigError` naming the option (or RETAB_API_KEY) to fix. */
+export function resolveClientOptions(opts: RetabClientOptions): ResolvedClientOptions {
+  const apiKey = opts.apiKey?.trim();
+  if (!apiKey) {
+    throw new RetabConfigError(
+      'No Retab API key: set RETAB_API_KEY (or pass apiKey to createRetabClient). Create a key in the Retab dashboard.',
+    );
+  }
+  registerSecret(apiKey);
+  const merged = {
+    baseUrl: opts.baseUrl ?? CLIENT_DEFAULTS.baseUrl,
+    timeoutMs: opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+    maxRetries: opts.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
+    minRetryDelayMs: opts.minRetryDelayMs ?? CLIENT_DEFAULTS.minRetryDelayMs,
+    maxRetryDelayMs: opts.maxRetryDelayMs ?? CLIENT_DEFAULTS.maxRetryDelayMs,
+    maxRetryAfterMs: opts.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
+  };
+  const parsed = NumbersSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new RetabConfigError(`Invalid Retab client option ${lines.join('; ')}`);
+  }
+  const o = parsed.data;
+  if (o.minRetryDelayMs > o.maxRetryDelayMs) {
+    throw new RetabConfigError(
+      `Invalid Retab client option minRetryDelayMs: ${o.minRetryDelayMs} exceeds maxRetryDelayMs ${o.maxRetryDelayMs}`,
+    );
+  }
+  return {
+    ...o,
+    apiKey,
+    baseUrl: o.baseUrl.replace(/\/+$/, ''),
+    fetch: opts.fetch ?? globalThis.fetch,
+    logger: opts.logger ?? silentLogger,
+    userAgent: USER_AGENT,
+  };
+}

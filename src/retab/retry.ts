@@ -1,0 +1,146 @@
+/**
+ * The one retry decision of the client. An error is retried when it says so (`RetabApiError.retryable`:
+ * 408, 409, 429, 5xx, resets, timeouts, cut-off bodies) and never otherwise. The wait is the server's
+ * `retry-after-ms` / `Retry-After` when given, else capped exponential backoff with jitter.
+ *
+ * p-retry counts the attempts and stops on exhaustion; the waiting is done here, in `onFailedAttempt`, with an
+ * abortable sleep, and p-retry's own backoff is set to zero so the two never stack.
+ */
+import pRetry from 'p-retry';
+import { RetabApiError } from './errors.ts';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (so `maxRetries + 1` attempts at most). */
+  maxRetries: number;
+  /** First backoff step. */
+  minRetryDelayMs: number;
+  /** Cap of the exponential backoff. */
+  maxRetryDelayMs: number;
+  /** Cap of a server-requested wait (`Retry-After`). */
+  maxRetryAfterMs: number;
+}
+
+export interface RetryEvent {
+  error: RetabApiError;
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  delayMs: number;
+}
+
+export function shouldRetry(error: unknown): error is RetabApiError {
+  return error instanceof RetabApiError && error.retryable;
+}
+
+/**
+ * The wait a response asks for: `retry-after-ms` (milliseconds, a non-standard header some APIs send) wins
+ * over `Retry-After` (delta-seconds or an HTTP date). Undefined when absent or unreadable.
+ */
+export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '') {
+    const n = Number(ms);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+/**
+ * Exponential backoff for the given failed attempt (1-based), capped, with jitter taking up to 25% off so
+ * a fleet of clients does not retry in lockstep.
+ */
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'minRetryDelayMs' | 'maxRetryDelayMs'>,
+  random: () => number = Math.random,
+): number {
+  const exp = policy.minRetryDelayMs * 2 ** Math.max(0, attempt - 1);
+  const capped = Math.min(exp, policy.maxRetryDelayMs);
+  return Math.round(capped * (1 - 0.25 * random()));
+}
+
+/** How long to wait before retrying after `error` failed `attempt`. */
+export function retryDelay(error: RetabApiError, attempt: number, policy: RetryPolicy): number {
+  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, policy.maxRetryAfterMs);
+  return backoffDelay(attempt, policy);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException(typeof reason === 'string' ? reason : 'This operation was aborted', 'AbortError');
+}
+
+/** Sleep `ms`, rejecting at once with the signal's reason (an `AbortError`) when it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface WithRetryOptions {
+  policy: RetryPolicy;
+  signal?: AbortSignal | undefined;
+  /** Called before each wait (for logging). */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/**
+ * Run `attempt(n)` until it succeeds, fails with a non-retryable error, or `maxRetries` retries are spent.
+ * The error that escapes carries `attempts`; when retries ran out its message starts with
+ * "gave up after N attempts: " followed by the last cause.
+ */
+export async function withRetry<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  opts: WithRetryOptions,
+): Promise<T> {
+  const { policy, signal, onRetry } = opts;
+  let attempts = 0;
+  try {
+    return await pRetry(
+      (n) => {
+        attempts = n;
+        return attempt(n);
+      },
+      {
+        retries: policy.maxRetries,
+        // The wait happens in onFailedAttempt; p-retry must add none of its own.
+        minTimeout: 0,
+        maxTimeout: 0,
+        randomize: false,
+        ...(signal ? { signal } : {}),
+        shouldRetry: ({ error }) => shouldRetry(error),
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (!shouldRetry(error) || retriesLeft <= 0) return;
+          const delayMs = retryDelay(error, attemptNumber, policy);
+          onRetry?.({ error, attempt: attemptNumber, delayMs });
+          await sleep(delayMs, signal);
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof RetabApiError) {
+      error.attempts = attempts;
+      if (error.retryable && !signal?.aborted) {
+        error.message = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${error.message}`;
+      }
+    }
+    throw error;
+  }
+}
