@@ -1,0 +1,162 @@
+/**
+ * Aggregates over the mirror: counts, failures, run-time and queue-wait percentiles per group, and
+ * throughput per UTC day. One streaming pass over the matching rows (only five small columns each), so the
+ * cost is linear in the jobs selected and the memory two numbers per job.
+ */
+import { utcDay } from '../retab/jobFields.ts';
+import type { Mirror } from './openMirror.ts';
+import { buildWhere, type JobFilters, registerQueryFunctions } from './queryJobs.ts';
+
+export const STATS_GROUP_BY = ['status', 'endpoint', 'model', 'source', 'day', 'error_code'] as const;
+export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
+
+export interface StatsOptions {
+  groupBy: StatsGroupBy;
+  /** First UTC day (`YYYY-MM-DD`, inclusive) on `created_at`; overrides `filters.from_date`. */
+  from?: string;
+  /** Last UTC day (inclusive) on `created_at`; overrides `filters.to_date`. */
+  to?: string;
+  /** Any list filter (status, endpoint, metadata, filename…), as `GET /v1/jobs` takes them. */
+  filters?: JobFilters;
+}
+
+export interface StatsRow {
+  /** The group's value; null for jobs without one (no model, no error code). `total` for the totals row. */
+  key: string | null;
+  count: number;
+  completed: number;
+  failed: number;
+  /** failed ÷ (completed + failed); null while none has finished. */
+  failureRate: number | null;
+  /** `completed_at − started_at`, seconds, over jobs with both (nearest-rank percentiles). */
+  durationP50: number | null;
+  durationP95: number | null;
+  durationP99: number | null;
+  /** `started_at − created_at`, seconds, over jobs that started. */
+  queueWaitP50: number | null;
+  queueWaitP95: number | null;
+  queueWaitP99: number | null;
+}
+
+export interface ThroughputDay {
+  day: string;
+  /** Jobs created that day. */
+  created: number;
+  /** Jobs of the selection that completed (status `completed`) that day, by `completed_at`. */
+  completed: number;
+  /** Jobs of the selection that failed that day, by `completed_at`. */
+  failed: number;
+}
+
+export interface StatsResult {
+  groupBy: StatsGroupBy;
+  from: string | null;
+  to: string | null;
+  rows: StatsRow[];
+  totals: StatsRow;
+  throughput: ThroughputDay[];
+}
+
+const KEY_EXPR: Record<StatsGroupBy, string> = {
+  status: 'j.status',
+  endpoint: 'j.endpoint',
+  model: 'j.model',
+  source: 'j.source',
+  day: "strftime('%Y-%m-%d', j.created_at, 'unixepoch')",
+  error_code: 'j.error_code',
+};
+
+/** Nearest-rank percentile of ascending values: the smallest value with at least p% of values ≤ it. */
+export function nearestRank(sorted: ArrayLike<number>, p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  return sorted[rank - 1] ?? null;
+}
+
+class Group {
+  count = 0;
+  completed = 0;
+  failed = 0;
+  durations: number[] = [];
+  waits: number[] = [];
+
+  add(status: string, createdAt: number, startedAt: number | null, completedAt: number | null): void {
+    this.count++;
+    if (status === 'completed') this.completed++;
+    else if (status === 'failed') this.failed++;
+    if (startedAt !== null) {
+      this.waits.push(startedAt - createdAt);
+      if (completedAt !== null) this.durations.push(completedAt - startedAt);
+    }
+  }
+
+  row(key: string | null): StatsRow {
+    const d = Float64Array.from(this.durations).sort();
+    const w = Float64Array.from(this.waits).sort();
+    const finished = this.completed + this.failed;
+    return {
+      key,
+      count: this.count,
+      completed: this.completed,
+      failed: this.failed,
+      failureRate: finished === 0 ? null : this.failed / finished,
+      durationP50: nearestRank(d, 50),
+      durationP95: nearestRank(d, 95),
+      durationP99: nearestRank(d, 99),
+      queueWaitP50: nearestRank(w, 50),
+      queueWaitP95: nearestRank(w, 95),
+      queueWaitP99: nearestRank(w, 99),
+    };
+  }
+}
+
+type RawRow = [string | null, string, number, number | null, number | null];
+
+export function statsJobs(mirror: Pick<Mirror, 'sqlite'>, opts: StatsOptions): StatsResult {
+  const filters: JobFilters = { ...opts.filters };
+  if (opts.from !== undefined) filters.from_date = opts.from;
+  if (opts.to !== undefined) filters.to_date = opts.to;
+  const where = buildWhere(filters);
+  const cond = where.clauses.length > 0 ? `WHERE ${where.clauses.join(' AND ')}` : '';
+  const text = `SELECT ${KEY_EXPR[opts.groupBy]} AS k, j.status, j.created_at, j.started_at, j.completed_at
+    FROM jobs j ${cond}`;
+  registerQueryFunctions(mirror.sqlite);
+  const groups = new Map<string | null, Group>();
+  const total = new Group();
+  // Keyed by day number: one date formatting per day, not per job.
+  const byDayNumber = new Map<number, ThroughputDay>();
+  const day = (unixSeconds: number): ThroughputDay => {
+    const n = Math.floor(unixSeconds / 86_400);
+    let t = byDayNumber.get(n);
+    if (!t) {
+      t = { day: utcDay(n * 86_400), created: 0, completed: 0, failed: 0 };
+      byDayNumber.set(n, t);
+    }
+    return t;
+  };
+  const stmt = mirror.sqlite.prepare(text).raw(true);
+  for (const r of stmt.iterate(...where.args) as IterableIterator<RawRow>) {
+    const [key, status, createdAt, startedAt, completedAt] = r;
+    let g = groups.get(key);
+    if (!g) {
+      g = new Group();
+      groups.set(key, g);
+    }
+    g.add(status, createdAt, startedAt, completedAt);
+    total.add(status, createdAt, startedAt, completedAt);
+    day(createdAt).created++;
+    if (completedAt !== null && (status === 'completed' || status === 'failed')) day(completedAt)[status]++;
+  }
+  const rows = [...groups].map(([key, g]) => g.row(key));
+  if (opts.groupBy === 'day') rows.sort((a, b) => String(a.key).localeCompare(String(b.key)));
+  else rows.sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
+  return {
+    groupBy: opts.groupBy,
+    from: filters.from_date ?? null,
+    to: filters.to_date ?? null,
+    rows,
+    totals: total.row('total'),
+    throughput: [...byDayNumber.values()].sort((a, b) => a.day.localeCompare(b.day)),
+  };
+}
