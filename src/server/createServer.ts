@@ -1,0 +1,96 @@
+/**
+ * The local read API (fastify): the mirror served with Retab's wire format, so an existing Retab client
+ * pointed at it reads the mirror; plus stats, an SSE stream of change events, health and metrics.
+ * Routes are thin: parse with the shared parsers, call the mirror's query functions, send.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Mirror } from '../mirror/openMirror.ts';
+import { presentedToken, tokenChecker } from './auth.ts';
+import { errorBody } from './errors.ts';
+import { type EventsRouteOptions, registerEventsRoute } from './eventsRoute.ts';
+import { registerHealthRoute } from './healthRoute.ts';
+import { registerJobsRoutes } from './jobsRoutes.ts';
+import { registerMetricsRoute } from './metrics.ts';
+import { registerStatsRoute } from './statsRoute.ts';
+
+export interface CreateServerOptions {
+  /** A connection of its own (ideally read-only): the server's reads then never hold up the sync's writes. */
+  mirror: Pick<Mirror, 'sqlite'>;
+  config: Pick<Config, 'serverHost' | 'serverPort' | 'serverToken'>;
+  logger?: Logger;
+  /** SSE polling and keep-alive intervals. */
+  events?: EventsRouteOptions;
+}
+
+/** Paths served without the token (liveness probes). */
+const PUBLIC_PATHS = new Set(['/healthz']);
+
+export function createServer(opts: CreateServerOptions): FastifyInstance {
+  const app = Fastify({
+    ...(opts.logger
+      ? { loggerInstance: opts.logger.child({ scope: 'server' }) as FastifyBaseLogger }
+      : { logger: false }),
+    disableRequestLogging: true,
+    // Every route is a GET with a query string; refuse bodies rather than parse them.
+    bodyLimit: 1024,
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
+      'request',
+    );
+  });
+
+  const token = opts.config.serverToken;
+  if (token) {
+    const check = tokenChecker(token);
+    app.addHook('onRequest', async (request, reply) => {
+      if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
+      if (!check(presentedToken(request.headers))) {
+        return reply
+          .code(401)
+          .send(
+            errorBody(
+              'unauthorized',
+              'Missing or invalid token: send it in `Api-Key` or `Authorization: Bearer`',
+            ),
+          );
+      }
+    });
+  }
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+  // Client mistakes keep their 4xx; anything else is ours: a 500 that says what failed, never a crash.
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status =
+      err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'request failed');
+    return reply
+      .code(status)
+      .send(errorBody(status === 500 ? 'internal_error' : (err.code ?? 'bad_request'), err.message));
+  });
+
+  registerJobsRoutes(app, opts.mirror);
+  registerStatsRoute(app, opts.mirror);
+  registerEventsRoute(app, opts.mirror, opts.events);
+  registerHealthRoute(app, opts.mirror);
+  registerMetricsRoute(app, opts.mirror);
+  return app;
+}
+
+/** Create the server and listen on `config.serverHost` (default 127.0.0.1) : `config.serverPort`. */
+export async function startServer(opts: CreateServerOptions): Promise<FastifyInstance> {
+  const app = createServer(opts);
+  await app.listen({ host: opts.config.serverHost || '127.0.0.1', port: opts.config.serverPort });
+  return app;
+}

@@ -1,0 +1,21 @@
+/** The upstream's error shapes (DESIGN §1), so Retab clients read the local API's errors as they read Retab's. */
+
+export interface ErrorBody {
+  detail: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
+  return { detail: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** A raw query string as a record; repeated keys give arrays (`document_type=pdf&document_type=png`). */
+export function rawQuery(url: string): Record<string, string | string[]> {
+  const q = url.indexOf('?');
+  const out: Record<string, string | string[]> = {};
+  if (q < 0) return out;
+  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}

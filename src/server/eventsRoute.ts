@@ -1,0 +1,140 @@
+/**
+ * `GET /v1/mirror/events`: the outbox (`job_events`) as Server-Sent Events. Each event is
+ * `id: <seq>` / `event: <type>` / `data: <payload JSON>`. The table is polled (the sync may write from
+ * another process), so delivery is in `seq` order and a client that reconnects with `Last-Event-ID`
+ * resumes exactly after the last event it saw. Without it the stream starts at the current end, unless
+ * `?since=<seq>` asks for history (`since=0`: everything). `?type=` (repeatable or comma-joined) filters.
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Mirror } from '../mirror/openMirror.ts';
+import { errorBody, rawQuery } from './errors.ts';
+
+export interface EventsRouteOptions {
+  /** How often the outbox is polled, ms. @default 250 */
+  pollMs?: number;
+  /** Interval of the keep-alive comment, ms. @default 15000 */
+  keepAliveMs?: number;
+  /** Events read per poll (more are read at once when a batch is full). @default 500 */
+  batchSize?: number;
+}
+
+interface EventRow {
+  seq: number;
+  type: string;
+  payload: string;
+}
+
+function frame(row: EventRow): string {
+  // A payload with raw newlines would end the SSE field; each line gets its own `data:` (clients rejoin them).
+  const data = row.payload
+    .split('\n')
+    .map((l) => `data: ${l}`)
+    .join('\n');
+  return `id: ${row.seq}\nevent: ${row.type}\n${data}\n\n`;
+}
+
+function parseSeq(v: string | string[] | undefined): number | undefined | null {
+  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  if (s === undefined || s.trim() === '') return undefined;
+  return /^\d+$/.test(s.trim()) ? Number(s.trim()) : null;
+}
+
+export function registerEventsRoute(
+  app: FastifyInstance,
+  mirror: Pick<Mirror, 'sqlite'>,
+  opts: EventsRouteOptions = {},
+): void {
+  const pollMs = opts.pollMs ?? 250;
+  const keepAliveMs = opts.keepAliveMs ?? 15_000;
+  const batchSize = opts.batchSize ?? 500;
+  const open = new Set<() => void>();
+  // Streams never end on their own: close them before the server waits for its connections.
+  app.addHook('preClose', async () => {
+    for (const stop of [...open]) stop();
+  });
+
+  app.get('/v1/mirror/events', async (request, reply) => {
+    const q = rawQuery(request.raw.url ?? '');
+    const header = request.headers['last-event-id'];
+    const lastEventId = parseSeq(typeof header === 'string' ? header : undefined);
+    const since = parseSeq(q.since);
+    if (lastEventId === null || since === null) {
+      return reply
+        .code(422)
+        .send(
+          errorBody('invalid_request', 'Last-Event-ID and `since` must be event sequence numbers (integers)'),
+        );
+    }
+    const types = [q.type ?? []]
+      .flat()
+      .flatMap((t) => t.split(','))
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const typeCond = types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
+    const stmt = mirror.sqlite.prepare(
+      `SELECT seq, type, payload FROM job_events WHERE seq > ? ${typeCond} ORDER BY seq LIMIT ?`,
+    );
+    let last =
+      lastEventId ??
+      since ??
+      (mirror.sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number | null }).m ??
+      0;
+
+    reply.hijack();
+    const res: ServerResponse = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: 1000\n: stream from seq ${last}\n\n`);
+
+    let timer: NodeJS.Timeout | undefined;
+    let waitingForDrain = false;
+    let closed = false;
+    const poll = (): void => {
+      timer = undefined;
+      if (closed || waitingForDrain) return;
+      let rows: EventRow[];
+      try {
+        rows = stmt.all(last, ...types, batchSize) as EventRow[];
+      } catch (err) {
+        request.log.error({ err }, 'events stream: reading the outbox failed');
+        stop();
+        return;
+      }
+      let ok = true;
+      for (const row of rows) {
+        ok = res.write(frame(row));
+        last = row.seq;
+      }
+      if (!ok) {
+        waitingForDrain = true;
+        res.once('drain', () => {
+          waitingForDrain = false;
+          schedule(0);
+        });
+        return;
+      }
+      schedule(rows.length === batchSize ? 0 : pollMs);
+    };
+    const schedule = (ms: number): void => {
+      if (!closed && timer === undefined) timer = setTimeout(poll, ms);
+    };
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    const stop = (): void => {
+      if (closed) return;
+      closed = true;
+      open.delete(stop);
+      if (timer) clearTimeout(timer);
+      clearInterval(keepAlive);
+      res.end();
+    };
+    open.add(stop);
+    // The response's `close` (not the request's, which fires once a GET is read) marks a gone client.
+    res.on('close', stop);
+    poll();
+  });
+}
