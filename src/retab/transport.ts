@@ -57,6 +57,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
     timeout: AbortSignal,
     caller: AbortSignal | undefined,
     where: string,
+    status: number | undefined,
   ) {
     if (caller?.aborted) return caller.reason ?? error;
     if (timeout.aborted) {
@@ -67,7 +68,8 @@ export function createTransport(options: ResolvedClientOptions): Transport {
         },
       );
     }
-    return new ConnectionError(`connection failed: ${scrub(describe(error))} (${where})`, { cause: error });
+    const what = status === undefined ? 'connection failed' : `${status} response body cut off`;
+    return new ConnectionError(`${what}: ${scrub(describe(error))} (${where})`, { cause: error, status });
   }
 
   async function attemptOnce(url: URL, path: string, attempt: number, opts: RequestOptions) {
@@ -124,7 +126,8 @@ export function createTransport(options: ResolvedClientOptions): Transport {
       }
       result = { status: res.status, body, requestId };
     } catch (error) {
-      const err = error instanceof RetabApiError ? error : transportError(error, timeout, opts.signal, where);
+      const err =
+        error instanceof RetabApiError ? error : transportError(error, timeout, opts.signal, where, status);
       report(err instanceof Error ? err : undefined);
       throw err;
     }
