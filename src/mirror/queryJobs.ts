@@ -27,13 +27,17 @@ export class InvalidCursorError extends Error {
     readonly param: 'before' | 'after',
     readonly cursor: string,
   ) {
-    super(`Invalid cursor: no job with id ${cursor}`);
+    super(`\`${param}\` is not the id of an existing job: ${cursor}. Restart the listing without a cursor.`);
   }
 
   /** The upstream's error body for this cursor. */
   get body(): { detail: { code: string; message: string; details: Record<string, unknown> } } {
     return {
-      detail: { code: 'invalid_cursor', message: this.message, details: { [this.param]: this.cursor } },
+      detail: {
+        code: 'invalid_cursor',
+        message: this.message,
+        details: { param: this.param, cursor: this.cursor },
+      },
     };
   }
 }

@@ -33,6 +33,8 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
       ? { loggerInstance: opts.logger.child({ scope: 'server' }) as FastifyBaseLogger }
       : { logger: false }),
     disableRequestLogging: true,
+    // Paths as the upstream reads them: `/v1/jobs/` is the list; job ids may be long.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 4096 },
     // Every route is a GET with a query string; refuse bodies rather than parse them.
     bodyLimit: 1024,
   });
@@ -67,9 +69,14 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
     });
   }
 
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  // The upstream's bodies for unknown paths and for writes (the mirror is read-only).
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (/^\/v1\/+jobs(\/|$)/.test(path) && request.method !== 'GET' && request.method !== 'HEAD') {
+      return reply.code(405).send({ detail: 'Method Not Allowed' });
+    }
+    return reply.code(404).send({ detail: 'Not Found' });
+  });
   // Client mistakes keep their 4xx; anything else is ours: a 500 that says what failed, never a crash.
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status =

@@ -1,11 +1,16 @@
 /** The upstream's error shapes (DESIGN §1), so Retab clients read the local API's errors as they read Retab's. */
 
 export interface ErrorBody {
-  detail: { code: string; message: string; details?: Record<string, unknown> };
+  detail: { code: string; message: string; details: Record<string, unknown> };
 }
 
-export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
-  return { detail: details === undefined ? { code, message } : { code, message, details } };
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
+  return { detail: { code, message, details } };
+}
+
+/** `GET /v1/jobs/{id}` for an id the mirror does not hold. */
+export function jobNotFound(id: string): ErrorBody {
+  return errorBody('not_found', `No job with id ${id}.`, { id });
 }
 
 /** A raw query string as a record; repeated keys give arrays (`document_type=pdf&document_type=png`). */

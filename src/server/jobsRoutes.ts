@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { getJob, InvalidCursorError, queryJobs } from '../mirror/queryJobs.ts';
 import { parseListQuery } from '../retab/params.ts';
-import { errorBody, rawQuery } from './errors.ts';
+import { jobNotFound, rawQuery } from './errors.ts';
 
 export function registerJobsRoutes(app: FastifyInstance, mirror: Pick<Mirror, 'sqlite'>): void {
   app.get('/v1/jobs', async (request, reply) => {
@@ -25,7 +25,7 @@ export function registerJobsRoutes(app: FastifyInstance, mirror: Pick<Mirror, 's
     });
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
     const job = getJob(mirror, request.params.id, parsed.params);
-    if (!job) return reply.code(404).send(errorBody('not_found', `Job ${request.params.id} not found`));
+    if (!job) return reply.code(404).send(jobNotFound(request.params.id));
     return job;
   });
 }
