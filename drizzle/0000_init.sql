@@ -92,7 +92,7 @@ CREATE INDEX `jobs_workflow_idx` ON `jobs` (`workflow_id`,`created_at`);--> stat
 CREATE INDEX `jobs_workflow_node_idx` ON `jobs` (`workflow_node_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_model_idx` ON `jobs` (`model`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_error_code_idx` ON `jobs` (`error_code`);--> statement-breakpoint
-CREATE INDEX `jobs_has_request_idx` ON `jobs` (`has_request`) WHERE has_request = 0;--> statement-breakpoint
+CREATE INDEX `jobs_has_request_idx` ON `jobs` (`created_at`,`id`) WHERE has_request = 0;--> statement-breakpoint
 CREATE TABLE `quarantine` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`job_id` text,

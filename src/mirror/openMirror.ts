@@ -7,8 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import * as schema from './schema.ts';
 
 export type MirrorDb = BetterSQLite3Database<typeof schema>;
@@ -53,18 +52,63 @@ function assertSqliteFile(path: string): void {
   }
 }
 
-/** Refuse a database whose applied migrations include ones this build does not know (a newer version wrote it). */
-function assertNotNewer(sqlite: Database.Database, path: string): void {
+const MIGRATIONS_TABLE = '__drizzle_migrations';
+
+/**
+ * Apply pending migrations under one `BEGIN IMMEDIATE` transaction, after refusing a file that has migrations
+ * this build does not know (a newer version wrote it). drizzle's own `migrate()` reads the applied list
+ * before taking the write lock, so two processes opening a fresh file at once (worker + server under PM2)
+ * could both try to create the tables; holding the lock from the check to the commit makes the second one
+ * wait, then find nothing left to do. The bookkeeping table keeps drizzle's format, so drizzle-kit tools
+ * still read it.
+ */
+function migrateMirror(sqlite: Database.Database, path: string): void {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  sqlite
+    .transaction(() => {
+      sqlite.exec(
+        `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+      );
+      const applied = appliedHashes(sqlite);
+      assertNotNewer(applied, migrations, path);
+      const insert = sqlite.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES (?, ?)`);
+      for (const m of migrations) {
+        if (applied.has(m.hash)) continue;
+        for (const stmt of m.sql) if (stmt.trim() !== '') sqlite.exec(stmt);
+        insert.run(m.hash, m.folderMillis);
+      }
+    })
+    .immediate();
+}
+
+function appliedHashes(sqlite: Database.Database): Set<string> {
   const table = sqlite
-    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'")
-    .get();
-  if (!table) return;
-  const known = new Set(readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.hash));
-  const applied = sqlite.prepare('SELECT hash FROM __drizzle_migrations').all() as { hash: string }[];
-  const unknown = applied.filter((m) => !known.has(m.hash));
+    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name=?")
+    .get(MIGRATIONS_TABLE);
+  if (!table) return new Set();
+  const rows = sqlite.prepare(`SELECT hash FROM ${MIGRATIONS_TABLE}`).all() as { hash: string }[];
+  return new Set(rows.map((r) => r.hash));
+}
+
+function assertNotNewer(applied: Set<string>, migrations: MigrationMeta[], path: string): void {
+  const known = new Set(migrations.map((m) => m.hash));
+  const unknown = [...applied].filter((h) => !known.has(h));
   if (unknown.length > 0) {
     throw new MirrorOpenError(
-      `${path} was written by a newer retab-mirror (${unknown.length} unknown schema migration(s)); upgrade retab-mirror or use another MIRROR_DB`,
+      `${path} was written by a newer retab-mirror (${unknown.length} unknown schema migration(s)); upgrade retab-mirror or point MIRROR_DB at another file`,
+    );
+  }
+}
+
+/** A read-only handle cannot migrate: the file must already carry exactly this build's schema. */
+function assertCurrent(sqlite: Database.Database, path: string): void {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const applied = appliedHashes(sqlite);
+  assertNotNewer(applied, migrations, path);
+  const pending = migrations.filter((m) => !applied.has(m.hash)).length;
+  if (pending > 0) {
+    throw new MirrorOpenError(
+      `${path} needs ${pending} schema migration(s) and was opened read-only; run a sync (or open it read-write once) first`,
     );
   }
 }
@@ -88,9 +132,9 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
-    assertNotNewer(sqlite, abs);
+    if (opts.readonly) assertCurrent(sqlite, abs);
+    else migrateMirror(sqlite, abs);
     const db = drizzle(sqlite, { schema });
-    if (!opts.readonly) migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
     return {
       path: abs,
       sqlite,
@@ -103,7 +147,12 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
     sqlite.close();
     if (err instanceof MirrorOpenError) throw err;
     const message = (err as Error).message;
-    if (/file is not a database|malformed/i.test(message)) {
+    const code = (err as { code?: string }).code;
+    if (
+      code === 'SQLITE_NOTADB' ||
+      code === 'SQLITE_CORRUPT' ||
+      /file is not a database|malformed/i.test(message)
+    ) {
       throw new MirrorOpenError(`${abs} is not a valid SQLite database (${message})`);
     }
     throw new MirrorOpenError(`cannot open mirror ${abs}: ${message}`);

@@ -53,7 +53,8 @@ export const jobs = sqliteTable(
     index('jobs_workflow_node_idx').on(t.workflowNodeId, t.createdAt),
     index('jobs_model_idx').on(t.model, t.createdAt),
     index('jobs_error_code_idx').on(t.errorCode),
-    index('jobs_has_request_idx').on(t.hasRequest).where(sql`has_request = 0`),
+    // Hydration reads the newest jobs still missing their request: a range read, no sort.
+    index('jobs_has_request_idx').on(t.createdAt, t.id).where(sql`has_request = 0`),
   ],
 );
 

@@ -1,0 +1,237 @@
+/**
+ * The mirror's write path: one page of upstream jobs, merged into the stored rows (see mergeObservation.ts
+ * for the rules), with their derived rows, their outbox events, the rejected items and the partition
+ * checkpoint, all in ONE synchronous transaction: a page commits whole or not at all, so a killed sync
+ * resumes from the last committed checkpoint and never sees half a page.
+ *
+ * Hot path: one SELECT reads every stored row of the page, then prepared single-row statements (cached per
+ * mirror) write only what changed; unchanged rows only get their seen/observed times bumped.
+ *
+ * Hydration (fetching a known job's request) also goes through here: a retrieved job is just a fresher
+ * observation that carries its request.
+ */
+import type { Job } from '../retab/schemas.ts';
+import { type JobDraft, jobSnapshot, jobToRow } from './jobToRow.ts';
+import { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
+import type { Mirror } from './openMirror.ts';
+import { type EventWriter, eventWriter } from './outbox.ts';
+import { prepared } from './prepared.ts';
+import { quarantineWriter } from './quarantine.ts';
+import { saveCheckpoint } from './syncState.ts';
+import type { ApplyPageOptions, ApplyResult } from './types.ts';
+
+export const STORED_JOB_COLUMNS = `id, status, endpoint, source, created_at AS createdAt, started_at AS startedAt,
+  completed_at AS completedAt, expires_at AS expiresAt, organization_id AS organizationId,
+  project_id AS projectId, workflow_id AS workflowId, workflow_node_id AS workflowNodeId, model,
+  error_code AS errorCode, error_message AS errorMessage, metadata, error, extra,
+  has_request AS hasRequest, has_response AS hasResponse, first_seen_at AS firstSeenAt,
+  last_seen_at AS lastSeenAt, observed_at AS observedAt, status_changed_at AS statusChangedAt,
+  upstream_missing_at AS upstreamMissingAt`;
+
+const SELECT_PAGE = `SELECT ${STORED_JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?))`;
+
+const INSERT_JOB = `INSERT INTO jobs (id, status, endpoint, source, created_at, started_at, completed_at,
+  expires_at, organization_id, project_id, workflow_id, workflow_node_id, model, error_code, error_message,
+  metadata, request, response, error, extra, has_request, has_response, first_seen_at, last_seen_at,
+  observed_at, status_changed_at, upstream_missing_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const UPDATE_JOB = `UPDATE jobs SET status = ?, endpoint = ?, source = ?, created_at = ?, started_at = ?,
+  completed_at = ?, expires_at = ?, organization_id = ?, project_id = ?, workflow_id = ?, workflow_node_id = ?,
+  model = ?, error_code = ?, error_message = ?, metadata = ?, request = coalesce(?, request),
+  response = coalesce(?, response), error = ?, extra = ?, has_request = ?, has_response = ?,
+  last_seen_at = ?, observed_at = ?, status_changed_at = ?, upstream_missing_at = ? WHERE id = ?`;
+
+const TOUCH_JOB = 'UPDATE jobs SET last_seen_at = ?, observed_at = ? WHERE id = ?';
+
+const FILL_REQUEST = `UPDATE jobs SET request = ?, has_request = 1, project_id = ?, model = ?, source = ?
+  WHERE id = ?`;
+
+const DELETE_FILES = 'DELETE FROM job_files WHERE job_id = ?';
+const INSERT_FILE = 'INSERT INTO job_files (job_id, position, filename, document_type) VALUES (?, ?, ?, ?)';
+const DELETE_METADATA = 'DELETE FROM job_metadata WHERE job_id = ?';
+const INSERT_METADATA = 'INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)';
+
+/** Reads rows as the merge needs them (SQLite stores the flags as 0/1). */
+export function toStoredJob(row: StoredJob): StoredJob {
+  row.hasRequest = Boolean(row.hasRequest);
+  row.hasResponse = Boolean(row.hasResponse);
+  return row;
+}
+
+function writeDerived(mirror: Mirror, plan: MergePlan, d: JobDraft): void {
+  const isNew = plan.kind === 'insert';
+  if (plan.rewriteFiles) {
+    if (!isNew) prepared(mirror, DELETE_FILES).run(d.id);
+    const insert = prepared(mirror, INSERT_FILE);
+    for (const f of d.files ?? []) insert.run(d.id, f.position, f.filename, f.documentType);
+  }
+  if (plan.rewriteMetadata) {
+    if (!isNew) prepared(mirror, DELETE_METADATA).run(d.id);
+    const insert = prepared(mirror, INSERT_METADATA);
+    for (const [k, v] of d.metadataPairs) insert.run(d.id, k, v);
+  }
+}
+
+function writeJob(mirror: Mirror, plan: MergePlan): void {
+  const n = plan.next;
+  switch (plan.kind) {
+    case 'insert':
+      prepared(mirror, INSERT_JOB).run(
+        n.id,
+        n.status,
+        n.endpoint,
+        n.source,
+        n.createdAt,
+        n.startedAt,
+        n.completedAt,
+        n.expiresAt,
+        n.organizationId,
+        n.projectId,
+        n.workflowId,
+        n.workflowNodeId,
+        n.model,
+        n.errorCode,
+        n.errorMessage,
+        n.metadata,
+        plan.request,
+        plan.response,
+        n.error,
+        n.extra,
+        n.hasRequest ? 1 : 0,
+        n.hasResponse ? 1 : 0,
+        n.firstSeenAt,
+        n.lastSeenAt,
+        n.observedAt,
+        n.statusChangedAt,
+        n.upstreamMissingAt,
+      );
+      return;
+    case 'update':
+      prepared(mirror, UPDATE_JOB).run(
+        n.status,
+        n.endpoint,
+        n.source,
+        n.createdAt,
+        n.startedAt,
+        n.completedAt,
+        n.expiresAt,
+        n.organizationId,
+        n.projectId,
+        n.workflowId,
+        n.workflowNodeId,
+        n.model,
+        n.errorCode,
+        n.errorMessage,
+        n.metadata,
+        plan.request,
+        plan.response,
+        n.error,
+        n.extra,
+        n.hasRequest ? 1 : 0,
+        n.hasResponse ? 1 : 0,
+        n.lastSeenAt,
+        n.observedAt,
+        n.statusChangedAt,
+        n.upstreamMissingAt,
+        n.id,
+      );
+      return;
+    case 'touch':
+      prepared(mirror, TOUCH_JOB).run(n.lastSeenAt, n.observedAt, n.id);
+      return;
+    case 'fill':
+      prepared(mirror, FILL_REQUEST).run(plan.request, n.projectId, n.model, n.source, n.id);
+      return;
+    case 'stale':
+      return;
+  }
+}
+
+function writeEvents(
+  write: EventWriter,
+  job: Job,
+  d: JobDraft,
+  plan: MergePlan,
+  opts: ApplyPageOptions,
+): number {
+  if (plan.kind !== 'insert' && plan.steps.length === 0) return 0;
+  const snapshotJson = JSON.stringify(jobSnapshot(job, d.extraFields));
+  const base = {
+    jobId: d.id,
+    observedAt: opts.observedAt,
+    backfill: opts.backfill ?? false,
+    snapshotJson,
+  };
+  if (plan.kind === 'insert') {
+    // Discovery is dated by the job's creation; a job first seen mid-lifecycle gets no inferred history.
+    return write({
+      ...base,
+      type: 'job.discovered',
+      from: null,
+      to: d.status,
+      occurredAt: d.createdAt * 1000,
+      inferred: false,
+    });
+  }
+  let n = 0;
+  for (const step of plan.steps) {
+    n += write({
+      ...base,
+      type: 'job.status_changed',
+      from: step.from,
+      to: step.to,
+      occurredAt: step.occurredAt,
+      inferred: step.inferred,
+    });
+  }
+  return n;
+}
+
+function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPageOptions): ApplyResult {
+  const result: ApplyResult = { inserted: 0, updated: 0, unchanged: 0, events: 0, quarantined: 0 };
+  const stored = new Map<string, StoredJob>();
+  if (jobs.length > 0) {
+    const ids = JSON.stringify(jobs.map((j) => j.id));
+    for (const row of prepared(mirror, SELECT_PAGE).all(ids) as StoredJob[])
+      stored.set(row.id, toStoredJob(row));
+  }
+  const write = eventWriter(mirror);
+  for (const job of jobs) {
+    const d = jobToRow(job);
+    const plan = mergeObservation(stored.get(d.id), d, opts.observedAt);
+    writeJob(mirror, plan);
+    writeDerived(mirror, plan, d);
+    result.events += writeEvents(write, job, d, plan, opts);
+    // A page can list the same job twice (the listing moved under the cursor): merge the second against the first.
+    stored.set(d.id, plan.next);
+    if (plan.kind === 'insert') result.inserted++;
+    else if (plan.kind === 'update' || plan.kind === 'fill') result.updated++;
+    else result.unchanged++;
+  }
+  if (opts.rejected && opts.rejected.length > 0) {
+    const quarantine = quarantineWriter(mirror);
+    for (const item of opts.rejected) {
+      quarantine(item, opts.partition ?? opts.checkpoint?.partition ?? null, opts.observedAt);
+      result.quarantined++;
+    }
+  }
+  if (opts.checkpoint) saveCheckpoint(mirror, opts.checkpoint);
+  return result;
+}
+
+type ApplyFn = (mirror: Mirror, jobs: readonly Job[], opts: ApplyPageOptions) => ApplyResult;
+const transactions = new WeakMap<Mirror['sqlite'], ApplyFn>();
+
+/**
+ * Merge one page of jobs into the mirror in one transaction; see the file header for the rules.
+ * Throws (and writes nothing) if any statement fails.
+ */
+export function applyPage(mirror: Mirror, jobs: readonly Job[], opts: ApplyPageOptions): ApplyResult {
+  let tx = transactions.get(mirror.sqlite);
+  if (!tx) {
+    tx = mirror.sqlite.transaction(applyInTransaction) as unknown as ApplyFn;
+    transactions.set(mirror.sqlite, tx);
+  }
+  return tx(mirror, jobs, opts);
+}

@@ -1,0 +1,23 @@
+/** The mirror's public surface: open, write a page, mark missing, checkpoints, runs, reads. */
+export { applyPage } from './applyPage.ts';
+export { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from './jobToRow.ts';
+export { type MarkMissingOptions, markMissing } from './markMissing.ts';
+export { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
+export { MIGRATIONS_FOLDER, type Mirror, type MirrorDb, MirrorOpenError, openMirror } from './openMirror.ts';
+export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
+export { listQuarantine, type QuarantineRow } from './quarantine.ts';
+export {
+  countByStatus,
+  countJobs,
+  getJob,
+  jobsMissingPayload,
+  knownIds,
+  latestCreatedAt,
+  type StaleActiveJob,
+  staleActiveJobs,
+} from './reads.ts';
+export { type JobRow, rowToJob } from './rowToJob.ts';
+export { finishRun, lastSuccessfulRun, listRuns, type SyncRunRow, startRun } from './runs.ts';
+export { getSyncState, listSyncStates, type SyncStateRow, saveCheckpoint } from './syncState.ts';
+export { type StatusStep, transitionSteps } from './transitions.ts';
+export type * from './types.ts';

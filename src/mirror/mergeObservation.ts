@@ -1,0 +1,219 @@
+/**
+ * The merge rule of the mirror, as a pure function: given what is stored for a job (if anything) and a new
+ * observation of it, what to write and which status steps to report.
+ *
+ * - Absent is not null: an item without request/response (a lightweight listing) never erases stored ones,
+ *   and the columns derived from the request (project, model, files) stay; `source` is recomputed from the
+ *   stored project and the incoming metadata.
+ * - Stale observations never win: a write happens only when the observation is at least as recent as the
+ *   stored one (equal times: the later write wins). A stale one may still fill in a missing request, because
+ *   requests never change upstream.
+ * - Terminal is not final: the same terminal status with a new `completed_at` means a retry cycle happened
+ *   between two observations; it is reported as one.
+ */
+import type { JobSource, JobStatus } from '../retab/schemas.ts';
+import { isTerminal } from '../retab/schemas.ts';
+import type { JobDraft } from './jobToRow.ts';
+import { statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
+
+/** The stored columns the merge needs (all of `jobs` except the request/response payloads). */
+export interface StoredJob {
+  id: string;
+  status: JobStatus;
+  endpoint: string;
+  source: JobSource;
+  createdAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  expiresAt: number;
+  organizationId: string;
+  projectId: string | null;
+  workflowId: string | null;
+  workflowNodeId: string | null;
+  model: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  metadata: string | null;
+  error: string | null;
+  extra: string | null;
+  hasRequest: boolean;
+  hasResponse: boolean;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  observedAt: number;
+  statusChangedAt: number | null;
+  upstreamMissingAt: number | null;
+}
+
+/**
+ * `insert`: new job. `update`: content changed. `fill`: a stale observation brought a missing request.
+ * `touch`: same content, only the seen/observed times move. `stale`: nothing to write.
+ */
+export type MergeKind = 'insert' | 'update' | 'fill' | 'touch' | 'stale';
+
+export interface MergePlan {
+  kind: MergeKind;
+  /** The stored state after the write. */
+  next: StoredJob;
+  /** Payload text to write; null keeps the stored one. */
+  request: string | null;
+  response: string | null;
+  /** Replace the job's `job_files` rows with the draft's. */
+  rewriteFiles: boolean;
+  /** Replace the job's `job_metadata` rows with the draft's. */
+  rewriteMetadata: boolean;
+  /** Status steps to report, oldest first (skipped ones `inferred`). Empty for an insert: that is a discovery. */
+  steps: TimedStep[];
+}
+
+const sourceOf = (workflowId: string | null, projectId: string | null): JobSource =>
+  workflowId ? 'workflow' : projectId ? 'project' : 'api';
+
+function insertPlan(d: JobDraft, observedAt: number): MergePlan {
+  const next: StoredJob = {
+    id: d.id,
+    status: d.status,
+    endpoint: d.endpoint,
+    source: d.source,
+    createdAt: d.createdAt,
+    startedAt: d.startedAt,
+    completedAt: d.completedAt,
+    expiresAt: d.expiresAt,
+    organizationId: d.organizationId,
+    projectId: d.projectId,
+    workflowId: d.workflowId,
+    workflowNodeId: d.workflowNodeId,
+    model: d.model,
+    errorCode: d.errorCode,
+    errorMessage: d.errorMessage,
+    metadata: d.metadata,
+    error: d.error,
+    extra: d.extra,
+    hasRequest: d.request !== null,
+    hasResponse: d.response !== null,
+    firstSeenAt: observedAt,
+    lastSeenAt: observedAt,
+    observedAt,
+    statusChangedAt: statusTimestamp(d.status, d) ?? observedAt,
+    upstreamMissingAt: null,
+  };
+  return {
+    kind: 'insert',
+    next,
+    request: d.request,
+    response: d.response,
+    rewriteFiles: d.files !== null && d.files.length > 0,
+    rewriteMetadata: d.metadataPairs.length > 0,
+    steps: [],
+  };
+}
+
+function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
+  if (d.request !== null && !s.hasRequest) {
+    const next = {
+      ...s,
+      projectId: d.projectId,
+      model: d.model,
+      source: sourceOf(s.workflowId, d.projectId),
+      hasRequest: true,
+    };
+    return {
+      kind: 'fill',
+      next,
+      request: d.request,
+      response: null,
+      rewriteFiles: true,
+      rewriteMetadata: false,
+      steps: [],
+    };
+  }
+  return {
+    kind: 'stale',
+    next: s,
+    request: null,
+    response: null,
+    rewriteFiles: false,
+    rewriteMetadata: false,
+    steps: [],
+  };
+}
+
+export function mergeObservation(stored: StoredJob | undefined, d: JobDraft, observedAt: number): MergePlan {
+  if (!stored) return insertPlan(d, observedAt);
+  const s = stored;
+  if (observedAt < s.observedAt) return stalePlan(s, d);
+
+  const hasReq = d.request !== null;
+  const projectId = hasReq ? d.projectId : s.projectId;
+  const model = hasReq ? d.model : s.model;
+  const cycle =
+    s.status === d.status &&
+    isTerminal(d.status) &&
+    s.completedAt !== null &&
+    d.completedAt !== null &&
+    s.completedAt !== d.completedAt;
+  const moved = s.status !== d.status || cycle;
+  const steps = moved ? timeSteps(transitionSteps(s.status, d.status), d, observedAt) : [];
+  const last = steps[steps.length - 1];
+  const request = hasReq && !s.hasRequest ? d.request : null;
+  const response = d.response !== null && (!s.hasResponse || moved) ? d.response : null;
+  const next: StoredJob = {
+    id: s.id,
+    status: d.status,
+    endpoint: d.endpoint,
+    source: sourceOf(d.workflowId, projectId),
+    createdAt: d.createdAt,
+    startedAt: d.startedAt,
+    completedAt: d.completedAt,
+    expiresAt: d.expiresAt,
+    organizationId: d.organizationId,
+    projectId,
+    workflowId: d.workflowId,
+    workflowNodeId: d.workflowNodeId,
+    model,
+    errorCode: d.errorCode,
+    errorMessage: d.errorMessage,
+    metadata: d.metadata,
+    error: d.error,
+    extra: d.extra,
+    hasRequest: s.hasRequest || hasReq,
+    hasResponse: s.hasResponse || d.response !== null,
+    firstSeenAt: s.firstSeenAt,
+    lastSeenAt: Math.max(s.lastSeenAt, observedAt),
+    observedAt,
+    statusChangedAt: last ? last.occurredAt : s.statusChangedAt,
+    // A 404 recorded after this observation still stands; an observation at or after it means it is back.
+    upstreamMissingAt:
+      s.upstreamMissingAt !== null && observedAt < s.upstreamMissingAt ? s.upstreamMissingAt : null,
+  };
+  const changed =
+    request !== null ||
+    response !== null ||
+    moved ||
+    next.endpoint !== s.endpoint ||
+    next.source !== s.source ||
+    next.createdAt !== s.createdAt ||
+    next.startedAt !== s.startedAt ||
+    next.completedAt !== s.completedAt ||
+    next.expiresAt !== s.expiresAt ||
+    next.organizationId !== s.organizationId ||
+    next.projectId !== s.projectId ||
+    next.workflowId !== s.workflowId ||
+    next.workflowNodeId !== s.workflowNodeId ||
+    next.model !== s.model ||
+    next.errorCode !== s.errorCode ||
+    next.errorMessage !== s.errorMessage ||
+    next.metadata !== s.metadata ||
+    next.error !== s.error ||
+    next.extra !== s.extra ||
+    next.upstreamMissingAt !== s.upstreamMissingAt;
+  return {
+    kind: changed ? 'update' : 'touch',
+    next,
+    request,
+    response,
+    rewriteFiles: request !== null,
+    rewriteMetadata: next.metadata !== s.metadata,
+    steps,
+  };
+}

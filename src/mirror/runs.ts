@@ -1,0 +1,74 @@
+/** The run log (`sync_runs`): one row per task run, success or not, for `status` output and scheduling. */
+import { and, desc, eq, or, sql } from 'drizzle-orm';
+import type { Mirror } from './openMirror.ts';
+import { syncRuns } from './schema.ts';
+import type { RunRecord, RunTotals } from './types.ts';
+
+export type SyncRunRow = typeof syncRuns.$inferSelect;
+
+/** Record a run as `running`; returns its id for finishRun. */
+export function startRun(mirror: Mirror, run: RunRecord): number {
+  const row = mirror.db
+    .insert(syncRuns)
+    .values({ task: run.task, partition: run.partition, startedAt: run.startedAt, outcome: 'running' })
+    .returning({ id: syncRuns.id })
+    .get();
+  return row.id;
+}
+
+export function finishRun(mirror: Mirror, id: number, totals: RunTotals): void {
+  const result = mirror.db
+    .update(syncRuns)
+    .set({
+      finishedAt: totals.finishedAt,
+      requests: totals.requests,
+      pages: totals.pages,
+      jobs: totals.jobs,
+      inserted: totals.inserted,
+      updated: totals.updated,
+      events: totals.events,
+      missing: totals.missing,
+      quarantined: totals.quarantined,
+      outcome: totals.outcome,
+      error: totals.error ?? null,
+    })
+    .where(eq(syncRuns.id, id))
+    .run();
+  if (result.changes === 0) throw new Error(`finishRun: no run with id ${id} (use the id startRun returned)`);
+}
+
+export interface ListRunsOptions {
+  partition?: string;
+  /** @default 20 */
+  limit?: number;
+}
+
+/** Runs, newest first. */
+export function listRuns(mirror: Mirror, opts: ListRunsOptions = {}): SyncRunRow[] {
+  const q = mirror.db.select().from(syncRuns);
+  const filtered = opts.partition !== undefined ? q.where(eq(syncRuns.partition, opts.partition)) : q;
+  return filtered
+    .orderBy(desc(syncRuns.id))
+    .limit(opts.limit ?? 20)
+    .all();
+}
+
+/**
+ * The newest successful run whose task equals `taskOrPartitionPrefix` or whose partition starts with it
+ * (`'head'`, `'window:'`, `'window:2026-11-01'`).
+ */
+export function lastSuccessfulRun(mirror: Mirror, taskOrPartitionPrefix: string): SyncRunRow | undefined {
+  const key = taskOrPartitionPrefix;
+  return mirror.db
+    .select()
+    .from(syncRuns)
+    .where(
+      and(
+        eq(syncRuns.outcome, 'success'),
+        or(eq(syncRuns.task, key), sql`substr(${syncRuns.partition}, 1, ${key.length}) = ${key}`),
+      ),
+    )
+    .orderBy(desc(syncRuns.finishedAt), desc(syncRuns.id))
+    .limit(1)
+    .get();
+}
