@@ -1,0 +1,158 @@
+/**
+ * The vocabulary generated jobs are drawn from: models, customers, projects, workflows, filenames and
+ * errors, with weights that give a realistic mix. Project and workflow ids are derived from the seed.
+ */
+import { DOCUMENT_TYPES, type Endpoint, type JobError } from '../retab/schemas.ts';
+import { Random } from './random.ts';
+
+export const MODEL_WEIGHTS = {
+  'gpt-4.1': 18,
+  'gpt-4.1-mini': 22,
+  'gpt-5': 8,
+  'gpt-5-mini': 14,
+  'gemini-2.5-pro': 9,
+  'gemini-2.5-flash': 16,
+  'claude-sonnet-4-5': 7,
+  'retab-small': 4,
+  'retab-large': 2,
+} as const;
+
+export const ENDPOINT_WEIGHTS: Record<Endpoint, number> = {
+  '/v1/documents/extract': 34,
+  '/v1/documents/parse': 14,
+  '/v1/documents/split': 8,
+  '/v1/documents/classify': 10,
+  '/v1/schemas/generate': 5,
+  '/v1/edit/agent/fill': 4,
+  '/v1/edit/templates/fill': 4,
+  '/v1/edit/templates/generate': 2,
+  '/v1/evals/extract/process': 4,
+  '/v1/evals/split/process': 3,
+  '/v1/evals/classify/process': 3,
+  '/v1/evals/extract/extract': 5,
+  '/v1/evals/extract/split': 4,
+};
+
+/** Endpoints that usually take several documents at once (`documents[]`). */
+export const MULTI_DOCUMENT_ENDPOINTS: ReadonlySet<string> = new Set([
+  '/v1/documents/split',
+  '/v1/documents/classify',
+  '/v1/evals/split/process',
+  '/v1/evals/classify/process',
+  '/v1/evals/extract/split',
+]);
+
+export const CUSTOMERS = [
+  'acme',
+  'globex',
+  'initech',
+  'umbrella',
+  'hooli',
+  'stark-industries',
+  'wayne-enterprises',
+  'wonka',
+  'tyrell',
+  'cyberdyne',
+  'soylent',
+  'massive-dynamic',
+  'vandelay',
+  'oceanic',
+  'pied-piper',
+  'aperture',
+] as const;
+
+const FILE_STEMS = [
+  'invoice',
+  'receipt',
+  'bank_statement',
+  'contract',
+  'purchase_order',
+  'bill_of_lading',
+  'payslip',
+  'id_card',
+  'passport',
+  'claim_form',
+  'medical_report',
+  'tax_return',
+  'delivery_note',
+  'quote',
+  'resume',
+  'insurance_policy',
+  'utility_bill',
+  'customs_declaration',
+  'Scan',
+  'IMG',
+] as const;
+
+const POPULAR_TYPES = {
+  pdf: 50,
+  png: 8,
+  jpg: 8,
+  jpeg: 3,
+  docx: 6,
+  xlsx: 5,
+  eml: 4,
+  msg: 2,
+  txt: 3,
+  csv: 3,
+  tiff: 2,
+};
+
+export const FAILURE_ERRORS: readonly JobError[] = [
+  {
+    code: 'document_unreadable',
+    message: 'The document could not be read: it is empty, encrypted or corrupt.',
+  },
+  { code: 'model_timeout', message: 'The model did not answer within 600 seconds.' },
+  {
+    code: 'invalid_json_schema',
+    message: 'json_schema is not a valid JSON Schema: properties must be an object.',
+  },
+  { code: 'file_too_large', message: 'The document exceeds the 50 MB limit.' },
+  { code: 'unsupported_file_type', message: 'This file type is not supported by this endpoint.' },
+  { code: 'provider_error', message: 'The model provider returned an error (502).' },
+  { code: 'internal_error', message: 'Internal error while processing the job.' },
+  { code: 'context_length_exceeded', message: 'The document is too long for the selected model.' },
+];
+
+/** Seed-specific ids and vocabularies. */
+export class Catalog {
+  readonly organizationId: string;
+  readonly projects: string[];
+  /** Each workflow with its node ids. */
+  readonly workflows: { id: string; nodes: string[] }[];
+
+  constructor(seed: number) {
+    const rng = new Random(seed ^ 0x5eed);
+    this.organizationId = `org_${rng.urlSafe(21)}`;
+    this.projects = Array.from({ length: 24 }, () => `proj_${rng.urlSafe(12)}`);
+    this.workflows = Array.from({ length: 10 }, () => ({
+      id: `wf_${rng.urlSafe(12)}`,
+      nodes: Array.from({ length: rng.int(2, 6) }, () => `node_${rng.urlSafe(8)}`),
+    }));
+  }
+}
+
+export function pickEndpoint(rng: Random): Endpoint {
+  return rng.weighted(ENDPOINT_WEIGHTS);
+}
+
+export function pickModel(rng: Random): string {
+  return rng.weighted(MODEL_WEIGHTS);
+}
+
+/** A document type: popular ones most of the time, any accepted type otherwise (so every type occurs). */
+export function pickDocumentType(rng: Random): string {
+  return rng.chance(0.25) ? rng.pick(DOCUMENT_TYPES) : rng.weighted(POPULAR_TYPES);
+}
+
+/** A filename such as `invoice_2025_00412.pdf`, `Scan 2025-10-03 (2).PDF` or `IMG_4821.jpg`. */
+export function makeFilename(rng: Random, createdAt: number): string {
+  const stem = rng.pick(FILE_STEMS);
+  let ext = pickDocumentType(rng);
+  if (rng.chance(0.08)) ext = ext.toUpperCase();
+  const day = new Date(createdAt * 1000).toISOString().slice(0, 10);
+  if (stem === 'Scan') return `Scan ${day}${rng.chance(0.3) ? ` (${rng.int(1, 9)})` : ''}.${ext}`;
+  if (stem === 'IMG') return `IMG_${rng.int(1000, 9999)}.${ext}`;
+  return `${stem}_${day.slice(0, 4)}_${String(rng.int(1, 99999)).padStart(5, '0')}.${ext}`;
+}

@@ -1,0 +1,159 @@
+/**
+ * The seedable data generator: N jobs over the last D days, in bursts that share a `created_at` second
+ * (batches), with a realistic mix of endpoints, models, sources, document types and metadata. Older jobs
+ * are terminal; the newest ones cover every active status.
+ */
+import { JOB_TTL_SECONDS, type JobStatus } from '../retab/schemas.ts';
+import {
+  Catalog,
+  CUSTOMERS,
+  FAILURE_ERRORS,
+  MULTI_DOCUMENT_ENDPOINTS,
+  makeFilename,
+  pickEndpoint,
+  pickModel,
+} from './catalog.ts';
+import { Random } from './random.ts';
+import { SimJob } from './simJob.ts';
+
+/** What the jobs of one burst share (a batch submitted at once shares customer, endpoint and model). */
+export interface BurstContext {
+  endpoint: string;
+  model: string;
+  metadata: Record<string, string> | null;
+  projectId: string | null;
+}
+
+export function newJobId(rng: Random): string {
+  return `job_${rng.urlSafe(21)}`;
+}
+
+export function burstContext(rng: Random, catalog: Catalog): BurstContext {
+  const endpoint = pickEndpoint(rng);
+  const model = pickModel(rng);
+  const sourceRoll = rng.next();
+  const metadata: Record<string, string> = {};
+  let projectId: string | null = null;
+  if (rng.chance(0.7)) metadata.batch_id = `batch_${rng.urlSafe(10)}`;
+  if (rng.chance(0.8)) metadata.customer = rng.pick(CUSTOMERS);
+  if (sourceRoll < 0.25) {
+    const wf = rng.pick(catalog.workflows);
+    metadata.workflow_id = wf.id;
+    // Older workflow runs tagged the node as `node_id`; the list filter accepts both.
+    metadata[rng.chance(0.7) ? 'workflow_node_id' : 'node_id'] = rng.pick(wf.nodes);
+    if (rng.chance(0.5)) projectId = rng.pick(catalog.projects);
+  } else if (sourceRoll < 0.55) {
+    projectId = rng.pick(catalog.projects);
+  }
+  if (rng.chance(0.1)) metadata.priority = rng.pick(['high', 'normal', 'low']);
+  return { endpoint, model, metadata: Object.keys(metadata).length > 0 ? metadata : null, projectId };
+}
+
+/** One new job of a burst, status `validating`, timestamps unset. */
+export function makeJob(rng: Random, ctx: BurstContext, createdAt: number, id: string): SimJob {
+  const multi = MULTI_DOCUMENT_ENDPOINTS.has(ctx.endpoint) ? rng.chance(0.6) : rng.chance(0.1);
+  const count = multi ? rng.int(2, 4) : 1;
+  const filenames = Array.from({ length: count }, () => makeFilename(rng, createdAt));
+  return new SimJob(
+    id,
+    createdAt,
+    'validating',
+    ctx.endpoint,
+    ctx.metadata,
+    ctx.model,
+    ctx.projectId,
+    filenames,
+    rng.uint32(),
+  );
+}
+
+type Weights = Partial<Record<JobStatus, number>>;
+
+function statusWeights(ageSeconds: number): Weights {
+  if (ageSeconds < 30)
+    return { validating: 25, queued: 35, in_progress: 30, completed: 8, failed: 1, cancelled: 1 };
+  if (ageSeconds < 900) return { queued: 12, in_progress: 25, completed: 50, failed: 7, cancelled: 6 };
+  if (ageSeconds < 6 * 3600) return { queued: 1, in_progress: 2, completed: 84, failed: 9, cancelled: 4 };
+  if (ageSeconds < JOB_TTL_SECONDS)
+    return { queued: 0.2, in_progress: 0.2, completed: 86, failed: 9, cancelled: 4.6 };
+  return { completed: 85, failed: 9, cancelled: 4, expired: 2 };
+}
+
+/** Gives a job its status at `now` (unix s) and consistent started/completed timestamps. */
+export function settleJob(rec: SimJob, rng: Random, now: number, forced?: JobStatus): void {
+  const age = Math.max(0, now - rec.createdAt);
+  const status = forced ?? (rng.weighted(statusWeights(age) as Record<JobStatus, number>) as JobStatus);
+  rec.status = status;
+  // Queue wait and run time, squeezed into the job's age so that no timestamp lies in the future.
+  const wait = Math.min(age, Math.round(rng.exponential(8)));
+  const run = Math.min(age - wait, Math.round(rng.exponential(25) + 1));
+  switch (status) {
+    case 'validating':
+    case 'queued':
+      return;
+    case 'in_progress':
+      rec.startedAt = rec.createdAt + wait;
+      return;
+    case 'completed':
+      rec.startedAt = rec.createdAt + wait;
+      rec.completedAt = rec.startedAt + run;
+      return;
+    case 'failed':
+      rec.startedAt = rec.createdAt + wait;
+      rec.completedAt = rec.startedAt + run;
+      rec.error = { ...rng.pick(FAILURE_ERRORS) };
+      return;
+    case 'cancelled':
+      if (rng.chance(0.5)) rec.startedAt = rec.createdAt + wait;
+      rec.completedAt = (rec.startedAt ?? rec.createdAt) + Math.min(run, age - wait);
+      return;
+    case 'expired':
+      if (rng.chance(0.3)) rec.startedAt = rec.createdAt + wait;
+      rec.completedAt = Math.min(now, rec.expiresAt);
+      return;
+  }
+}
+
+/** Listing order ascending: `created_at`, then `id`. */
+export function compareRecords(a: SimJob, b: SimJob): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * `n` jobs created over the `days` days before `now` (unix ms), sorted ascending by (created_at, id).
+ * The same arguments always give the same jobs.
+ */
+export function generateJobs(seed: number, n: number, days: number, now: number): SimJob[] {
+  const rng = new Random(seed);
+  const catalog = new Catalog(seed);
+  const nowSec = Math.floor(now / 1000);
+  const span = Math.max(1, Math.round(days * 86_400));
+  const jobs: SimJob[] = [];
+  const ids = new Set<string>();
+  while (jobs.length < n) {
+    // A few percent of bursts land in the last 15 minutes so that recent jobs cover the active statuses.
+    const createdAt = rng.chance(0.03) ? nowSec - rng.int(0, 900) : nowSec - rng.int(0, span);
+    const ctx = burstContext(rng, catalog);
+    const roll = rng.next();
+    const size = roll < 0.6 ? 1 : roll < 0.88 ? rng.int(2, 5) : rng.int(6, 40);
+    for (let i = 0; i < size && jobs.length < n; i++) {
+      let id = newJobId(rng);
+      while (ids.has(id)) id = newJobId(rng);
+      ids.add(id);
+      const rec = makeJob(rng, ctx, createdAt, id);
+      settleJob(rec, rng, nowSec);
+      jobs.push(rec);
+    }
+  }
+  jobs.sort(compareRecords);
+  // The newest three jobs are guaranteed to be in flight, one per active status.
+  const forced: JobStatus[] = ['in_progress', 'queued', 'validating'];
+  for (let i = 0; i < forced.length && i < jobs.length; i++) {
+    const rec = jobs[jobs.length - 1 - i] as SimJob;
+    rec.startedAt = null;
+    rec.completedAt = null;
+    rec.error = null;
+    settleJob(rec, rng, nowSec, forced[i]);
+  }
+  return jobs;
+}

@@ -1,0 +1,125 @@
+/**
+ * `GET /v1/jobs` over the job index. The narrowest index that serves one of the equality filters gives the
+ * candidates; the date window becomes a position range by binary search, the cursor a position inside it;
+ * then a scan in the direction of travel keeps candidates that pass every filter until the page is full.
+ */
+import {
+  dayBounds,
+  type FilenameMatcher,
+  filenameContainsMatcher,
+  filenameRegexMatcher,
+} from '../retab/jobFields.ts';
+import type { NormalizedListParams } from '../retab/params.ts';
+import { type JobIndex, metadataKey } from './jobIndex.ts';
+import type { SimJob } from './simJob.ts';
+import { lowerBound, lowerBoundTime, upperBound } from './sortedIndex.ts';
+
+export type ListOutcome =
+  | { ok: true; items: SimJob[]; hasMore: boolean }
+  | { ok: false; code: 'invalid_cursor'; cursor: string; param: 'before' | 'after' };
+
+type Predicate = (rec: SimJob) => boolean;
+
+/** Every filter of the query as one predicate (the index only narrows the candidates; this decides). */
+export function listPredicate(p: NormalizedListParams): Predicate {
+  const checks: Predicate[] = [];
+  if (p.id !== undefined) checks.push((r) => r.id === p.id);
+  if (p.status !== undefined) checks.push((r) => r.status === p.status);
+  if (p.endpoint !== undefined) checks.push((r) => r.endpoint === p.endpoint);
+  if (p.source !== undefined) checks.push((r) => r.source === p.source);
+  if (p.project_id !== undefined) checks.push((r) => r.projectId === p.project_id);
+  if (p.model !== undefined) checks.push((r) => r.model === p.model);
+  if (p.workflow_id !== undefined) checks.push((r) => r.metadata?.workflow_id === p.workflow_id);
+  if (p.workflow_node_id !== undefined) checks.push((r) => r.workflowNodeId === p.workflow_node_id);
+  if (p.metadata !== undefined) {
+    const pairs = Object.entries(p.metadata);
+    checks.push((r) => r.metadata !== null && pairs.every(([k, v]) => r.metadata?.[k] === v));
+  }
+  if (p.document_type !== undefined) {
+    const wanted = new Set(p.document_type);
+    checks.push((r) => r.documentTypes.some((t) => wanted.has(t)));
+  }
+  const matchers: FilenameMatcher[] = [];
+  if (p.filename_regex !== undefined) matchers.push(filenameRegexMatcher(p.filename_regex));
+  if (p.filename_contains !== undefined) matchers.push(filenameContainsMatcher(p.filename_contains));
+  for (const m of matchers) checks.push((r) => r.filenames.some(m));
+  return (r) => {
+    for (const check of checks) if (!check(r)) return false;
+    return true;
+  };
+}
+
+/** The smallest candidate set that an index can give for these filters. */
+function candidates(index: JobIndex, p: NormalizedListParams): readonly SimJob[] {
+  if (p.id !== undefined) {
+    const rec = index.byId.get(p.id);
+    return rec ? [rec] : [];
+  }
+  const keys: string[] = [];
+  if (p.status !== undefined) keys.push(`status:${p.status}`);
+  if (p.endpoint !== undefined) keys.push(`endpoint:${p.endpoint}`);
+  if (p.source !== undefined) keys.push(`source:${p.source}`);
+  if (p.model !== undefined) keys.push(`model:${p.model}`);
+  if (p.project_id !== undefined) keys.push(`project:${p.project_id}`);
+  if (p.workflow_id !== undefined) keys.push(metadataKey('workflow_id', p.workflow_id));
+  if (p.workflow_node_id !== undefined) keys.push(`node:${p.workflow_node_id}`);
+  if (p.document_type?.length === 1) keys.push(`doctype:${p.document_type[0]}`);
+  for (const [k, v] of Object.entries(p.metadata ?? {})) keys.push(metadataKey(k, v));
+  let best: readonly SimJob[] = index.ordered;
+  for (const key of keys) {
+    const arr = index.index(key);
+    if (arr.length < best.length) best = arr;
+  }
+  return best;
+}
+
+/**
+ * One page of the listing. `after` walks forward from the cursor's position; `before` walks backward and
+ * returns the page just before the cursor, still in listing order. A cursor only has to exist: it names a
+ * (created_at, id) position, whether or not that job matches the filters.
+ */
+export function listJobs(index: JobIndex, p: NormalizedListParams): ListOutcome {
+  const cursorId = p.after ?? p.before;
+  const cursor = cursorId === undefined ? undefined : index.byId.get(cursorId);
+  if (cursorId !== undefined && cursor === undefined) {
+    return {
+      ok: false,
+      code: 'invalid_cursor',
+      cursor: cursorId,
+      param: p.after !== undefined ? 'after' : 'before',
+    };
+  }
+  if (p.from_date !== undefined && p.to_date !== undefined && p.from_date > p.to_date) {
+    return { ok: true, items: [], hasMore: false };
+  }
+  const arr = candidates(index, p);
+  const lo = p.from_date === undefined ? 0 : lowerBoundTime(arr, dayBounds(p.from_date).start);
+  const hi = p.to_date === undefined ? arr.length : lowerBoundTime(arr, dayBounds(p.to_date).end);
+  const desc = p.order === 'desc';
+  const backward = p.before !== undefined;
+  // Walking up the ascending array is forward travel for `asc` and backward travel for `desc`.
+  const up = desc === backward;
+  let start: number;
+  if (cursor === undefined) start = up ? lo : hi - 1;
+  else if (up) start = Math.max(lo, upperBound(arr, cursor.createdAt, cursor.id));
+  else start = Math.min(hi, lowerBound(arr, cursor.createdAt, cursor.id)) - 1;
+
+  const match = listPredicate(p);
+  const items: SimJob[] = [];
+  const want = p.limit + 1;
+  if (up) {
+    for (let i = start; i < hi && items.length < want; i++) {
+      const rec = arr[i] as SimJob;
+      if (match(rec)) items.push(rec);
+    }
+  } else {
+    for (let i = start; i >= lo && items.length < want; i--) {
+      const rec = arr[i] as SimJob;
+      if (match(rec)) items.push(rec);
+    }
+  }
+  const hasMore = items.length > p.limit;
+  if (hasMore) items.pop();
+  if (backward) items.reverse();
+  return { ok: true, items, hasMore };
+}
