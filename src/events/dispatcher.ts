@@ -1,0 +1,303 @@
+/**
+ * The outbox dispatcher. Every sink has its own lane: it reads the events after the sink's cursor (in seq
+ * order, `batchSize` at a time), keeps those the filter routes to it, hands them to the sink, and only then
+ * advances the sink's cursor in `event_cursors`. Delivery is therefore at least once: a crash between the
+ * page's commit and the acknowledgement re-delivers on restart, and consumers dedupe on `eventId`.
+ *
+ * A failing sink blocks only its own lane, which retries with capped exponential backoff while the other
+ * lanes go on. Lanes wake on `notify()` (the sync calls it after each committed page) and on a short poll
+ * that catches writes from other processes. The cursor is re-read before each batch and advanced by
+ * compare-and-set, so `events replay` can rewind a sink while the dispatcher runs.
+ */
+import { type Logger, silentLogger } from '../log.ts';
+import type { Mirror } from '../mirror/openMirror.ts';
+import { advanceCursor, getCursor, setCursor } from './cursors.ts';
+import { maxSeq, readEventsAfter } from './outbox.ts';
+import type { SinkFilter } from './rules.ts';
+import type { EventSink } from './types.ts';
+
+export interface DispatcherOptions {
+  mirror: Mirror;
+  sinks: readonly EventSink[];
+  /** Which events a sink receives (skipped ones still advance its cursor). @default every event */
+  filter?: SinkFilter;
+  logger?: Logger;
+  /** Fallback poll interval, ms: catches writes by other processes and a missed `notify()`. @default 500 */
+  pollMs?: number;
+  /** Events read and handed to a sink at once. @default 500 */
+  batchSize?: number;
+  /** Delay before the first retry of a failing sink, ms; doubles per failure. @default 1000 */
+  retryMinMs?: number;
+  /** Longest delay between two retries of a failing sink, ms. @default 60000 */
+  retryMaxMs?: number;
+  /**
+   * Where a sink without a cursor starts: `beginning` delivers the whole outbox, `end` only what comes
+   * next. (To skip history for one sink later: `events replay --from-seq <max + 1> --sink NAME`.)
+   * @default 'beginning'
+   */
+  newSinkStart?: 'beginning' | 'end';
+  /** `stop()` also closes the sinks (their queues, connections). @default true */
+  closeSinks?: boolean;
+}
+
+export interface SinkStatus {
+  sink: string;
+  /** Last acknowledged seq. */
+  cursor: number;
+  /** Events after the cursor (not all of them may be routed to this sink). */
+  lag: number;
+  /** Consecutive failed deliveries (0 = healthy). */
+  failures: number;
+  lastError?: string;
+}
+
+export interface DrainOptions {
+  /** Give up (reject) after this long, ms. @default no limit */
+  timeoutMs?: number;
+}
+
+export class DrainTimeoutError extends Error {
+  override name = 'DrainTimeoutError';
+}
+
+interface Lane {
+  sink: EventSink;
+  cursor: number;
+  failures: number;
+  lastError?: string;
+  retryTimer?: NodeJS.Timeout;
+  running: Promise<void> | null;
+  again: boolean;
+}
+
+export class Dispatcher {
+  readonly #mirror: Mirror;
+  readonly #lanes: Lane[];
+  readonly #filter: SinkFilter;
+  readonly #logger: Logger;
+  readonly #pollMs: number;
+  readonly #batchSize: number;
+  readonly #retryMinMs: number;
+  readonly #retryMaxMs: number;
+  readonly #newSinkStart: 'beginning' | 'end';
+  readonly #closeSinks: boolean;
+  readonly #abort = new AbortController();
+  readonly #waiters = new Set<() => void>();
+  #started = false;
+  #stopped = false;
+  #drains = 0;
+  #poll?: NodeJS.Timeout;
+
+  constructor(opts: DispatcherOptions) {
+    const names = new Set<string>();
+    for (const sink of opts.sinks) {
+      if (names.has(sink.name))
+        throw new Error(`two event sinks are named "${sink.name}"; names must be unique`);
+      names.add(sink.name);
+    }
+    this.#mirror = opts.mirror;
+    this.#lanes = opts.sinks.map((sink) => ({ sink, cursor: 0, failures: 0, running: null, again: false }));
+    this.#filter = opts.filter ?? (() => true);
+    this.#logger = (opts.logger ?? silentLogger).child({ component: 'events' });
+    this.#pollMs = opts.pollMs ?? 500;
+    this.#batchSize = opts.batchSize ?? 500;
+    this.#retryMinMs = opts.retryMinMs ?? 1000;
+    this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
+    this.#newSinkStart = opts.newSinkStart ?? 'beginning';
+    this.#closeSinks = opts.closeSinks ?? true;
+  }
+
+  get sinks(): readonly EventSink[] {
+    return this.#lanes.map((l) => l.sink);
+  }
+
+  /** Start delivering in the background (poll + `notify()`). */
+  start(): void {
+    if (this.#stopped) throw new Error('this dispatcher was stopped; create a new one');
+    if (this.#started) return;
+    this.#started = true;
+    this.#poll = setInterval(() => this.notify(), this.#pollMs);
+    this.#poll.unref();
+    this.notify();
+  }
+
+  /** New events were committed: wake every lane that is not waiting out a retry delay. */
+  notify(): void {
+    if (!this.#active()) return;
+    for (const lane of this.#lanes) this.#kick(lane);
+  }
+
+  /**
+   * Deliver everything up to the outbox's current max seq to every sink (works with or without `start()`).
+   * A failing sink is retried with its backoff until it catches up or `timeoutMs` passes.
+   */
+  async drain(opts: DrainOptions = {}): Promise<void> {
+    if (this.#stopped) throw new Error('this dispatcher was stopped; create a new one');
+    const target = maxSeq(this.#mirror);
+    this.#drains++;
+    try {
+      for (const lane of this.#lanes) this.#kick(lane);
+      await this.#waitFor(() => this.#lanes.every((l) => l.cursor >= target), opts.timeoutMs, target);
+    } finally {
+      this.#drains--;
+      if (!this.#active()) for (const lane of this.#lanes) this.#clearRetry(lane);
+    }
+  }
+
+  /** Stop delivering: end retry waits, wait for in-flight batches to settle, close the sinks. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#poll);
+    for (const lane of this.#lanes) this.#clearRetry(lane);
+    this.#abort.abort(new Error('dispatcher stopped'));
+    await Promise.all(this.#lanes.map((l) => l.running));
+    this.#wake();
+    if (this.#closeSinks) {
+      for (const lane of this.#lanes) {
+        await lane.sink
+          .close?.()
+          .catch((err: unknown) => this.#logger.warn({ err, sink: lane.sink.name }, 'close failed'));
+      }
+    }
+  }
+
+  status(): SinkStatus[] {
+    const max = maxSeq(this.#mirror);
+    return this.#lanes.map((l) => {
+      const cursor = getCursor(this.#mirror, l.sink.name) ?? l.cursor;
+      return {
+        sink: l.sink.name,
+        cursor,
+        lag: Math.max(0, max - cursor),
+        failures: l.failures,
+        ...(l.lastError !== undefined ? { lastError: l.lastError } : {}),
+      };
+    });
+  }
+
+  #active(): boolean {
+    return !this.#stopped && (this.#started || this.#drains > 0);
+  }
+
+  #kick(lane: Lane): void {
+    if (!this.#active() || lane.retryTimer) return;
+    if (lane.running) {
+      lane.again = true;
+      return;
+    }
+    lane.running = this.#run(lane).finally(() => {
+      lane.running = null;
+      this.#wake();
+    });
+  }
+
+  async #run(lane: Lane): Promise<void> {
+    do {
+      lane.again = false;
+      while (!this.#stopped && (await this.#step(lane))) {}
+    } while (lane.again && !this.#stopped && !lane.retryTimer);
+  }
+
+  /** One batch for one lane. True when there may be more to deliver right away. */
+  async #step(lane: Lane): Promise<boolean> {
+    const { sink } = lane;
+    const cursor = this.#readCursor(lane);
+    const batch = readEventsAfter(this.#mirror, cursor, this.#batchSize);
+    const last = batch.at(-1);
+    if (!last) return false;
+    const selected = batch.filter((e) => this.#filter(sink, e));
+    let acked = cursor;
+    try {
+      if (selected.length > 0) {
+        await sink.deliver(selected, {
+          signal: this.#abort.signal,
+          ack: (seq) => {
+            if (seq > acked) acked = seq;
+          },
+        });
+      }
+      this.#advance(lane, cursor, last.seq);
+      if (lane.failures > 0) this.#logger.info({ sink: sink.name, seq: last.seq }, 'event sink recovered');
+      lane.failures = 0;
+      delete lane.lastError;
+      return batch.length === this.#batchSize;
+    } catch (err) {
+      if (acked > cursor) this.#advance(lane, cursor, acked);
+      if (this.#abort.signal.aborted) return false;
+      lane.failures++;
+      lane.lastError = (err as Error)?.message ?? String(err);
+      const base = Math.min(this.#retryMaxMs, this.#retryMinMs * 2 ** (lane.failures - 1));
+      const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+      this.#logger.warn(
+        { err, sink: sink.name, afterSeq: acked, failures: lane.failures, retryInMs: delay },
+        `event sink "${sink.name}" failed; retrying in ${delay} ms (other sinks continue)`,
+      );
+      lane.retryTimer = setTimeout(() => {
+        lane.retryTimer = undefined;
+        this.#kick(lane);
+      }, delay);
+      lane.retryTimer.unref();
+      return false;
+    }
+  }
+
+  #readCursor(lane: Lane): number {
+    let cursor = getCursor(this.#mirror, lane.sink.name);
+    if (cursor === undefined) {
+      cursor = this.#newSinkStart === 'end' ? maxSeq(this.#mirror) : 0;
+      setCursor(this.#mirror, lane.sink.name, cursor);
+    }
+    lane.cursor = cursor;
+    return cursor;
+  }
+
+  #advance(lane: Lane, expected: number, seq: number): void {
+    if (advanceCursor(this.#mirror, lane.sink.name, expected, seq)) lane.cursor = seq;
+    else {
+      // Someone rewound the cursor meanwhile (`events replay`): theirs wins.
+      lane.cursor = getCursor(this.#mirror, lane.sink.name) ?? 0;
+      this.#logger.info({ sink: lane.sink.name, cursor: lane.cursor }, 'cursor moved externally (replay)');
+    }
+    this.#wake();
+  }
+
+  #clearRetry(lane: Lane): void {
+    clearTimeout(lane.retryTimer);
+    lane.retryTimer = undefined;
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  #waitFor(done: () => boolean, timeoutMs: number | undefined, target: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err?: Error) => {
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () => {
+        if (done()) finish();
+        else if (this.#stopped) finish(new Error('dispatcher stopped before the drain finished'));
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const behind = this.#lanes
+            .filter((l) => l.cursor < target)
+            .map((l) => `${l.sink.name} at seq ${l.cursor}${l.lastError ? ` (${l.lastError})` : ''}`);
+          finish(
+            new DrainTimeoutError(
+              `drain to seq ${target} timed out after ${timeoutMs} ms: ${behind.join('; ')}`,
+            ),
+          );
+        }, timeoutMs);
+      }
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}

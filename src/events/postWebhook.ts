@@ -1,0 +1,89 @@
+/**
+ * One signed POST of one event to one configured URL. Redirects are not followed (we only ever POST to the
+ * URL the operator configured); the error says whether a retry can help.
+ */
+import type { MirrorEvent } from './types.ts';
+import {
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  SIGNATURE_HEADER,
+  signWebhookPayload,
+} from './webhookSignature.ts';
+
+/** A failed webhook attempt. `retryable` is false for answers a retry cannot change (4xx, redirects). */
+export class WebhookDeliveryError extends Error {
+  override name = 'WebhookDeliveryError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 408 timeout, 425 too early, 429 rate limited and 5xx are worth retrying; other 4xx are not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+export interface WebhookTarget {
+  name: string;
+  url: string;
+  /** HMAC secret; without one the request is sent unsigned. */
+  secret?: string | undefined;
+}
+
+export interface PostWebhookOptions {
+  /** Per-request timeout, ms. @default 10000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function postWebhook(
+  target: WebhookTarget,
+  event: MirrorEvent,
+  opts: PostWebhookOptions = {},
+): Promise<void> {
+  const body = JSON.stringify(event);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'retab-mirror',
+    [EVENT_ID_HEADER]: event.eventId,
+    [EVENT_TYPE_HEADER]: event.type,
+  };
+  if (target.secret) headers[SIGNATURE_HEADER] = signWebhookPayload(body, target.secret);
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10_000);
+  let res: Response;
+  try {
+    res = await fetch(target.url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+    });
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    const cause = (err as Error & { cause?: Error }).cause;
+    const reason = timeout.aborted
+      ? `timed out after ${opts.timeoutMs ?? 10_000} ms`
+      : (cause?.message ?? (err as Error).message);
+    throw new WebhookDeliveryError(`webhook ${target.name}: POST failed: ${reason}`, true);
+  }
+  // Drain the body so the connection can be reused; its content does not matter beyond the error text.
+  const text = await res.text().catch(() => '');
+  if (res.status >= 200 && res.status < 300) return;
+  if (res.status >= 300 && res.status < 400) {
+    throw new WebhookDeliveryError(
+      `webhook ${target.name}: answered ${res.status} redirect (not followed); configure the final URL`,
+      false,
+      res.status,
+    );
+  }
+  throw new WebhookDeliveryError(
+    `webhook ${target.name}: answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    isRetryableStatus(res.status),
+    res.status,
+  );
+}

@@ -1,0 +1,48 @@
+/**
+ * Publishes every event to a BullMQ queue for consumers in other processes or machines: job name = event
+ * type, data = the event, job id = the event id, so a batch re-delivered after a crash adds no duplicate
+ * while the first copy is still retained (consumers still dedupe on `eventId` beyond that window).
+ */
+import { type ConnectionOptions, type KeepJobs, Queue } from 'bullmq';
+import { queueJobId } from '../queueJobId.ts';
+import type { EventSink, MirrorEvent } from '../types.ts';
+
+export const QUEUE_SINK = 'queue';
+
+export interface QueueSinkOptions {
+  connection: ConnectionOptions;
+  /** @default 'events' (config `EVENTS_QUEUE`) */
+  queueName?: string;
+  /** @default 'retab-mirror' (config `QUEUE_PREFIX`) */
+  prefix?: string;
+  /** Completed jobs kept, so Redis stays bounded. @default { count: 10000, age: 7 days } */
+  removeOnComplete?: KeepJobs;
+  /** Failed jobs kept. @default { count: 10000, age: 30 days } */
+  removeOnFail?: KeepJobs;
+}
+
+export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Queue } {
+  const queue = new Queue(opts.queueName ?? 'events', {
+    connection: opts.connection,
+    prefix: opts.prefix ?? 'retab-mirror',
+  });
+  const removeOnComplete = opts.removeOnComplete ?? { count: 10_000, age: 7 * 86_400 };
+  const removeOnFail = opts.removeOnFail ?? { count: 10_000, age: 30 * 86_400 };
+  return {
+    name: QUEUE_SINK,
+    kind: 'feed',
+    queue,
+    async deliver(events: MirrorEvent[]) {
+      await queue.addBulk(
+        events.map((e) => ({
+          name: e.type,
+          data: e,
+          opts: { jobId: queueJobId(e.eventId), removeOnComplete, removeOnFail },
+        })),
+      );
+    },
+    async close() {
+      await queue.close();
+    },
+  };
+}

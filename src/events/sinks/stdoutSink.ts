@@ -1,0 +1,19 @@
+/** One JSON line per routed event on stdout (or any writable), honouring backpressure. */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { EventSink } from '../types.ts';
+
+export const STDOUT_SINK = 'stdout';
+
+export function createStdoutSink(out: Writable = process.stdout): EventSink {
+  return {
+    name: STDOUT_SINK,
+    kind: 'alert',
+    async deliver(events, ctx) {
+      for (const e of events) {
+        if (!out.write(`${JSON.stringify(e)}\n`)) await once(out, 'drain');
+        ctx.ack(e.seq);
+      }
+    },
+  };
+}

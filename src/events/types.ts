@@ -1,0 +1,82 @@
+/**
+ * The change-event contract: what a sink receives and what `mirror.on(...)` listeners get. Field names are
+ * camelCase; `job` is the upstream wire snapshot (snake_case, as Retab sends it) at the time of the event.
+ */
+import type { EventType } from '../mirror/types.ts';
+import type { Job, JobStatus } from '../retab/schemas.ts';
+
+export type { EventType } from '../mirror/types.ts';
+
+export const JOB_EVENT_TYPES = [
+  'job.discovered',
+  'job.status_changed',
+  'job.missing_upstream',
+] as const satisfies readonly EventType[];
+
+/** One outbox row as delivered: at least once, in `seq` order per sink; dedupe on `eventId`. */
+export interface MirrorEvent<T extends EventType = EventType> {
+  /** Position in the outbox (monotonic; a sink's cursor is the last `seq` it acknowledged). */
+  seq: number;
+  /** Stable, deterministic id: the same change observed twice has the same id. */
+  eventId: string;
+  type: T;
+  jobId: string;
+  from: JobStatus | null;
+  to: JobStatus | null;
+  /** Unix ms: from the job's own timestamps where they exist, else the observation time. */
+  occurredAt: number;
+  /** Unix ms the mirror observed the change. */
+  observedAt: number;
+  /** A step the polls skipped (queued → completed emits queued → in_progress as inferred). */
+  inferred: boolean;
+  /** Written by a backfill run: history, not news. Alert rules ignore these unless asked. */
+  backfill: boolean;
+  job: Job;
+}
+
+/** What a finished sync task run reports (`sync.run_finished`). */
+export interface RunSummary {
+  task: string;
+  partition: string;
+  outcome: 'success' | 'failed' | 'aborted';
+  requests: number;
+  pages: number;
+  jobs: number;
+  inserted: number;
+  updated: number;
+  events: number;
+  missing: number;
+  durationMs: number;
+  error?: string;
+}
+
+/** The typed event map of the in-process emitter (`mirror.on(name, listener)`). */
+export interface MirrorEventMap {
+  'job.discovered': MirrorEvent<'job.discovered'>;
+  'job.status_changed': MirrorEvent<'job.status_changed'>;
+  'job.missing_upstream': MirrorEvent<'job.missing_upstream'>;
+  'sync.run_finished': RunSummary;
+}
+export type MirrorEventName = keyof MirrorEventMap;
+
+export interface DeliveryContext {
+  /** Aborted when the dispatcher stops: end retry waits early (the batch is then re-delivered later). */
+  signal: AbortSignal;
+  /**
+   * Acknowledge a prefix of the batch (the `seq` of the last event handled). If `deliver` then fails, the
+   * cursor still advances to this point, so a long batch that fails late does not resend its head.
+   */
+  ack(seq: number): void;
+}
+
+/**
+ * A destination of events. `deliver` resolves once the sink has taken responsibility for every event
+ * (delivered it, enqueued it durably, or dead-lettered it); it rejects to have the batch retried later.
+ */
+export interface EventSink {
+  readonly name: string;
+  /** `feed` sinks get every event; `alert` sinks only what alert rules route to them. */
+  readonly kind: 'feed' | 'alert';
+  deliver(events: MirrorEvent[], ctx: DeliveryContext): Promise<void>;
+  close?(): Promise<void>;
+}
