@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../config.ts';
+import { registerBackfillCommand } from './backfillCommand.ts';
 import { registerConfigCommand } from './configCommand.ts';
+import { registerExportCommand } from './exportCommand.ts';
+import { registerJobsCommand } from './jobsCommand.ts';
+import { registerServeCommand } from './serveCommand.ts';
+import { registerStatsCommand } from './statsCommand.ts';
+import { registerStatusCommand } from './statusCommand.ts';
+import { registerWorkerCommand } from './workerCommand.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -20,5 +27,12 @@ export function buildProgram(): Command {
     // Throw instead of exiting, so main.ts maps usage errors to exit code 2 (inherited by subcommands).
     .exitOverride();
   registerConfigCommand(program);
+  registerWorkerCommand(program);
+  registerBackfillCommand(program);
+  registerStatusCommand(program);
+  registerJobsCommand(program);
+  registerStatsCommand(program);
+  registerExportCommand(program);
+  registerServeCommand(program);
   return program;
 }

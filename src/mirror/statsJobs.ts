@@ -28,7 +28,7 @@ export interface StatsRow {
   failed: number;
   /** failed ÷ (completed + failed); null while none has finished. */
   failureRate: number | null;
-  /** `completed_at − started_at`, seconds, over jobs with both (nearest-rank percentiles). */
+  /** `completed_at − started_at`, seconds, over completed and failed jobs (nearest-rank percentiles). */
   durationP50: number | null;
   durationP95: number | null;
   durationP99: number | null;
@@ -87,7 +87,10 @@ class Group {
     else if (status === 'failed') this.failed++;
     if (startedAt !== null) {
       this.waits.push(startedAt - createdAt);
-      if (completedAt !== null) this.durations.push(completedAt - startedAt);
+      // Expired and cancelled jobs stop at the deadline or the cancel, not at the end of processing.
+      if (completedAt !== null && (status === 'completed' || status === 'failed')) {
+        this.durations.push(completedAt - startedAt);
+      }
     }
   }
 

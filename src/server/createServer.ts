@@ -3,7 +3,7 @@
  * pointed at it reads the mirror; plus stats, an SSE stream of change events, health and metrics.
  * Routes are thin: parse with the shared parsers, call the mirror's query functions, send.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
@@ -32,7 +32,8 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
     ...(opts.logger
       ? { loggerInstance: opts.logger.child({ scope: 'server' }) as FastifyBaseLogger }
       : { logger: false }),
-    disableRequestLogging: true,
+    // Per-request lines are logged at debug by the onResponse hook below, not at info.
+    logController: new LogController({ disableRequestLogging: true }),
     // Paths as the upstream reads them: `/v1/jobs/` is the list; job ids may be long.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 4096 },
     // Every route is a GET with a query string; refuse bodies rather than parse them.

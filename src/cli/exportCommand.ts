@@ -1,0 +1,216 @@
+/**
+ * `retab-mirror export --format jsonl|csv [filters] > file`: every matching job, streamed from one statement
+ * (constant memory on any mirror size). Also what every read command shares: the filter flags (named like
+ * Retab's CLI, validated by the API's own parser), opening the mirror read-only, and the job formats.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import type { Config } from '../config.ts';
+import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { InvalidCursorError, iterateJobs } from '../mirror/queryJobs.ts';
+import { deriveSource, jobFilenames, workflowNodeId } from '../retab/jobFields.ts';
+import { type NormalizedListParams, parseListQuery, type ValidationDetail } from '../retab/params.ts';
+import type { Job } from '../retab/schemas.ts';
+import { CliError, cliContext } from './context.ts';
+
+/** Open the configured mirror read-only (a reader never blocks the sync's writes). */
+export function openReadMirror(config: Pick<Config, 'dbPath'>): Mirror {
+  const path = resolve(config.dbPath);
+  if (!existsSync(path))
+    throw new CliError(`no mirror at ${path}: run retab-mirror sync first (or set MIRROR_DB)`);
+  return openMirror(path, { readonly: true });
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The list filters as flags (`--status`, `--document-type` repeatable, `--metadata key=value` repeatable…). */
+export function addFilterOptions(cmd: Command): Command {
+  return cmd
+    .option('--id <id>', 'exact job id')
+    .option('--status <status>', 'validating, queued, in_progress, completed, failed, cancelled or expired')
+    .option('--endpoint <endpoint>', 'e.g. /v1/documents/extract')
+    .option('--source <source>', 'api, project or workflow')
+    .option('--project-id <id>', 'request.project_id')
+    .option('--workflow-id <id>', 'metadata.workflow_id')
+    .option('--workflow-node-id <id>', 'metadata.workflow_node_id (or node_id)')
+    .option('--model <model>', 'request.model')
+    .option('--filename-regex <pattern>', 'whole filename matches (case-insensitive, RE2)')
+    .option('--filename-contains <text>', 'case-insensitive substring of a filename')
+    .option('--document-type <type>', 'file extension, repeatable or comma-joined (pdf, png…)', collect)
+    .option('--from-date <YYYY-MM-DD>', 'created on or after this UTC day')
+    .option('--to-date <YYYY-MM-DD>', 'created on or before this UTC day')
+    .option('--metadata <key=value>', 'metadata pair that must match, repeatable', collect);
+}
+
+export interface FilterFlags {
+  id?: string;
+  status?: string;
+  endpoint?: string;
+  source?: string;
+  projectId?: string;
+  workflowId?: string;
+  workflowNodeId?: string;
+  model?: string;
+  filenameRegex?: string;
+  filenameContains?: string;
+  documentType?: string[];
+  fromDate?: string;
+  toDate?: string;
+  metadata?: string[];
+}
+
+/** Flags as the raw query the API parser takes (same names, same strings as on the wire). */
+export function filterFlagsToQuery(f: FilterFlags): Record<string, string | string[]> {
+  const q: Record<string, string | string[]> = {};
+  const set = (k: string, v: string | string[] | undefined) => {
+    if (v !== undefined) q[k] = v;
+  };
+  set('id', f.id);
+  set('status', f.status);
+  set('endpoint', f.endpoint);
+  set('source', f.source);
+  set('project_id', f.projectId);
+  set('workflow_id', f.workflowId);
+  set('workflow_node_id', f.workflowNodeId);
+  set('model', f.model);
+  set('filename_regex', f.filenameRegex);
+  set('filename_contains', f.filenameContains);
+  set('document_type', f.documentType);
+  set('from_date', f.fromDate);
+  set('to_date', f.toDate);
+  if (f.metadata && f.metadata.length > 0) {
+    const pairs: Record<string, string> = {};
+    for (const kv of f.metadata) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new CliError(`--metadata expects key=value (got "${kv}")`, 2);
+      pairs[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    q.metadata = JSON.stringify(pairs);
+  }
+  return q;
+}
+
+/** A 422 detail list as one line naming the flags: `--limit: Input should be a valid integer`. */
+export function validationMessage(detail: ValidationDetail[]): string {
+  return detail
+    .map((d) => {
+      const name = String(d.loc[1] ?? 'query');
+      return `--${name.replaceAll('_', '-')}: ${d.msg}`;
+    })
+    .join('; ');
+}
+
+export function parseOrExit(query: Record<string, string | string[]>): NormalizedListParams {
+  const parsed = parseListQuery(query);
+  if (!parsed.ok) throw new CliError(validationMessage(parsed.body.detail), 2);
+  return parsed.params;
+}
+
+/** Write to stdout and wait when its buffer is full, so streaming a million rows stays in constant memory. */
+export async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+}
+
+export const iso = (s: number | null | undefined): string =>
+  s === null || s === undefined ? '' : new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+
+export const CSV_HEADER = [
+  'id',
+  'status',
+  'endpoint',
+  'source',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'expires_at',
+  'model',
+  'project_id',
+  'workflow_id',
+  'workflow_node_id',
+  'filenames',
+  'error_code',
+  'error_message',
+  'metadata',
+];
+
+function csvCell(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** One CSV line (RFC 4180) of a job read with its request (for filenames, model and project). */
+export function csvLine(job: Job): string {
+  const req = job.request ?? null;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const cells = [
+    job.id,
+    job.status,
+    job.endpoint,
+    deriveSource(job.metadata, req),
+    iso(job.created_at),
+    iso(job.started_at),
+    iso(job.completed_at),
+    iso(job.expires_at),
+    str(req?.model),
+    str(req?.project_id),
+    job.metadata?.workflow_id ?? '',
+    workflowNodeId(job.metadata) ?? '',
+    jobFilenames(req).join(';'),
+    job.error?.code ?? '',
+    job.error?.message ?? '',
+    job.metadata ? JSON.stringify(job.metadata) : '',
+  ];
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/** A job as a JSON line: payloads only when the user asked for them (the CLI reads them for filenames). */
+export function jsonJob(job: Job, flags: { includeRequest?: boolean; includeResponse?: boolean }): Job {
+  return {
+    ...job,
+    request: flags.includeRequest ? job.request : null,
+    response: flags.includeResponse ? job.response : null,
+  };
+}
+
+interface ExportFlags extends FilterFlags {
+  format: 'jsonl' | 'csv';
+  order?: string;
+  after?: string;
+  includeRequest?: boolean;
+  includeResponse?: boolean;
+}
+
+async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
+  const { config } = cliContext(cmd);
+  const query = filterFlagsToQuery(flags);
+  if (flags.order !== undefined) query.order = flags.order;
+  if (flags.after !== undefined) query.after = flags.after;
+  const params = parseOrExit(query);
+  const include_response = flags.includeResponse === true;
+  const include_request = flags.includeRequest === true || flags.format === 'csv';
+  const mirror = openReadMirror(config);
+  try {
+    if (flags.format === 'csv') await writeOut(`${CSV_HEADER.join(',')}\r\n`);
+    const shown = { includeRequest: flags.includeRequest === true, includeResponse: include_response };
+    for (const job of iterateJobs(mirror, { ...params, include_request, include_response })) {
+      await writeOut(flags.format === 'csv' ? csvLine(job) : `${JSON.stringify(jsonJob(job, shown))}\n`);
+    }
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
+    throw err;
+  } finally {
+    mirror.close();
+  }
+}
+
+export function registerExportCommand(program: Command): void {
+  addFilterOptions(
+    program.command('export').description('write every matching mirrored job to stdout (JSON lines or CSV)'),
+  )
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .addOption(new Option('--order <order>', 'by created_at').choices(['desc', 'asc']))
+    .option('--after <id>', 'start after this job (resume an interrupted export)')
+    .option('--include-request', 'include the stored request payloads (jsonl)')
+    .option('--include-response', 'include the stored responses (jsonl)')
+    .action(exportAction);
+}
