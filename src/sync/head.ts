@@ -1,0 +1,157 @@
+/**
+ * head: new jobs. Lists newest first (with requests unless payload mode is `none`) and stops as soon as it
+ * reaches jobs it already has, so a steady-state run costs one or two requests.
+ *
+ * - Watermark W: the newest `created_at` known complete (the partition's stored watermark, or the newest
+ *   mirrored job). The walk stops on the first page whose items older than W − overlap are all known (the
+ *   overlap re-reads jobs that became visible late). An unknown item down there means a gap (an interrupted
+ *   walk, a job listed late): the walk goes on until it finds known ground again.
+ * - History floor: never below now − backfillDays (nor W − overlap, if that is older). With no watermark the
+ *   first run is therefore a backfill of `backfillDays`; `backfillDays: 0` mirrors only jobs created from the
+ *   first run on (the first run stores W = now and lists a single page).
+ * - Resume: every page checkpoints the walk's `after` cursor (status `running`) and W only advances when a
+ *   walk completes. A run that finds a pending cursor first catches up from the top (without overwriting the
+ *   cursor), then continues the interrupted walk from its cursor down to its own target.
+ */
+import { knownIds } from '../mirror/reads.ts';
+import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
+import type { JobPage } from '../retab/clientTypes.ts';
+import { type JobSource, SOURCES } from '../retab/schemas.ts';
+import { partitionKey } from './partitions.ts';
+import { describeError, runTask, type TaskContext } from './taskRun.ts';
+import type { HeadOptions, RunSummary, SyncDeps } from './types.ts';
+import { walkPages } from './walkPages.ts';
+
+const DAY_S = 86_400;
+
+/** The newest mirrored `created_at` (of one source when given): the watermark when none is stored. */
+function newestMirrored(ctx: TaskContext, source: JobSource | undefined): number | null {
+  const sqlite = ctx.deps.mirror.sqlite;
+  const row = source
+    ? sqlite.prepare('SELECT max(created_at) AS m FROM jobs WHERE source = ?').get(source)
+    : sqlite.prepare('SELECT max(created_at) AS m FROM jobs').get();
+  return (row as { m: number | null }).m;
+}
+
+interface Segment {
+  /** Resume after this id; from the top when undefined. */
+  startAfter?: string;
+  /** Watermark the segment walks down to; null = no watermark (walk to the history floor). */
+  watermark: number | null;
+  /** Store the walk's cursor after each page (false while a pending cursor must be kept). */
+  checkpointCursor: boolean;
+}
+
+function max(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+async function walkSegment(
+  ctx: TaskContext,
+  opts: HeadOptions,
+  partition: string,
+  source: JobSource | undefined,
+  seg: Segment,
+  horizon: number,
+): Promise<{ completed: boolean; top: number | null }> {
+  const overlap = opts.overlapSeconds;
+  const W = seg.watermark;
+  const floor = W === null ? horizon : Math.min(W - overlap, horizon);
+  let top: number | null = null;
+
+  const more = (page: JobPage): boolean => {
+    const jobs = page.data;
+    const oldest = jobs[jobs.length - 1];
+    if (!oldest) return true; // only rejected items: keep walking
+    if (oldest.created_at < floor) return false;
+    if (W === null) return true;
+    const below = jobs.filter((j) => j.created_at < W - overlap);
+    if (below.length === 0) return true;
+    const known = knownIds(
+      ctx.deps.mirror,
+      below.map((j) => j.id),
+    );
+    return !below.every((j) => known.has(j.id));
+  };
+
+  const write = (page: JobPage, observedAt: number) => {
+    const jobs = page.data.filter((j) => j.created_at >= floor);
+    for (const j of jobs) top = max(top, j.created_at);
+    const cursor = seg.checkpointCursor && page.last_id !== null ? { cursor: page.last_id } : {};
+    ctx.apply(jobs, {
+      observedAt,
+      rejected: page.rejected,
+      checkpoint: {
+        partition,
+        ...cursor,
+        ...(seg.checkpointCursor ? { status: 'running' as const } : {}),
+        ...(seg.checkpointCursor && W !== null ? { watermark: W } : {}),
+        pagesDelta: 1,
+        jobsDelta: jobs.length,
+      },
+    });
+  };
+
+  const params = {
+    order: 'desc' as const,
+    limit: opts.pageSize,
+    ...(opts.payloadMode === 'none' ? {} : { include_request: true }),
+    ...(source ? { source } : {}),
+  };
+  const start = seg.startAfter ? { startAfter: seg.startAfter } : {};
+  const { completed } = await walkPages(ctx, params, start, { more, write });
+  // Stopping on known ground is a completed walk; only an abort leaves it unfinished.
+  return { completed: completed || !ctx.aborted(), top };
+}
+
+async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSource | undefined) {
+  const mirror = ctx.deps.mirror;
+  const partition = partitionKey({ task: 'head', ...(source ? { source } : {}) });
+  const state = getSyncState(mirror, partition);
+  const nowS = Math.floor(ctx.now() / 1000);
+  const horizon = nowS - opts.backfillDays * DAY_S;
+  const newest = newestMirrored(ctx, source);
+  const pending = state?.status === 'running' && state.cursor ? state.cursor : null;
+
+  const segments: Segment[] = pending
+    ? [
+        { watermark: newest, checkpointCursor: false },
+        { startAfter: pending, watermark: state?.watermark ?? null, checkpointCursor: true },
+      ]
+    : [{ watermark: max(state?.watermark ?? null, newest), checkpointCursor: true }];
+  if (pending) ctx.log.info({ cursor: pending }, 'resuming an interrupted head walk after catching up');
+
+  let top: number | null = null;
+  for (const seg of segments) {
+    try {
+      const r = await walkSegment(ctx, opts, partition, source, seg, horizon);
+      top = max(top, r.top);
+      if (!r.completed) return; // aborted: the cursor of the last committed page stays
+    } catch (err) {
+      if (!ctx.aborted()) saveCheckpoint(mirror, { partition, lastError: describeError(err) });
+      throw err;
+    }
+  }
+  // Nothing listed at all (an empty account, or backfillDays 0): everything from the horizon on is covered.
+  const watermark = max(top, segments[0]?.watermark ?? null) ?? horizon;
+  saveCheckpoint(mirror, {
+    partition,
+    cursor: null,
+    watermark,
+    status: 'done',
+    lastError: null,
+    lastSuccessAt: ctx.now(),
+  });
+}
+
+/** Mirror new jobs (see the file header). One walk per source when `sources` is a strict subset. */
+export function runHead(deps: SyncDeps, opts: HeadOptions): Promise<RunSummary> {
+  const subset =
+    opts.sources && new Set(opts.sources).size < SOURCES.length ? [...new Set(opts.sources)] : null;
+  return runTask(deps, 'head', 'head', async (ctx) => {
+    for (const source of subset ?? [undefined]) {
+      if (ctx.aborted()) return;
+      await headOfSource(ctx, opts, source);
+    }
+  });
+}

@@ -1,0 +1,33 @@
+/** The sync engine: tasks as plain async functions of (deps, options), and one full in-process pass. */
+export { DEFAULT_RESOLVE_BY_DAY_THRESHOLD, runActive } from './active.ts';
+export { runHead } from './head.ts';
+export { HYDRATE_DEFAULTS, runHydrate } from './hydrate.ts';
+export {
+  backfillDays,
+  isDay,
+  lastDays,
+  type PartitionSpec,
+  partitionKey,
+  reconcileDays,
+} from './partitions.ts';
+export {
+  type PassSummary,
+  type PassTotals,
+  type SyncOnceOptions,
+  syncOnce,
+  type TaskEvent,
+} from './syncOnce.ts';
+export { describeError, isRetryable } from './taskRun.ts';
+export {
+  type ActiveOptions,
+  type HeadOptions,
+  type HydrateOptions,
+  type PageInfo,
+  type PayloadMode,
+  type RunSummary,
+  type SyncDeps,
+  SyncTaskError,
+  type TaskName,
+  type WindowOptions,
+} from './types.ts';
+export { runWindow } from './window.ts';

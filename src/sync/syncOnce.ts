@@ -1,0 +1,189 @@
+/**
+ * One full pass, in-process, no Redis: what `retab-mirror sync` runs, and what a test calls to bring a
+ * mirror up to date. Order: history windows (when asked: they give head a watermark, so head does not walk
+ * the same history again) → head → active → reconcile windows (when asked) → hydrate.
+ *
+ * A pass never throws for a task failure: it stops at the first failed task and returns `outcome: 'failed'`
+ * with the cause (the run is recorded as failed in `sync_runs`). An abort stops it after the current page
+ * with `outcome: 'aborted'`; running the pass again continues from the checkpoints.
+ */
+import { countByStatus } from '../mirror/reads.ts';
+import { type ActiveStatus, type JobSource, type JobStatus, SOURCES } from '../retab/schemas.ts';
+import { runActive } from './active.ts';
+import { runHead } from './head.ts';
+import { runHydrate } from './hydrate.ts';
+import { mapLimit } from './mapLimit.ts';
+import { partitionKey, reconcileDays } from './partitions.ts';
+import { describeError, isRetryable } from './taskRun.ts';
+import { type PayloadMode, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
+import { runWindow } from './window.ts';
+
+export interface SyncOnceOptions {
+  pageSize: number;
+  payloadMode: PayloadMode;
+  /** Head overlap, seconds. */
+  overlapSeconds: number;
+  /** History the head's first run walks back (days); see runHead. */
+  backfillDays: number;
+  /** Sources to mirror; all when omitted. A strict subset splits head and windows per source. */
+  sources?: JobSource[];
+  activeStatuses: ActiveStatus[];
+  /** History as window tasks (UTC days), swept before head; done windows are skipped. */
+  windowDays?: string[];
+  /** Re-sweep the days of the mutable horizon from their start, even where done. @default false */
+  reconcile?: boolean;
+  /** Days reconcile covers (days touching [now − n d, now]). @default 7 */
+  reconcileDays?: number;
+  /** Windows swept at once (fetches overlap; writes stay serial). @default 2 */
+  windowConcurrency?: number;
+  /** Jobs hydrated per payload kind in this pass. @default 5000 */
+  hydrateLimit?: number;
+  /** Called before each task starts and after each ends (progress displays). Must not throw. */
+  onTask?: (event: TaskEvent) => void;
+}
+
+export interface TaskEvent {
+  phase: 'start' | 'end';
+  task: RunSummary['task'];
+  partition: string;
+  /** Set on `end`. */
+  summary?: RunSummary;
+  windowsDone: number;
+  windowsTotal: number;
+}
+
+export type PassTotals = Pick<
+  RunSummary,
+  'requests' | 'pages' | 'jobs' | 'inserted' | 'updated' | 'events' | 'missing' | 'quarantined'
+>;
+
+export interface PassSummary {
+  outcome: 'success' | 'failed' | 'aborted';
+  /** One line: the first failure's cause. */
+  error?: string;
+  /** Whether running the pass again later may succeed (upstream hiccup vs bad key or broken database). */
+  retryable?: boolean;
+  tasks: RunSummary[];
+  totals: PassTotals;
+  /** Windows swept (or skipped as already done) of those planned. */
+  windows: { done: number; total: number };
+  /** The whole mirror after the pass; empty when it could not be read. */
+  jobsByStatus: Partial<Record<JobStatus, number>>;
+  durationMs: number;
+}
+
+const TOTAL_KEYS = [
+  'requests',
+  'pages',
+  'jobs',
+  'inserted',
+  'updated',
+  'events',
+  'missing',
+  'quarantined',
+] as const;
+
+class PassStop extends Error {}
+
+interface WindowPlan {
+  day: string;
+  source?: JobSource;
+  restart: boolean;
+  backfill: boolean;
+}
+
+export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<PassSummary> {
+  const started = Date.now();
+  const now = deps.now ?? Date.now;
+  const tasks: RunSummary[] = [];
+  const sources =
+    opts.sources && new Set(opts.sources).size < SOURCES.length ? [...new Set(opts.sources)] : [undefined];
+  const plan = (days: string[], restart: boolean, backfill: boolean): WindowPlan[] =>
+    days.flatMap((day) =>
+      sources.map((source) => ({ day, restart, backfill, ...(source ? { source } : {}) })),
+    );
+  const history = plan(opts.windowDays ?? [], false, true);
+  const reconcile = opts.reconcile ? plan(reconcileDays(now(), opts.reconcileDays ?? 7), true, false) : [];
+  const windows = { done: 0, total: history.length + reconcile.length };
+  let failure: { error: string; retryable: boolean } | undefined;
+
+  const notify = (event: Omit<TaskEvent, 'windowsDone' | 'windowsTotal'>) => {
+    try {
+      opts.onTask?.({ ...event, windowsDone: windows.done, windowsTotal: windows.total });
+    } catch {
+      // A progress display must never break the pass.
+    }
+  };
+  const step = async (task: RunSummary['task'], partition: string, run: () => Promise<RunSummary>) => {
+    if (deps.signal?.aborted || failure) throw new PassStop();
+    notify({ phase: 'start', task, partition });
+    let summary: RunSummary;
+    try {
+      summary = await run();
+    } catch (err) {
+      if (err instanceof SyncTaskError) {
+        tasks.push(err.summary);
+        failure ??= { error: err.summary.error ?? err.message, retryable: err.retryable };
+      } else {
+        failure ??= { error: describeError(err), retryable: isRetryable(err) };
+      }
+      throw new PassStop();
+    }
+    tasks.push(summary);
+    if (task === 'window') windows.done++;
+    notify({ phase: 'end', task, partition: summary.partition, summary });
+    if (summary.outcome === 'aborted') throw new PassStop();
+  };
+  const sweep = (list: WindowPlan[]) =>
+    mapLimit(list, opts.windowConcurrency ?? 2, (w) =>
+      step('window', partitionKey({ task: 'window', ...w }), () =>
+        runWindow(deps, { ...w, pageSize: opts.pageSize, payloadMode: opts.payloadMode }),
+      ),
+    );
+
+  try {
+    await sweep(history);
+    await step('head', 'head', () =>
+      runHead(deps, {
+        pageSize: opts.pageSize,
+        payloadMode: opts.payloadMode,
+        overlapSeconds: opts.overlapSeconds,
+        backfillDays: opts.backfillDays,
+        ...(opts.sources ? { sources: opts.sources } : {}),
+      }),
+    );
+    await step('active', 'active', () =>
+      runActive(deps, { statuses: opts.activeStatuses, pageSize: opts.pageSize }),
+    );
+    await sweep(reconcile);
+    await step('hydrate', 'hydrate', () =>
+      runHydrate(deps, {
+        payloadMode: opts.payloadMode,
+        pageSize: opts.pageSize,
+        ...(opts.hydrateLimit ? { limit: opts.hydrateLimit } : {}),
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof PassStop)) failure ??= { error: describeError(err), retryable: isRetryable(err) };
+  }
+
+  const totals = Object.fromEntries(
+    TOTAL_KEYS.map((k) => [k, tasks.reduce((n, t) => n + t[k], 0)]),
+  ) as PassTotals;
+  let jobsByStatus: PassSummary['jobsByStatus'] = {};
+  try {
+    jobsByStatus = countByStatus(deps.mirror);
+  } catch (err) {
+    failure ??= { error: describeError(err), retryable: false };
+  }
+  const aborted = deps.signal?.aborted === true || tasks.some((t) => t.outcome === 'aborted');
+  return {
+    outcome: failure ? 'failed' : aborted ? 'aborted' : 'success',
+    ...(failure ? failure : {}),
+    tasks,
+    totals,
+    windows,
+    jobsByStatus,
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The shell every sync task runs in: records the run in `sync_runs` (started, then success, aborted or
+ * failed with its cause: never a failure recorded as a success), counts requests per task through the
+ * client's `onAttempt`, applies pages through the mirror and reports them to `onPage`, and turns a failure
+ * into a `SyncTaskError` that says whether trying again later can help.
+ */
+import type { Logger } from '../log.ts';
+import { applyPage } from '../mirror/applyPage.ts';
+import { finishRun, startRun } from '../mirror/runs.ts';
+import type { ApplyPageOptions, ApplyResult } from '../mirror/types.ts';
+import type { AttemptInfo, RequestOptions } from '../retab/clientTypes.ts';
+import { RetabApiError, RetabError } from '../retab/errors.ts';
+import type { Job } from '../retab/schemas.ts';
+import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
+
+type Counters = Omit<RunSummary, 'task' | 'partition' | 'durationMs' | 'outcome' | 'error'>;
+
+export interface TaskContext {
+  readonly deps: SyncDeps;
+  readonly task: TaskName;
+  readonly partition: string;
+  readonly log: Logger;
+  readonly totals: Counters;
+  /** Unix ms (the injected clock). */
+  now(): number;
+  /** True once the caller asked to stop: finish the current page, then return. */
+  aborted(): boolean;
+  /** Options for every client call of this task: the abort signal and the request counter. */
+  readonly request: RequestOptions;
+  /** Apply one page of jobs in one transaction (rows, events, quarantine, checkpoint), then report it. */
+  apply(jobs: Job[], opts: ApplyPageOptions, page?: boolean): ApplyResult;
+}
+
+const emptyCounters = (): Counters => ({
+  requests: 0,
+  pages: 0,
+  jobs: 0,
+  inserted: 0,
+  updated: 0,
+  events: 0,
+  missing: 0,
+  quarantined: 0,
+});
+
+/** Whether the same task may succeed later: upstream hiccups yes; a bad key, bad params or a broken database no. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof RetabApiError) return err.retryable;
+  if (err instanceof RetabError) return false;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return code === 'SQLITE_BUSY';
+  return false;
+}
+
+/** One line, no stack: what `sync_runs.error` and the CLI show. */
+export function describeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const prefix = typeof code === 'string' && code.startsWith('SQLITE_') ? `database error (${code}): ` : '';
+  return `${prefix}${message}`.replace(/\s+/g, ' ').trim();
+}
+
+function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (err instanceof Error && err.name === 'AbortError');
+}
+
+/**
+ * Run `body` as one recorded task. Returns the summary on success or abort (the checkpoint of the last
+ * committed page stays); throws `SyncTaskError` on failure, after recording it.
+ */
+export async function runTask(
+  deps: SyncDeps,
+  task: TaskName,
+  partition: string,
+  body: (ctx: TaskContext) => Promise<void>,
+): Promise<RunSummary> {
+  const now = deps.now ?? Date.now;
+  const started = Date.now();
+  const log = deps.logger.child({ task, partition });
+  const totals = emptyCounters();
+  const signal = deps.signal;
+  let requestsAtLastPage = 0;
+  const onAttempt = (_info: AttemptInfo) => {
+    totals.requests++;
+  };
+  const request: RequestOptions = signal ? { signal, onAttempt } : { onAttempt };
+  const ctx: TaskContext = {
+    deps,
+    task,
+    partition,
+    log,
+    totals,
+    now,
+    aborted: () => signal?.aborted === true,
+    request,
+    apply(jobs, opts, page = true) {
+      const result = applyPage(deps.mirror, jobs, { partition, ...opts });
+      if (page) totals.pages++;
+      totals.jobs += jobs.length;
+      totals.inserted += result.inserted;
+      totals.updated += result.updated;
+      totals.events += result.events;
+      totals.quarantined += result.quarantined;
+      const info: PageInfo = {
+        task,
+        partition,
+        jobs: jobs.length,
+        inserted: result.inserted,
+        updated: result.updated,
+        events: result.events,
+        requests: totals.requests - requestsAtLastPage,
+      };
+      requestsAtLastPage = totals.requests;
+      try {
+        deps.onPage?.(info);
+      } catch (err) {
+        // A listener must never break the sync loop: the page is committed either way.
+        log.warn({ err }, 'onPage listener threw; ignored');
+      }
+      return result;
+    },
+  };
+
+  const runId = startRun(deps.mirror, { task, partition, startedAt: now() });
+  const finish = (outcome: RunSummary['outcome'], error?: string): RunSummary => {
+    const summary: RunSummary = {
+      task,
+      partition,
+      ...totals,
+      durationMs: Date.now() - started,
+      outcome,
+      ...(error === undefined ? {} : { error }),
+    };
+    try {
+      finishRun(deps.mirror, runId, { ...totals, outcome, error: error ?? null, finishedAt: now() });
+    } catch (err) {
+      log.error({ err }, 'could not record the end of the run in sync_runs');
+    }
+    return summary;
+  };
+
+  try {
+    await body(ctx);
+  } catch (err) {
+    if (isAbort(err, signal)) {
+      log.info({ requests: totals.requests, pages: totals.pages }, 'aborted; checkpoint kept');
+      return finish('aborted');
+    }
+    const message = describeError(err);
+    const summary = finish('failed', message);
+    log.error({ err, requests: totals.requests, pages: totals.pages }, `${task} failed: ${message}`);
+    throw new SyncTaskError(summary, err, isRetryable(err));
+  }
+  if (signal?.aborted) {
+    log.info({ requests: totals.requests, pages: totals.pages }, 'aborted; checkpoint kept');
+    return finish('aborted');
+  }
+  const summary = finish('success');
+  log.debug({ ...totals, durationMs: summary.durationMs }, `${task} done`);
+  return summary;
+}

@@ -1,0 +1,107 @@
+/**
+ * window: one UTC day (optionally one source), listed oldest first to the end, its `after` cursor stored in
+ * the same transaction as each page. Ascending order is what makes the cursor durable: new jobs never
+ * arrive in the past, so within a day the listing only grows at its end and a stored cursor still means
+ * "everything before this is done" after a crash, a deploy or a week.
+ *
+ * A finished window of a closed day is `done` and its rerun is a no-op (reconcile passes `restart`). A window
+ * of a day not yet over stays `idle` with its cursor, so a rerun only lists the jobs created since.
+ * An `invalid_cursor` (the cursor job was deleted upstream) restarts the window from its beginning, once.
+ */
+import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
+import { dayBounds } from '../retab/jobFields.ts';
+import type { ListJobsParams } from '../retab/schemas.ts';
+import { isDay, partitionKey } from './partitions.ts';
+import { describeError, runTask, type TaskContext } from './taskRun.ts';
+import type { RunSummary, SyncDeps, WindowOptions } from './types.ts';
+import { walkPages } from './walkPages.ts';
+
+async function walkWindow(
+  ctx: TaskContext,
+  opts: WindowOptions,
+  partition: string,
+  startAfter: string | null,
+) {
+  const params: ListJobsParams = {
+    from_date: opts.day,
+    to_date: opts.day,
+    order: 'asc',
+    limit: opts.pageSize,
+    ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.payloadMode === 'none' ? {} : { include_request: true }),
+  };
+  let cursor = startAfter;
+  return walkPages(ctx, params, cursor ? { startAfter: cursor } : {}, {
+    write: (page, observedAt) => {
+      if (page.last_id !== null) cursor = page.last_id;
+      ctx.apply(page.data, {
+        observedAt,
+        rejected: page.rejected,
+        ...(opts.backfill ? { backfill: true } : {}),
+        checkpoint: { partition, cursor, status: 'running', pagesDelta: 1, jobsDelta: page.data.length },
+      });
+    },
+  });
+}
+
+async function sweepWindow(ctx: TaskContext, opts: WindowOptions, partition: string): Promise<void> {
+  const mirror = ctx.deps.mirror;
+  const state = getSyncState(mirror, partition);
+  if (state?.status === 'done' && !opts.restart) {
+    ctx.log.debug('window already done; nothing to do (pass restart to sweep it again)');
+    return;
+  }
+  let startAfter = opts.restart ? null : (state?.cursor ?? null);
+  saveCheckpoint(
+    mirror,
+    { partition, status: 'running', ...(opts.restart ? { cursor: null } : {}) },
+    ctx.now(),
+  );
+  let restarted = false;
+  for (;;) {
+    try {
+      const { completed } = await walkWindow(ctx, opts, partition, startAfter);
+      if (!completed) return; // aborted: the last committed page's cursor stays
+      break;
+    } catch (err) {
+      if (err instanceof InvalidCursorError && !restarted && !ctx.aborted()) {
+        ctx.log.warn(
+          { err },
+          'cursor rejected upstream (its job was deleted?); restarting the window from its start',
+        );
+        restarted = true;
+        startAfter = null;
+        saveCheckpoint(mirror, { partition, cursor: null }, ctx.now());
+        continue;
+      }
+      if (!ctx.aborted())
+        saveCheckpoint(mirror, { partition, status: 'failed', lastError: describeError(err) });
+      throw err;
+    }
+  }
+  const closed = dayBounds(opts.day).end * 1000 <= ctx.now();
+  saveCheckpoint(
+    mirror,
+    {
+      partition,
+      status: closed ? 'done' : 'idle',
+      // A closed day needs no cursor (a restart starts over); an open one keeps it for the next increment.
+      ...(closed ? { cursor: null } : {}),
+      lastError: null,
+      lastSuccessAt: ctx.now(),
+    },
+    ctx.now(),
+  );
+}
+
+/** Sweep one date window (see the file header). */
+export function runWindow(deps: SyncDeps, opts: WindowOptions): Promise<RunSummary> {
+  if (!isDay(opts.day)) throw new RangeError(`runWindow: invalid day "${opts.day}", expected YYYY-MM-DD`);
+  const partition = partitionKey({
+    task: 'window',
+    day: opts.day,
+    ...(opts.source ? { source: opts.source } : {}),
+  });
+  return runTask(deps, 'window', partition, (ctx) => sweepWindow(ctx, opts, partition));
+}
