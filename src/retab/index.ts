@@ -27,3 +27,4 @@ export {
 } from './errors.ts';
 export { CLIENT_DEFAULTS, type RetabClientOptions, USER_AGENT } from './options.ts';
 export { shouldRetry } from './retry.ts';
+export type { Job, JobStatus, ListJobsParams, RetrieveJobOptions } from './schemas.ts';
