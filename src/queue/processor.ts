@@ -1,0 +1,216 @@
+/**
+ * The BullMQ processor of the `sync` queue: a thin shell that parses a job's data, takes the partition's
+ * lock and calls the matching sync task. What BullMQ should do next is decided here, once:
+ *
+ * - success → the job completes with the task's summary;
+ * - abort at shutdown → a window job goes back to the delayed set (not an attempt), so the next worker
+ *   resumes it from its checkpoint; a scheduled tick just completes (the scheduler queues the next one);
+ * - a fault no retry can cure (401, 403, 422, corrupt database) → `UnrecoverableError`, logged once with the fix;
+ * - an upstream 429 that outlived the client's retries → the whole queue pauses (`queue.rateLimit`) and the
+ *   job goes back to waiting without spending an attempt;
+ * - anything else → thrown as is: BullMQ retries it with exponential backoff.
+ */
+import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
+import type { Config } from '../config.ts';
+import { runActive } from '../sync/active.ts';
+import { runHead } from '../sync/head.ts';
+import { runHydrate } from '../sync/hydrate.ts';
+import { reconcileDays } from '../sync/partitions.ts';
+import type { RunSummary, SyncDeps } from '../sync/types.ts';
+import { runWindow } from '../sync/window.ts';
+import { classifyFailure } from './classifyFailure.ts';
+import { FatalGate } from './fatalGate.ts';
+import {
+  mirrorsAllSources,
+  partitionOf,
+  type SyncJobData,
+  SyncJobDataSchema,
+  windowSources,
+} from './jobData.ts';
+import { PartitionLocks } from './partitionLocks.ts';
+
+export type SyncConfig = Pick<
+  Config,
+  'pageSize' | 'payloadMode' | 'headOverlapSeconds' | 'backfillDays' | 'sources' | 'activeStatuses' | 'dbPath'
+>;
+
+/** What a reconcile job reports: the sum of its window sweeps. */
+export interface ReconcileSummary extends Omit<RunSummary, 'task'> {
+  task: 'reconcile';
+  windows: number;
+}
+
+export interface SkippedRun {
+  partition: string;
+  outcome: 'skipped';
+  reason: string;
+}
+
+export type SyncJobResult = RunSummary | ReconcileSummary | SkippedRun;
+
+export interface ProcessorDeps {
+  config: SyncConfig;
+  /** What every task gets; the processor adds each job's abort signal. */
+  sync: Omit<SyncDeps, 'signal'>;
+  /** Aborted when the worker shuts down: running tasks commit their page, checkpoint and return. */
+  shutdown: AbortSignal;
+  locks?: PartitionLocks;
+  gate?: FatalGate;
+  /** Pause every worker of the queue for `ms` (BullMQ's global rate limit) after an upstream 429. */
+  rateLimit?: (ms: number) => Promise<void>;
+}
+
+function parseJobData(job: Job): SyncJobData {
+  const parsed = SyncJobDataSchema.safeParse({ ...job.data, ...(job.data?.task ? {} : { task: job.name }) });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UnrecoverableError(
+      `job ${job.id} (${job.name}) has data this version cannot run: ${issue?.path.join('.') || 'data'}: ${issue?.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, SyncJobResult> {
+  const { config, sync } = deps;
+  const locks = deps.locks ?? new PartitionLocks();
+  const gate = deps.gate ?? new FatalGate(sync.logger);
+
+  async function windowRun(
+    signal: AbortSignal,
+    w: { day: string; source?: Config['sources'][number]; restart?: boolean; backfill?: boolean },
+  ): Promise<RunSummary> {
+    const partition = partitionOf({ task: 'window', ...w });
+    const release = await locks.acquire(partition);
+    try {
+      return await runWindow(
+        { ...sync, signal },
+        {
+          day: w.day,
+          pageSize: config.pageSize,
+          payloadMode: config.payloadMode,
+          ...(w.source ? { source: w.source } : {}),
+          ...(w.restart ? { restart: true } : {}),
+          ...(w.backfill ? { backfill: true } : {}),
+        },
+      );
+    } finally {
+      release();
+    }
+  }
+
+  /** Re-sweep the mutable horizon, one window at a time; a curable failure does not stop the other days. */
+  async function reconcile(signal: AbortSignal, days: number | undefined): Promise<ReconcileSummary> {
+    const started = Date.now();
+    const total: ReconcileSummary = {
+      task: 'reconcile',
+      partition: 'reconcile',
+      windows: 0,
+      requests: 0,
+      pages: 0,
+      jobs: 0,
+      inserted: 0,
+      updated: 0,
+      events: 0,
+      missing: 0,
+      quarantined: 0,
+      durationMs: 0,
+      outcome: 'success',
+    };
+    let firstError: unknown;
+    const now = sync.now ?? Date.now;
+    for (const day of reconcileDays(now(), days)) {
+      for (const source of windowSources(config.sources)) {
+        if (signal.aborted) break;
+        try {
+          const s = await windowRun(signal, { day, restart: true, ...(source ? { source } : {}) });
+          total.windows++;
+          for (const k of ['requests', 'pages', 'jobs', 'inserted', 'updated', 'events'] as const)
+            total[k] += s[k];
+          total.missing += s.missing;
+          total.quarantined += s.quarantined;
+          if (s.outcome === 'aborted') total.outcome = 'aborted';
+        } catch (err) {
+          if (classifyFailure(err, config).kind === 'fatal') throw err;
+          firstError ??= err;
+        }
+      }
+    }
+    total.durationMs = Date.now() - started;
+    if (signal.aborted) total.outcome = 'aborted';
+    if (firstError !== undefined && total.outcome !== 'aborted') throw firstError;
+    return total;
+  }
+
+  async function run(data: SyncJobData, signal: AbortSignal): Promise<RunSummary | ReconcileSummary> {
+    const tdeps = { ...sync, signal };
+    switch (data.task) {
+      case 'head':
+        return runHead(tdeps, {
+          pageSize: config.pageSize,
+          payloadMode: config.payloadMode,
+          overlapSeconds: config.headOverlapSeconds,
+          backfillDays: config.backfillDays,
+          ...(mirrorsAllSources(config.sources) ? {} : { sources: config.sources }),
+        });
+      case 'active':
+        return runActive(tdeps, { statuses: [data.status], pageSize: config.pageSize });
+      case 'hydrate':
+        return runHydrate(tdeps, { payloadMode: config.payloadMode });
+      case 'window':
+        return windowRun(signal, data);
+      case 'reconcile':
+        return reconcile(signal, data.days);
+    }
+  }
+
+  return async (job, token, jobSignal) => {
+    const data = parseJobData(job);
+    const partition = partitionOf(data);
+    const ctx = { jobId: job.id, partition };
+    if (data.task === 'active' && !config.activeStatuses.includes(data.status)) {
+      // A tick queued before the status was dropped from ACTIVE_STATUSES.
+      return { partition, outcome: 'skipped', reason: 'status not in ACTIVE_STATUSES' };
+    }
+    const blocked = gate.check();
+    if (blocked) throw new UnrecoverableError(blocked);
+
+    // Window jobs wait their turn (reconcile may be sweeping the same day); a scheduled tick whose previous
+    // run is still going is redundant, so it steps aside.
+    let release: (() => void) | undefined;
+    if (data.task !== 'window') {
+      release = locks.tryAcquire(partition);
+      if (!release) {
+        sync.logger.debug(ctx, 'previous run of this partition still going; tick skipped');
+        return { partition, outcome: 'skipped', reason: 'previous run still going' };
+      }
+    }
+    const signal = jobSignal ? AbortSignal.any([deps.shutdown, jobSignal]) : deps.shutdown;
+    try {
+      const summary = await run(data, signal);
+      // Only a run that reached upstream proves the key works again (hydrate may have had nothing to fetch).
+      if (summary.outcome === 'success' && summary.requests > 0) gate.recovered();
+      if (summary.outcome === 'aborted' && data.task === 'window' && deps.shutdown.aborted && token) {
+        // Back to the delayed set without spending an attempt: whoever runs next resumes the checkpoint.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return summary;
+    } catch (err) {
+      if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
+      const failure = classifyFailure(err, config);
+      if (failure.kind === 'fatal') {
+        gate.report(failure.message, ctx, failure.global === true);
+        throw new UnrecoverableError(failure.message);
+      }
+      if (failure.kind === 'rate_limited' && deps.rateLimit) {
+        sync.logger.warn({ ...ctx, pauseMs: failure.waitMs }, failure.message);
+        await deps.rateLimit(failure.waitMs ?? 0);
+        throw Worker.RateLimitError();
+      }
+      throw err;
+    } finally {
+      release?.();
+    }
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * What `retab-mirror status` shows: the last run of every partition and the sync lag (from `sync_runs`, no
+ * Redis needed), and — when Redis answers — the job schedulers with their next run and the queue depth.
+ * Each half degrades on its own: a missing mirror or an unreachable Redis is reported, not thrown.
+ */
+import type { Config } from '../config.ts';
+import { silentLogger } from '../log.ts';
+import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { lastSuccessfulRun, type SyncRunRow } from '../mirror/runs.ts';
+import {
+  closeRedis,
+  createRedis,
+  describeRedisError,
+  RedisHealth,
+  safeRedisUrl,
+  waitForReady,
+} from './redis.ts';
+import { createSyncQueue } from './syncQueue.ts';
+
+export interface PartitionRun {
+  partition: string;
+  task: string;
+  outcome: string;
+  jobs: number;
+  requests: number;
+  /** Unix ms. */
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface SchedulerStatus {
+  id: string;
+  everyMs: number | null;
+  /** Unix ms of the next run. */
+  nextRunAt: number | null;
+}
+
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  prioritized: number;
+}
+
+export interface StatusReport {
+  /** Unix ms when the report was made. */
+  at: number;
+  mirror: { path: string; ok: boolean; error?: string };
+  /** Last run of each partition, by partition key. */
+  runs: PartitionRun[];
+  /** now − end of the last successful active sweep; null when none ran yet. */
+  syncLagMs: number | null;
+  lastActiveSweepAt: number | null;
+  redis: { url: string; reachable: boolean; error?: string };
+  schedulers?: SchedulerStatus[];
+  queue?: QueueDepth;
+}
+
+export interface CollectStatusOptions {
+  config: Pick<Config, 'dbPath' | 'redisUrl' | 'queuePrefix'>;
+  /** An already open mirror (else `config.dbPath` is opened read-only). */
+  mirror?: Mirror;
+  /** How long to wait for Redis before reporting it unreachable, ms. @default 2000 */
+  redisTimeoutMs?: number;
+  now?: () => number;
+}
+
+function lastRuns(mirror: Mirror): PartitionRun[] {
+  const rows = mirror.sqlite
+    .prepare(
+      `SELECT r.* FROM sync_runs r
+       JOIN (SELECT partition, MAX(id) AS id FROM sync_runs GROUP BY partition) m ON r.id = m.id
+       ORDER BY r.partition`,
+    )
+    .all() as Record<string, unknown>[];
+  return rows.map((r) => {
+    const startedAt = r.started_at as number;
+    const finishedAt = (r.finished_at as number | null) ?? null;
+    return {
+      partition: r.partition as string,
+      task: r.task as string,
+      outcome: r.outcome as string,
+      jobs: r.jobs as number,
+      requests: r.requests as number,
+      startedAt,
+      finishedAt,
+      durationMs: finishedAt === null ? null : finishedAt - startedAt,
+      error: (r.error as string | null) ?? null,
+    };
+  });
+}
+
+async function redisPart(
+  opts: CollectStatusOptions,
+): Promise<Pick<StatusReport, 'redis' | 'schedulers' | 'queue'>> {
+  const url = safeRedisUrl(opts.config.redisUrl);
+  const health = new RedisHealth(opts.config.redisUrl, silentLogger);
+  const redis = createRedis(opts.config.redisUrl, { health, maxAttempts: 1, minDelayMs: 200 });
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    lastError = describeRedisError(err);
+  });
+  try {
+    const timeout = AbortSignal.timeout(opts.redisTimeoutMs ?? 2000);
+    try {
+      await waitForReady(redis, timeout);
+    } catch (err) {
+      const why = lastError || describeRedisError(err);
+      return { redis: { url, reachable: false, error: `${why} (check REDIS_URL)` } };
+    }
+    const queue = createSyncQueue(redis, opts.config.queuePrefix);
+    try {
+      const [schedulers, counts] = await Promise.all([
+        queue.getJobSchedulers(0, -1, true),
+        queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+      ]);
+      return {
+        redis: { url, reachable: true },
+        schedulers: schedulers.map((s) => ({
+          id: s.key,
+          everyMs: s.every ?? null,
+          nextRunAt: s.next ?? null,
+        })),
+        queue: {
+          waiting: counts.waiting ?? 0,
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          failed: counts.failed ?? 0,
+          completed: counts.completed ?? 0,
+          prioritized: counts.prioritized ?? 0,
+        },
+      };
+    } finally {
+      await queue.close().catch(() => undefined);
+    }
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+export async function collectStatus(opts: CollectStatusOptions): Promise<StatusReport> {
+  const now = opts.now ?? Date.now;
+  const redis = redisPart(opts);
+  let mirror = opts.mirror;
+  let mirrorInfo: StatusReport['mirror'] = { path: mirror?.path ?? opts.config.dbPath, ok: true };
+  let runs: PartitionRun[] = [];
+  let last: SyncRunRow | undefined;
+  try {
+    mirror ??= openMirror(opts.config.dbPath, { readonly: true });
+    mirrorInfo = { path: mirror.path, ok: true };
+    runs = lastRuns(mirror);
+    last = lastSuccessfulRun(mirror, 'active');
+  } catch (err) {
+    mirrorInfo = { path: opts.config.dbPath, ok: false, error: (err as Error).message };
+  } finally {
+    if (!opts.mirror) mirror?.close();
+  }
+  const at = now();
+  const lastActiveSweepAt = last?.finishedAt ?? null;
+  return {
+    at,
+    mirror: mirrorInfo,
+    runs,
+    syncLagMs: lastActiveSweepAt === null ? null : Math.max(0, at - lastActiveSweepAt),
+    lastActiveSweepAt,
+    ...(await redis),
+  };
+}

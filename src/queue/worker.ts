@@ -1,0 +1,226 @@
+/**
+ * `startWorker`: the scheduled mirror. Opens the mirror once (one writer per SQLite file), waits for Redis
+ * (reporting each reconnect attempt), makes the job schedulers match the config, and runs the `sync` queue
+ * with a global upstream rate limit. `close()` is the graceful stop every caller uses (CLI signals, the demo,
+ * tests): stop taking jobs, abort the running tasks (each commits its current page and checkpoint), then
+ * close BullMQ, the event dispatcher, Redis and the mirror.
+ */
+import { Worker } from 'bullmq';
+import type { Config } from '../config.ts';
+import { createDispatcher, type MirrorDispatcher } from '../events/createDispatcher.ts';
+import { type Logger, silentLogger } from '../log.ts';
+import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { createRetabClient } from '../retab/client.ts';
+import type { RetabClient } from '../retab/clientTypes.ts';
+import type { PageInfo } from '../sync/types.ts';
+import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
+import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
+import { PartitionLocks } from './partitionLocks.ts';
+import { createProcessor, type SyncJobResult } from './processor.ts';
+import {
+  closeRedis,
+  createRedis,
+  describeRedisError,
+  RedisHealth,
+  type RedisRetryOptions,
+  waitForReady,
+} from './redis.ts';
+import { type SchedulerSyncResult, syncSchedulers } from './schedulers.ts';
+import { createSyncQueue, type SyncQueue } from './syncQueue.ts';
+
+export interface StartWorkerOptions {
+  config: Config;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** An open mirror to write to; when omitted the worker opens `config.dbPath` and closes it on `close()`. */
+  mirror?: Mirror;
+  /** @default createRetabClient from the config */
+  client?: RetabClient;
+  /** Aborting it is the same as calling `close()` (and cancels a start still waiting for Redis). */
+  signal?: AbortSignal;
+  /** Unix ms clock for the sync tasks (tests pass the simulator's). @default Date.now */
+  now?: () => number;
+  /** Make the job schedulers match the config at start. @default true */
+  schedulers?: boolean;
+  /** Also called after every committed page (progress display). */
+  onPage?: (info: PageInfo) => void;
+  /** Deliver change events (outbox dispatcher and its sinks) from this process. @default true */
+  events?: boolean;
+  /** How long `close()` lets running tasks reach their checkpoint before forcing, ms. @default 8000 */
+  closeTimeoutMs?: number;
+  /** Redis reconnect backoff. */
+  redisRetry?: RedisRetryOptions;
+  /** How long a rejected key or a corrupt database blocks further runs before one probe, ms. */
+  fatal?: FatalGateOptions;
+}
+
+export interface RunningWorker {
+  queue: SyncQueue;
+  worker: Worker<SyncJobData, SyncJobResult>;
+  /** What `syncSchedulers` did at start (undefined with `schedulers: false`). */
+  schedulers?: SchedulerSyncResult;
+  dispatcher?: MirrorDispatcher;
+  /** Graceful stop; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Thrown by `startWorker` when its signal aborts before it was up (e.g. SIGTERM while Redis is down). */
+export class WorkerStartAborted extends Error {
+  override name = 'WorkerStartAborted';
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    }),
+  ]);
+}
+
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const { config } = opts;
+  const logger = (opts.logger ?? silentLogger).child({ component: 'worker' });
+  const client =
+    opts.client ??
+    createRetabClient({
+      apiKey: config.apiKey,
+      baseUrl: config.baseUrl,
+      timeoutMs: config.requestTimeoutMs,
+      maxRetries: config.maxRetries,
+      logger,
+    });
+  const health = new RedisHealth(config.redisUrl, logger);
+  const retry = opts.redisRetry ?? {};
+  const queueRedis = createRedis(config.redisUrl, { ...retry, health, connectionName: 'retab-mirror-queue' });
+  const workerRedis = createRedis(config.redisUrl, {
+    ...retry,
+    health,
+    connectionName: 'retab-mirror-worker',
+  });
+  const dropRedis = async () => {
+    await closeRedis(queueRedis);
+    await closeRedis(workerRedis);
+  };
+
+  try {
+    await waitForReady(queueRedis, opts.signal);
+  } catch (err) {
+    await dropRedis();
+    throw new WorkerStartAborted(
+      `worker start cancelled while waiting for Redis: ${describeRedisError(err)}`,
+    );
+  }
+
+  const ownMirror = opts.mirror === undefined;
+  const mirror = opts.mirror ?? openMirror(config.dbPath);
+  const queue = createSyncQueue(queueRedis, config.queuePrefix);
+  let schedulers: SchedulerSyncResult | undefined;
+  try {
+    if (opts.schedulers !== false) schedulers = await syncSchedulers(queue, config, logger);
+  } catch (err) {
+    await queue.close().catch(() => undefined);
+    await dropRedis();
+    if (ownMirror) mirror.close();
+    throw err;
+  }
+
+  if (opts.schedulers !== false) {
+    // A Redis that came back empty (no persistence, failover to a fresh replica) lost the schedule: restore it.
+    health.onRecovered(() => {
+      syncSchedulers(queue, config, logger).catch((err) =>
+        logger.warn(
+          { err: describeRedisError(err) },
+          'could not restore the job schedulers after reconnecting',
+        ),
+      );
+    });
+  }
+
+  let dispatcher: MirrorDispatcher | undefined;
+  if (opts.events !== false) {
+    dispatcher = createDispatcher({ mirror, config, logger, redis: { connection: queueRedis } });
+    dispatcher.start();
+  }
+
+  const shutdown = new AbortController();
+  const onPage = (info: PageInfo) => {
+    dispatcher?.notify();
+    opts.onPage?.(info);
+  };
+  const processor = createProcessor({
+    config,
+    sync: { client, mirror, logger, onPage, ...(opts.now ? { now: opts.now } : {}) },
+    shutdown: shutdown.signal,
+    locks: new PartitionLocks(),
+    gate: new FatalGate(logger, opts.fatal),
+    rateLimit: (ms) => queue.rateLimit(ms),
+  });
+  const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, processor, {
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    // Global across every worker of this queue on this Redis: at most N task starts per second.
+    limiter: { max: config.rateLimitPerSecond, duration: 1000 },
+    // Reconnected Redis: get back to fetching jobs within seconds, not BullMQ's default 15 s.
+    runRetryDelay: 1000,
+  });
+  worker.on('error', (err) => {
+    // Connection errors are reported by the health monitor; anything else is worth a line.
+    if (health.reachable && !/ECONNREFUSED|ECONNRESET|Connection is closed|EPIPE/i.test(err.message)) {
+      logger.warn({ err: err.message }, 'worker error');
+    }
+  });
+  worker.on('failed', (job, err) => {
+    if (!job || err.name === 'UnrecoverableError') return; // logged once by the processor
+    const max = job.opts.attempts ?? 1;
+    const partition = partitionOfJob(job.data, job.name);
+    const ctx = { jobId: job.id, partition, attempt: job.attemptsMade, attempts: max };
+    if (job.attemptsMade < max) logger.warn(ctx, `${partition} failed, will retry: ${err.message}`);
+    else logger.error(ctx, `${partition} failed after ${max} attempts: ${err.message}`);
+  });
+  worker.on('completed', (job, result) => {
+    logger.debug({ jobId: job.id, ...result }, 'sync job done');
+  });
+  logger.info(
+    {
+      queue: `${config.queuePrefix}:${SYNC_QUEUE}`,
+      concurrency: config.workerConcurrency,
+      rateLimitPerSecond: config.rateLimitPerSecond,
+      mirror: mirror.path,
+    },
+    'worker started',
+  );
+
+  let closing: Promise<void> | undefined;
+  const closeTimeoutMs = opts.closeTimeoutMs ?? 8000;
+  const close = () => {
+    closing ??= (async () => {
+      shutdown.abort(new Error('worker shutting down'));
+      if ((await withTimeout(worker.close(), closeTimeoutMs)) === 'timeout') {
+        logger.warn({ closeTimeoutMs }, 'running tasks did not stop in time; closing the worker forcibly');
+        await withTimeout(worker.close(true), 1000);
+      }
+      if (dispatcher) await withTimeout(dispatcher.stop(), 2000);
+      await withTimeout(queue.close(), 1000);
+      await dropRedis();
+      if (ownMirror) mirror.close();
+      logger.info('worker stopped');
+    })();
+    return closing;
+  };
+  opts.signal?.addEventListener('abort', () => void close(), { once: true });
+  return {
+    queue,
+    worker,
+    ...(schedulers ? { schedulers } : {}),
+    ...(dispatcher ? { dispatcher } : {}),
+    close,
+  };
+}
+
+function partitionOfJob(data: unknown, name: string): string {
+  const parsed = SyncJobDataSchema.safeParse(data);
+  return parsed.success ? partitionOf(parsed.data) : name;
+}
