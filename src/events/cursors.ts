@@ -35,3 +35,14 @@ export function listCursors(mirror: Mirror): { sink: string; seq: number; update
     .prepare('SELECT sink, seq, updated_at AS updatedAt FROM event_cursors ORDER BY sink')
     .all() as { sink: string; seq: number; updatedAt: number }[];
 }
+
+/**
+ * Rewind (or forward) a sink so the dispatcher delivers again from `fromSeq` on (`events replay`).
+ * Works while a dispatcher runs: its in-flight batch will not overwrite the new cursor.
+ */
+export function replayFrom(mirror: Mirror, sink: string, fromSeq: number): number {
+  if (!Number.isInteger(fromSeq) || fromSeq < 1)
+    throw new Error(`--from-seq must be an integer >= 1, got ${fromSeq}`);
+  setCursor(mirror, sink, fromSeq - 1);
+  return fromSeq - 1;
+}

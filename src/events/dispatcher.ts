@@ -188,6 +188,8 @@ export class Dispatcher {
     }
     lane.running = this.#run(lane).finally(() => {
       lane.running = null;
+      // A kick that landed after the loop's last check but before this callback must not be lost.
+      if (lane.again) this.#kick(lane);
       this.#wake();
     });
   }

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AlertRuleSchema } from '../../src/config.ts';
+import type { EventsConfig } from '../../src/events/createDispatcher.ts';
+import { createDispatcher } from '../../src/events/createDispatcher.ts';
+import { getCursor } from '../../src/events/cursors.ts';
+import type { MirrorEvent } from '../../src/events/types.ts';
+import { verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
+import { WEBHOOKS_QUEUE } from '../../src/events/webhookWorker.ts';
+import {
+  insertEvents,
+  outboxIds,
+  type Receiver,
+  startReceiver,
+  type TempMirror,
+  tempMirror,
+  waitFor,
+} from './helpers.ts';
+
+const prefix = `test-${randomUUID()}`;
+const connection = { url: inject('redisUrl') };
+const SECRET = 'whsec-delivery-test';
+let receiver: Receiver;
+let tmp: TempMirror | undefined;
+
+const config = (): EventsConfig => ({
+  webhooks: [{ name: 'hook', url: receiver.url }],
+  webhookSecret: SECRET,
+  // Route every event, history included, to the webhook, so it must see the whole outbox.
+  alertRules: [
+    AlertRuleSchema.parse({ name: 'everything', when: { includeBackfill: true }, sinks: ['hook'] }),
+  ],
+  eventsQueue: 'events',
+  eventsQueueEnabled: true,
+  queuePrefix: prefix,
+});
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+
+afterEach(() => {
+  tmp?.cleanup();
+  tmp = undefined;
+  receiver.received.length = 0;
+});
+
+afterAll(async () => {
+  for (const name of ['events', WEBHOOKS_QUEUE]) {
+    const q = new Queue(name, { connection, prefix });
+    await q.obliterate({ force: true });
+    await q.close();
+  }
+  await receiver.close();
+});
+
+/** Consume the events queue with a real BullMQ worker (concurrency 1: FIFO) until `n` jobs were seen. */
+async function consumeEvents(n: number): Promise<{ name: string; data: MirrorEvent; id: string }[]> {
+  const seen: { name: string; data: MirrorEvent; id: string }[] = [];
+  const worker = new Worker<MirrorEvent>(
+    'events',
+    async (job) => {
+      seen.push({ name: job.name, data: job.data, id: job.id ?? '' });
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+  await waitFor(() => seen.length >= n, 20_000, `${n} queued events`);
+  await worker.close();
+  return seen;
+}
+
+const isAscending = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] as number));
+
+describe('dispatcher delivery to every sink', () => {
+  it('delivers 300 outbox events to the emitter, the BullMQ queue and a signed webhook, in seq order', async () => {
+    tmp = tempMirror();
+    const { mirror } = tmp;
+    insertEvents(mirror, 300, (i) => ({
+      backfill: i % 10 === 0,
+      type: i % 7 === 0 ? 'job.discovered' : 'job.status_changed',
+    }));
+    const dispatcher = createDispatcher({
+      mirror,
+      config: config(),
+      redis: { connection },
+      batchSize: 64,
+      log: false,
+    });
+    const viaEmitter: MirrorEvent[] = [];
+    dispatcher.emitter.on('job.status_changed', (e) => {
+      viaEmitter.push(e);
+    });
+    dispatcher.emitter.on('job.discovered', (e) => {
+      viaEmitter.push(e);
+    });
+    dispatcher.start();
+    await dispatcher.drain({ timeoutMs: 20_000 });
+    const outbox = outboxIds(mirror);
+    expect(outbox).toHaveLength(300);
+
+    expect(viaEmitter.map((e) => e.eventId)).toEqual(outbox);
+
+    const queued = await consumeEvents(300);
+    expect(queued.map((j) => j.data.eventId)).toEqual(outbox);
+    expect(queued.every((j) => j.name === j.data.type && j.id === j.data.eventId)).toBe(true);
+    expect(queued[0]?.data.job.id).toMatch(/^job_/);
+
+    await waitFor(() => receiver.received.length >= 300, 20_000, '300 webhook requests');
+    const hooks = receiver.received;
+    expect(hooks.map((h) => h.event.eventId)).toEqual(outbox);
+    expect(isAscending(hooks.map((h) => h.event.seq))).toBe(true);
+    for (const h of hooks) {
+      expect(h.headers['x-retab-mirror-event-id']).toBe(h.event.eventId);
+      expect(
+        verifyWebhookSignature({
+          payload: h.body,
+          header: h.headers['x-retab-mirror-signature'],
+          secret: SECRET,
+        }),
+      ).toBe(true);
+    }
+    // Every sink acknowledged up to the last seq.
+    const last = hooks.at(-1)?.event.seq ?? -1;
+    for (const sink of ['emitter', 'queue', 'hook']) expect(getCursor(mirror, sink)).toBe(last);
+    await dispatcher.stop();
+  });
+
+  it('a dispatcher stopped after the write and before delivery delivers everything after a restart', async () => {
+    tmp = tempMirror();
+    const first = createDispatcher({
+      mirror: tmp.mirror,
+      config: config(),
+      redis: { connection },
+      log: false,
+    });
+    const lost: string[] = [];
+    first.emitter.on('job.status_changed', (e) => {
+      lost.push(e.eventId);
+    });
+    first.start();
+    await first.drain();
+    // The page commits, then the process dies before the dispatcher runs: nothing was delivered.
+    await first.stop();
+    insertEvents(tmp.mirror, 40);
+    first.notify();
+    expect(lost).toEqual([]);
+
+    const reopened = tmp.reopen();
+    const second = createDispatcher({
+      mirror: reopened,
+      config: config(),
+      redis: { connection },
+      log: false,
+    });
+    const got: string[] = [];
+    second.emitter.on('job.status_changed', (e) => {
+      got.push(e.eventId);
+    });
+    second.start();
+    await second.drain({ timeoutMs: 20_000 });
+    expect(got).toEqual(outboxIds(reopened));
+    await waitFor(() => receiver.received.length >= 40, 20_000, 'webhooks after restart');
+    expect(receiver.received.map((h) => h.event.eventId)).toEqual(got);
+    const queued = await consumeEvents(40);
+    expect(queued.map((j) => j.data.eventId)).toEqual(got);
+    await second.stop();
+  });
+});

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AlertRuleSchema } from '../../src/config.ts';
+import { createDispatcher, type EventsConfig } from '../../src/events/createDispatcher.ts';
+import { getCursor } from '../../src/events/cursors.ts';
+import { listDeadLetters } from '../../src/events/deadLetters.ts';
+import { retryDeadLetters } from '../../src/events/retryDeadLetters.ts';
+import { verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
+import { WEBHOOKS_QUEUE } from '../../src/events/webhookWorker.ts';
+import {
+  insertEvents,
+  outboxIds,
+  type Receiver,
+  startReceiver,
+  type TempMirror,
+  tempMirror,
+  waitFor,
+} from './helpers.ts';
+
+const prefix = `test-${randomUUID()}`;
+const connection = { url: inject('redisUrl') };
+const SECRET = 'whsec-webhook-test';
+let receiver: Receiver;
+let tmp: TempMirror | undefined;
+
+const config = (url = receiver.url): EventsConfig => ({
+  webhooks: [{ name: 'ops', url, secret: SECRET }],
+  alertRules: [AlertRuleSchema.parse({ name: 'all-live', when: {}, sinks: ['ops'] })],
+  eventsQueue: 'events',
+  eventsQueueEnabled: false,
+  queuePrefix: prefix,
+});
+const fast = { attempts: 3, backoffMs: 10, maxBackoffMs: 20, timeoutMs: 2000 };
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterEach(() => {
+  tmp?.cleanup();
+  tmp = undefined;
+  receiver.received.length = 0;
+  receiver.status = 204;
+});
+afterAll(async () => {
+  const q = new Queue(WEBHOOKS_QUEUE, { connection, prefix });
+  await q.obliterate({ force: true });
+  await q.close();
+  await receiver.close();
+});
+
+describe('webhook signatures', () => {
+  it('the receiver verifies each request with the exported helper; a tampered body fails', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 3);
+    const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, log: false });
+    await d.drain();
+    await d.stop();
+    expect(receiver.received).toHaveLength(3);
+    for (const { body, headers } of receiver.received) {
+      const header = headers['x-retab-mirror-signature'];
+      expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      expect(verifyWebhookSignature({ payload: body, header, secret: SECRET })).toBe(true);
+      expect(
+        verifyWebhookSignature({ payload: body.replace('"seq":', '"seq":1'), header, secret: SECRET }),
+      ).toBe(false);
+      expect(verifyWebhookSignature({ payload: body, header, secret: 'another-secret' })).toBe(false);
+    }
+  });
+});
+
+describe('webhook retries and dead letters', () => {
+  it('in-process: a receiver answering 500 gets every attempt, then the event is dead-lettered; `events retry` delivers it once fixed', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 2);
+    receiver.status = 500;
+    const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, log: false });
+    await d.drain({ timeoutMs: 10_000 });
+    await d.stop();
+    // 3 attempts for each of the 2 events, then the cursor moved on.
+    expect(receiver.received).toHaveLength(6);
+    expect(getCursor(tmp.mirror, 'ops')).toBe(2);
+    const failed = listDeadLetters(tmp.mirror);
+    expect(failed.map((f) => f.eventId)).toEqual(outboxIds(tmp.mirror));
+    expect(failed[0]).toMatchObject({ sink: 'ops', seq: 1, attempts: 3, resolvedAt: null });
+    expect(failed[0]?.lastError).toContain('500');
+
+    receiver.status = 200;
+    receiver.received.length = 0;
+    const results = await retryDeadLetters({
+      mirror: tmp.mirror,
+      config: config(),
+      ids: [failed[0]?.id ?? -1],
+    });
+    expect(results).toEqual([expect.objectContaining({ ok: true, eventId: failed[0]?.eventId })]);
+    expect(receiver.received.map((r) => r.event.eventId)).toEqual([failed[0]?.eventId]);
+    expect(listDeadLetters(tmp.mirror).map((f) => f.id)).toEqual([failed[1]?.id]);
+    const all = await retryDeadLetters({ mirror: tmp.mirror, config: config(), all: true });
+    expect(all.every((r) => r.ok)).toBe(true);
+    expect(listDeadLetters(tmp.mirror)).toEqual([]);
+    const resolved = listDeadLetters(tmp.mirror, { includeResolved: true });
+    expect(resolved.every((f) => f.resolvedAt !== null && f.attempts === 4)).toBe(true);
+  });
+
+  it('a 4xx answer is not retried, and redirects are never followed', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 1);
+    receiver.status = 410;
+    const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, log: false });
+    await d.drain({ timeoutMs: 10_000 });
+    expect(receiver.received).toHaveLength(1);
+    expect(listDeadLetters(tmp.mirror)[0]).toMatchObject({ attempts: 1 });
+
+    receiver.status = 307;
+    insertEvents(tmp.mirror, 1);
+    await d.drain({ timeoutMs: 10_000 });
+    await d.stop();
+    expect(receiver.received).toHaveLength(2);
+    expect(listDeadLetters(tmp.mirror)[1]?.lastError).toContain('redirect');
+  });
+
+  it('with Redis: BullMQ retries with backoff, then dead-letters; a failed retry keeps the dead letter open', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 2);
+    receiver.status = 503;
+    const d = createDispatcher({
+      mirror: tmp.mirror,
+      config: config(),
+      redis: { connection },
+      webhook: fast,
+      log: false,
+    });
+    d.start();
+    await d.drain({ timeoutMs: 10_000 });
+    // Handed to the durable queue: the outbox cursor is already past both events.
+    expect(getCursor(tmp.mirror, 'ops')).toBe(2);
+    await waitFor(() => listDeadLetters(tmp?.mirror as never).length === 2, 15_000, 'dead letters');
+    await d.stop();
+    expect(receiver.received).toHaveLength(6);
+    expect(listDeadLetters(tmp.mirror)[0]).toMatchObject({ attempts: 3 });
+
+    const again = await retryDeadLetters({ mirror: tmp.mirror, config: config(), all: true });
+    expect(again.every((r) => !r.ok && r.error?.includes('503'))).toBe(true);
+    expect(listDeadLetters(tmp.mirror).map((f) => f.attempts)).toEqual([4, 4]);
+
+    receiver.status = 204;
+    receiver.received.length = 0;
+    expect(
+      (await retryDeadLetters({ mirror: tmp.mirror, config: config(), all: true })).every((r) => r.ok),
+    ).toBe(true);
+    expect(receiver.received.map((r) => r.event.eventId)).toEqual(outboxIds(tmp.mirror));
+  });
+});
