@@ -1,0 +1,93 @@
+import { type Command, Option } from 'commander';
+import { enqueueBackfill } from '../queue/backfill.ts';
+import { windowSources } from '../queue/jobData.ts';
+import {
+  closeRedis,
+  createRedis,
+  describeRedisError,
+  RedisHealth,
+  safeRedisUrl,
+  waitForReady,
+} from '../queue/redis.ts';
+import { createSyncQueue } from '../queue/syncQueue.ts';
+import { SOURCES } from '../retab/schemas.ts';
+import { backfillDays, isDay } from '../sync/partitions.ts';
+import { CliError, cliContext } from './context.ts';
+
+interface BackfillOptions {
+  from: string;
+  to: string;
+  source?: (typeof SOURCES)[number][];
+}
+
+const MAX_DAYS = 3660;
+
+export function registerBackfillCommand(program: Command): void {
+  program
+    .command('backfill')
+    .description(
+      'queue one window job per UTC day (run by `retab-mirror worker`); queuing the same range twice adds nothing',
+    )
+    .requiredOption('--from <YYYY-MM-DD>', 'first UTC day, inclusive')
+    .requiredOption('--to <YYYY-MM-DD>', 'last UTC day, inclusive')
+    .addOption(
+      new Option(
+        '--source <source...>',
+        'one window per day and source (default: per day, every source)',
+      ).choices(SOURCES),
+    )
+    .action(async (opts: BackfillOptions, cmd: Command) => {
+      const { config, logger, json } = cliContext(cmd);
+      for (const [flag, v] of [
+        ['--from', opts.from],
+        ['--to', opts.to],
+      ] as const) {
+        if (!isDay(v)) throw new CliError(`${flag} ${JSON.stringify(v)} is not a UTC day; use YYYY-MM-DD`, 2);
+      }
+      const days = backfillDays(opts.from, opts.to).length;
+      if (days === 0) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, 2);
+      if (days > MAX_DAYS) throw new CliError(`--from..--to spans ${days} days; at most ${MAX_DAYS}`, 2);
+
+      const configured = windowSources(config.sources).filter((x) => x !== undefined);
+      const sources = opts.source
+        ? [...new Set(opts.source)]
+        : configured.length > 0
+          ? configured
+          : undefined;
+
+      // A one-shot command: a few reconnect attempts, then a clear failure (the worker, by contrast, waits).
+      const health = new RedisHealth(config.redisUrl, logger);
+      const redis = createRedis(config.redisUrl, {
+        health,
+        maxAttempts: 3,
+        connectionName: 'retab-mirror-backfill',
+      });
+      try {
+        await waitForReady(redis).catch((err) => {
+          throw new CliError(
+            `cannot reach Redis at ${safeRedisUrl(config.redisUrl)} (${health.lastErrorMessage || describeRedisError(err)}): set REDIS_URL to a running Redis`,
+          );
+        });
+        const queue = createSyncQueue(redis, config.queuePrefix);
+        try {
+          const result = await enqueueBackfill(queue, {
+            from: opts.from,
+            to: opts.to,
+            ...(sources ? { sources } : {}),
+          });
+          if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          else
+            process.stdout.write(
+              `backfill ${opts.from}..${opts.to}: ${result.added.length} window job(s) queued, ${result.existing.length} already queued or done, ${result.retried.length} failed one(s) retried\n` +
+                (result.added.length + result.retried.length > 0
+                  ? 'a running `retab-mirror worker` picks them up (`retab-mirror status` shows progress)\n'
+                  : ''),
+            );
+        } finally {
+          await queue.close();
+        }
+      } finally {
+        await closeRedis(redis);
+      }
+    });
+}

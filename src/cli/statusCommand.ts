@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { collectStatus, type PartitionRun, type StatusReport } from '../queue/status.ts';
+import { cliContext } from './context.ts';
+
+function duration(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
+const ago = (at: number | null, now: number) =>
+  at === null ? '-' : `${duration(Math.max(0, now - at))} ago`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd()).join('\n');
+}
+
+/** Window partitions can number in the hundreds after a backfill: one summary line instead. */
+function windowsLine(windows: PartitionRun[], now: number): string {
+  const byOutcome = new Map<string, number>();
+  for (const w of windows) byOutcome.set(w.outcome, (byOutcome.get(w.outcome) ?? 0) + 1);
+  const counts = [...byOutcome].map(([o, n]) => `${n} ${o}`).join(', ');
+  const latest = windows.reduce((a, b) =>
+    (b.finishedAt ?? b.startedAt) > (a.finishedAt ?? a.startedAt) ? b : a,
+  );
+  return `  windows: ${windows.length} (${counts}); latest ${latest.partition} ${latest.outcome}, ${latest.jobs} jobs, ${ago(latest.finishedAt ?? latest.startedAt, now)}`;
+}
+
+export function formatStatus(r: StatusReport): string {
+  const now = r.at;
+  const out: string[] = [];
+  out.push(`Mirror      ${r.mirror.path}${r.mirror.ok ? '' : ` — unavailable: ${r.mirror.error}`}`);
+  out.push(
+    `Sync lag    ${r.syncLagMs === null ? 'no successful active sweep yet' : `${duration(r.syncLagMs)} (since the last successful active sweep)`}`,
+  );
+  out.push(
+    `Redis       ${r.redis.url}${r.redis.reachable ? '' : ` — unreachable: ${r.redis.error}; schedule and queue unknown`}`,
+  );
+  if (r.queue) {
+    const q = r.queue;
+    out.push(
+      `Queue       waiting ${q.waiting + q.prioritized} · active ${q.active} · delayed ${q.delayed} · failed ${q.failed} · completed ${q.completed}`,
+    );
+  }
+  if (r.schedulers) {
+    out.push('', 'Schedulers');
+    if (r.schedulers.length === 0) out.push('  none (start `retab-mirror worker` to create them)');
+    else
+      out.push(
+        table([
+          ['ID', 'EVERY', 'NEXT RUN'],
+          ...r.schedulers.map((s) => [
+            s.id,
+            duration(s.everyMs),
+            s.nextRunAt === null
+              ? '-'
+              : s.nextRunAt <= now
+                ? 'due now'
+                : `in ${duration(s.nextRunAt - now)} (${new Date(s.nextRunAt).toISOString()})`,
+          ]),
+        ]),
+      );
+  }
+  out.push('', 'Last run per partition');
+  const windows = r.runs.filter((x) => x.partition.startsWith('window:'));
+  const others = r.runs.filter((x) => !x.partition.startsWith('window:'));
+  if (r.runs.length === 0) out.push('  no runs recorded yet');
+  if (others.length > 0) {
+    out.push(
+      table([
+        ['PARTITION', 'OUTCOME', 'JOBS', 'REQUESTS', 'DURATION', 'FINISHED', 'ERROR'],
+        ...others.map((x) => [
+          x.partition,
+          x.outcome,
+          String(x.jobs),
+          String(x.requests),
+          duration(x.durationMs),
+          ago(x.finishedAt, now),
+          x.error ?? '',
+        ]),
+      ]),
+    );
+  }
+  if (windows.length > 0) out.push(windowsLine(windows, now));
+  return `${out.join('\n')}\n`;
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('schedulers, queue depth, last run per partition and sync lag (works without Redis)')
+    .action(async (_opts, cmd: Command) => {
+      const { config, json } = cliContext(cmd);
+      const report = await collectStatus({ config });
+      process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+    });
+}

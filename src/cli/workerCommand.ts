@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { startWorker, WorkerStartAborted } from '../queue/worker.ts';
+import { cliContext } from './context.ts';
+
+/** PM2's `kill_timeout` (ecosystem.config.cjs) is 12 s: finish well before it. */
+const HARD_STOP_MS = 9500;
+
+interface WorkerOptions {
+  concurrency?: string;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run the scheduled mirror: BullMQ job schedulers and the sync worker (Redis at REDIS_URL)')
+    .option('--concurrency <n>', 'sync jobs run at once (overrides WORKER_CONCURRENCY)')
+    .action(async (opts: WorkerOptions, cmd: Command) => {
+      const { config, logger } = cliContext(
+        cmd,
+        opts.concurrency !== undefined ? { workerConcurrency: opts.concurrency } : {},
+      );
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) {
+          logger.warn({ signal }, 'second signal: exiting without waiting for the running tasks');
+          process.exit(1);
+        }
+        logger.info({ signal }, 'stopping: running tasks finish their current page, then exit');
+        stop.abort();
+        setTimeout(() => {
+          logger.error(`shutdown took longer than ${HARD_STOP_MS} ms; exiting anyway`);
+          process.exit(1);
+        }, HARD_STOP_MS).unref();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+
+      let running: Awaited<ReturnType<typeof startWorker>>;
+      try {
+        running = await startWorker({ config, logger, signal: stop.signal });
+      } catch (err) {
+        if (err instanceof WorkerStartAborted) return; // stopped before Redis ever answered: a clean exit
+        throw err;
+      }
+      await new Promise<void>((resolve) => {
+        if (stop.signal.aborted) resolve();
+        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await running.close();
+      // Everything we opened is closed; a stray keep-alive socket must not hold the exit.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
+    });
+}
