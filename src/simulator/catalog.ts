@@ -3,7 +3,7 @@
  * errors, with weights that give a realistic mix. Project and workflow ids are derived from the seed.
  */
 import { DOCUMENT_TYPES, type Endpoint, type JobError } from '../retab/schemas.ts';
-import { Random } from './random.ts';
+import { mixSeed, Random } from './random.ts';
 
 export const MODEL_WEIGHTS = {
   'gpt-4.1': 18,
@@ -141,18 +141,55 @@ export function pickModel(rng: Random): string {
   return rng.weighted(MODEL_WEIGHTS);
 }
 
-/** A document type: popular ones most of the time, any accepted type otherwise (so every type occurs). */
-export function pickDocumentType(rng: Random): string {
-  return rng.chance(0.25) ? rng.pick(DOCUMENT_TYPES) : rng.weighted(POPULAR_TYPES);
+const UPPER = new Map<string, string>(DOCUMENT_TYPES.map((t) => [t, t.toUpperCase()]));
+const LOWER = new Map<string, string>(
+  DOCUMENT_TYPES.flatMap((t) => [[t, t] as const, [t.toUpperCase(), t] as const]),
+);
+
+/**
+ * A filename extension: popular types most of the time, any accepted type otherwise (so every type occurs),
+ * sometimes upper-cased. Always one of a fixed set of strings, so a million jobs share them.
+ */
+export function pickExtension(rng: Random): string {
+  const t = rng.chance(0.25) ? rng.pick(DOCUMENT_TYPES) : rng.weighted(POPULAR_TYPES);
+  return rng.chance(0.08) ? (UPPER.get(t) as string) : t;
+}
+
+/** The document type of an extension from `pickExtension`. */
+export function extensionType(ext: string): string {
+  return LOWER.get(ext) ?? ext.toLowerCase();
+}
+
+const dayCache = new Map<number, string>();
+function isoDay(unixSeconds: number): string {
+  const day = Math.floor(unixSeconds / 86_400);
+  let s = dayCache.get(day);
+  if (s === undefined) {
+    s = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    dayCache.set(day, s);
+  }
+  return s;
 }
 
 /** A filename such as `invoice_2025_00412.pdf`, `Scan 2025-10-03 (2).PDF` or `IMG_4821.jpg`. */
-export function makeFilename(rng: Random, createdAt: number): string {
+export function makeFilename(rng: Random, createdAt: number, ext: string): string {
   const stem = rng.pick(FILE_STEMS);
-  let ext = pickDocumentType(rng);
-  if (rng.chance(0.08)) ext = ext.toUpperCase();
-  const day = new Date(createdAt * 1000).toISOString().slice(0, 10);
+  const day = isoDay(createdAt);
   if (stem === 'Scan') return `Scan ${day}${rng.chance(0.3) ? ` (${rng.int(1, 9)})` : ''}.${ext}`;
   if (stem === 'IMG') return `IMG_${rng.int(1000, 9999)}.${ext}`;
   return `${stem}_${day.slice(0, 4)}_${String(rng.int(1, 99999)).padStart(5, '0')}.${ext}`;
+}
+
+/**
+ * The filenames of a generated job, rebuilt from its seed: storing a million of them would cost more than
+ * regenerating the few that a filename filter scans.
+ */
+export function generatedFilenames(
+  seed: number,
+  createdAt: number,
+  exts: string | readonly string[],
+): string[] {
+  const rng = new Random(mixSeed(seed, 0xf11e));
+  if (typeof exts === 'string') return [makeFilename(rng, createdAt, exts)];
+  return exts.map((ext) => makeFilename(rng, createdAt, ext));
 }

@@ -13,6 +13,8 @@ export interface SimClock {
   now(): number;
   /** Moves simulated time forward by `ms`, running every transition due meanwhile; returns the new time. */
   advance(ms: number): number;
+  /** Stops realtime ticking for good: time then moves only with `advance(ms)` (the demo's last sync). */
+  freeze(): void;
 }
 
 export class LifecycleClock implements SimClock {
@@ -38,9 +40,16 @@ export class LifecycleClock implements SimClock {
     return this.now();
   }
 
+  private frozen = false;
+
+  freeze(): void {
+    this.frozen = true;
+    this.stop();
+  }
+
   /** In realtime mode, catches simulated time up with the wall clock. */
   sync(): void {
-    if (this.mode !== 'realtime') return;
+    if (this.mode !== 'realtime' || this.frozen) return;
     this.lifecycle.advanceTo(this.simOrigin + (Date.now() - this.wallOrigin));
   }
 

@@ -9,8 +9,8 @@ import {
   CUSTOMERS,
   FAILURE_ERRORS,
   MULTI_DOCUMENT_ENDPOINTS,
-  makeFilename,
   pickEndpoint,
+  pickExtension,
   pickModel,
 } from './catalog.ts';
 import { Random } from './random.ts';
@@ -53,7 +53,7 @@ export function burstContext(rng: Random, catalog: Catalog): BurstContext {
 export function makeJob(rng: Random, ctx: BurstContext, createdAt: number, id: string): SimJob {
   const multi = MULTI_DOCUMENT_ENDPOINTS.has(ctx.endpoint) ? rng.chance(0.6) : rng.chance(0.1);
   const count = multi ? rng.int(2, 4) : 1;
-  const filenames = Array.from({ length: count }, () => makeFilename(rng, createdAt));
+  const exts = count === 1 ? pickExtension(rng) : Array.from({ length: count }, () => pickExtension(rng));
   return new SimJob(
     id,
     createdAt,
@@ -62,7 +62,7 @@ export function makeJob(rng: Random, ctx: BurstContext, createdAt: number, id: s
     ctx.metadata,
     ctx.model,
     ctx.projectId,
-    filenames,
+    exts,
     rng.uint32(),
   );
 }
@@ -129,7 +129,6 @@ export function generateJobs(seed: number, n: number, days: number, now: number)
   const nowSec = Math.floor(now / 1000);
   const span = Math.max(1, Math.round(days * 86_400));
   const jobs: SimJob[] = [];
-  const ids = new Set<string>();
   while (jobs.length < n) {
     // A few percent of bursts land in the last 15 minutes so that recent jobs cover the active statuses.
     const createdAt = rng.chance(0.03) ? nowSec - rng.int(0, 900) : nowSec - rng.int(0, span);
@@ -137,10 +136,8 @@ export function generateJobs(seed: number, n: number, days: number, now: number)
     const roll = rng.next();
     const size = roll < 0.6 ? 1 : roll < 0.88 ? rng.int(2, 5) : rng.int(6, 40);
     for (let i = 0; i < size && jobs.length < n; i++) {
-      let id = newJobId(rng);
-      while (ids.has(id)) id = newJobId(rng);
-      ids.add(id);
-      const rec = makeJob(rng, ctx, createdAt, id);
+      // 126 random bits: a collision is not a practical concern (the index still refuses duplicates).
+      const rec = makeJob(rng, ctx, createdAt, newJobId(rng));
       settleJob(rec, rng, nowSec);
       jobs.push(rec);
     }

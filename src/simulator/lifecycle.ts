@@ -69,7 +69,7 @@ export class Lifecycle {
     this.catalog = new Catalog(seed);
     this.nowMs = startMs;
     for (const status of ACTIVE_STATUSES) {
-      for (const rec of index.index(`status:${status}`)) {
+      for (const rec of index.lookup('status', status)) {
         this.scheduleExpiry(rec);
         if (this.nowSec() - rec.createdAt < STUCK_AFTER_SECONDS) this.scheduleNext(rec);
       }
@@ -211,7 +211,7 @@ export class Lifecycle {
   /** A user retrying one of the most recent failed, cancelled or expired jobs. */
   private retryOne(): void {
     const status = this.rng.weighted({ failed: 70, cancelled: 20, expired: 10 });
-    const pool = this.index.index(`status:${status}`);
+    const pool = this.index.lookup('status', status);
     if (pool.length === 0) return;
     const window = Math.min(pool.length, 200);
     const rec = pool[pool.length - 1 - this.rng.int(0, window - 1)];

@@ -10,7 +10,7 @@ import {
   filenameRegexMatcher,
 } from '../retab/jobFields.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
-import { type JobIndex, metadataKey } from './jobIndex.ts';
+import type { JobIndex } from './jobIndex.ts';
 import type { SimJob } from './simJob.ts';
 import { lowerBound, lowerBoundTime, upperBound } from './sortedIndex.ts';
 
@@ -42,7 +42,12 @@ export function listPredicate(p: NormalizedListParams): Predicate {
   const matchers: FilenameMatcher[] = [];
   if (p.filename_regex !== undefined) matchers.push(filenameRegexMatcher(p.filename_regex));
   if (p.filename_contains !== undefined) matchers.push(filenameContainsMatcher(p.filename_contains));
-  for (const m of matchers) checks.push((r) => r.filenames.some(m));
+  if (matchers.length > 0) {
+    checks.push((r) => {
+      const names = r.filenames;
+      return matchers.every((m) => names.some(m));
+    });
+  }
   return (r) => {
     for (const check of checks) if (!check(r)) return false;
     return true;
@@ -55,21 +60,18 @@ function candidates(index: JobIndex, p: NormalizedListParams): readonly SimJob[]
     const rec = index.byId.get(p.id);
     return rec ? [rec] : [];
   }
-  const keys: string[] = [];
-  if (p.status !== undefined) keys.push(`status:${p.status}`);
-  if (p.endpoint !== undefined) keys.push(`endpoint:${p.endpoint}`);
-  if (p.source !== undefined) keys.push(`source:${p.source}`);
-  if (p.model !== undefined) keys.push(`model:${p.model}`);
-  if (p.project_id !== undefined) keys.push(`project:${p.project_id}`);
-  if (p.workflow_id !== undefined) keys.push(metadataKey('workflow_id', p.workflow_id));
-  if (p.workflow_node_id !== undefined) keys.push(`node:${p.workflow_node_id}`);
-  if (p.document_type?.length === 1) keys.push(`doctype:${p.document_type[0]}`);
-  for (const [k, v] of Object.entries(p.metadata ?? {})) keys.push(metadataKey(k, v));
+  const sets: (readonly SimJob[])[] = [];
+  if (p.status !== undefined) sets.push(index.lookup('status', p.status));
+  if (p.endpoint !== undefined) sets.push(index.lookup('endpoint', p.endpoint));
+  if (p.source !== undefined) sets.push(index.lookup('source', p.source));
+  if (p.model !== undefined) sets.push(index.lookup('model', p.model));
+  if (p.project_id !== undefined) sets.push(index.lookup('project', p.project_id));
+  if (p.workflow_id !== undefined) sets.push(index.lookupMetadata('workflow_id', p.workflow_id));
+  if (p.workflow_node_id !== undefined) sets.push(index.lookup('node', p.workflow_node_id));
+  if (p.document_type?.length === 1) sets.push(index.lookup('doctype', p.document_type[0] as string));
+  for (const [k, v] of Object.entries(p.metadata ?? {})) sets.push(index.lookupMetadata(k, v));
   let best: readonly SimJob[] = index.ordered;
-  for (const key of keys) {
-    const arr = index.index(key);
-    if (arr.length < best.length) best = arr;
-  }
+  for (const arr of sets) if (arr.length < best.length) best = arr;
   return best;
 }
 

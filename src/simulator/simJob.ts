@@ -2,7 +2,7 @@
  * The simulator's in-memory job record: compact (a million fit in a few hundred MB) because request and
  * response payloads are rebuilt on demand from the job's own seed, the same bytes every time.
  */
-import { deriveSource, documentTypeOf, workflowNodeId } from '../retab/jobFields.ts';
+import { deriveSource, documentTypeOf, jobFilenames, workflowNodeId } from '../retab/jobFields.ts';
 import {
   JOB_TTL_SECONDS,
   type Job,
@@ -11,6 +11,7 @@ import {
   type JobSource,
   type JobStatus,
 } from '../retab/schemas.ts';
+import { extensionType, generatedFilenames } from './catalog.ts';
 import { buildRequest, buildResponse } from './payloads.ts';
 
 export class SimJob {
@@ -19,6 +20,7 @@ export class SimJob {
   startedAt: number | null = null;
   completedAt: number | null = null;
   error: JobError | null = null;
+  readonly source: JobSource;
 
   constructor(
     readonly id: string,
@@ -28,19 +30,24 @@ export class SimJob {
     readonly metadata: Record<string, string> | null,
     readonly model: string | null,
     readonly projectId: string | null,
-    readonly filenames: readonly string[],
+    /** Generated jobs: the extension of each file (its name is rebuilt from `seed`); null for posted jobs. */
+    readonly exts: string | readonly string[] | null,
     /** Seed of the generated payloads. */
     readonly seed: number,
     /** The request as posted (POST /v1/jobs); null for generated jobs, whose request is rebuilt from `seed`. */
     readonly postedRequest: Record<string, unknown> | null = null,
-  ) {}
+  ) {
+    this.source = deriveSource(metadata, projectId === null ? null : { project_id: projectId });
+  }
 
   get expiresAt(): number {
     return this.createdAt + JOB_TTL_SECONDS;
   }
 
-  get source(): JobSource {
-    return deriveSource(this.metadata, this.projectId === null ? null : { project_id: this.projectId });
+  /** Every request filename (`document.filename`, `documents[].filename`). */
+  get filenames(): string[] {
+    if (this.postedRequest !== null) return jobFilenames(this.postedRequest);
+    return this.exts === null ? [] : generatedFilenames(this.seed, this.createdAt, this.exts);
   }
 
   get workflowNodeId(): string | null {
@@ -48,6 +55,8 @@ export class SimJob {
   }
 
   get documentTypes(): string[] {
+    if (typeof this.exts === 'string') return [extensionType(this.exts)];
+    if (this.exts !== null) return this.exts.map(extensionType);
     const out: string[] = [];
     for (const f of this.filenames) {
       const t = documentTypeOf(f);
