@@ -147,7 +147,9 @@ export async function runTask(
     }
     const message = describeError(err);
     const summary = finish('failed', message);
-    log.error({ err, requests: totals.requests, pages: totals.pages }, `${task} failed: ${message}`);
+    // Upstream errors are expected failures: their message says it all. Anything else may be a bug: keep the stack.
+    const detail = err instanceof RetabError ? { errorName: (err as Error).name } : { err };
+    log.error({ ...detail, requests: totals.requests, pages: totals.pages }, `${task} failed: ${message}`);
     throw new SyncTaskError(summary, err, isRetryable(err));
   }
   if (signal?.aborted) {

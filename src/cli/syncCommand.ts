@@ -1,0 +1,229 @@
+/**
+ * `retab-mirror sync`: one full pass in-process, no Redis (head → active → hydrate, plus history windows and
+ * reconcile when asked). Progress on stderr (a bar on a TTY, a log line every ~5 s otherwise), a one-screen
+ * summary on stdout. SIGINT/SIGTERM stop after the current page's transaction (checkpoint stored): exit 130,
+ * and running it again continues.
+ */
+
+import { SingleBar } from 'cli-progress';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { type Mirror, MirrorOpenError, openMirror } from '../mirror/openMirror.ts';
+import { createRetabClient } from '../retab/client.ts';
+import { RetabConfigError } from '../retab/errors.ts';
+import { JOB_STATUSES, SOURCES } from '../retab/schemas.ts';
+import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
+import { type PassSummary, syncOnce, type TaskEvent } from '../sync/syncOnce.ts';
+import type { PageInfo } from '../sync/types.ts';
+import { CliError, cliContext } from './context.ts';
+
+interface SyncFlags {
+  once?: boolean;
+  backfillDays?: string;
+  from?: string;
+  to?: string;
+  source?: (typeof SOURCES)[number][];
+  reconcile?: boolean;
+  progress?: boolean;
+}
+
+const LOG_EVERY_MS = 5000;
+const today = () => new Date().toISOString().slice(0, 10);
+
+function windowDaysOf(flags: SyncFlags): string[] | undefined {
+  if (flags.backfillDays !== undefined) {
+    const n = Number(flags.backfillDays);
+    if (!Number.isInteger(n) || n < 0 || n > 3650) {
+      throw new CliError(
+        `--backfill-days ${JSON.stringify(flags.backfillDays)}: expected a whole number 0–3650`,
+        2,
+      );
+    }
+    if (flags.from || flags.to) throw new CliError('use either --backfill-days or --from/--to, not both', 2);
+    return lastDays(Date.now(), n);
+  }
+  if (!flags.from && !flags.to) return undefined;
+  if (!flags.from) throw new CliError('--to needs --from (the first UTC day to sweep)', 2);
+  const to = flags.to ?? today();
+  for (const [flag, v] of [
+    ['--from', flags.from],
+    ['--to', to],
+  ] as const) {
+    if (!isDay(v)) throw new CliError(`${flag} ${JSON.stringify(v)} is not a UTC day; use YYYY-MM-DD`, 2);
+  }
+  const days = backfillDays(flags.from, to);
+  if (days.length === 0) throw new CliError(`--from ${flags.from} is after --to ${to}`, 2);
+  return days;
+}
+
+/** Live progress: a bar on a TTY, else a log line every ~5 s. */
+function progressReporter(logger: Logger, tty: boolean) {
+  const started = Date.now();
+  let jobs = 0;
+  let requests = 0;
+  let task = 'starting';
+  let windows = { done: 0, total: 0 };
+  const rate = () => Math.round(jobs / Math.max(0.001, (Date.now() - started) / 1000));
+  const bar = tty
+    ? new SingleBar({
+        stream: process.stderr,
+        format:
+          'sync {task} |{bar}| windows {value}/{total} | {jobs} jobs | {requests} req | {rate}/s | ETA {eta_formatted}',
+        hideCursor: true,
+        etaBuffer: 20,
+      })
+    : undefined;
+  const payload = () => ({ task, jobs, requests, rate: rate() });
+  bar?.start(1, 0, payload());
+  const timer = tty
+    ? undefined
+    : setInterval(
+        () =>
+          logger.info(
+            { task, jobs, requests, windows: `${windows.done}/${windows.total}`, rate: rate() },
+            'sync progress',
+          ),
+        LOG_EVERY_MS,
+      );
+  timer?.unref();
+  return {
+    onPage(info: PageInfo) {
+      jobs += info.jobs;
+      requests += info.requests;
+      bar?.update(payload());
+    },
+    onTask(e: TaskEvent) {
+      task = e.phase === 'start' ? e.partition : task;
+      windows = { done: e.windowsDone, total: e.windowsTotal };
+      bar?.setTotal(Math.max(1, e.windowsTotal));
+      bar?.update(e.windowsDone, payload());
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      bar?.stop();
+    },
+  };
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function formatSummary(s: PassSummary): string {
+  const t = s.totals;
+  const head =
+    s.outcome === 'success'
+      ? `sync complete in ${(s.durationMs / 1000).toFixed(1)} s`
+      : s.outcome === 'aborted'
+        ? `sync interrupted after ${(s.durationMs / 1000).toFixed(1)} s; run again to continue`
+        : `sync FAILED after ${(s.durationMs / 1000).toFixed(1)} s: ${s.error}`;
+  const lines = [
+    head,
+    `  requests  ${fmt(t.requests)} (${fmt(t.pages)} pages)`,
+    `  jobs      ${fmt(t.jobs)} seen, ${fmt(t.inserted)} new, ${fmt(t.updated)} changed, ${fmt(t.missing)} missing upstream, ${fmt(t.quarantined)} quarantined`,
+    `  events    ${fmt(t.events)}`,
+  ];
+  if (s.windows.total > 0) lines.push(`  windows   ${fmt(s.windows.done)}/${fmt(s.windows.total)}`);
+  const total = Object.values(s.jobsByStatus).reduce((a, b) => a + (b ?? 0), 0);
+  lines.push(`mirror: ${fmt(total)} jobs`);
+  for (const status of JOB_STATUSES) {
+    const n = s.jobsByStatus[status];
+    if (n) lines.push(`  ${status.padEnd(12)}${fmt(n).padStart(10)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function openMirrorOrFail(config: Config): Mirror {
+  try {
+    return openMirror(config.dbPath);
+  } catch (err) {
+    if (err instanceof MirrorOpenError) throw new CliError(`${err.message} (MIRROR_DB)`);
+    throw err;
+  }
+}
+
+export function registerSyncCommand(program: Command): void {
+  program
+    .command('sync')
+    .description('one full sync pass in-process, no Redis: head → active → hydrate (+ history windows)')
+    .option('--once', 'accepted for compatibility: sync always runs one pass')
+    .option('--backfill-days <n>', 'also sweep the last N days as resumable date windows')
+    .option('--from <YYYY-MM-DD>', 'also sweep date windows from this UTC day')
+    .option('--to <YYYY-MM-DD>', 'last UTC day of --from (default: today)')
+    .option('--source <source>', `only this source, repeatable (${SOURCES.join(', ')})`, collect)
+    .option('--reconcile', "re-sweep the last 7 days' windows from their start, even where done")
+    .option('--no-progress', 'no progress bar or progress lines')
+    .action(async (flags: SyncFlags, cmd: Command) => {
+      const windowDays = windowDaysOf(flags);
+      const overrides: Record<string, unknown> = {};
+      if (flags.backfillDays !== undefined) overrides.backfillDays = flags.backfillDays;
+      if (flags.source) overrides.sources = [...new Set(flags.source)];
+      const { config, logger, json } = cliContext(cmd, overrides);
+      if (!config.apiKey) {
+        throw new CliError(
+          'RETAB_API_KEY is not set: export RETAB_API_KEY=<your Retab API key> and run again',
+        );
+      }
+      let client: ReturnType<typeof createRetabClient>;
+      try {
+        client = createRetabClient({
+          apiKey: config.apiKey,
+          baseUrl: config.baseUrl,
+          timeoutMs: config.requestTimeoutMs,
+          maxRetries: config.maxRetries,
+          logger,
+        });
+      } catch (err) {
+        if (err instanceof RetabConfigError) throw new CliError(err.message);
+        throw err;
+      }
+      const mirror = openMirrorOrFail(config);
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) process.exit(130); // second signal: do not wait
+        logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const progress =
+        flags.progress === false ? undefined : progressReporter(logger, process.stderr.isTTY === true);
+      let summary: PassSummary;
+      try {
+        summary = await syncOnce(
+          {
+            client,
+            mirror,
+            logger,
+            signal: stop.signal,
+            ...(progress ? { onPage: progress.onPage } : {}),
+          },
+          {
+            pageSize: config.pageSize,
+            payloadMode: config.payloadMode,
+            overlapSeconds: config.headOverlapSeconds,
+            backfillDays: config.backfillDays,
+            sources: config.sources,
+            activeStatuses: config.activeStatuses,
+            ...(windowDays ? { windowDays } : {}),
+            ...(flags.reconcile ? { reconcile: true } : {}),
+            ...(progress ? { onTask: progress.onTask } : {}),
+          },
+        );
+      } finally {
+        progress?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        mirror.close();
+      }
+      process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+      if (summary.outcome === 'failed') throw new CliError(`sync failed: ${summary.error}`);
+      if (summary.outcome === 'aborted') process.exitCode = 130;
+    });
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  if (!(SOURCES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${SOURCES.join(', ')}`);
+  }
+  return [...(previous ?? []), value];
+}
