@@ -9,6 +9,7 @@ import { registerJobsCommand } from './jobsCommand.ts';
 import { registerServeCommand } from './serveCommand.ts';
 import { registerStatsCommand } from './statsCommand.ts';
 import { registerStatusCommand } from './statusCommand.ts';
+import { registerSyncCommand } from './syncCommand.ts';
 import { registerWorkerCommand } from './workerCommand.ts';
 
 export const VERSION: string = JSON.parse(
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerBackfillCommand(program);
   registerStatusCommand(program);
+  registerSyncCommand(program);
   registerJobsCommand(program);
   registerStatsCommand(program);
   registerExportCommand(program);
