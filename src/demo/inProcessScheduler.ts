@@ -1,0 +1,109 @@
+/**
+ * The embedded scheduler: the same sync tasks the BullMQ worker runs (active, head, hydrate), on timers in
+ * this process, one at a time (one writer). Used when no Redis is reachable, so the demo always works.
+ * A failed task is logged and retried at its next due time; it never stops the loop.
+ */
+import type { Config } from '../config.ts';
+import { runActive, runHead, runHydrate } from '../sync/index.ts';
+import { describeError } from '../sync/taskRun.ts';
+import type { RunSummary, SyncDeps } from '../sync/types.ts';
+
+export interface InProcessSchedulerOptions {
+  deps: SyncDeps;
+  config: Pick<
+    Config,
+    | 'pageSize'
+    | 'payloadMode'
+    | 'headOverlapSeconds'
+    | 'backfillDays'
+    | 'sources'
+    | 'activeStatuses'
+    | 'headEveryMs'
+    | 'activeEveryMs'
+    | 'hydrateEveryMs'
+  >;
+  /** Called after every task run, success or not. */
+  onRun?: (summary: RunSummary | { task: string; outcome: 'failed'; error: string }) => void;
+}
+
+export interface InProcessScheduler {
+  /** Stops after the running task's current page; resolves when the loop has exited. */
+  stop(): Promise<void>;
+}
+
+interface Slot {
+  name: string;
+  everyMs: number;
+  dueAt: number;
+  run: () => Promise<RunSummary>;
+}
+
+export function startInProcessScheduler(opts: InProcessSchedulerOptions): InProcessScheduler {
+  const { config } = opts;
+  const abort = new AbortController();
+  const deps: SyncDeps = { ...opts.deps, signal: abort.signal };
+  const now = Date.now();
+  const slots: Slot[] = [
+    {
+      name: 'active',
+      everyMs: config.activeEveryMs,
+      dueAt: now,
+      run: () => runActive(deps, { statuses: config.activeStatuses, pageSize: config.pageSize }),
+    },
+    {
+      name: 'head',
+      everyMs: config.headEveryMs,
+      dueAt: now,
+      run: () =>
+        runHead(deps, {
+          pageSize: config.pageSize,
+          payloadMode: config.payloadMode,
+          overlapSeconds: config.headOverlapSeconds,
+          backfillDays: config.backfillDays,
+          sources: config.sources,
+        }),
+    },
+    {
+      name: 'hydrate',
+      everyMs: config.hydrateEveryMs,
+      dueAt: now,
+      run: () => runHydrate(deps, { payloadMode: config.payloadMode }),
+    },
+  ];
+  let wake: (() => void) | undefined;
+  abort.signal.addEventListener('abort', () => wake?.());
+
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      const next = slots.reduce((a, b) => (b.dueAt < a.dueAt ? b : a));
+      const wait = next.dueAt - Date.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        continue;
+      }
+      try {
+        opts.onRun?.(await next.run());
+      } catch (err) {
+        opts.deps.logger.warn(
+          { task: next.name, err: describeError(err) },
+          `${next.name} failed; retrying on schedule`,
+        );
+        opts.onRun?.({ task: next.name, outcome: 'failed', error: describeError(err) });
+      }
+      next.dueAt = Date.now() + next.everyMs;
+    }
+  })();
+
+  return {
+    async stop() {
+      abort.abort();
+      await loop;
+    },
+  };
+}
