@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openMirror } from '../mirror/openMirror.ts';
-import { startServer } from '../server/createServer.ts';
 import { CliError, cliContext } from './context.ts';
 
 export function registerServeCommand(program: Command): void {
@@ -26,6 +25,8 @@ export function registerServeCommand(program: Command): void {
       // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
       if (!existsSync(path)) openMirror(path).close();
       const mirror = openMirror(path, { readonly: true });
+      // Loaded here, not at the top: every other command starts faster without fastify.
+      const { startServer } = await import('../server/createServer.ts');
       let app: Awaited<ReturnType<typeof startServer>>;
       try {
         app = await startServer({ mirror, config, logger });

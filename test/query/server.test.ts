@@ -124,7 +124,7 @@ interface SseEvent {
 }
 
 /** Reads SSE frames from a fetch body until `n` events arrived (comments and `retry:` skipped). */
-async function readEvents(res: Response, n: number, onEvent?: (e: SseEvent) => void): Promise<SseEvent[]> {
+async function readEvents(res: Response, n: number): Promise<SseEvent[]> {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   const out: SseEvent[] = [];
@@ -146,9 +146,7 @@ async function readEvents(res: Response, n: number, onEvent?: (e: SseEvent) => v
           .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
       );
       if (fields.id === undefined) continue;
-      const e = { id: Number(fields.id), event: fields.event, data: fields.data };
-      out.push(e);
-      onEvent?.(e);
+      out.push({ id: Number(fields.id), event: String(fields.event), data: String(fields.data) });
     }
   }
   await reader.cancel();
