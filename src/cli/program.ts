@@ -7,6 +7,7 @@ import { registerConfigCommand } from './configCommand.ts';
 import { registerExportCommand } from './exportCommand.ts';
 import { registerJobsCommand } from './jobsCommand.ts';
 import { registerServeCommand } from './serveCommand.ts';
+import { registerSimulatorCommand } from './simulatorCommand.ts';
 import { registerStatsCommand } from './statsCommand.ts';
 import { registerStatusCommand } from './statusCommand.ts';
 import { registerSyncCommand } from './syncCommand.ts';
@@ -36,5 +37,6 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerExportCommand(program);
   registerServeCommand(program);
+  registerSimulatorCommand(program);
   return program;
 }

@@ -8,6 +8,7 @@ import type { Lifecycle } from './lifecycle.ts';
 export type ClockMode = 'manual' | 'realtime';
 
 export interface SimClock {
+  /** `realtime` until `freeze()`, `manual` after. */
   readonly mode: ClockMode;
   /** Simulated time, unix ms. */
   now(): number;
@@ -24,9 +25,13 @@ export class LifecycleClock implements SimClock {
 
   constructor(
     private readonly lifecycle: Lifecycle,
-    readonly mode: ClockMode,
+    private currentMode: ClockMode,
     private readonly tickMs = 250,
   ) {}
+
+  get mode(): ClockMode {
+    return this.currentMode;
+  }
 
   now(): number {
     return this.lifecycle.now();
@@ -40,16 +45,9 @@ export class LifecycleClock implements SimClock {
     return this.now();
   }
 
-  private frozen = false;
-
-  freeze(): void {
-    this.frozen = true;
-    this.stop();
-  }
-
   /** In realtime mode, catches simulated time up with the wall clock. */
   sync(): void {
-    if (this.mode !== 'realtime' || this.frozen) return;
+    if (this.mode !== 'realtime') return;
     this.lifecycle.advanceTo(this.simOrigin + (Date.now() - this.wallOrigin));
   }
 
@@ -59,6 +57,12 @@ export class LifecycleClock implements SimClock {
     this.simOrigin = this.lifecycle.now();
     this.timer = setInterval(() => this.sync(), this.tickMs);
     this.timer.unref();
+  }
+
+  freeze(): void {
+    this.sync();
+    this.stop();
+    this.currentMode = 'manual';
   }
 
   stop(): void {

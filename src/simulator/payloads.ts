@@ -35,6 +35,18 @@ const FIELDS = [
   'net_salary',
 ] as const;
 
+const GUIDANCE = [
+  'These documents come from our accounts-payable inbox. Most are supplier invoices in English, French or ' +
+    'German; some are scanned at an angle or have handwritten annotations. Prefer printed values over ' +
+    'handwriting, keep the original language of free-text fields and report amounts without thousands separators.',
+  'Scanned claim packets from field agents. A packet usually starts with a cover sheet, then the claim form, ' +
+    'then photos and receipts. Page order can be wrong. Treat stamps and signatures as part of the page they ' +
+    'appear on, and never merge two claimants into one document even if their names are similar.',
+  'Onboarding files uploaded by new employees: identity documents, proof of address, bank details and signed ' +
+    'contracts. Some photos are taken with a phone under poor lighting. Keep identifiers exactly as printed, ' +
+    'including leading zeros, and do not infer missing dates from other documents in the batch.',
+] as const;
+
 const CATEGORIES = ['invoice', 'receipt', 'contract', 'id_document', 'bank_statement', 'other'] as const;
 
 function jsonSchema(rng: Random): Record<string, unknown> {
@@ -138,6 +150,12 @@ export function buildRequest(rec: SimJob): Record<string, unknown> {
   if (rec.model !== null) request.model = rec.model;
   if (rec.projectId !== null) request.project_id = rec.projectId;
   Object.assign(request, endpointFields(rng, rec.endpoint));
+  request.idempotency_key = `idem_${rng.urlSafe(24)}`;
+  request.stream = false;
+  request.store = true;
+  if (rng.chance(0.3)) request.webhook_url = `https://hooks.example.com/retab/${rng.urlSafe(16)}`;
+  if (!('json_schema' in request))
+    request.additional_messages = [{ role: 'user', content: rng.pick(GUIDANCE) }];
   // Round-trip through JSON: drops undefined members so the payload is exactly what the wire carries.
   return JSON.parse(JSON.stringify(request));
 }

@@ -1,0 +1,91 @@
+/** `retab-mirror simulator`: serve the Retab Jobs API simulator until SIGINT/SIGTERM. */
+import { type Command, InvalidArgumentError } from 'commander';
+import { startSimulator } from '../simulator/index.ts';
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
+  return n;
+}
+
+function instant(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(n)) {
+    throw new InvalidArgumentError(`expected unix ms or an ISO date (2026-11-01T12:00:00Z), got "${value}"`);
+  }
+  return n;
+}
+
+interface SimulatorFlags {
+  port: number;
+  host: string;
+  jobs: number;
+  days: number;
+  seed: number;
+  realtime?: boolean;
+  apiKey?: string;
+  now?: number;
+  arrivalsPerMinute?: number;
+}
+
+export function registerSimulatorCommand(program: Command): void {
+  program
+    .command('simulator')
+    .description('serve a simulated Retab Jobs API (evolving jobs, fault injection) for tests and demos')
+    .option('-p, --port <port>', 'port on 127.0.0.1 (0 = any free port)', integer(0, 65_535), 8787)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('-n, --jobs <n>', 'jobs generated at start', integer(0), 10_000)
+    .option('-d, --days <days>', 'spread the initial jobs over the last N days', positive, 30)
+    .option('-s, --seed <seed>', 'same seed, same data and evolution', integer(0), 1)
+    .option(
+      '--realtime',
+      'let simulated time follow the wall clock (default: frozen until POST /_sim/advance)',
+    )
+    .option(
+      '--api-key <key>',
+      'key to require in the Api-Key header (default: $RETAB_API_KEY, else generated)',
+    )
+    .option('--now <time>', 'simulated time at start, unix ms or ISO date (default: now)', instant)
+    .option('--arrivals-per-minute <n>', 'new jobs per simulated minute', positive)
+    .action(async (flags: SimulatorFlags) => {
+      const t0 = Date.now();
+      const sim = await startSimulator({
+        port: flags.port,
+        host: flags.host,
+        jobs: flags.jobs,
+        days: flags.days,
+        seed: flags.seed,
+        clock: flags.realtime ? 'realtime' : 'manual',
+        ...(flags.now !== undefined ? { now: flags.now } : {}),
+        ...(flags.arrivalsPerMinute !== undefined
+          ? { rates: { arrivalsPerMinute: flags.arrivalsPerMinute } }
+          : {}),
+        ...((flags.apiKey ?? process.env.RETAB_API_KEY)
+          ? { apiKey: flags.apiKey ?? process.env.RETAB_API_KEY }
+          : {}),
+      });
+      // Two lines in .env form on stdout, so a shell or a test harness can read them; the rest goes to stderr.
+      process.stdout.write(`RETAB_BASE_URL=${sim.url}\nRETAB_API_KEY=${sim.apiKey}\n`);
+      process.stderr.write(
+        `simulator: ${sim.store.size} jobs ready in ${Date.now() - t0} ms, ${flags.realtime ? 'realtime' : 'manual'} clock; ` +
+          'control routes under /_sim/; Ctrl-C to stop\n',
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await sim.close();
+      process.stderr.write('simulator: stopped\n');
+    });
+}
