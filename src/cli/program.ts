@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../config.ts';
 import { registerBackfillCommand } from './backfillCommand.ts';
 import { registerConfigCommand } from './configCommand.ts';
+import { registerEventsCommand } from './eventsCommand.ts';
 import { registerExportCommand } from './exportCommand.ts';
 import { registerJobsCommand } from './jobsCommand.ts';
 import { registerServeCommand } from './serveCommand.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     // Throw instead of exiting, so main.ts maps usage errors to exit code 2 (inherited by subcommands).
     .exitOverride();
   registerConfigCommand(program);
+  registerEventsCommand(program);
   registerWorkerCommand(program);
   registerBackfillCommand(program);
   registerStatusCommand(program);

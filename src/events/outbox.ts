@@ -81,6 +81,8 @@ export interface OutboxQuery {
   types?: readonly string[];
   /** Only events whose `to` status is one of these. */
   toStatuses?: readonly string[];
+  /** Only events up to this seq (a snapshot of `maxSeq`, so a concurrent write is never skipped). */
+  upToSeq?: number;
 }
 
 function where(q: OutboxQuery, params: unknown[]): string {
@@ -92,6 +94,10 @@ function where(q: OutboxQuery, params: unknown[]): string {
   if (q.toStatuses && q.toStatuses.length > 0) {
     clauses.push(`to_status IN (${q.toStatuses.map(() => '?').join(', ')})`);
     params.push(...q.toStatuses);
+  }
+  if (q.upToSeq !== undefined) {
+    clauses.push('seq <= ?');
+    params.push(q.upToSeq);
   }
   return clauses.length > 0 ? ` AND ${clauses.join(' AND ')}` : '';
 }

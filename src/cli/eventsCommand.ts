@@ -1,0 +1,266 @@
+/** `retab-mirror events …`: read the outbox, rewind a sink, list and resend dead-lettered webhook events. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { getCursor, listCursors, replayFrom } from '../events/cursors.ts';
+import { listDeadLetters } from '../events/deadLetters.ts';
+import { maxSeq, readLastEvents, readMatchingAfter } from '../events/outbox.ts';
+import { retryDeadLetters } from '../events/retryDeadLetters.ts';
+import { JOB_EVENT_TYPES, type MirrorEvent } from '../events/types.ts';
+import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
+import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { JOB_STATUSES } from '../retab/schemas.ts';
+import { CliError, cliContext } from './context.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const csvList = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+
+function positiveInt(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new CliError(`${name} must be an integer >= 1, got "${value}"`, 2);
+    return n;
+  };
+}
+
+function checkChoices(flag: string, values: string[] | undefined, allowed: readonly string[]): void {
+  for (const v of values ?? []) {
+    if (!allowed.includes(v)) throw new CliError(`${flag} "${v}" is not one of: ${allowed.join(', ')}`, 2);
+  }
+}
+
+export function formatEvent(e: MirrorEvent): string {
+  const flags = [e.inferred ? 'inferred' : '', e.backfill ? 'backfill' : ''].filter(Boolean).join(',');
+  return [
+    `#${e.seq}`,
+    new Date(e.occurredAt).toISOString(),
+    e.type.padEnd(20),
+    e.jobId,
+    `${e.from ?? '-'} → ${e.to ?? '-'}`.padEnd(25),
+    e.job?.endpoint ?? '',
+    flags ? `[${flags}]` : '',
+  ]
+    .join('  ')
+    .trimEnd();
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function withMirror<T>(path: string, readonly: boolean, fn: (mirror: Mirror) => T): T {
+  const mirror = openMirror(path, { readonly });
+  try {
+    return fn(mirror);
+  } finally {
+    mirror.close();
+  }
+}
+
+interface TailOptions {
+  lines: number;
+  follow?: boolean;
+  type?: string[];
+  toStatus?: string[];
+  intervalMs: number;
+}
+
+async function tail(cmd: Command, opts: TailOptions): Promise<void> {
+  const { config, json } = cliContext(cmd);
+  checkChoices('--type', opts.type, JOB_EVENT_TYPES);
+  checkChoices('--to-status', opts.toStatus, JOB_STATUSES);
+  const query = { types: opts.type ?? [], toStatuses: opts.toStatus ?? [] };
+  const print = (e: MirrorEvent) => out(json ? JSON.stringify(e) : formatEvent(e));
+  const mirror = openMirror(config.dbPath, { readonly: true });
+  try {
+    // Snapshot the max seq before each read: an event committed in between is printed next time, not skipped.
+    let seq = maxSeq(mirror);
+    for (const e of readLastEvents(mirror, opts.lines, { ...query, upToSeq: seq })) print(e);
+    if (!opts.follow) return;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const max = maxSeq(mirror);
+        for (;;) {
+          const batch = readMatchingAfter(mirror, seq, 500, { ...query, upToSeq: max });
+          for (const e of batch) print(e);
+          // Past non-matching events too, so the next poll does not rescan them.
+          seq = batch.length < 500 ? max : (batch.at(-1)?.seq ?? max);
+          if (batch.length < 500) break;
+        }
+      }, opts.intervalMs);
+      process.once('SIGINT', () => {
+        clearInterval(timer);
+        resolve();
+      });
+    });
+  } finally {
+    mirror.close();
+  }
+}
+
+export function registerEventsCommand(program: Command): void {
+  const events = program
+    .command('events')
+    .description('change events: tail the outbox, replay a sink, list and retry failed webhook deliveries');
+
+  events
+    .command('tail')
+    .description('print the latest change events (oldest first); --json prints one JSON object per line')
+    .option('-n, --lines <n>', 'how many of the latest events', positiveInt('-n'), 20)
+    .option('-f, --follow', 'keep printing new events until Ctrl-C')
+    .option(
+      '--type <types>',
+      `only these event types (repeatable or comma-separated): ${JOB_EVENT_TYPES.join(', ')}`,
+      csvList,
+    )
+    .option(
+      '--to-status <statuses>',
+      'only events whose new status is one of these (repeatable or comma-separated)',
+      csvList,
+    )
+    .addOption(
+      new Option('--interval-ms <ms>', 'poll interval of --follow')
+        .default(500)
+        .argParser(positiveInt('--interval-ms'))
+        .hideHelp(),
+    )
+    .action((opts: TailOptions, cmd: Command) => tail(cmd, opts));
+
+  events
+    .command('replay')
+    .description(
+      "re-deliver events to one sink from a seq on (rewinds that sink's cursor; a running dispatcher picks it up)",
+    )
+    .requiredOption('--from-seq <n>', 'first seq to deliver again', positiveInt('--from-seq'))
+    .requiredOption('--sink <name>', 'sink name: emitter, queue, log, stdout or a webhook name')
+    .action((opts: { fromSeq: number; sink: string }, cmd: Command) => {
+      const { config, json } = cliContext(cmd);
+      withMirror(config.dbPath, false, (mirror) => {
+        const known = [...RESERVED_SINK_NAMES, ...config.webhooks.map((w) => w.name)];
+        if (!known.includes(opts.sink) && getCursor(mirror, opts.sink) === undefined) {
+          throw new CliError(`unknown sink "${opts.sink}"; known sinks: ${known.join(', ')}`, 2);
+        }
+        const cursor = replayFrom(mirror, opts.sink, opts.fromSeq);
+        const max = maxSeq(mirror);
+        if (json) out(JSON.stringify({ sink: opts.sink, cursor, pending: Math.max(0, max - cursor) }));
+        else
+          out(
+            `${opts.sink}: cursor set to ${cursor}; the dispatcher re-delivers seq ${opts.fromSeq}..${max} (${Math.max(0, max - cursor)} events, those its rules route to it)`,
+          );
+      });
+    });
+
+  events
+    .command('cursors')
+    .description('where each sink is in the outbox')
+    .action((_opts, cmd: Command) => {
+      const { config, json } = cliContext(cmd);
+      withMirror(config.dbPath, true, (mirror) => {
+        const max = maxSeq(mirror);
+        const rows = listCursors(mirror).map((c) => ({ ...c, lag: Math.max(0, max - c.seq) }));
+        if (json) for (const r of rows) out(JSON.stringify(r));
+        else if (rows.length === 0) out('no sink has delivered anything yet');
+        else
+          out(
+            table([
+              ['SINK', 'SEQ', 'LAG', 'UPDATED'],
+              ...rows.map((r) => [r.sink, String(r.seq), String(r.lag), new Date(r.updatedAt).toISOString()]),
+            ]),
+          );
+      });
+    });
+
+  events
+    .command('failed')
+    .description('list events a webhook gave up on (dead letters)')
+    .option('--all', 'include the ones already resent successfully')
+    .action((opts: { all?: boolean }, cmd: Command) => {
+      const { config, json } = cliContext(cmd);
+      withMirror(config.dbPath, true, (mirror) => {
+        const rows = listDeadLetters(mirror, { includeResolved: opts.all === true });
+        if (json) for (const r of rows) out(JSON.stringify(r));
+        else if (rows.length === 0) out('no failed deliveries');
+        else
+          out(
+            table([
+              [
+                'ID',
+                'SINK',
+                'SEQ',
+                'EVENT',
+                'ATTEMPTS',
+                'FAILED AT',
+                opts.all ? 'RESOLVED AT' : '',
+                'LAST ERROR',
+              ],
+              ...rows.map((r) => [
+                String(r.id),
+                r.sink,
+                String(r.seq),
+                r.eventId,
+                String(r.attempts),
+                new Date(r.failedAt).toISOString(),
+                opts.all ? (r.resolvedAt ? new Date(r.resolvedAt).toISOString() : '-') : '',
+                (r.lastError ?? '').slice(0, 120),
+              ]),
+            ]),
+          );
+      });
+    });
+
+  events
+    .command('retry')
+    .description('resend dead-lettered events once each (marks them resolved on success)')
+    .option('--id <id>', 'a dead letter id from `events failed` (repeatable or comma-separated)', csvList)
+    .option('--all', 'every unresolved dead letter')
+    .action(async (opts: { id?: string[]; all?: boolean }, cmd: Command) => {
+      const { config, json, logger } = cliContext(cmd);
+      const ids = (opts.id ?? []).map(positiveInt('--id'));
+      if (!opts.all && ids.length === 0)
+        throw new CliError('say which to resend: --id N (see `events failed`) or --all', 2);
+      if (opts.all && ids.length > 0) throw new CliError('use either --id or --all, not both', 2);
+      const mirror = openMirror(config.dbPath);
+      try {
+        const results = await retryDeadLetters({
+          mirror,
+          config,
+          logger,
+          ...(opts.all ? { all: true } : { ids }),
+        });
+        for (const r of results) {
+          if (json) out(JSON.stringify(r));
+          else
+            out(
+              r.ok
+                ? `#${r.id} ${r.sink} ${r.eventId}: delivered`
+                : `#${r.id} ${r.sink ?? ''} ${r.eventId ?? ''}: failed again: ${r.error}`.replace(
+                    / {2,}/g,
+                    ' ',
+                  ),
+            );
+        }
+        if (!json)
+          out(
+            `${results.filter((r) => r.ok).length} delivered, ${results.filter((r) => !r.ok).length} failed`,
+          );
+        if (results.some((r) => !r.ok)) process.exitCode = 1;
+      } finally {
+        mirror.close();
+      }
+    });
+}
