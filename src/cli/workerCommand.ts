@@ -35,19 +35,22 @@ export function registerWorkerCommand(program: Command): void {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
 
+      // Once everything we opened is closed, a socket still lingering (ioredis gives a dead one 2 s to end,
+      // keep-alive HTTP connections) must not hold the exit.
+      const exitSoon = () => setTimeout(() => process.exit(process.exitCode ?? 0), 300).unref();
       let running: Awaited<ReturnType<typeof startWorker>>;
       try {
         running = await startWorker({ config, logger, signal: stop.signal });
       } catch (err) {
-        if (err instanceof WorkerStartAborted) return; // stopped before Redis ever answered: a clean exit
-        throw err;
+        if (!(err instanceof WorkerStartAborted)) throw err;
+        exitSoon(); // stopped before Redis ever answered: a clean exit
+        return;
       }
       await new Promise<void>((resolve) => {
         if (stop.signal.aborted) resolve();
         else stop.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await running.close();
-      // Everything we opened is closed; a stray keep-alive socket must not hold the exit.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
+      exitSoon();
     });
 }

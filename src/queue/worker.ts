@@ -81,7 +81,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config } = opts;
-  const logger = (opts.logger ?? silentLogger).child({ component: 'worker' });
+  const baseLogger = opts.logger ?? silentLogger;
+  const logger = baseLogger.child({ component: 'worker' });
   const client =
     opts.client ??
     createRetabClient({
@@ -89,7 +90,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       baseUrl: config.baseUrl,
       timeoutMs: config.requestTimeoutMs,
       maxRetries: config.maxRetries,
-      logger,
+      logger: baseLogger,
     });
   const health = new RedisHealth(config.redisUrl, logger);
   const retry = opts.redisRetry ?? {};
