@@ -48,7 +48,7 @@ const MEAN_BURST = 1.625;
 const STUCK_AFTER_SECONDS = 6 * 3600;
 
 type Event =
-  | { kind: 'step'; rec: SimJob; gen: number; to: JobStatus }
+  | { kind: 'step'; rec: SimJob; gen: number; to: JobStatus; cancelWhileRunning?: boolean }
   | { kind: 'expire'; rec: SimJob }
   | { kind: 'arrival' }
   | { kind: 'retry' };
@@ -113,7 +113,7 @@ export class Lifecycle {
       case 'step':
         if (this.live(ev.rec) && ev.rec.gen === ev.gen) {
           this.moveTo(ev.rec, ev.to);
-          if (!isTerminal(ev.to)) this.scheduleNext(ev.rec);
+          if (!isTerminal(ev.to)) this.scheduleNext(ev.rec, ev.cancelWhileRunning);
         }
         return;
     }
@@ -140,24 +140,36 @@ export class Lifecycle {
     this.index.setStatus(rec, to);
   }
 
-  /** Schedules the next step of an active job from its current status. */
-  private scheduleNext(rec: SimJob): void {
+  /**
+   * Schedules the next step of an active job from its current status. Whether a job gets cancelled is
+   * decided once, when it is queued: then it is cancelled while queued or while running, half and half.
+   */
+  private scheduleNext(rec: SimJob, cancelWhileRunning = false): void {
     const r = this.rates;
     const rng = this.rng;
     const after = (meanSeconds: number) =>
       this.nowMs + Math.max(200, Math.round(rng.exponential(meanSeconds) * 1000));
-    const push = (at: number, to: JobStatus) => this.events.push(at, { kind: 'step', rec, gen: rec.gen, to });
+    const push = (at: number, to: JobStatus, cancelLater = false) =>
+      this.events.push(at, {
+        kind: 'step',
+        rec,
+        gen: rec.gen,
+        to,
+        ...(cancelLater ? { cancelWhileRunning: true } : {}),
+      });
     switch (rec.status) {
       case 'validating':
         push(after(r.validatingSeconds), 'queued');
         return;
-      case 'queued':
+      case 'queued': {
         if (rng.chance(r.stuckRate)) return;
-        if (rng.chance(r.cancelRate / 2)) push(after(r.queuedSeconds), 'cancelled');
-        else push(after(r.queuedSeconds), 'in_progress');
+        const cancel = rng.chance(r.cancelRate);
+        if (cancel && rng.chance(0.5)) push(after(r.queuedSeconds), 'cancelled');
+        else push(after(r.queuedSeconds), 'in_progress', cancel);
         return;
+      }
       case 'in_progress':
-        if (rng.chance(r.cancelRate / 2)) push(after(r.inProgressSeconds / 2), 'cancelled');
+        if (cancelWhileRunning) push(after(r.inProgressSeconds / 2), 'cancelled');
         else push(after(r.inProgressSeconds), rng.chance(r.failureRate) ? 'failed' : 'completed');
         return;
       default:
