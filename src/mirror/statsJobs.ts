@@ -4,8 +4,8 @@
  * cost is linear in the jobs selected and the memory two numbers per job.
  */
 import { utcDay } from '../retab/jobFields.ts';
+import { buildQuery, choosePlan, type JobFilters, registerQueryFunctions } from './buildWhere.ts';
 import type { Mirror } from './openMirror.ts';
-import { buildWhere, type JobFilters, registerQueryFunctions } from './queryJobs.ts';
 
 export const STATS_GROUP_BY = ['status', 'endpoint', 'model', 'source', 'day', 'error_code'] as const;
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
@@ -120,11 +120,11 @@ export function statsJobs(mirror: Pick<Mirror, 'sqlite'>, opts: StatsOptions): S
   const filters: JobFilters = { ...opts.filters };
   if (opts.from !== undefined) filters.from_date = opts.from;
   if (opts.to !== undefined) filters.to_date = opts.to;
-  const where = buildWhere(filters);
-  const cond = where.clauses.length > 0 ? `WHERE ${where.clauses.join(' AND ')}` : '';
-  const text = `SELECT ${KEY_EXPR[opts.groupBy]} AS k, j.status, j.created_at, j.started_at, j.completed_at
-    FROM jobs j ${cond}`;
   registerQueryFunctions(mirror.sqlite);
+  const q = buildQuery(filters, choosePlan(mirror.sqlite, filters, Number.POSITIVE_INFINITY));
+  const cond = q.where.length > 0 ? `WHERE ${q.where.join(' AND ')}` : '';
+  const text = `SELECT ${KEY_EXPR[opts.groupBy]} AS k, j.status, j.created_at, j.started_at, j.completed_at
+    FROM ${q.from} ${cond}`;
   const groups = new Map<string | null, Group>();
   const total = new Group();
   // Keyed by day number: one date formatting per day, not per job.
@@ -139,7 +139,7 @@ export function statsJobs(mirror: Pick<Mirror, 'sqlite'>, opts: StatsOptions): S
     return t;
   };
   const stmt = mirror.sqlite.prepare(text).raw(true);
-  for (const r of stmt.iterate(...where.args) as IterableIterator<RawRow>) {
+  for (const r of stmt.iterate(...q.args) as IterableIterator<RawRow>) {
     const [key, status, createdAt, startedAt, completedAt] = r;
     let g = groups.get(key);
     if (!g) {

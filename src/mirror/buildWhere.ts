@@ -1,0 +1,229 @@
+/**
+ * SQL for the list filters over `jobs j`, and the choice of which table drives the query.
+ *
+ * Every filter is a bound parameter. Indexed columns are equalities; metadata, document types and
+ * filenames live in side tables and are either probed per job (`EXISTS`, cheap when matches are common:
+ * walking the listing order finds a page fast) or drive the query (`<side rows> CROSS JOIN jobs`, cheap
+ * when matches are rare: no walk over non-matching jobs). `choosePlan` decides from capped index counts,
+ * so both rare and common values stay close to the best hand-written query.
+ */
+import type Database from 'better-sqlite3';
+import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/jobFields.ts';
+import type { NormalizedListParams } from '../retab/params.ts';
+
+// ---- SQL functions: RE2 matching and Unicode-aware substring, with compiled matchers cached per pattern.
+
+const MATCHER_CACHE_SIZE = 64;
+const regexCache = new Map<string, (name: string) => boolean>();
+const containsCache = new Map<string, (name: string) => boolean>();
+
+function cached(
+  cache: Map<string, (name: string) => boolean>,
+  key: string,
+  build: (k: string) => (name: string) => boolean,
+): (name: string) => boolean {
+  let m = cache.get(key);
+  if (!m) {
+    if (cache.size >= MATCHER_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    m = build(key);
+    cache.set(key, m);
+  }
+  return m;
+}
+
+const registered = new WeakSet<Database.Database>();
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** Register `re2_match(pattern, name)` and `ci_contains(needle, name)` (1/0) on a connection, once. */
+export function registerQueryFunctions(sqlite: Database.Database): void {
+  if (registered.has(sqlite)) return;
+  sqlite.function('re2_match', { deterministic: true }, (pattern, name) =>
+    typeof pattern === 'string' &&
+    typeof name === 'string' &&
+    cached(regexCache, pattern, filenameRegexMatcher)(name)
+      ? 1
+      : 0,
+  );
+  sqlite.function('ci_contains', { deterministic: true }, (needle, name) =>
+    typeof needle === 'string' &&
+    typeof name === 'string' &&
+    cached(containsCache, needle, filenameContainsMatcher)(name)
+      ? 1
+      : 0,
+  );
+  registered.add(sqlite);
+}
+
+/** Prepared statements are cached per connection and SQL text (the text depends only on which filters are set). */
+export function prepareCached(sqlite: Database.Database, text: string): Database.Statement {
+  registerQueryFunctions(sqlite);
+  let byText = statements.get(sqlite);
+  if (!byText) {
+    byText = new Map();
+    statements.set(sqlite, byText);
+  }
+  let stmt = byText.get(text);
+  if (!stmt) {
+    if (byText.size >= 256) byText.clear();
+    stmt = sqlite.prepare(text);
+    byText.set(text, stmt);
+  }
+  return stmt;
+}
+
+/** The filter part of list params (stats and exports reuse it). */
+export type JobFilters = Partial<
+  Omit<NormalizedListParams, 'before' | 'after' | 'limit' | 'order' | 'include_request' | 'include_response'>
+>;
+
+/** Which rows drive the query: the jobs in listing order, or the matches of one side-table filter. */
+export type Driver =
+  | { kind: 'scan' }
+  | { kind: 'metadata'; key: string }
+  | { kind: 'document_type' }
+  | { kind: 'files' };
+
+export interface JobQuery {
+  /** `FROM …` text; the jobs table is always aliased `j`. */
+  from: string;
+  where: string[];
+  /** Every bound argument, in textual order (FROM first). */
+  args: unknown[];
+}
+
+const EQUALITY_COLUMNS = [
+  'id',
+  'status',
+  'endpoint',
+  'source',
+  'project_id',
+  'workflow_id',
+  'workflow_node_id',
+  'model',
+] as const;
+
+const isAscii = (s: string): boolean => /^[\x00-\x7f]*$/.test(s);
+
+/** Conditions on indexed `jobs` columns only (equalities and the created_at window). */
+export function coreWhere(f: JobFilters): { where: string[]; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  for (const column of EQUALITY_COLUMNS) {
+    const v = f[column];
+    if (v !== undefined) {
+      where.push(`j.${column} = ?`);
+      args.push(v);
+    }
+  }
+  if (f.from_date !== undefined) {
+    where.push('j.created_at >= ?');
+    args.push(dayBounds(f.from_date).start);
+  }
+  if (f.to_date !== undefined) {
+    where.push('j.created_at < ?');
+    args.push(dayBounds(f.to_date).end);
+  }
+  return { where, args };
+}
+
+/** A condition on `job_files f` for a filename filter. */
+function fileCondition(kind: 'regex' | 'contains', value: string): { sql: string; args: unknown[] } {
+  if (kind === 'regex') return { sql: 're2_match(?, f.filename)', args: [value] };
+  const needle = value.toLowerCase();
+  if (!isAscii(needle)) return { sql: 'ci_contains(?, f.filename)', args: [value] };
+  // SQLite's lower() folds ASCII only: it decides every all-ASCII name; names with other characters
+  // (where JavaScript's Unicode folding can differ) are re-checked by the exact JS matcher.
+  return {
+    sql: `(instr(lower(f.filename), ?) > 0 OR
+      (length(f.filename) <> length(CAST(f.filename AS BLOB)) AND ci_contains(?, f.filename)))`,
+    args: [needle, value],
+  };
+}
+
+export const hasFileFilter = (f: JobFilters): boolean =>
+  f.filename_regex !== undefined || f.filename_contains !== undefined;
+
+/** The whole query shape for `f` with the given driver. */
+export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): JobQuery {
+  let from = 'jobs j';
+  const fromArgs: unknown[] = [];
+  const { where, args } = coreWhere(f);
+  const types = f.document_type ?? [];
+  if (types.length > 0) {
+    const marks = types.map(() => '?').join(', ');
+    if (driver.kind === 'document_type') {
+      from = `(SELECT DISTINCT job_id FROM job_files WHERE document_type IN (${marks})) d CROSS JOIN jobs j ON j.id = d.job_id`;
+      fromArgs.push(...types);
+    } else {
+      where.push(
+        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND f.document_type IN (${marks}))`,
+      );
+      args.push(...types);
+    }
+  }
+  for (const [key, value] of Object.entries(f.metadata ?? {})) {
+    if (driver.kind === 'metadata' && driver.key === key) {
+      from = 'job_metadata d CROSS JOIN jobs j ON j.id = d.job_id';
+      where.push('d.key = ? AND d.value = ?');
+    } else {
+      where.push('EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_id = j.id AND m.key = ? AND m.value = ?)');
+    }
+    args.push(key, value);
+  }
+  const fileFilters: ['regex' | 'contains', string][] = [];
+  if (f.filename_regex !== undefined) fileFilters.push(['regex', f.filename_regex]);
+  if (f.filename_contains !== undefined) fileFilters.push(['contains', f.filename_contains]);
+  fileFilters.forEach(([kind, value], i) => {
+    const c = fileCondition(kind, value);
+    if (driver.kind === 'files' && i === 0) {
+      from = `(SELECT DISTINCT job_id FROM job_files f WHERE ${c.sql}) d CROSS JOIN jobs j ON j.id = d.job_id`;
+      fromArgs.push(...c.args);
+    } else {
+      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND ${c.sql})`);
+      args.push(...c.args);
+    }
+  });
+  return { from, where, args: [...fromArgs, ...args] };
+}
+
+/** Approximate number of mirrored jobs (the largest rowid: O(log n), no count). */
+export function approxJobCount(sqlite: Database.Database): number {
+  return (prepareCached(sqlite, 'SELECT max(rowid) AS n FROM jobs').get() as { n: number | null }).n ?? 0;
+}
+
+/**
+ * Drive from the rarest metadata pair or document-type set when it has fewer matches than walking the
+ * listing would probe to find `want` rows. Probing costs ~1/6 of a driven row (lookup + sort), so walking
+ * examines about want·total/matches jobs and driving handles `matches` rows: the break-even count is
+ * √(want·total/6), capped at total/6 when every match is wanted.
+ */
+export function choosePlan(sqlite: Database.Database, f: JobFilters, want: number): Driver {
+  if (f.id !== undefined) return { kind: 'scan' };
+  const pairs = Object.entries(f.metadata ?? {});
+  const types = f.document_type ?? [];
+  if (pairs.length === 0 && types.length === 0) return { kind: 'scan' };
+  const total = approxJobCount(sqlite);
+  const cap = Math.max(50, Math.ceil(Math.min(total / 6, Math.sqrt((want * total) / 6))));
+  let best: Driver = { kind: 'scan' };
+  let bestCount = cap;
+  for (const [key, value] of pairs) {
+    const n = (
+      prepareCached(
+        sqlite,
+        'SELECT count(*) AS n FROM (SELECT 1 FROM job_metadata WHERE key = ? AND value = ? LIMIT ?)',
+      ).get(key, value, cap) as { n: number }
+    ).n;
+    if (n < bestCount) [best, bestCount] = [{ kind: 'metadata', key }, n];
+  }
+  if (types.length > 0) {
+    const marks = types.map(() => '?').join(', ');
+    const n = (
+      prepareCached(
+        sqlite,
+        `SELECT count(*) AS n FROM (SELECT 1 FROM job_files WHERE document_type IN (${marks}) LIMIT ?)`,
+      ).get(...types, cap) as { n: number }
+    ).n;
+    if (n < bestCount) best = { kind: 'document_type' };
+  }
+  return best;
+}
