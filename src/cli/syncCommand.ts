@@ -114,7 +114,7 @@ function formatSummary(s: PassSummary): string {
     s.outcome === 'success'
       ? `sync complete in ${(s.durationMs / 1000).toFixed(1)} s`
       : s.outcome === 'aborted'
-        ? `sync interrupted after ${(s.durationMs / 1000).toFixed(1)} s; run again to continue`
+        ? `sync interrupted; run again to continue (stopped after ${(s.durationMs / 1000).toFixed(1)} s)`
         : `sync FAILED after ${(s.durationMs / 1000).toFixed(1)} s: ${s.error}`;
   const lines = [
     head,

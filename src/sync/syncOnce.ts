@@ -130,7 +130,7 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
       throw new PassStop();
     }
     tasks.push(summary);
-    if (task === 'window') windows.done++;
+    if (task === 'window' && summary.outcome === 'success') windows.done++;
     notify({ phase: 'end', task, partition: summary.partition, summary });
     if (summary.outcome === 'aborted') throw new PassStop();
   };
