@@ -1,7 +1,31 @@
 /**
  * One full pass, in-process, no Redis: what `retab-mirror sync` runs, and what a test calls to bring a
- * mirror up to date. Order: history windows (when asked: they give head a watermark, so head does not walk
- * the same history again) → head → active → reconcile windows (when asked) → hydrate.
+ * mirror up to date.
+ *
+ * Why four tasks. Upstream lists jobs ordered by `created_at` only, and has no "updated since" filter; yet a
+ * job changes long after it was created (validating → queued → in_progress → completed | failed, cancelled,
+ * expired), and terminal is not final (a retry puts it back to `queued` under the same id and `created_at`).
+ * No single ordered walk can therefore see every change cheaply, so the work is split by what can change:
+ *
+ * - head: creation is the one thing the ordering shows. Newest first down to the watermark (minus an
+ *   overlap for jobs that became visible late): O(new jobs / page size) per run.
+ * - active: every other change starts from an in-flight job, and upstream can filter by status. Listing the
+ *   non-terminal statuses costs O(in-flight / page size); a retried job is in-flight again and shows up there.
+ *   Jobs the mirror holds as in-flight that the sweep no longer sees have finished (or were deleted): only
+ *   those are fetched, by id or by re-listing their creation day, whichever is cheaper.
+ * - window: history, and anything a creation-ordered walk can pin down durably: one closed UTC day, oldest
+ *   first, resumable from its cursor (new jobs never land in a closed day, so cursors stay valid).
+ * - reconcile: what active cannot see: a whole cycle between two sweeps (failed → retry → queued → failed
+ *   again, with new timestamps), or a sweep that missed a job moving under its cursor. Re-sweeping the windows
+ *   of the mutable horizon (the last 7 days: `expires_at` is creation + 7 d) on a slow schedule bounds how
+ *   long such a miss can last.
+ * - hydrate: lightweight listings (active, windows in `none` mode) carry no request; fetch it once.
+ *
+ * The steady-state cost of a head + active cycle is thus O(changes / page size) plus one request per job that
+ * left the in-flight set, never O(jobs mirrored).
+ *
+ * Pass order: history windows (when asked: they give head a watermark, so head does not walk the same
+ * history again) → head → active → reconcile windows (when asked) → hydrate.
  *
  * A pass never throws for a task failure: it stops at the first failed task and returns `outcome: 'failed'`
  * with the cause (the run is recorded as failed in `sync_runs`). An abort stops it after the current page
