@@ -1,8 +1,9 @@
 /**
- * Remembers a failure no retry can cure (a rejected API key, a corrupt database) so that it is logged once
- * with its fix, and so that the scheduler's next ticks fail at once instead of sending the same doomed
- * request every few seconds. After `probeAfterMs` one task is let through again: if the cause went away
- * (a key re-enabled upstream), the worker recovers on its own.
+ * Keeps a failure no retry can cure (a rejected API key, a corrupt database) from being hit, and logged, by
+ * every task. Until upstream has answered once, tasks reach it one at a time (a probe): with a bad key the
+ * first task fails, the failure is logged once with its fix, and the tasks waiting behind it fail at once
+ * without a request. Once shut, the gate fails every task immediately; after `probeAfterMs` one task probes
+ * again, so a key re-enabled upstream brings the worker back on its own.
  */
 import type { Logger } from '../log.ts';
 
@@ -11,8 +12,24 @@ export interface FatalGateOptions {
   probeAfterMs?: number;
 }
 
+/** A promise with its resolver (Promise.withResolvers needs ES2024 typings). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+export type GateTicket = { blocked: string } | { aborted: true } | { done: () => void };
+
 export class FatalGate {
-  private blocked: { message: string; until: number } | undefined;
+  private state: 'unverified' | 'open' | 'blocked' = 'unverified';
+  private blockedMessage = '';
+  private blockedUntil = 0;
+  private probing = false;
+  /** Resolved (and replaced) whenever the gate may have changed: a probe ended, upstream answered, a failure. */
+  private changed = signal();
   private readonly logged = new Set<string>();
   private readonly probeAfterMs: number;
 
@@ -23,36 +40,68 @@ export class FatalGate {
     this.probeAfterMs = opts.probeAfterMs ?? 300_000;
   }
 
-  /** The message to fail with while the gate is shut; undefined when the task may run. */
-  check(now = Date.now()): string | undefined {
-    if (!this.blocked) return undefined;
-    if (now >= this.blocked.until) {
-      // Let one task probe; further ones stay blocked until it reports back.
-      this.blocked.until = now + this.probeAfterMs;
-      return undefined;
+  /**
+   * Ask to run a task. `{ done }`: go ahead, and call `done()` when the task ends; `{ blocked }`: fail with
+   * that message; `{ aborted }`: the signal fired while waiting behind a probe.
+   */
+  async enter(signal: AbortSignal, now: () => number = Date.now): Promise<GateTicket> {
+    for (;;) {
+      if (signal.aborted) return { aborted: true };
+      if (this.state === 'open') return { done: () => undefined };
+      if (this.state === 'blocked' && now() < this.blockedUntil) return { blocked: this.blockedMessage };
+      if (!this.probing) {
+        this.probing = true;
+        return {
+          done: () => {
+            this.probing = false;
+            this.notify();
+          },
+        };
+      }
+      const changed = this.changed.promise;
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        changed.then(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
     }
-    return this.blocked.message;
+  }
+
+  private notify(): void {
+    this.changed.resolve();
+    this.changed = signal();
+  }
+
+  /** Upstream answered and a page was committed: the key and the database work. */
+  verified(): void {
+    if (this.state === 'open') return;
+    if (this.state === 'blocked') {
+      this.logger.info({ previous: this.blockedMessage }, 'upstream accepted requests again; sync resumed');
+      this.logged.clear();
+    }
+    this.state = 'open';
+    this.notify();
   }
 
   /**
    * Report a fatal failure: logged at error the first time this message is seen, at debug after that.
-   * `global` failures (key, database) also shut the gate for every partition.
+   * A `global` one (key, database) shuts the gate for every partition.
    */
   report(message: string, ctx: Record<string, unknown>, global: boolean, now = Date.now()): void {
-    if (global) this.blocked = { message, until: now + this.probeAfterMs };
+    if (global) {
+      this.state = 'blocked';
+      this.blockedMessage = message;
+      this.blockedUntil = now + this.probeAfterMs;
+      this.notify();
+    }
     if (this.logged.has(message)) {
       this.logger.debug(ctx, message);
       return;
     }
     this.logged.add(message);
     this.logger.error(ctx, message);
-  }
-
-  /** A task succeeded: whatever blocked the worker is gone. */
-  recovered(): void {
-    if (!this.blocked) return;
-    this.logger.info({ previous: this.blocked.message }, 'upstream accepted requests again; sync resumed');
-    this.blocked = undefined;
-    this.logged.clear();
   }
 }

@@ -19,7 +19,7 @@ import { reconcileDays } from '../sync/partitions.ts';
 import type { RunSummary, SyncDeps } from '../sync/types.ts';
 import { runWindow } from '../sync/window.ts';
 import { classifyFailure } from './classifyFailure.ts';
-import { FatalGate } from './fatalGate.ts';
+import { FatalGate, type GateTicket } from './fatalGate.ts';
 import {
   mirrorsAllSources,
   partitionOf,
@@ -71,10 +71,23 @@ function parseJobData(job: Job): SyncJobData {
   return parsed.data;
 }
 
+async function requeue(job: Job, token: string): Promise<never> {
+  await job.moveToDelayed(Date.now(), token);
+  throw new DelayedError();
+}
+
 export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, SyncJobResult> {
-  const { config, sync } = deps;
   const locks = deps.locks ?? new PartitionLocks();
-  const gate = deps.gate ?? new FatalGate(sync.logger);
+  const gate = deps.gate ?? new FatalGate(deps.sync.logger);
+  const { config } = deps;
+  // A committed page proves upstream accepts the key and the mirror takes writes: open the gate.
+  const sync: ProcessorDeps['sync'] = {
+    ...deps.sync,
+    onPage: (info) => {
+      gate.verified();
+      deps.sync.onPage?.(info);
+    },
+  };
 
   async function windowRun(
     signal: AbortSignal,
@@ -172,9 +185,6 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       // A tick queued before the status was dropped from ACTIVE_STATUSES.
       return { partition, outcome: 'skipped', reason: 'status not in ACTIVE_STATUSES' };
     }
-    const blocked = gate.check();
-    if (blocked) throw new UnrecoverableError(blocked);
-
     // Window jobs wait their turn (reconcile may be sweeping the same day); a scheduled tick whose previous
     // run is still going is redundant, so it steps aside.
     let release: (() => void) | undefined;
@@ -186,15 +196,22 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       }
     }
     const signal = jobSignal ? AbortSignal.any([deps.shutdown, jobSignal]) : deps.shutdown;
+    let ticket: GateTicket | undefined;
     try {
-      const summary = await run(data, signal);
-      // Only a run that reached upstream proves the key works again (hydrate may have had nothing to fetch).
-      if (summary.outcome === 'success' && summary.requests > 0) gate.recovered();
-      if (summary.outcome === 'aborted' && data.task === 'window' && deps.shutdown.aborted && token) {
-        // Back to the delayed set without spending an attempt: whoever runs next resumes the checkpoint.
-        await job.moveToDelayed(Date.now(), token);
-        throw new DelayedError();
+      ticket = await gate.enter(signal);
+      if ('blocked' in ticket) throw new UnrecoverableError(ticket.blocked);
+      // A window stopped by the shutdown goes back to the delayed set without spending an attempt: whoever
+      // runs next resumes its checkpoint. (Its job id stays taken, so a completed-but-unfinished window
+      // could never be queued again.)
+      const requeueWindow = data.task === 'window' && token !== undefined;
+      if ('aborted' in ticket) {
+        if (requeueWindow) await requeue(job, token);
+        return { partition, outcome: 'skipped', reason: 'worker shutting down' };
       }
+      const summary = await run(data, signal);
+      // Only a run that reached upstream proves the key works (hydrate may have had nothing to fetch).
+      if (summary.outcome === 'success' && summary.requests > 0) gate.verified();
+      if (summary.outcome === 'aborted' && deps.shutdown.aborted && requeueWindow) await requeue(job, token);
       return summary;
     } catch (err) {
       if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
@@ -210,6 +227,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       }
       throw err;
     } finally {
+      if (ticket && 'done' in ticket) ticket.done();
       release?.();
     }
   };

@@ -33,10 +33,19 @@ it('fills the mirror and converges to upstream while the upstream clock advances
     }
     const initial = 400;
     expect(sim.store.size).toBeGreaterThan(initial); // new jobs arrived while the worker ran
-    await waitFor('the mirror to equal upstream', () => statusDiff(sim, mirror).length === 0, {
-      timeoutMs: 20_000,
-      intervalMs: 200,
-    });
+    await waitFor(
+      'the mirror to equal upstream',
+      () => {
+        const diff = statusDiff(sim, mirror);
+        if (diff.length > 0)
+          throw new Error(`${diff.length} jobs differ, e.g. ${diff.slice(0, 3).join('; ')}`);
+        return true;
+      },
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      },
+    );
     const mirrored = mirror.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number };
     expect(mirrored.n).toBe(sim.store.size);
     const runs = mirror.sqlite
