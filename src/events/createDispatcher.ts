@@ -33,7 +33,10 @@ export type EventsConfig = Pick<
 >;
 
 export interface CreateDispatcherOptions
-  extends Pick<DispatcherOptions, 'pollMs' | 'batchSize' | 'retryMinMs' | 'retryMaxMs' | 'newSinkStart'> {
+  extends Pick<
+    DispatcherOptions,
+    'pollMs' | 'batchSize' | 'retryMinMs' | 'retryMaxMs' | 'newSinkStart' | 'stopTimeoutMs'
+  > {
   mirror: Mirror;
   config: EventsConfig;
   logger?: Logger;
@@ -73,10 +76,13 @@ export function createDispatcher(opts: CreateDispatcherOptions): MirrorDispatche
   const redis = opts.redis ?? null;
   const prefix = config.queuePrefix;
   if (redis && config.eventsQueueEnabled) {
-    sinks.push(createQueueSink({ connection: redis.connection, prefix, queueName: config.eventsQueue }));
+    sinks.push(
+      createQueueSink({ connection: redis.connection, prefix, queueName: config.eventsQueue, logger }),
+    );
   }
   let webhookQueue: Queue<WebhookJobData> | null = null;
-  if (redis && targets.size > 0) webhookQueue = createWebhookQueue({ connection: redis.connection, prefix });
+  if (redis && targets.size > 0)
+    webhookQueue = createWebhookQueue({ connection: redis.connection, prefix, logger });
   for (const target of targets.values()) {
     if (!target.secret) {
       logger.warn(
@@ -101,6 +107,7 @@ export function createDispatcher(opts: CreateDispatcherOptions): MirrorDispatche
     ...(opts.retryMinMs !== undefined ? { retryMinMs: opts.retryMinMs } : {}),
     ...(opts.retryMaxMs !== undefined ? { retryMaxMs: opts.retryMaxMs } : {}),
     ...(opts.newSinkStart !== undefined ? { newSinkStart: opts.newSinkStart } : {}),
+    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   });
 
   let worker: Worker<WebhookJobData> | null = null;

@@ -38,6 +38,11 @@ export interface DispatcherOptions {
   newSinkStart?: 'beginning' | 'end';
   /** `stop()` also closes the sinks (their queues, connections). @default true */
   closeSinks?: boolean;
+  /**
+   * How long `stop()` waits for in-flight batches (e.g. a queue write stuck on an unreachable Redis) before
+   * giving up on them; they stay unacknowledged and are re-delivered on the next start. @default 10000
+   */
+  stopTimeoutMs?: number;
 }
 
 export interface SinkStatus {
@@ -81,6 +86,7 @@ export class Dispatcher {
   readonly #retryMaxMs: number;
   readonly #newSinkStart: 'beginning' | 'end';
   readonly #closeSinks: boolean;
+  readonly #stopTimeoutMs: number;
   readonly #abort = new AbortController();
   readonly #waiters = new Set<() => void>();
   #started = false;
@@ -105,6 +111,7 @@ export class Dispatcher {
     this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
     this.#newSinkStart = opts.newSinkStart ?? 'beginning';
     this.#closeSinks = opts.closeSinks ?? true;
+    this.#stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
   }
 
   get sinks(): readonly EventSink[] {
@@ -144,14 +151,28 @@ export class Dispatcher {
     }
   }
 
-  /** Stop delivering: end retry waits, wait for in-flight batches to settle, close the sinks. */
+  /** Stop delivering: end retry waits, wait (up to `stopTimeoutMs`) for in-flight batches, close the sinks. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#poll);
     for (const lane of this.#lanes) this.#clearRetry(lane);
     this.#abort.abort(new Error('dispatcher stopped'));
-    await Promise.all(this.#lanes.map((l) => l.running));
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      Promise.all(this.#lanes.map((l) => l.running)).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!settled) {
+      const stuck = this.#lanes.filter((l) => l.running).map((l) => l.sink.name);
+      this.#logger.warn(
+        { sinks: stuck },
+        `stopped without waiting longer for in-flight deliveries (${stuck.join(', ')}); they will be re-delivered`,
+      );
+    }
     this.#wake();
     if (this.#closeSinks) {
       for (const lane of this.#lanes) {

@@ -16,13 +16,17 @@ export interface WebhookQueueOptions {
   connection: ConnectionOptions;
   /** @default 'retab-mirror' (config `QUEUE_PREFIX`) */
   prefix?: string;
+  logger?: Logger;
 }
 
 export function createWebhookQueue(opts: WebhookQueueOptions): Queue<WebhookJobData> {
-  return new Queue<WebhookJobData>(WEBHOOKS_QUEUE, {
+  const queue = new Queue<WebhookJobData>(WEBHOOKS_QUEUE, {
     connection: opts.connection,
     prefix: opts.prefix ?? 'retab-mirror',
   });
+  // Without a listener an emitted 'error' (Redis unreachable) would crash the process.
+  queue.on('error', (err) => (opts.logger ?? silentLogger).warn({ err }, 'webhooks queue error'));
+  return queue;
 }
 
 export interface WebhookWorkerOptions extends WebhookQueueOptions {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
@@ -166,4 +167,34 @@ describe('dispatcher delivery to every sink', () => {
     expect(queued.map((j) => j.data.eventId)).toEqual(got);
     await second.stop();
   });
+
+  it('an unreachable Redis blocks only the queue sink, and stop() does not hang on it', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 10);
+    const port = await closedPort();
+    const d = createDispatcher({
+      mirror: tmp.mirror,
+      config: { ...config(), webhooks: [], alertRules: [] },
+      redis: { connection: { host: '127.0.0.1', port } },
+      log: false,
+      stopTimeoutMs: 300,
+    });
+    const got: number[] = [];
+    d.emitter.on('job.status_changed', (e) => {
+      got.push(e.seq);
+    });
+    d.start();
+    await waitFor(() => got.length === 10, 5000, 'emitter despite Redis down');
+    expect(d.status().find((s) => s.sink === 'queue')).toMatchObject({ cursor: 0, lag: 10 });
+    await d.stop();
+    expect(getCursor(tmp.mirror, 'queue')).toBe(0);
+  });
 });
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}

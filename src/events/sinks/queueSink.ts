@@ -4,6 +4,7 @@
  * while the first copy is still retained (consumers still dedupe on `eventId` beyond that window).
  */
 import { type ConnectionOptions, type KeepJobs, Queue } from 'bullmq';
+import { type Logger, silentLogger } from '../../log.ts';
 import { queueJobId } from '../queueJobId.ts';
 import type { EventSink, MirrorEvent } from '../types.ts';
 
@@ -19,6 +20,7 @@ export interface QueueSinkOptions {
   removeOnComplete?: KeepJobs;
   /** Failed jobs kept. @default { count: 10000, age: 30 days } */
   removeOnFail?: KeepJobs;
+  logger?: Logger;
 }
 
 export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Queue } {
@@ -26,6 +28,10 @@ export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Qu
     connection: opts.connection,
     prefix: opts.prefix ?? 'retab-mirror',
   });
+  // Without a listener an emitted 'error' (Redis unreachable) would crash the process; the lane retries.
+  queue.on('error', (err) =>
+    (opts.logger ?? silentLogger).warn({ err, sink: QUEUE_SINK }, 'events queue error'),
+  );
   const removeOnComplete = opts.removeOnComplete ?? { count: 10_000, age: 7 * 86_400 };
   const removeOnFail = opts.removeOnFail ?? { count: 10_000, age: 30 * 86_400 };
   return {
