@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getCursor, replayFrom } from '../../src/events/cursors.ts';
 import { Dispatcher, DrainTimeoutError } from '../../src/events/dispatcher.ts';
+import { createMirrorEvents } from '../../src/events/mirrorEvents.ts';
+import { createEmitterSink } from '../../src/events/sinks/emitterSink.ts';
 import type { EventSink, MirrorEvent } from '../../src/events/types.ts';
-import { insertEvents, outboxIds, type TempMirror, tempMirror, waitFor } from './helpers.ts';
+import { applyPage } from '../../src/mirror/applyPage.ts';
+import { insertEvents, makeJob, outboxIds, type TempMirror, tempMirror, waitFor } from './helpers.ts';
 
 let tmp: TempMirror | undefined;
 const dispatchers: Dispatcher[] = [];
@@ -163,5 +166,43 @@ describe('Dispatcher', () => {
     insertEvents(tmp.mirror, 2);
     await fresh.drain();
     expect(late.got.map((e) => e.seq)).toEqual([13, 14]);
+  });
+});
+
+describe('with the real write path', () => {
+  it('events written by applyPage reach a listener after notify(), skipped steps flagged inferred', async () => {
+    tmp = tempMirror();
+    const emitter = createMirrorEvents();
+    const got: MirrorEvent[] = [];
+    emitter.on('job.discovered', (e) => {
+      got.push(e);
+    });
+    emitter.on('job.status_changed', (e) => {
+      got.push(e);
+    });
+    const d = track(
+      new Dispatcher({ mirror: tmp.mirror, sinks: [createEmitterSink(emitter)], pollMs: 60_000 }),
+    );
+    d.start();
+    const queued = makeJob(1, 'queued', { metadata: { batch_id: 'b-7' } });
+    applyPage(tmp.mirror, [queued], { observedAt: 1_780_000_000_000 });
+    d.notify();
+    await waitFor(() => got.length === 1, 3000, 'discovered');
+    const done = {
+      ...queued,
+      status: 'completed' as const,
+      started_at: queued.created_at + 5,
+      completed_at: queued.created_at + 9,
+    };
+    applyPage(tmp.mirror, [done], { observedAt: 1_780_000_060_000 });
+    d.notify();
+    await waitFor(() => got.length === 3, 3000, 'status changes');
+    expect(got.map((e) => [e.type, e.from, e.to, e.inferred])).toEqual([
+      ['job.discovered', null, 'queued', false],
+      ['job.status_changed', 'queued', 'in_progress', true],
+      ['job.status_changed', 'in_progress', 'completed', false],
+    ]);
+    expect(got[2]?.job).toMatchObject({ id: queued.id, status: 'completed', metadata: { batch_id: 'b-7' } });
+    expect(got[2]?.occurredAt).toBe((queued.created_at + 9) * 1000);
   });
 });
