@@ -168,10 +168,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     runRetryDelay: 1000,
   });
   worker.on('error', (err) => {
-    // Connection errors are reported by the health monitor; anything else is worth a line.
-    if (health.reachable && !/ECONNREFUSED|ECONNRESET|Connection is closed|EPIPE/i.test(err.message)) {
-      logger.warn({ err: err.message }, 'worker error');
-    }
+    // Connection errors are reported by the health monitor. A job whose keys vanished (Redis restarted
+    // without persistence) cannot be marked done; its run is in sync_runs and the schedule is restored.
+    if (!health.reachable || /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed/i.test(err.message)) return;
+    if (/Missing (key|lock) for job/.test(err.message))
+      logger.debug({ err: err.message }, 'job lost with Redis data');
+    else logger.warn({ err: err.message }, 'worker error');
   });
   worker.on('failed', (job, err) => {
     if (!job || err.name === 'UnrecoverableError') return; // logged once by the processor
