@@ -1,0 +1,120 @@
+/**
+ * The library facade: one object that owns a mirror file, a client and the in-process event emitter, so a
+ * program can `await m.sync()`, `m.on('job.status_changed', …)` and `m.list({ status: 'failed' })` without
+ * wiring the layers itself. Scheduled mirroring (BullMQ) is `startWorker`; this is the in-process shape.
+ */
+import { type Config, loadConfig } from './config.ts';
+import { createDispatcher, type MirrorDispatcher } from './events/createDispatcher.ts';
+import { MirrorEvents, type MirrorListener } from './events/mirrorEvents.ts';
+import type { MirrorEventName } from './events/types.ts';
+import { type Logger, registerSecret, silentLogger } from './log.ts';
+import { type Mirror, openMirror } from './mirror/openMirror.ts';
+import { getJob, queryJobs } from './mirror/queryJobs.ts';
+import { type StatsOptions, type StatsResult, statsJobs } from './mirror/statsJobs.ts';
+import { createRetabClient } from './retab/client.ts';
+import type { RetabClient } from './retab/clientTypes.ts';
+import { normalizeListParams } from './retab/params.ts';
+import { type Job, type JobList, type ListJobsParams, ListJobsParamsSchema } from './retab/schemas.ts';
+import { type PassSummary, type SyncOnceOptions, syncOnce } from './sync/syncOnce.ts';
+
+export interface RetabMirrorOptions {
+  /** Settings over the environment/config-file ones (same keys as the config file). */
+  config?: Partial<Config>;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Clock for the sync (unix ms); tests pass a simulator's. @default Date.now */
+  now?: () => number;
+}
+
+export interface RetabMirror {
+  readonly config: Config;
+  readonly mirror: Mirror;
+  readonly client: RetabClient;
+  readonly events: MirrorEvents;
+  /** Subscribe to `job.discovered`, `job.status_changed`, `job.missing_upstream`, `sync.run_finished`. */
+  on<K extends MirrorEventName>(name: K, listener: MirrorListener<K>): RetabMirror;
+  off<K extends MirrorEventName>(name: K, listener: MirrorListener<K>): RetabMirror;
+  /** One full pass (head → active → hydrate, plus windows when asked); its events are delivered before it resolves. */
+  sync(opts?: Partial<SyncOnceOptions>): Promise<PassSummary>;
+  /** `GET /v1/jobs` over the mirror (offline). Throws a ZodError naming a bad parameter. */
+  list(params?: ListJobsParams): JobList;
+  get(id: string, opts?: { includeRequest?: boolean; includeResponse?: boolean }): Job | undefined;
+  stats(opts: StatsOptions): StatsResult;
+  close(): Promise<void>;
+}
+
+export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
+  const config = loadConfig({ overrides: opts.config ?? {} });
+  registerSecret(config.apiKey);
+  const logger = opts.logger ?? silentLogger;
+  const client = createRetabClient({
+    apiKey: config.apiKey,
+    baseUrl: config.baseUrl,
+    timeoutMs: config.requestTimeoutMs,
+    maxRetries: config.maxRetries,
+    logger,
+  });
+  const mirror = openMirror(config.dbPath);
+  const events = new MirrorEvents({ logger });
+  const dispatcher: MirrorDispatcher = createDispatcher({
+    mirror,
+    config,
+    logger,
+    redis: null,
+    emitter: events,
+    log: false,
+  });
+  dispatcher.start();
+
+  const facade: RetabMirror = {
+    config,
+    mirror,
+    client,
+    events,
+    on(name, listener) {
+      events.on(name, listener);
+      return facade;
+    },
+    off(name, listener) {
+      events.off(name, listener);
+      return facade;
+    },
+    async sync(overrides = {}) {
+      const summary = await syncOnce(
+        { client, mirror, logger, onPage: () => dispatcher.notify(), ...(opts.now ? { now: opts.now } : {}) },
+        {
+          pageSize: config.pageSize,
+          payloadMode: config.payloadMode,
+          overlapSeconds: config.headOverlapSeconds,
+          backfillDays: config.backfillDays,
+          sources: config.sources,
+          activeStatuses: config.activeStatuses,
+          ...overrides,
+          onTask: (e) => {
+            overrides.onTask?.(e);
+            if (e.phase === 'end' && e.summary) void events.emit('sync.run_finished', e.summary);
+          },
+        },
+      );
+      await dispatcher.drain();
+      return summary;
+    },
+    list(params = {}) {
+      return queryJobs(mirror, normalizeListParams(ListJobsParamsSchema.parse(params)));
+    },
+    get(id, inc = {}) {
+      return getJob(mirror, id, {
+        include_request: inc.includeRequest ?? false,
+        include_response: inc.includeResponse ?? false,
+      });
+    },
+    stats(statsOpts) {
+      return statsJobs(mirror, statsOpts);
+    },
+    async close() {
+      await dispatcher.stop();
+      mirror.close();
+    },
+  };
+  return facade;
+}
