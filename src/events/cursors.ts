@@ -1,8 +1,10 @@
 /** Per-sink delivery cursors (`event_cursors`): the last outbox seq each sink acknowledged. */
 import type { Mirror } from '../mirror/openMirror.ts';
+// Cached per handle: the dispatcher reads and advances a cursor once per batch per sink.
+import { prepared as stmt } from '../mirror/prepared.ts';
 
 export function getCursor(mirror: Mirror, sink: string): number | undefined {
-  const row = mirror.sqlite.prepare('SELECT seq FROM event_cursors WHERE sink = ?').get(sink) as
+  const row = stmt(mirror, 'SELECT seq FROM event_cursors WHERE sink = ?').get(sink) as
     | { seq: number }
     | undefined;
   return row?.seq;
@@ -10,12 +12,11 @@ export function getCursor(mirror: Mirror, sink: string): number | undefined {
 
 /** Set a cursor unconditionally (first start of a sink, `events replay`). */
 export function setCursor(mirror: Mirror, sink: string, seq: number): void {
-  mirror.sqlite
-    .prepare(
-      `INSERT INTO event_cursors (sink, seq, updated_at) VALUES (?, ?, ?)
+  stmt(
+    mirror,
+    `INSERT INTO event_cursors (sink, seq, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
-    )
-    .run(sink, seq, Date.now());
+  ).run(sink, seq, Date.now());
 }
 
 /**
@@ -24,9 +25,12 @@ export function setCursor(mirror: Mirror, sink: string, seq: number): void {
  * Returns false when the cursor had been moved.
  */
 export function advanceCursor(mirror: Mirror, sink: string, expected: number, seq: number): boolean {
-  const r = mirror.sqlite
-    .prepare('UPDATE event_cursors SET seq = ?, updated_at = ? WHERE sink = ? AND seq = ?')
-    .run(seq, Date.now(), sink, expected);
+  const r = stmt(mirror, 'UPDATE event_cursors SET seq = ?, updated_at = ? WHERE sink = ? AND seq = ?').run(
+    seq,
+    Date.now(),
+    sink,
+    expected,
+  );
   return r.changes === 1;
 }
 
