@@ -11,11 +11,13 @@
  *   first run on (the first run stores W = now and lists a single page).
  * - Resume: every page checkpoints the walk's `after` cursor (status `running`) and W only advances when a
  *   walk completes. A run that finds a pending cursor first catches up from the top (without overwriting the
- *   cursor), then continues the interrupted walk from its cursor down to its own target.
+ *   cursor), then continues the interrupted walk from its cursor down to its own target. A cursor rejected
+ *   upstream (its job was deleted) walks that segment again from the top, once.
  */
 import { knownIds } from '../mirror/reads.ts';
 import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
 import type { JobPage } from '../retab/clientTypes.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
 import { type JobSource, SOURCES } from '../retab/schemas.ts';
 import { partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';
@@ -122,14 +124,31 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
   if (pending) ctx.log.info({ cursor: pending }, 'resuming an interrupted head walk after catching up');
 
   let top: number | null = null;
-  for (const seg of segments) {
-    try {
-      const r = await walkSegment(ctx, opts, partition, source, seg, horizon);
-      top = max(top, r.top);
-      if (!r.completed) return; // aborted: the cursor of the last committed page stays
-    } catch (err) {
-      if (!ctx.aborted()) saveCheckpoint(mirror, { partition, lastError: describeError(err) });
-      throw err;
+  for (const planned of segments) {
+    let seg = planned;
+    let restarted = false;
+    for (;;) {
+      try {
+        const r = await walkSegment(ctx, opts, partition, source, seg, horizon);
+        top = max(top, r.top);
+        if (!r.completed) return; // aborted: the cursor of the last committed page stays
+        break;
+      } catch (err) {
+        // The cursor's job was deleted upstream (retention): without this, a stored cursor would fail every
+        // later run. Walk the segment again from the top, once; its watermark still bounds the walk.
+        if (err instanceof InvalidCursorError && !restarted && !ctx.aborted()) {
+          restarted = true;
+          ctx.log.warn(
+            { err },
+            'cursor rejected upstream (its job was deleted?); walking again from the top',
+          );
+          const { startAfter: _rejected, ...fromTop } = seg;
+          seg = fromTop;
+          continue;
+        }
+        if (!ctx.aborted()) saveCheckpoint(mirror, { partition, lastError: describeError(err) });
+        throw err;
+      }
     }
   }
   // Nothing listed at all (an empty account, or backfillDays 0): everything from the horizon on is covered.
