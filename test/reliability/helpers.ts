@@ -8,7 +8,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -187,6 +188,96 @@ export function scriptFaults(
     const kind = pick(rec, i);
     if (kind) sim.faults.enqueue(kind);
   });
+}
+
+// ---------------------------------------------------------------- a misbehaving upstream in front of the simulator
+
+export interface ProxyAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON, or undefined when the body is not JSON (passed on untouched). */
+  json: unknown;
+  text: string;
+}
+
+export type ProxyRewrite = (url: URL, answer: ProxyAnswer) => ProxyAnswer;
+
+const KEPT_HEADERS = ['content-type', 'retry-after', 'retry-after-ms', 'x-request-id'];
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of the simulator that lets a test rewrite answers the simulator cannot
+ * produce on its own (duplicate items across pages, an error body that echoes the request's key). A reset
+ * upstream is a reset here too. Returns its base URL (same path prefix as `targetUrl`).
+ */
+export async function startProxy(
+  targetUrl: string,
+  rewrite: ProxyRewrite,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const target = new URL(targetUrl);
+  const server = createHttpServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', target.origin);
+    try {
+      const upstream = await fetch(url, {
+        method: req.method ?? 'GET',
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host',
+          ),
+        ),
+      });
+      const text = await upstream.text();
+      const headers: Record<string, string> = {};
+      for (const h of KEPT_HEADERS) {
+        const v = upstream.headers.get(h);
+        if (v !== null) headers[h] = v;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const out = rewrite(url, { status: upstream.status, headers, json, text });
+      const body = out.json === undefined ? out.text : JSON.stringify(out.json);
+      res.writeHead(out.status, { ...out.headers, 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    } catch {
+      req.socket.destroy();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${target.pathname}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * A rewrite that makes list pages overlap: a page requested `after=X` starts with job X again (the last
+ * item of the page before), as an upstream whose listing shifted under the cursor would send it.
+ */
+export function overlappingPages(): ProxyRewrite & { duplicated: () => number } {
+  const lastOf = new Map<string, unknown>();
+  let duplicated = 0;
+  const rewrite: ProxyRewrite = (url, answer) => {
+    const page = answer.json as { object?: string; data?: unknown[] } | undefined;
+    if (answer.status !== 200 || page?.object !== 'list' || !Array.isArray(page.data)) return answer;
+    const last = page.data[page.data.length - 1] as { id?: unknown } | undefined;
+    const after = url.searchParams.get('after');
+    const previous = after ? lastOf.get(after) : undefined;
+    if (last && typeof last.id === 'string') lastOf.set(last.id, structuredClone(last));
+    if (previous) {
+      page.data.unshift(previous);
+      duplicated++;
+    }
+    return answer;
+  };
+  return Object.assign(rewrite, { duplicated: () => duplicated });
 }
 
 // ---------------------------------------------------------------- ground truth
