@@ -128,11 +128,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       rec.status = 502;
       return sendRaw(res, 502, '<html><body><h1>502 Bad Gateway</h1></body></html>', {}, 'text/html');
     case 'http503':
-      return answer(res, rec, {
-        status: 503,
-        body: { detail: 'Service temporarily unavailable' },
-        headers: { 'retry-after': '1' },
-      });
+      return answer(res, rec, { status: 503, body: { detail: 'Service temporarily unavailable' } });
     case 'cursor_reject':
       if (m.route === 'list') {
         rec.fault = fault;

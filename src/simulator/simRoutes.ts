@@ -36,6 +36,17 @@ export async function handleControl(
         const { ms } = AdvanceSchema.parse(await readJson(req));
         return sendJson(res, 200, { now: deps.clock.advance(ms) });
       }
+      case 'GET /_sim/info': {
+        const mem = process.memoryUsage();
+        const mb = (n: number) => Math.round(n / 1e6);
+        return sendJson(res, 200, {
+          jobs: deps.store.size,
+          now: deps.clock.now(),
+          mode: deps.clock.mode,
+          rssMb: mb(mem.rss),
+          heapUsedMb: mb(mem.heapUsed),
+        });
+      }
       case 'GET /_sim/clock':
         deps.clock.sync();
         return sendJson(res, 200, { now: deps.clock.now(), mode: deps.clock.mode });
