@@ -126,17 +126,27 @@ export function coreWhere(f: JobFilters): { where: string[]; args: unknown[] } {
   return { where, args };
 }
 
+/**
+ * Non-ASCII characters that JavaScript lower-cases to ASCII letters (checked over every code point): the only
+ * way a name can contain an ASCII needle in JS (`filenameContainsMatcher`) but not under SQLite's ASCII-only
+ * lower(). Names holding one of them are re-checked by the exact JS matcher.
+ */
+const FOLDS_TO_ASCII: [string, string][] = [
+  ['\u0130', 'i'],
+  ['\u212a', 'k'],
+];
+
 /** A condition on `job_files f` for a filename filter. */
 function fileCondition(kind: 'regex' | 'contains', value: string): { sql: string; args: unknown[] } {
   if (kind === 'regex') return { sql: 're2_match(?, f.filename)', args: [value] };
   const needle = value.toLowerCase();
   if (!isAscii(needle)) return { sql: 'ci_contains(?, f.filename)', args: [value] };
-  // SQLite's lower() folds ASCII only: it decides every all-ASCII name; names with other characters
-  // (where JavaScript's Unicode folding can differ) are re-checked by the exact JS matcher.
+  const special = FOLDS_TO_ASCII.filter(([, ascii]) => needle.includes(ascii)).map(([c]) => c);
+  if (special.length === 0) return { sql: 'instr(lower(f.filename), ?) > 0', args: [needle] };
+  const has = special.map(() => 'instr(f.filename, ?) > 0').join(' OR ');
   return {
-    sql: `(instr(lower(f.filename), ?) > 0 OR
-      (length(f.filename) <> length(CAST(f.filename AS BLOB)) AND ci_contains(?, f.filename)))`,
-    args: [needle, value],
+    sql: `(instr(lower(f.filename), ?) > 0 OR ((${has}) AND ci_contains(?, f.filename)))`,
+    args: [needle, ...special, value],
   };
 }
 
@@ -176,7 +186,8 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
   fileFilters.forEach(([kind, value], i) => {
     const c = fileCondition(kind, value);
     if (driver.kind === 'files' && i === 0) {
-      from = `(SELECT DISTINCT job_id FROM job_files f WHERE ${c.sql}) d CROSS JOIN jobs j ON j.id = d.job_id`;
+      // NOT INDEXED: one sequential pass over the table, not a walk of the (job_id) index with a lookup per row.
+      from = `(SELECT DISTINCT job_id FROM job_files f NOT INDEXED WHERE ${c.sql}) d CROSS JOIN jobs j ON j.id = d.job_id`;
       fromArgs.push(...c.args);
     } else {
       where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND ${c.sql})`);

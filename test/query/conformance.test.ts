@@ -3,7 +3,9 @@
  * asked the same 300 random questions over real HTTP, and every status and body must be equal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryJobs } from '../../src/mirror/queryJobs.ts';
 import { deriveSource, documentTypeOf, jobFilenames, workflowNodeId } from '../../src/retab/jobFields.ts';
+import { parseListQuery } from '../../src/retab/params.ts';
 import { ENDPOINTS, JOB_STATUSES, type Job, SOURCES } from '../../src/retab/schemas.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { getJson, LOCAL_CONFIG, listen, load, prng, type TempMirror, tempMirror } from './helpers.ts';
@@ -149,6 +151,12 @@ describe('GET /v1/jobs on the mirror equals the upstream', () => {
         mismatches.push({ query: q.toString(), up, mine });
       }
       expect(up.status).toBe(200);
+      // The same question through every plan: tiny walk windows reach the multi-window and files-scan paths.
+      const parsed = parseListQuery(Object.fromEntries([...new Set(q.keys())].map((k) => [k, q.getAll(k)])));
+      if (!parsed.ok) throw new Error(`test built a bad query: ${q}`);
+      const small = JSON.parse(JSON.stringify(queryJobs(tmp.reader, parsed.params, { walkWindow: 3 })));
+      if (JSON.stringify(small) !== JSON.stringify(up.body))
+        mismatches.push({ query: `walkWindow=3 ${q}`, up, mine: small });
       const body = up.body as { data: Job[]; first_id: string | null; last_id: string | null };
       if (body.data.length > 0) {
         nonEmpty++;

@@ -22,11 +22,12 @@ const F = makeJob({ filenames: ['Ünïcode_Résumé.docx'] });
 const G = makeJob({ filenames: ['100%_done_[x].csv'] });
 const K = makeJob({ filenames: ['('] });
 const KELVIN = makeJob({ filenames: ['\u212Aelvin.pdf'] });
+const TAXI = makeJob({ filenames: ['TAX\u0130.png'] });
 const LONG = makeJob({ filenames: [`${'a'.repeat(100_000)}b`] });
 // The day boundary: the last second of 2026-10-25 and the first of 2026-10-26.
 const H = makeJob({ filenames: ['h.pdf'], created_at: at('2026-10-25T23:59:59Z') });
 const I = makeJob({ filenames: ['i.pdf'], created_at: at('2026-10-26T00:00:00Z') });
-const ALL = [A, B, C, D, E, F, G, K, KELVIN, LONG, H, I];
+const ALL = [A, B, C, D, E, F, G, K, KELVIN, TAXI, LONG, H, I];
 
 let tmp: TempMirror;
 beforeAll(() => {
@@ -55,8 +56,8 @@ describe('filters', () => {
   });
 
   it('document_type: any file of the job, repeated or comma-joined', () => {
-    expect(ids({ document_type: ['png', 'xlsx'] })).toEqual(newestFirst(B, D));
-    expect(ids({ document_type: 'png,xlsx' })).toEqual(newestFirst(B, D));
+    expect(ids({ document_type: ['png', 'xlsx'] })).toEqual(newestFirst(B, D, TAXI));
+    expect(ids({ document_type: 'png,xlsx' })).toEqual(newestFirst(B, D, TAXI));
     expect(ids({ document_type: 'txt' })).toEqual(newestFirst(B)); // `notes.TXT`, lower-cased
     expect(ids({ document_type: 'pdf' })).toEqual(newestFirst(A, KELVIN, H, I));
   });
@@ -77,12 +78,13 @@ describe('filters', () => {
     expect(ids({ filename_contains: '[x]' })).toEqual(newestFirst(G));
     expect(ids({ filename_contains: 'RÉSUMÉ' })).toEqual(newestFirst(F));
     expect(ids({ filename_contains: 'kelvin' })).toEqual(newestFirst(KELVIN)); // U+212A folds to `k`
+    expect(ids({ filename_contains: 'taxi' })).toEqual(newestFirst(TAXI)); // U+0130 folds to `i` + a dot
   });
 
   it('source, project, workflow and node (node_id and the workflow_block_id alias)', () => {
     expect(ids({ source: 'workflow' })).toEqual(newestFirst(C, E));
     expect(ids({ source: 'project' })).toEqual(newestFirst(D));
-    expect(ids({ source: 'api' })).toEqual(newestFirst(A, B, F, G, K, KELVIN, LONG, H, I));
+    expect(ids({ source: 'api' })).toEqual(newestFirst(A, B, F, G, K, KELVIN, TAXI, LONG, H, I));
     expect(ids({ project_id: 'proj_1' })).toEqual(newestFirst(C, D));
     expect(ids({ workflow_id: 'wf_2' })).toEqual(newestFirst(E));
     expect(ids({ workflow_node_id: 'n2' })).toEqual(newestFirst(E));
