@@ -32,10 +32,12 @@ it('429: the queue waits out Retry-After, then the job runs again without spendi
   try {
     sim.faults.set({ retryAfterSeconds: 1, sequence: ['http429'] });
     await enqueueBackfill(worker.queue, { from: '2026-10-31', to: '2026-10-31' });
-    const job = await waitFor('the window job to complete', async () => {
-      const j = await worker.queue.getJob('window-2026-10-31');
-      return (await j?.isCompleted()) ? j : undefined;
-    });
+    await waitFor(
+      'the window job to complete',
+      async () => (await worker.queue.getJobState('window-2026-10-31')) === 'completed',
+    );
+    const job = await worker.queue.getJob('window-2026-10-31');
+    if (!job) throw new Error('window job vanished');
     expect(job.attemptsMade).toBe(1); // the successful one: the rate-limited start was not an attempt
     const lists = sim.stats.requests.filter((r) => r.route === 'list');
     expect(lists[0]?.status).toBe(429);
