@@ -22,6 +22,15 @@ interface BackfillOptions {
 
 const MAX_DAYS = 3660;
 
+/** `isDay` throws on shapes like 2026-13-01 (an invalid Date): both mean "not a day" here. */
+function validDay(v: string): boolean {
+  try {
+    return isDay(v);
+  } catch {
+    return false;
+  }
+}
+
 export function registerBackfillCommand(program: Command): void {
   program
     .command('backfill')
@@ -42,7 +51,8 @@ export function registerBackfillCommand(program: Command): void {
         ['--from', opts.from],
         ['--to', opts.to],
       ] as const) {
-        if (!isDay(v)) throw new CliError(`${flag} ${JSON.stringify(v)} is not a UTC day; use YYYY-MM-DD`, 2);
+        if (!validDay(v))
+          throw new CliError(`${flag} ${JSON.stringify(v)} is not a UTC day; use YYYY-MM-DD`, 2);
       }
       const days = backfillDays(opts.from, opts.to).length;
       if (days === 0) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, 2);
