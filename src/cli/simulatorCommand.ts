@@ -59,6 +59,11 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--arrivals-per-minute <n>', 'new jobs per simulated minute', positive)
     .action(async (flags: SimulatorFlags) => {
       const t0 = Date.now();
+      // Listen before announcing the URL: a caller may signal as soon as it has read it.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
       const sim = await startSimulator({
         port: flags.port,
         host: flags.host,
@@ -80,11 +85,7 @@ export function registerSimulatorCommand(program: Command): void {
         `simulator: ${sim.store.size} jobs ready in ${Date.now() - t0} ms, ${flags.realtime ? 'realtime' : 'manual'} clock; ` +
           'control routes under /_sim/; Ctrl-C to stop\n',
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await sim.close();
       process.stderr.write('simulator: stopped\n');
     });

@@ -58,7 +58,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   index.load(generateJobs(seed, options.jobs ?? 1000, options.days ?? 14, now));
   const lifecycle = new Lifecycle(index, rates, seed, now);
   const clock = new LifecycleClock(lifecycle, options.clock ?? 'manual', options.tickMs);
-  const store = new SimStore(index, lifecycle, new Catalog(seed).organizationId);
+  const store = new SimStore(index, lifecycle, new Catalog(seed).organizationId, () => clock.sync());
   const stats = new RequestStats();
   const faults = new FaultInjector(seed, options.faults);
 

@@ -25,10 +25,12 @@ export const CreateJobSchema = z.object({
 export type CreateJobInput = z.input<typeof CreateJobSchema>;
 
 export class SimStore {
+  /** `sync` catches a realtime clock up before each operation, so reads and writes are never a tick stale. */
   constructor(
     private readonly index: JobIndex,
     private readonly lifecycle: Lifecycle,
     readonly organizationId: string,
+    private readonly sync: () => void = () => {},
   ) {}
 
   get size(): number {
@@ -37,16 +39,19 @@ export class SimStore {
 
   /** Every job, full (request and response included), in ascending listing order. */
   all(): Job[] {
+    this.sync();
     return this.index.ordered.map((rec) => toJob(rec, this.organizationId, INCLUDE_ALL));
   }
 
   get(id: string, include: IncludeOptions = INCLUDE_ALL): Job | undefined {
+    this.sync();
     const rec = this.index.byId.get(id);
     return rec && toJob(rec, this.organizationId, include);
   }
 
   /** Like `POST /v1/jobs`: a new `validating` job at the current simulated time. Throws a 422 when invalid. */
   create(input: CreateJobInput): Job {
+    this.sync();
     const parsed = CreateJobSchema.safeParse(input);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => ({
@@ -126,6 +131,7 @@ export class SimStore {
   }
 
   private require(id: string): SimJob {
+    this.sync();
     const rec = this.index.byId.get(id);
     if (!rec) throw notFound(id);
     return rec;

@@ -30,41 +30,31 @@ async function startCli(args: string[], env: Record<string, string | undefined> 
 }
 
 describe('retab-mirror simulator', () => {
-  it('prints base URL and key, serves the API, and exits 0 on SIGTERM', async () => {
-    const { child, lines, stderr } = await startCli([
-      '--port',
-      '0',
-      '--jobs',
-      '300',
-      '--seed',
-      '2',
-      '--api-key',
-      'sk-cli-test',
+  it('prints base URL and key (flag, else RETAB_API_KEY, else generated), serves the API, exits 0 on a signal', async () => {
+    const [flagged, fromEnv, generated] = await Promise.all([
+      startCli(['--port', '0', '--jobs', '300', '--seed', '2', '--api-key', 'sk-cli-test'], {
+        RETAB_API_KEY: 'sk-x',
+      }),
+      startCli(['--port', '0', '--jobs', '10'], { RETAB_API_KEY: 'sk-from-env' }),
+      startCli(['--port', '0', '--jobs', '10']),
     ]);
-    const [urlLine, keyLine] = lines;
+    const [urlLine, keyLine] = flagged.lines;
     expect(urlLine).toMatch(/^RETAB_BASE_URL=http:\/\/127\.0\.0\.1:\d+\/v1$/);
     expect(keyLine).toBe('RETAB_API_KEY=sk-cli-test');
+    expect(fromEnv.lines[1]).toBe('RETAB_API_KEY=sk-from-env');
+    expect(generated.lines[1]).toMatch(/^RETAB_API_KEY=sk-sim-[A-Za-z0-9_-]{20,}$/);
+
     const url = (urlLine as string).split('=')[1] as string;
     const res = await fetch(`${url}/jobs?limit=100`, { headers: { 'Api-Key': 'sk-cli-test' } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(100);
     expect((await fetch(`${url}/jobs`)).status).toBe(401);
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(stderr()).toContain('stopped');
-  });
 
-  it('takes the key from RETAB_API_KEY, else generates one', async () => {
-    const [fromEnv, generated] = await Promise.all([
-      startCli(['--port', '0', '--jobs', '10'], { RETAB_API_KEY: 'sk-from-env' }),
-      startCli(['--port', '0', '--jobs', '10']),
-    ]);
-    expect(fromEnv.lines[1]).toBe('RETAB_API_KEY=sk-from-env');
-    expect(generated.lines[1]).toMatch(/^RETAB_API_KEY=sk-sim-[A-Za-z0-9_-]{20,}$/);
+    const exits = [flagged, fromEnv, generated].map((c) => once(c.child, 'exit'));
+    flagged.child.kill('SIGTERM');
     fromEnv.child.kill('SIGINT');
     generated.child.kill('SIGTERM');
-    expect((await once(fromEnv.child, 'exit'))[0]).toBe(0);
-    expect((await once(generated.child, 'exit'))[0]).toBe(0);
+    expect((await Promise.all(exits)).map(([code]) => code)).toEqual([0, 0, 0]);
+    expect(flagged.stderr()).toContain('stopped');
   });
 });

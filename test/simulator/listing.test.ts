@@ -10,7 +10,7 @@ let sim: Simulator;
 let all: Job[];
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 11, jobs: 3000, days: 20, now: NOW });
+  sim = await startSimulator({ seed: 11, jobs: 2000, days: 20, now: NOW });
   // Posted jobs with multi-document requests and awkward filenames.
   sim.store.create({
     endpoint: '/v1/documents/split',
