@@ -92,6 +92,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       maxRetries: config.maxRetries,
       logger: baseLogger,
     });
+  // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
+  const ownMirror = opts.mirror === undefined;
+  const mirror = opts.mirror ?? openMirror(config.dbPath);
   const health = new RedisHealth(config.redisUrl, logger);
   const retry = opts.redisRetry ?? {};
   const queueRedis = createRedis(config.redisUrl, { ...retry, health, connectionName: 'retab-mirror-queue' });
@@ -100,32 +103,34 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     health,
     connectionName: 'retab-mirror-worker',
   });
-  const dropRedis = async () => {
+  const queue = createSyncQueue(queueRedis, config.queuePrefix);
+  let dispatcher: MirrorDispatcher | undefined;
+  const release = async () => {
+    if (dispatcher) await withTimeout(dispatcher.stop(), 2000);
+    await withTimeout(queue.close(), 1000);
     await closeRedis(queueRedis);
     await closeRedis(workerRedis);
+    if (ownMirror) mirror.close();
   };
 
-  try {
-    await waitForReady(queueRedis, opts.signal);
-  } catch (err) {
-    await dropRedis();
-    throw new WorkerStartAborted(
-      `worker start cancelled while waiting for Redis: ${describeRedisError(err)}`,
-    );
-  }
-
-  const ownMirror = opts.mirror === undefined;
-  const mirror = opts.mirror ?? openMirror(config.dbPath);
-  const queue = createSyncQueue(queueRedis, config.queuePrefix);
   let schedulers: SchedulerSyncResult | undefined;
   try {
+    if (opts.events !== false) {
+      dispatcher = createDispatcher({ mirror, config, logger, redis: { connection: queueRedis } });
+    }
+    try {
+      await waitForReady(queueRedis, opts.signal);
+    } catch (err) {
+      throw new WorkerStartAborted(
+        `worker start cancelled while waiting for Redis: ${describeRedisError(err)}`,
+      );
+    }
     if (opts.schedulers !== false) schedulers = await syncSchedulers(queue, config, logger);
   } catch (err) {
-    await queue.close().catch(() => undefined);
-    await dropRedis();
-    if (ownMirror) mirror.close();
+    await release();
     throw err;
   }
+  dispatcher?.start();
 
   if (opts.schedulers !== false) {
     // A Redis that came back empty (no persistence, failover to a fresh replica) lost the schedule: restore it.
@@ -137,12 +142,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         ),
       );
     });
-  }
-
-  let dispatcher: MirrorDispatcher | undefined;
-  if (opts.events !== false) {
-    dispatcher = createDispatcher({ mirror, config, logger, redis: { connection: queueRedis } });
-    dispatcher.start();
   }
 
   const shutdown = new AbortController();
@@ -205,10 +204,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         logger.warn({ closeTimeoutMs }, 'running tasks did not stop in time; closing the worker forcibly');
         await withTimeout(worker.close(true), 1000);
       }
-      if (dispatcher) await withTimeout(dispatcher.stop(), 2000);
-      await withTimeout(queue.close(), 1000);
-      await dropRedis();
-      if (ownMirror) mirror.close();
+      await release();
       logger.info('worker stopped');
     })();
     return closing;

@@ -22,7 +22,9 @@ it('fills the mirror and converges to upstream while the upstream clock advances
   const mirror = tmp.open();
   const config = testConfig(
     { redisUrl, sim, dbPath: tmp.dbPath },
-    { headEveryMs: 300, activeEveryMs: 200, hydrateEveryMs: 500, backfillDays: 4 },
+    // Reconcile ticks as well: a job retried and finished again between two active sweeps (likely when
+    // 20 s of upstream time pass per 100 ms) is only caught by re-sweeping its day, by design.
+    { headEveryMs: 300, activeEveryMs: 200, hydrateEveryMs: 500, reconcileEveryMs: 1500, backfillDays: 4 },
   );
   const worker = await startWorker({ config, mirror, now: () => sim.clock.now(), events: false });
   try {
@@ -55,6 +57,7 @@ it('fills the mirror and converges to upstream while the upstream clock advances
     // The schedule really ticked: several sweeps of each kind, not one pass.
     expect(byTask.head).toBeGreaterThan(2);
     expect(byTask.active).toBeGreaterThan(2);
+    expect(byTask.window).toBeGreaterThan(0); // reconcile's day sweeps
   } finally {
     await worker.close();
     await dropPrefix(redisUrl, config.queuePrefix);
