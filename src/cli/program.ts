@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../config.ts';
 import { registerBackfillCommand } from './backfillCommand.ts';
 import { registerConfigCommand } from './configCommand.ts';
+import { registerDemoCommand } from './demoCommand.ts';
 import { registerEventsCommand } from './eventsCommand.ts';
 import { registerExportCommand } from './exportCommand.ts';
 import { registerJobsCommand } from './jobsCommand.ts';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerExportCommand(program);
   registerServeCommand(program);
+  registerDemoCommand(program);
   registerSimulatorCommand(program);
   return program;
 }
