@@ -71,6 +71,17 @@ function parseJobData(job: Job): SyncJobData {
   return parsed.data;
 }
 
+const COUNTERS = [
+  'requests',
+  'pages',
+  'jobs',
+  'inserted',
+  'updated',
+  'events',
+  'missing',
+  'quarantined',
+] as const;
+
 async function requeue(job: Job, token: string): Promise<never> {
   await job.moveToDelayed(Date.now(), token);
   throw new DelayedError();
@@ -138,10 +149,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
         try {
           const s = await windowRun(signal, { day, restart: true, ...(source ? { source } : {}) });
           total.windows++;
-          for (const k of ['requests', 'pages', 'jobs', 'inserted', 'updated', 'events'] as const)
-            total[k] += s[k];
-          total.missing += s.missing;
-          total.quarantined += s.quarantined;
+          for (const k of COUNTERS) total[k] += s[k];
           if (s.outcome === 'aborted') total.outcome = 'aborted';
         } catch (err) {
           if (classifyFailure(err, config).kind === 'fatal') throw err;
