@@ -29,8 +29,9 @@ export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Qu
     prefix: opts.prefix ?? 'retab-mirror',
   });
   // Without a listener an emitted 'error' (Redis unreachable) would crash the process; the lane retries.
+  // One line per error, no stack: during an outage this fires on every reconnect attempt.
   queue.on('error', (err) =>
-    (opts.logger ?? silentLogger).warn({ err, sink: QUEUE_SINK }, 'events queue error'),
+    (opts.logger ?? silentLogger).warn({ err: err.message, sink: QUEUE_SINK }, 'events queue error'),
   );
   const removeOnComplete = opts.removeOnComplete ?? { count: 10_000, age: 7 * 86_400 };
   const removeOnFail = opts.removeOnFail ?? { count: 10_000, age: 30 * 86_400 };
