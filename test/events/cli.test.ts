@@ -73,16 +73,18 @@ describe('retab-mirror events', () => {
     });
   });
 
-  it('tail filters by --to-status; a bad value is a usage error naming the choices', () => {
-    const r = run(['events', 'tail', '--to-status', 'failed', '-n', '3']);
-    expect(r.status).toBe(0);
+  it('tail filters by --to-status; a bad value is a usage error naming the choices (in-process)', async () => {
+    const r = await runInProcess(['events', 'tail', '--to-status', 'failed', '-n', '3']);
+    expect(r.error).toBeUndefined();
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const line of lines)
       expect(line).toMatch(/^#\d+ +\S+ +job\.status_changed +job_\S+ +in_progress → failed/);
-    const bad = run(['events', 'tail', '--to-status', 'done']);
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('"done" is not one of: validating');
+    const bad = await runInProcess(['events', 'tail', '--to-status', 'done']);
+    expect(bad.error).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('"done" is not one of: validating'),
+    });
   });
 
   it('tail --follow prints events written after it started and stops on SIGINT', async () => {
