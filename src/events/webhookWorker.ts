@@ -25,7 +25,9 @@ export function createWebhookQueue(opts: WebhookQueueOptions): Queue<WebhookJobD
     prefix: opts.prefix ?? 'retab-mirror',
   });
   // Without a listener an emitted 'error' (Redis unreachable) would crash the process.
-  queue.on('error', (err) => (opts.logger ?? silentLogger).warn({ err }, 'webhooks queue error'));
+  queue.on('error', (err) =>
+    (opts.logger ?? silentLogger).warn({ err: err.message }, 'webhooks queue error'),
+  );
   return queue;
 }
 
