@@ -17,7 +17,7 @@ import { partitionKey } from './partitions.ts';
 import { resolveJobs } from './resolveJobs.ts';
 import { runTask } from './taskRun.ts';
 import type { ActiveOptions, RunSummary, SyncDeps } from './types.ts';
-import { walkPages } from './walkPages.ts';
+import { joinPages, walkPages } from './walkPages.ts';
 
 /** At or above this many vanished jobs in one creation day, re-listing the day is considered. */
 export const DEFAULT_RESOLVE_BY_DAY_THRESHOLD = 5;
@@ -37,13 +37,18 @@ export function runActive(deps: SyncDeps, opts: ActiveOptions): Promise<RunSumma
         { status, limit: opts.pageSize },
         {},
         {
-          write: (page, observedAt) => {
-            for (const j of page.data) seen.add(j.id);
-            ctx.apply(page.data, {
-              observedAt,
-              rejected: page.rejected,
-              checkpoint: { partition: part, pagesDelta: 1, jobsDelta: page.data.length },
-            });
+          write: (batch) => {
+            const { jobs, rejected, observedAt, pages } = joinPages(batch);
+            for (const j of jobs) seen.add(j.id);
+            ctx.apply(
+              jobs,
+              {
+                observedAt,
+                rejected,
+                checkpoint: { partition: part, pagesDelta: pages, jobsDelta: jobs.length },
+              },
+              pages,
+            );
           },
         },
       );

@@ -22,7 +22,8 @@ import { type JobSource, SOURCES } from '../retab/schemas.ts';
 import { partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';
 import type { HeadOptions, RunSummary, SyncDeps } from './types.ts';
-import { walkPages } from './walkPages.ts';
+import { type FetchedPage, joinPages, walkPages } from './walkPages.ts';
+import { WINDOW_BATCH_PAGES } from './window.ts';
 
 const DAY_S = 86_400;
 
@@ -76,22 +77,27 @@ async function walkSegment(
     return !below.every((j) => known.has(j.id));
   };
 
-  const write = (page: JobPage, observedAt: number) => {
-    const jobs = page.data.filter((j) => j.created_at >= floor);
+  const write = (batch: FetchedPage[]) => {
+    const { jobs: all, rejected, lastId, observedAt, pages } = joinPages(batch);
+    const jobs = all.filter((j) => j.created_at >= floor);
     for (const j of jobs) top = max(top, j.created_at);
-    const cursor = seg.checkpointCursor && page.last_id !== null ? { cursor: page.last_id } : {};
-    ctx.apply(jobs, {
-      observedAt,
-      rejected: page.rejected,
-      checkpoint: {
-        partition,
-        ...cursor,
-        ...(seg.checkpointCursor ? { status: 'running' as const } : {}),
-        ...(seg.checkpointCursor && W !== null ? { watermark: W } : {}),
-        pagesDelta: 1,
-        jobsDelta: jobs.length,
+    const cursor = seg.checkpointCursor && lastId !== null ? { cursor: lastId } : {};
+    ctx.apply(
+      jobs,
+      {
+        observedAt,
+        rejected,
+        checkpoint: {
+          partition,
+          ...cursor,
+          ...(seg.checkpointCursor ? { status: 'running' as const } : {}),
+          ...(seg.checkpointCursor && W !== null ? { watermark: W } : {}),
+          pagesDelta: pages,
+          jobsDelta: jobs.length,
+        },
       },
-    });
+      pages,
+    );
   };
 
   const params = {
@@ -101,7 +107,9 @@ async function walkSegment(
     ...(source ? { source } : {}),
   };
   const start = seg.startAfter ? { startAfter: seg.startAfter } : {};
-  const { completed } = await walkPages(ctx, params, start, { more, write });
+  // A first run (no watermark) is a backfill: batch its commits like a window's.
+  const batchPages = W === null ? WINDOW_BATCH_PAGES : 1;
+  const { completed } = await walkPages(ctx, params, start, { more, write, batchPages });
   // Stopping on known ground is a completed walk; only an abort leaves it unfinished.
   return { completed: completed || !ctx.aborted(), top };
 }

@@ -12,7 +12,7 @@ import { dayBounds, utcDay } from '../retab/jobFields.ts';
 import { type Job, type ListJobsParams, MAX_LIMIT_WITH_RESPONSE } from '../retab/schemas.ts';
 import { mapLimit } from './mapLimit.ts';
 import type { TaskContext } from './taskRun.ts';
-import { walkPages } from './walkPages.ts';
+import { joinPages, walkPages } from './walkPages.ts';
 
 export interface ResolveTarget {
   id: string;
@@ -57,9 +57,10 @@ async function listDay(ctx: TaskContext, day: string, opts: ResolveOptions): Pro
     params,
     {},
     {
-      write: (page, observedAt) => {
-        for (const j of page.data) seen.add(j.id);
-        ctx.apply(page.data, { observedAt, rejected: page.rejected });
+      write: (batch) => {
+        const { jobs, rejected, observedAt, pages } = joinPages(batch);
+        for (const j of jobs) seen.add(j.id);
+        ctx.apply(jobs, { observedAt, rejected }, pages);
       },
     },
   );
@@ -89,7 +90,7 @@ async function getEach(ctx: TaskContext, ids: string[], opts: ResolveOptions): P
       // The batch is written as one observation dated by its earliest answer: never newer than the truth.
       observedAt = Math.min(observedAt, ctx.now());
     });
-    if (found.length > 0) ctx.apply(found, { observedAt }, false);
+    if (found.length > 0) ctx.apply(found, { observedAt }, 0);
     if (gone.length > 0) {
       const marked = markMissing(ctx.deps.mirror, gone, observedAt);
       ctx.totals.missing += marked;

@@ -27,8 +27,11 @@ export interface TaskContext {
   aborted(): boolean;
   /** Options for every client call of this task: the abort signal and the request counter. */
   readonly request: RequestOptions;
-  /** Apply one page of jobs in one transaction (rows, events, quarantine, checkpoint), then report it. */
-  apply(jobs: Job[], opts: ApplyPageOptions, page?: boolean): ApplyResult;
+  /**
+   * Apply jobs in one transaction (rows, events, quarantine, checkpoint), then report them to `onPage`.
+   * @param pages list pages these jobs came from (0 for jobs fetched one by one)
+   */
+  apply(jobs: Job[], opts: ApplyPageOptions, pages?: number): ApplyResult;
 }
 
 const emptyCounters = (): Counters => ({
@@ -92,9 +95,9 @@ export async function runTask(
     now,
     aborted: () => signal?.aborted === true,
     request,
-    apply(jobs, opts, page = true) {
+    apply(jobs, opts, pages = 1) {
       const result = applyPage(deps.mirror, jobs, { partition, ...opts });
-      if (page) totals.pages++;
+      totals.pages += pages;
       totals.jobs += jobs.length;
       totals.inserted += result.inserted;
       totals.updated += result.updated;

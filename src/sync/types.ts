@@ -107,6 +107,12 @@ export interface WindowOptions {
   restart?: boolean;
   /** Events are flagged `backfill` (alert rules ignore them by default). @default false */
   backfill?: boolean;
+  /**
+   * Pages written per transaction (each whole, with the checkpoint of the last). Bigger batches commit
+   * less often, which is what a cold backfill is bound by; a crash re-fetches at most one batch.
+   * @default 10
+   */
+  batchPages?: number;
 }
 
 export interface HydrateOptions {

@@ -1,27 +1,77 @@
 /**
- * The pager loop with one page of prefetch: while the mirror writes page N (a synchronous transaction), the
- * request for page N+1 is already in flight, so a long walk costs about max(fetch, write) per page rather
- * than fetch + write. The next page is only requested once the caller has said it wants it (`more`), so a
- * walk that stops early (head) never pays for a page it throws away.
+ * The pager loop, fetching ahead of the writes. A producer walks the cursor (`iterPages`) into a small
+ * queue while the consumer writes (SQLite transactions are synchronous), so a long walk costs about
+ * max(fetch, write) rather than fetch + write.
  *
- * On abort, a page already in flight gets a short grace to arrive and is committed too (it is paid for, and
- * the rerun then starts after it); past the grace it is cancelled.
+ * Each write takes every page waiting in the queue, in one transaction (whole pages only, with the
+ * checkpoint of the last): a page is never split, and rows, events and checkpoint still commit together.
+ * Long walks (backfill windows) ask for `batchPages` per transaction: a commit costs about as much as the
+ * inserts it flushes (each page dirties index pages all over the B-trees), and consecutive pages share many
+ * of them. A crash then re-fetches at most one batch; an abort writes what was received.
+ *
+ * The next page is only requested once `more` has accepted the current one, so a walk that stops early
+ * (head) never pays for a page it throws away. On abort no new request starts; pages already received are
+ * written, and a request in flight gets a short grace to arrive (it is paid for, and the rerun then starts
+ * after it) before it is cancelled.
  */
-import type { IterPagesOptions, JobPage } from '../retab/clientTypes.ts';
-import type { ListJobsParams } from '../retab/schemas.ts';
+import type { IterPagesOptions, JobPage, RejectedItem } from '../retab/clientTypes.ts';
+import type { Job, ListJobsParams } from '../retab/schemas.ts';
 import type { TaskContext } from './taskRun.ts';
 
 /** How long an abort waits for a page already in flight before cancelling it, ms. */
 export const ABORT_GRACE_MS = 1000;
+/** Pages fetched ahead of the writes at most, beyond one batch (bounds memory: a few thousand jobs). */
+export const MAX_AHEAD = 8;
+
+export interface FetchedPage {
+  page: JobPage;
+  /** Unix ms the page arrived (the injected clock). */
+  observedAt: number;
+}
 
 export interface WalkHandlers {
   /**
-   * Decide, before the page is written, whether the walk goes on past it. Runs only when upstream has more.
-   * @default () => true
+   * Decide, before the next page is requested, whether the walk goes on past this one. Only asked when
+   * upstream has more. @default () => true
    */
   more?: (page: JobPage) => boolean;
-  /** Write the page (its fetch time is `observedAt`). */
-  write: (page: JobPage, observedAt: number) => void;
+  /** Write one or more consecutive pages, in one transaction. */
+  write: (pages: FetchedPage[]) => void;
+  /**
+   * Pages per transaction: the consumer waits for this many (or the end of the walk, or an abort) before it
+   * writes. 1 writes every page as soon as it arrives (plus any that queued up meanwhile). @default 1
+   */
+  batchPages?: number;
+}
+
+/** Consecutive pages as one write: their jobs and rejected items, the last cursor, the earliest fetch time. */
+export function joinPages(batch: FetchedPage[]): {
+  jobs: Job[];
+  rejected: RejectedItem[];
+  lastId: string | null;
+  observedAt: number;
+  pages: number;
+} {
+  const first = batch[0];
+  if (batch.length === 1 && first) {
+    return {
+      jobs: first.page.data,
+      rejected: first.page.rejected,
+      lastId: first.page.last_id,
+      observedAt: first.observedAt,
+      pages: 1,
+    };
+  }
+  let lastId: string | null = null;
+  for (const b of batch) lastId = b.page.last_id ?? lastId;
+  return {
+    jobs: batch.flatMap((b) => b.page.data),
+    rejected: batch.flatMap((b) => b.page.rejected),
+    lastId,
+    // Dated by the earliest page: an observation is never claimed newer than it is.
+    observedAt: Math.min(...batch.map((b) => b.observedAt)),
+    pages: batch.length,
+  };
 }
 
 export interface WalkResult {
@@ -36,8 +86,8 @@ export async function walkPages(
   handlers: WalkHandlers,
 ): Promise<WalkResult> {
   if (ctx.aborted()) return { completed: false };
-  // Our own controller: an abort cancels the in-flight request only after the grace, and a write error or
-  // an early stop cancels the prefetched one.
+  // Our own controller: an abort cancels the in-flight request only after the grace; a write error cancels
+  // it at once.
   const inner = new AbortController();
   const outer = ctx.deps.signal;
   let grace: NodeJS.Timeout | undefined;
@@ -52,41 +102,72 @@ export async function walkPages(
     signal: inner.signal,
     ...(onAttempt ? { onAttempt } : {}),
   });
-  const pull = () => pages.next().then((r) => ({ r, observedAt: ctx.now() }));
-  let pending: ReturnType<typeof pull> | undefined = pull();
+
+  const batchPages = Math.max(1, handlers.batchPages ?? 1);
+  const ahead = batchPages + MAX_AHEAD;
+  const queue: FetchedPage[] = [];
+  let done = false; // the producer will add nothing more
+  let completed = false; // it reached the end of the listing
+  let failure: { error: unknown } | undefined;
+  let stopping = false; // the consumer gave up (write error): the producer must stop
+  let wake: (() => void) | undefined; // consumer waiting for a page
+  let space: (() => void) | undefined; // producer waiting for room in the queue
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+
+  const produce = async () => {
+    try {
+      for (;;) {
+        const r = await pages.next();
+        if (r.done) {
+          completed = true;
+          return;
+        }
+        const page = r.value;
+        queue.push({ page, observedAt: ctx.now() });
+        notify();
+        if (!page.has_more) {
+          completed = true;
+          return;
+        }
+        if (stopping || ctx.aborted() || !(handlers.more?.(page) ?? true)) return;
+        while (queue.length >= ahead && !stopping) await new Promise<void>((resolve) => (space = resolve));
+        if (stopping || ctx.aborted()) return;
+      }
+    } catch (error) {
+      if (!ctx.aborted() && !stopping) failure = { error };
+    } finally {
+      done = true;
+      notify();
+    }
+  };
+  const producer = produce();
+
   try {
     for (;;) {
-      const current = pending;
-      pending = undefined;
-      if (!current) return { completed: false };
-      let next: Awaited<typeof current>;
-      try {
-        next = await current;
-      } catch (err) {
-        if (ctx.aborted()) return { completed: false };
-        throw err;
+      // Wait for a full batch; after an abort or at the end, for anything at all.
+      while (!done && (queue.length === 0 || (queue.length < batchPages && !ctx.aborted()))) {
+        await new Promise<void>((resolve) => (wake = resolve));
       }
-      const { r, observedAt } = next;
-      if (r.done) return { completed: true };
-      const page = r.value;
-      const more = page.has_more && !ctx.aborted() && (handlers.more?.(page) ?? true);
-      if (more) {
-        pending = pull();
-        // If the write below throws, nobody awaits this one: it is cancelled in `finally`.
-        pending.catch(() => {});
-      }
-      handlers.write(page, observedAt);
-      if (!page.has_more) return { completed: true };
-      if (!more) return { completed: false };
-      // Aborted during the write: the loop takes the page in flight (within the grace), writes it, stops.
+      if (queue.length === 0) break;
+      const batch = queue.splice(0);
+      space?.();
+      space = undefined;
+      handlers.write(batch);
     }
+    if (failure) throw failure.error;
+    return { completed };
   } finally {
     outer?.removeEventListener('abort', onOuterAbort);
     clearTimeout(grace);
-    if (pending) {
+    if (!done) {
+      stopping = true;
+      space?.();
       inner.abort();
-      await pending.catch(() => {});
     }
+    await producer;
     await pages.return(undefined).catch(() => {});
   }
 }

@@ -15,7 +15,10 @@ import type { ListJobsParams } from '../retab/schemas.ts';
 import { isDay, partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';
 import type { RunSummary, SyncDeps, WindowOptions } from './types.ts';
-import { walkPages } from './walkPages.ts';
+import { joinPages, walkPages } from './walkPages.ts';
+
+/** Pages per transaction of a window walk unless the caller says otherwise (see WindowOptions.batchPages). */
+export const WINDOW_BATCH_PAGES = 10;
 
 async function walkWindow(
   ctx: TaskContext,
@@ -33,14 +36,20 @@ async function walkWindow(
   };
   let cursor = startAfter;
   return walkPages(ctx, params, cursor ? { startAfter: cursor } : {}, {
-    write: (page, observedAt) => {
-      if (page.last_id !== null) cursor = page.last_id;
-      ctx.apply(page.data, {
-        observedAt,
-        rejected: page.rejected,
-        ...(opts.backfill ? { backfill: true } : {}),
-        checkpoint: { partition, cursor, status: 'running', pagesDelta: 1, jobsDelta: page.data.length },
-      });
+    batchPages: opts.batchPages ?? WINDOW_BATCH_PAGES,
+    write: (batch) => {
+      const { jobs, rejected, lastId, observedAt, pages } = joinPages(batch);
+      if (lastId !== null) cursor = lastId;
+      ctx.apply(
+        jobs,
+        {
+          observedAt,
+          rejected,
+          ...(opts.backfill ? { backfill: true } : {}),
+          checkpoint: { partition, cursor, status: 'running', pagesDelta: pages, jobsDelta: jobs.length },
+        },
+        pages,
+      );
     },
   });
 }

@@ -107,10 +107,10 @@ describe('window', () => {
         ...deps,
         signal: stop.signal,
         onPage: () => {
-          if (++pages === 3) stop.abort();
+          if (++pages === 1) stop.abort(); // after the first committed batch (10 pages)
         },
       },
-      { day, pageSize: 50, payloadMode: 'request', backfill: true },
+      { day, pageSize: 25, payloadMode: 'request', backfill: true },
     );
     expect(first.outcome).toBe('aborted');
     const state = getSyncState(mirror, `window:${day}`);
@@ -118,9 +118,9 @@ describe('window', () => {
     expect(state?.cursor).toMatch(/^job_/);
     expect(jobCount(w)).toBeLessThan(inDay.length);
 
-    const second = await runWindow(deps, { day, pageSize: 50, payloadMode: 'request', backfill: true });
+    const second = await runWindow(deps, { day, pageSize: 25, payloadMode: 'request', backfill: true });
     expect(second.outcome).toBe('success');
-    expect(first.pages + second.pages).toBe(Math.ceil(inDay.length / 50));
+    expect(first.pages + second.pages).toBe(Math.ceil(inDay.length / 25));
     const afters = sim.stats.requests
       .filter((r) => r.route === 'list')
       .map((r) => r.query.after ?? '(start)');
@@ -156,12 +156,12 @@ describe('window', () => {
 
 describe('head', () => {
   it('an interrupted first backfill completes on the next run, new jobs included', async () => {
-    w = await world({ jobs: 1500, days: 10 });
+    w = await world({ jobs: 1200, days: 10 });
     const { sim, deps, mirror } = w;
     const stop = new AbortController();
     let pages = 0;
     const first = await runHead(
-      { ...deps, signal: stop.signal, onPage: () => ++pages === 4 && stop.abort() },
+      { ...deps, signal: stop.signal, onPage: () => ++pages === 1 && stop.abort() },
       { ...HEAD, pageSize: 50 },
     );
     expect(first.outcome).toBe('aborted');
