@@ -63,20 +63,25 @@ export function makeJob(rng: Random, ctx: BurstContext, createdAt: number, id: s
     ctx.model,
     ctx.projectId,
     exts,
-    rng.uint32(),
+    rng.seed30(),
   );
 }
 
 type Weights = Partial<Record<JobStatus, number>>;
 
+// Status mix by age (constants: computed once, not per job).
+const FRESH: Weights = { validating: 25, queued: 35, in_progress: 30, completed: 8, failed: 1, cancelled: 1 };
+const RECENT: Weights = { queued: 12, in_progress: 25, completed: 50, failed: 7, cancelled: 6 };
+const HOURS: Weights = { queued: 1, in_progress: 2, completed: 84, failed: 9, cancelled: 4 };
+const DAYS: Weights = { queued: 0.2, in_progress: 0.2, completed: 86, failed: 9, cancelled: 4.6 };
+const PAST_TTL: Weights = { completed: 85, failed: 9, cancelled: 4, expired: 2 };
+
 function statusWeights(ageSeconds: number): Weights {
-  if (ageSeconds < 30)
-    return { validating: 25, queued: 35, in_progress: 30, completed: 8, failed: 1, cancelled: 1 };
-  if (ageSeconds < 900) return { queued: 12, in_progress: 25, completed: 50, failed: 7, cancelled: 6 };
-  if (ageSeconds < 6 * 3600) return { queued: 1, in_progress: 2, completed: 84, failed: 9, cancelled: 4 };
-  if (ageSeconds < JOB_TTL_SECONDS)
-    return { queued: 0.2, in_progress: 0.2, completed: 86, failed: 9, cancelled: 4.6 };
-  return { completed: 85, failed: 9, cancelled: 4, expired: 2 };
+  if (ageSeconds < 30) return FRESH;
+  if (ageSeconds < 900) return RECENT;
+  if (ageSeconds < 6 * 3600) return HOURS;
+  if (ageSeconds < JOB_TTL_SECONDS) return DAYS;
+  return PAST_TTL;
 }
 
 /** Gives a job its status at `now` (unix s) and consistent started/completed timestamps. */

@@ -204,7 +204,7 @@ export class Lifecycle {
   }
 
   nextSeed(): number {
-    return this.rng.uint32();
+    return this.rng.seed30();
   }
 
   private arrive(): void {
