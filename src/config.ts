@@ -177,7 +177,7 @@ export const SETTINGS = [
     'RATE_LIMIT_RPS',
     int(1, 10_000),
     20,
-    'Upstream requests per second shared by all workers on one Redis.',
+    'Upstream requests per second of a process (evenly spaced, retries included); also caps sync task starts per second across all workers on one Redis.',
   ),
   s('workerConcurrency', 'WORKER_CONCURRENCY', int(1, 64), 4, 'Sync jobs one worker runs at once.'),
   s('serverHost', 'SERVER_HOST', z.string().min(1), '127.0.0.1', 'Local read API bind address.'),

@@ -11,7 +11,7 @@ import { type Logger, registerSecret, silentLogger } from './log.ts';
 import { type Mirror, openMirror } from './mirror/openMirror.ts';
 import { getJob, queryJobs } from './mirror/queryJobs.ts';
 import { type StatsOptions, type StatsResult, statsJobs } from './mirror/statsJobs.ts';
-import { createRetabClient } from './retab/client.ts';
+import { clientFromConfig } from './retab/clientFromConfig.ts';
 import type { RetabClient } from './retab/clientTypes.ts';
 import { normalizeListParams } from './retab/params.ts';
 import { type Job, type JobList, type ListJobsParams, ListJobsParamsSchema } from './retab/schemas.ts';
@@ -47,13 +47,7 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
   const config = loadConfig({ overrides: opts.config ?? {} });
   registerSecret(config.apiKey);
   const logger = opts.logger ?? silentLogger;
-  const client = createRetabClient({
-    apiKey: config.apiKey,
-    baseUrl: config.baseUrl,
-    timeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    logger,
-  });
+  const client = clientFromConfig(config, logger);
   const mirror = openMirror(config.dbPath);
   const events = new MirrorEvents({ logger });
   const dispatcher: MirrorDispatcher = createDispatcher({

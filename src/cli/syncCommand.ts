@@ -10,7 +10,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { type Mirror, MirrorOpenError, openMirror } from '../mirror/openMirror.ts';
-import { createRetabClient } from '../retab/client.ts';
+import { clientFromConfig } from '../retab/clientFromConfig.ts';
+import type { RetabClient } from '../retab/clientTypes.ts';
 import { RetabConfigError } from '../retab/errors.ts';
 import { JOB_STATUSES, SOURCES } from '../retab/schemas.ts';
 import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
@@ -163,15 +164,9 @@ export function registerSyncCommand(program: Command): void {
           'RETAB_API_KEY is not set: export RETAB_API_KEY=<your Retab API key> and run again',
         );
       }
-      let client: ReturnType<typeof createRetabClient>;
+      let client: RetabClient;
       try {
-        client = createRetabClient({
-          apiKey: config.apiKey,
-          baseUrl: config.baseUrl,
-          timeoutMs: config.requestTimeoutMs,
-          maxRetries: config.maxRetries,
-          logger,
-        });
+        client = clientFromConfig(config, logger);
       } catch (err) {
         if (err instanceof RetabConfigError) throw new CliError(err.message);
         throw err;

@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/createDispatcher.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
-import { createRetabClient } from '../retab/client.ts';
+import { clientFromConfig } from '../retab/clientFromConfig.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
@@ -34,7 +34,7 @@ export interface StartWorkerOptions {
   logger?: Logger;
   /** An open mirror to write to; when omitted the worker opens `config.dbPath` and closes it on `close()`. */
   mirror?: Mirror;
-  /** @default createRetabClient from the config */
+  /** @default clientFromConfig(config) */
   client?: RetabClient;
   /** Aborting it is the same as calling `close()` (and cancels a start still waiting for Redis). */
   signal?: AbortSignal;
@@ -83,15 +83,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const { config } = opts;
   const baseLogger = opts.logger ?? silentLogger;
   const logger = baseLogger.child({ component: 'worker' });
-  const client =
-    opts.client ??
-    createRetabClient({
-      apiKey: config.apiKey,
-      baseUrl: config.baseUrl,
-      timeoutMs: config.requestTimeoutMs,
-      maxRetries: config.maxRetries,
-      logger: baseLogger,
-    });
+  const client = opts.client ?? clientFromConfig(config, baseLogger);
   // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
   const ownMirror = opts.mirror === undefined;
   const mirror = opts.mirror ?? openMirror(config.dbPath);

@@ -45,6 +45,12 @@ export interface RetabClientOptions {
    */
   maxRetryAfterMs?: number;
   /**
+   * At most this many HTTP attempts a second from this client, evenly spaced (retries included). Set it to
+   * stay under the upstream's rate limit; 429s are still honoured on top.
+   * @default unlimited
+   */
+  maxRequestsPerSecond?: number;
+  /**
    * The fetch implementation.
    * @default globalThis.fetch (Node's undici, which keeps connections alive)
    */
@@ -73,6 +79,8 @@ export interface ResolvedClientOptions extends RetryPolicy {
   fetch: typeof fetch;
   logger: Logger;
   userAgent: string;
+  /** Undefined = unlimited. */
+  maxRequestsPerSecond: number | undefined;
 }
 
 const VERSION: string = (
@@ -89,6 +97,7 @@ const NumbersSchema = z.object({
   minRetryDelayMs: ms,
   maxRetryDelayMs: ms,
   maxRetryAfterMs: ms,
+  maxRequestsPerSecond: z.number().positive().optional(),
 });
 
 /** Fill defaults and validate; throws `RetabConfigError` naming the option (or RETAB_API_KEY) to fix. */
@@ -107,6 +116,7 @@ export function resolveClientOptions(opts: RetabClientOptions): ResolvedClientOp
     minRetryDelayMs: opts.minRetryDelayMs ?? CLIENT_DEFAULTS.minRetryDelayMs,
     maxRetryDelayMs: opts.maxRetryDelayMs ?? CLIENT_DEFAULTS.maxRetryDelayMs,
     maxRetryAfterMs: opts.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
+    maxRequestsPerSecond: opts.maxRequestsPerSecond,
   };
   const parsed = NumbersSchema.safeParse(merged);
   if (!parsed.success) {
@@ -126,5 +136,6 @@ export function resolveClientOptions(opts: RetabClientOptions): ResolvedClientOp
     fetch: opts.fetch ?? globalThis.fetch,
     logger: opts.logger ?? silentLogger,
     userAgent: USER_AGENT,
+    maxRequestsPerSecond: o.maxRequestsPerSecond,
   };
 }

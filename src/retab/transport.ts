@@ -11,6 +11,7 @@ import {
   TimeoutError,
 } from './errors.ts';
 import type { ResolvedClientOptions } from './options.ts';
+import { createPacer } from './pacer.ts';
 import { parseRetryAfter, withRetry } from './retry.ts';
 
 export interface JsonResponse {
@@ -48,6 +49,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
   const doFetch = options.fetch;
   const log = logger.child({ component: 'retab-client' });
   let requestCount = 0;
+  const pacer = createPacer(options.maxRequestsPerSecond);
   // Errors built from upstream text could echo the key back; never let it out.
   const scrub = (text: string) => text.split(apiKey).join('[Redacted]');
 
@@ -74,6 +76,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
 
   async function attemptOnce(url: URL, path: string, attempt: number, opts: RequestOptions) {
     const where = `GET ${path}`;
+    await pacer.wait(opts.signal);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const started = performance.now();
