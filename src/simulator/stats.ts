@@ -35,17 +35,22 @@ export function requestKey(r: Pick<RequestRecord, 'method' | 'path' | 'query'>):
   return `${r.method} ${r.path}${q ? `?${q}` : ''}`;
 }
 
+/** A long-running simulator keeps the most recent requests only (counts stay exact in `total`). */
+const MAX_KEPT = 200_000;
+
 export class RequestStats {
   readonly requests: RequestRecord[] = [];
   private readonly retryAfterUntil = new Map<string, number>();
   private anyRetryAfterUntil = 0;
+  private received = 0;
 
+  /** Requests received since the last reset (`requests` keeps the latest 200,000 of them). */
   get total(): number {
-    return this.requests.length;
+    return this.received;
   }
 
   count(predicate?: (r: RequestRecord) => boolean): number {
-    if (!predicate) return this.requests.length;
+    if (!predicate) return this.received;
     let n = 0;
     for (const r of this.requests) if (predicate(r)) n++;
     return n;
@@ -62,6 +67,7 @@ export class RequestStats {
   }
 
   reset(): void {
+    this.received = 0;
     this.requests.length = 0;
     this.retryAfterUntil.clear();
     this.anyRetryAfterUntil = 0;
@@ -80,6 +86,8 @@ export class RequestStats {
     if (until !== undefined && at < until - RETRY_AFTER_TOLERANCE_MS) rec.earlyRetry = true;
     if (at < this.anyRetryAfterUntil - RETRY_AFTER_TOLERANCE_MS) rec.duringRetryAfter = true;
     this.requests.push(rec);
+    this.received++;
+    if (this.requests.length > MAX_KEPT) this.requests.splice(0, MAX_KEPT / 2);
     return rec;
   }
 
