@@ -3,7 +3,13 @@
  * pointed at it reads the mirror; plus stats, an SSE stream of change events, health and metrics.
  * Routes are thin: parse with the shared parsers, call the mirror's query functions, send.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
@@ -38,6 +44,35 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 4096 },
     // Every route is a GET with a query string; refuse bodies rather than parse them.
     bodyLimit: 1024,
+    // Refusals before routing (a malformed or over-long URL) keep the upstream's error shape, without
+    // echoing the oversized input back.
+    frameworkErrors: (err, _request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      (reply as FastifyReply)
+        .code(err.statusCode ?? 400)
+        .send(
+          errorBody(
+            tooLong ? 'uri_too_long' : 'bad_request',
+            tooLong ? 'A path parameter is too long (a job id has 25 characters).' : 'The URL is not valid.',
+          ),
+        );
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message]: [number, string, string] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'request_too_large', 'The request line or headers are too large: shorten the query string.']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'request_timeout', 'The request did not arrive in time.']
+            : [400, 'bad_request', 'Malformed HTTP request.'];
+      const body = JSON.stringify(errorBody(code, message));
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(err);
+    },
   });
 
   app.addHook('onResponse', async (request, reply) => {
