@@ -8,7 +8,7 @@ import { getJob } from '../../src/mirror/reads.ts';
 import { listRuns } from '../../src/mirror/runs.ts';
 import { getSyncState } from '../../src/mirror/syncState.ts';
 import { utcDay } from '../../src/retab/jobFields.ts';
-import { runActive, runHead, runWindow, syncOnce } from '../../src/sync/index.ts';
+import { runActive, runHead, runHydrate, runWindow, syncOnce } from '../../src/sync/index.ts';
 import { ACTIVE, HEAD, type World, world } from './helpers.ts';
 
 let w: World | undefined;
@@ -190,5 +190,63 @@ describe('head', () => {
     await runHead(deps, { ...HEAD, backfillDays: 0 });
     expect(jobCount(w)).toBeGreaterThanOrEqual(created);
     expect(jobCount(w)).toBeLessThan(created + 30); // plus at most the overlap's few minutes
+  });
+});
+
+describe('hydrate', () => {
+  it('fills requests (and derived columns) of jobs first seen lightweight, by day listings, once', async () => {
+    w = await world({ jobs: 900, days: 1 });
+    const { sim, deps, mirror } = w;
+    const days = [...new Set(sim.store.all().map((j) => utcDay(j.created_at)))];
+    for (const day of days) await runWindow(deps, { day, pageSize: 100, payloadMode: 'none' });
+    const withoutRequest = () =>
+      mirror.sqlite.prepare('SELECT count(*) FROM jobs WHERE has_request = 0').pluck().get();
+    expect(withoutRequest()).toBe(sim.store.size);
+    sim.stats.reset();
+    const r = await runHydrate(deps, { payloadMode: 'request' });
+    expect(r.outcome).toBe('success');
+    expect(withoutRequest()).toBe(0);
+    // Whole days re-listed with include_request: about one request per 100 jobs, not one per job.
+    expect(sim.stats.count((q) => q.route === 'retrieve')).toBe(0);
+    expect(sim.stats.total).toBeLessThanOrEqual(Math.ceil(sim.store.size / 100) + days.length);
+    for (const truth of sim.store.all().slice(0, 50)) {
+      const row = getJob(mirror, truth.id);
+      expect(JSON.parse(row?.request ?? 'null')).toEqual(truth.request);
+      expect(row?.model).toBe(truth.request?.model ?? null);
+    }
+    const files = mirror.sqlite.prepare('SELECT count(*) FROM job_files').pluck().get() as number;
+    expect(files).toBeGreaterThan(0);
+    // Requests never change upstream: a second run has nothing to fetch.
+    expect((await runHydrate(deps, { payloadMode: 'request' })).requests).toBe(0);
+  });
+
+  it('full mode also fetches the responses of completed jobs; a job with a huge request is mirrored whole', async () => {
+    w = await world({ jobs: 200, days: 1 });
+    const { sim, deps, mirror } = w;
+    const big = sim.store.create({
+      endpoint: '/v1/documents/extract',
+      request: {
+        document: { filename: 'huge.pdf', url: 'https://x/huge.pdf' },
+        notes: 'x'.repeat(3_000_000),
+      },
+    });
+    await runHead(deps, { ...HEAD, payloadMode: 'none' });
+    const r = await runHydrate(deps, { payloadMode: 'full' });
+    expect(r.outcome).toBe('success');
+    const completed = sim.store.all().filter((j) => j.status === 'completed');
+    expect(completed.length).toBeGreaterThan(50);
+    const noResponse = mirror.sqlite
+      .prepare("SELECT count(*) FROM jobs WHERE status = 'completed' AND has_response = 0")
+      .pluck()
+      .get();
+    expect(noResponse).toBe(0);
+    const sample = completed[0];
+    expect(JSON.parse(getJob(mirror, sample?.id ?? '')?.response ?? 'null')).toEqual(sample?.response);
+    // include_response pages hold at most 20 jobs.
+    const limits = sim.stats.requests
+      .filter((q) => q.query.include_response === 'true')
+      .map((q) => Number(q.query.limit ?? 20));
+    expect(Math.max(...limits)).toBeLessThanOrEqual(20);
+    expect(JSON.parse(getJob(mirror, big.id)?.request ?? 'null')).toEqual(big.request);
   });
 });
