@@ -2,6 +2,10 @@
  * The simulator's job index: every job by id, the listing order (created_at, id), and one sorted array per
  * filterable value (status, endpoint, source, model, project, workflow node, document type, metadata pair),
  * so a list page is a binary search plus a short scan, never a pass over every job.
+ *
+ * Status, endpoint and source are indexed at load (the sync's partitions use them). The others are built
+ * on their first query, in one O(n) pass over the listing order, then kept up to date: a million jobs start
+ * faster and take less memory when nobody filters on, say, `batch_id`.
  */
 import { modelOf, projectId } from '../retab/jobFields.ts';
 import type { JobStatus } from '../retab/schemas.ts';
@@ -20,6 +24,7 @@ export const INDEXED_FIELDS = [
 export type IndexedField = (typeof INDEXED_FIELDS)[number];
 
 type Buckets = Map<string, SimJob[]>;
+type Filer = (arr: SimJob[], rec: SimJob) => void;
 
 function bucket(map: Buckets, value: string): SimJob[] {
   let arr = map.get(value);
@@ -30,39 +35,50 @@ function bucket(map: Buckets, value: string): SimJob[] {
   return arr;
 }
 
+/** The values a job is filed under for a field (empty when it has none). */
+function fieldValues(rec: SimJob, field: IndexedField): readonly string[] {
+  switch (field) {
+    case 'status':
+      return [rec.status];
+    case 'endpoint':
+      return [rec.endpoint];
+    case 'source':
+      return [rec.source];
+    case 'model':
+      return rec.model === null ? [] : [rec.model];
+    case 'project':
+      return rec.projectId === null ? [] : [rec.projectId];
+    case 'node': {
+      const node = rec.workflowNodeId;
+      return node === null ? [] : [node];
+    }
+    case 'doctype':
+      return [...new Set(rec.documentTypes)];
+  }
+}
+
+const EAGER: readonly IndexedField[] = ['status', 'endpoint', 'source'];
 const EMPTY: readonly SimJob[] = [];
+const push: Filer = (arr, rec) => arr.push(rec);
 
 export class JobIndex {
   readonly byId = new Map<string, SimJob>();
   /** Every job, ascending by (created_at, id). */
   readonly ordered: SimJob[] = [];
-  private readonly fields = new Map<IndexedField, Buckets>(INDEXED_FIELDS.map((f) => [f, new Map()]));
-  /** metadata key → value → jobs. */
+  /** Built field indexes: field → value → jobs. */
+  private readonly fields = new Map<IndexedField, Buckets>(EAGER.map((f) => [f, new Map()]));
+  /** Built metadata indexes: key → value → jobs. */
   private readonly metadata = new Map<string, Buckets>();
 
-  /** Calls `fn` with every bucket a job is filed under. Only the status one changes during a job's life. */
-  private buckets(rec: SimJob, fn: (arr: SimJob[]) => void): void {
-    const f = this.fields;
-    fn(bucket(f.get('status') as Buckets, rec.status));
-    fn(bucket(f.get('endpoint') as Buckets, rec.endpoint));
-    fn(bucket(f.get('source') as Buckets, rec.source));
-    if (rec.model !== null) fn(bucket(f.get('model') as Buckets, rec.model));
-    if (rec.projectId !== null) fn(bucket(f.get('project') as Buckets, rec.projectId));
-    const node = rec.workflowNodeId;
-    if (node !== null) fn(bucket(f.get('node') as Buckets, node));
-    const types = rec.documentTypes;
-    for (let i = 0; i < types.length; i++) {
-      const t = types[i] as string;
-      if (types.indexOf(t) === i) fn(bucket(f.get('doctype') as Buckets, t));
+  /** Files a job in (or out of) every index built so far. */
+  private file(rec: SimJob, filer: Filer): void {
+    for (const [field, buckets] of this.fields) {
+      for (const v of fieldValues(rec, field)) filer(bucket(buckets, v), rec);
     }
-    if (rec.metadata) {
+    if (rec.metadata && this.metadata.size > 0) {
       for (const k in rec.metadata) {
-        let byValue = this.metadata.get(k);
-        if (!byValue) {
-          byValue = new Map();
-          this.metadata.set(k, byValue);
-        }
-        fn(bucket(byValue, rec.metadata[k] as string));
+        const buckets = this.metadata.get(k);
+        if (buckets) filer(bucket(buckets, rec.metadata[k] as string), rec);
       }
     }
   }
@@ -73,31 +89,46 @@ export class JobIndex {
       if (this.byId.has(rec.id)) throw new Error(`duplicate job id ${rec.id}`);
       this.byId.set(rec.id, rec);
       this.ordered.push(rec);
-      this.buckets(rec, (arr) => arr.push(rec));
+      this.file(rec, push);
     }
   }
 
   /** The jobs whose `field` equals `value`, ascending. */
   lookup(field: IndexedField, value: string): readonly SimJob[] {
-    return this.fields.get(field)?.get(value) ?? EMPTY;
+    let buckets = this.fields.get(field);
+    if (!buckets) {
+      buckets = new Map();
+      for (const rec of this.ordered) for (const v of fieldValues(rec, field)) bucket(buckets, v).push(rec);
+      this.fields.set(field, buckets);
+    }
+    return buckets.get(value) ?? EMPTY;
   }
 
   /** The jobs whose metadata holds `key: value`, ascending. */
   lookupMetadata(key: string, value: string): readonly SimJob[] {
-    return this.metadata.get(key)?.get(value) ?? EMPTY;
+    let buckets = this.metadata.get(key);
+    if (!buckets) {
+      buckets = new Map();
+      for (const rec of this.ordered) {
+        const v = rec.metadata?.[key];
+        if (v !== undefined) bucket(buckets, v).push(rec);
+      }
+      this.metadata.set(key, buckets);
+    }
+    return buckets.get(value) ?? EMPTY;
   }
 
   add(rec: SimJob): void {
     if (this.byId.has(rec.id)) throw new Error(`duplicate job id ${rec.id}`);
     this.byId.set(rec.id, rec);
     insertSorted(this.ordered, rec);
-    this.buckets(rec, (arr) => insertSorted(arr, rec));
+    this.file(rec, insertSorted);
   }
 
   delete(rec: SimJob): void {
     if (!this.byId.delete(rec.id)) return;
     removeSorted(this.ordered, rec);
-    this.buckets(rec, (arr) => removeSorted(arr, rec));
+    this.file(rec, removeSorted);
   }
 
   /** Moves a job to another status, keeping the status index in step. */
