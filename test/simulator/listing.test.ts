@@ -227,6 +227,34 @@ describe('cursors', () => {
   });
 });
 
+describe('indexes stay in step', () => {
+  it('with creates, removals and status changes after a filter was first used', async () => {
+    const filters: Query[] = [
+      { metadata: JSON.stringify({ customer: 'acme' }) },
+      { model: 'gpt-5' },
+      { document_type: 'pdf' },
+      { workflow_node_id: 'node_test' },
+      { status: 'validating' },
+    ];
+    for (const q of filters) await list(sim, q);
+    const created = sim.store.create({
+      endpoint: '/v1/documents/extract',
+      request: { document: { filename: 'late.pdf' }, model: 'gpt-5' },
+      metadata: { customer: 'acme', workflow_id: 'wf_test', workflow_node_id: 'node_test' },
+    });
+    // Newest first (other jobs may share its second, so look at the first page rather than the first item).
+    for (const q of filters) expect(ids((await list(sim, q)).data), JSON.stringify(q)).toContain(created.id);
+    sim.store.cancel(created.id);
+    expect((await list(sim, { status: 'validating' })).data.map((j) => j.id)).not.toContain(created.id);
+    expect(ids((await list(sim, { status: 'cancelled' })).data)).toContain(created.id);
+    sim.store.remove(created.id);
+    for (const q of [...filters, { status: 'cancelled' }]) {
+      expect((await list(sim, q)).data.map((j) => j.id)).not.toContain(created.id);
+    }
+    all = sim.store.all();
+  });
+});
+
 describe('include flags', () => {
   it('include_request and include_response return the ground-truth payloads, the same every time', async () => {
     const byId = new Map(all.map((j) => [j.id, j]));
