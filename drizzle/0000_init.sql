@@ -31,7 +31,6 @@ CREATE TABLE `job_events` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `job_events_event_id_idx` ON `job_events` (`event_id`);--> statement-breakpoint
-CREATE INDEX `job_events_job_idx` ON `job_events` (`job_id`,`seq`);--> statement-breakpoint
 CREATE INDEX `job_events_type_idx` ON `job_events` (`type`,`seq`);--> statement-breakpoint
 CREATE TABLE `job_files` (
 	`job_id` text NOT NULL,
@@ -43,16 +42,14 @@ CREATE TABLE `job_files` (
 );
 --> statement-breakpoint
 CREATE INDEX `job_files_type_idx` ON `job_files` (`document_type`,`job_id`);--> statement-breakpoint
-CREATE INDEX `job_files_name_idx` ON `job_files` (`filename`);--> statement-breakpoint
 CREATE TABLE `job_metadata` (
 	`job_id` text NOT NULL,
 	`key` text NOT NULL,
 	`value` text NOT NULL,
-	PRIMARY KEY(`job_id`, `key`),
+	PRIMARY KEY(`key`, `value`, `job_id`),
 	FOREIGN KEY (`job_id`) REFERENCES `jobs`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `job_metadata_kv_idx` ON `job_metadata` (`key`,`value`,`job_id`);--> statement-breakpoint
 CREATE TABLE `jobs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`status` text NOT NULL,

@@ -49,7 +49,7 @@ const FILL_REQUEST = `UPDATE jobs SET request = ?, has_request = 1, project_id =
 
 const DELETE_FILES = 'DELETE FROM job_files WHERE job_id = ?';
 const INSERT_FILE = 'INSERT INTO job_files (job_id, position, filename, document_type) VALUES (?, ?, ?, ?)';
-const DELETE_METADATA = 'DELETE FROM job_metadata WHERE job_id = ?';
+const DELETE_METADATA = 'DELETE FROM job_metadata WHERE key = ? AND value = ? AND job_id = ?';
 const INSERT_METADATA = 'INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)';
 
 /** Reads rows as the merge needs them (SQLite stores the flags as 0/1). */
@@ -59,17 +59,27 @@ export function toStoredJob(row: StoredJob): StoredJob {
   return row;
 }
 
-function writeDerived(mirror: Mirror, plan: MergePlan, d: JobDraft): void {
-  const isNew = plan.kind === 'insert';
+const pairsOf = (metadataJson: string | null): Array<[string, string]> =>
+  metadataJson === null ? [] : Object.entries(JSON.parse(metadataJson) as Record<string, string>);
+
+function writeDerived(mirror: Mirror, plan: MergePlan, d: JobDraft, before: StoredJob | undefined): void {
   if (plan.rewriteFiles) {
-    if (!isNew) prepared(mirror, DELETE_FILES).run(d.id);
+    if (before) prepared(mirror, DELETE_FILES).run(d.id);
     const insert = prepared(mirror, INSERT_FILE);
     for (const f of d.files ?? []) insert.run(d.id, f.position, f.filename, f.documentType);
   }
   if (plan.rewriteMetadata) {
-    if (!isNew) prepared(mirror, DELETE_METADATA).run(d.id);
+    // Only the pairs that changed: the rows are keyed (key, value, job_id), found from the stored JSON.
+    const old = new Map(pairsOf(before?.metadata ?? null));
     const insert = prepared(mirror, INSERT_METADATA);
-    for (const [k, v] of d.metadataPairs) insert.run(d.id, k, v);
+    for (const [k, v] of d.metadataPairs) {
+      if (old.get(k) === v) old.delete(k);
+      else insert.run(d.id, k, v);
+    }
+    if (old.size > 0) {
+      const del = prepared(mirror, DELETE_METADATA);
+      for (const [k, v] of old) del.run(k, v, d.id);
+    }
   }
 }
 
@@ -155,35 +165,37 @@ function writeEvents(
   plan: MergePlan,
   opts: ApplyPageOptions,
 ): number {
-  if (plan.kind !== 'insert' && plan.steps.length === 0) return 0;
+  const isNew = plan.kind === 'insert';
+  if (!isNew && plan.steps.length === 0) return 0;
   const snapshotJson = JSON.stringify(jobSnapshot(job, d.extraFields));
-  const base = {
-    jobId: d.id,
-    observedAt: opts.observedAt,
-    backfill: opts.backfill ?? false,
-    snapshotJson,
-  };
-  if (plan.kind === 'insert') {
-    // Discovery is dated by the job's creation; a job first seen mid-lifecycle gets no inferred history.
-    return write({
-      ...base,
-      type: 'job.discovered',
-      from: null,
-      to: d.status,
-      occurredAt: d.createdAt * 1000,
-      inferred: false,
-    });
+  const backfill = opts.backfill ?? false;
+  // Discovery is dated by the job's creation; a job first seen mid-lifecycle gets no inferred history.
+  if (isNew) {
+    return write(
+      d.id,
+      'job.discovered',
+      null,
+      d.status,
+      d.createdAt * 1000,
+      opts.observedAt,
+      false,
+      backfill,
+      snapshotJson,
+    );
   }
   let n = 0;
-  for (const step of plan.steps) {
-    n += write({
-      ...base,
-      type: 'job.status_changed',
-      from: step.from,
-      to: step.to,
-      occurredAt: step.occurredAt,
-      inferred: step.inferred,
-    });
+  for (const s of plan.steps) {
+    n += write(
+      d.id,
+      'job.status_changed',
+      s.from,
+      s.to,
+      s.occurredAt,
+      opts.observedAt,
+      s.inferred,
+      backfill,
+      snapshotJson,
+    );
   }
   return n;
 }
@@ -199,9 +211,10 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
   const write = eventWriter(mirror);
   for (const job of jobs) {
     const d = jobToRow(job);
-    const plan = mergeObservation(stored.get(d.id), d, opts.observedAt);
+    const before = stored.get(d.id);
+    const plan = mergeObservation(before, d, opts.observedAt);
     writeJob(mirror, plan);
-    writeDerived(mirror, plan, d);
+    writeDerived(mirror, plan, d, before);
     result.events += writeEvents(write, job, d, plan, opts);
     // A page can list the same job twice (the listing moved under the cursor): merge the second against the first.
     stored.set(d.id, plan.next);

@@ -30,17 +30,17 @@ function markInTransaction(
     // Unknown, already marked, or seen after this 404 was observed (it came back): nothing to report.
     if (!row || row.upstreamMissingAt !== null || observedAt < row.observedAt) continue;
     prepared(mirror, MARK).run(observedAt, id);
-    write({
-      jobId: id,
-      type: 'job.missing_upstream',
-      from: row.status as JobStatus,
-      to: null,
-      occurredAt: observedAt,
+    write(
+      id,
+      'job.missing_upstream',
+      row.status as JobStatus,
+      null,
       observedAt,
-      inferred: false,
-      backfill: opts.backfill ?? false,
-      snapshotJson: JSON.stringify(rowToJob(row)),
-    });
+      observedAt,
+      false,
+      opts.backfill ?? false,
+      JSON.stringify(rowToJob(row)),
+    );
     marked++;
   }
   return marked;

@@ -3,11 +3,17 @@
  * them. Event ids are deterministic, so re-applying an observation can never add a second event for the same
  * transition (`INSERT OR IGNORE` on the unique id).
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { JobStatus } from '../retab/schemas.ts';
 import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import type { EventType } from './types.ts';
+
+// crypto.hash (Node >= 20.12) skips the Hash object: this runs once per event on the write path.
+const sha1: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha1', text, 'base64url')
+    : (text) => crypto.createHash('sha1').update(text).digest('base64url');
 
 export const EVENT_TYPES = [
   'job.discovered',
@@ -16,8 +22,10 @@ export const EVENT_TYPES = [
 ] as const satisfies readonly EventType[];
 
 /**
- * `evt_` + base64url(sha1(`jobId|type|from|to|occurredAt`)). A retry cycle that ends in the same status again
- * gets new ids because its steps occur at new times.
+ * `evt_` + the occurrence time (unix ms, base 36, 9 digits) + 22 base64url characters of
+ * sha1(`jobId|type|from|to|occurredAt`). Deterministic, so the same transition is never stored twice; time
+ * first, so ids sort by occurrence and the unique index grows at its end. A retry cycle that ends in the
+ * same status again gets new ids because its steps occur at new times.
  */
 export function eventId(
   jobId: string,
@@ -26,10 +34,8 @@ export function eventId(
   to: JobStatus | null,
   occurredAt: number,
 ): string {
-  const digest = createHash('sha1')
-    .update(`${jobId}|${type}|${from}|${to}|${occurredAt}`)
-    .digest('base64url');
-  return `evt_${digest}`;
+  const digest = sha1(`${jobId}|${type}|${from}|${to}|${occurredAt}`);
+  return `evt_${Math.max(0, Math.trunc(occurredAt)).toString(36).padStart(9, '0')}${digest.slice(0, 22)}`;
 }
 
 /** The parsed `payload` of an outbox row. */
@@ -56,38 +62,40 @@ export function payloadJson(
   return `{"job":${snapshotJson},"from":${from === null ? 'null' : `"${from}"`},"to":${to === null ? 'null' : `"${to}"`},"inferred":${inferred},"backfill":${backfill},"observed_at":${observedAt}}`;
 }
 
-export interface OutboxEvent {
-  jobId: string;
-  type: EventType;
-  from: JobStatus | null;
-  to: JobStatus | null;
-  occurredAt: number;
-  observedAt: number;
-  inferred: boolean;
-  backfill: boolean;
-  snapshotJson: string;
-}
-
 const INSERT_EVENT = `INSERT OR IGNORE INTO job_events
   (event_id, type, job_id, from_status, to_status, occurred_at, observed_at, inferred, backfill, payload)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-export type EventWriter = (e: OutboxEvent) => number;
+/**
+ * Writes one event (positional: it runs once per event on the write path); returns 1 when it was new, 0
+ * when an identical one was already stored.
+ */
+export type EventWriter = (
+  jobId: string,
+  type: EventType,
+  from: JobStatus | null,
+  to: JobStatus | null,
+  occurredAt: number,
+  observedAt: number,
+  inferred: boolean,
+  backfill: boolean,
+  snapshotJson: string,
+) => number;
 
-/** A writer bound to `mirror`; returns 1 when the event was new, 0 when an identical one was already there. */
+/** A writer bound to `mirror`'s prepared insert. */
 export function eventWriter(mirror: Mirror): EventWriter {
   const stmt = prepared(mirror, INSERT_EVENT);
-  return (e) =>
+  return (jobId, type, from, to, occurredAt, observedAt, inferred, backfill, snapshotJson) =>
     stmt.run(
-      eventId(e.jobId, e.type, e.from, e.to, e.occurredAt),
-      e.type,
-      e.jobId,
-      e.from,
-      e.to,
-      e.occurredAt,
-      e.observedAt,
-      e.inferred ? 1 : 0,
-      e.backfill ? 1 : 0,
-      payloadJson(e.snapshotJson, e.from, e.to, e.inferred, e.backfill, e.observedAt),
+      eventId(jobId, type, from, to, occurredAt),
+      type,
+      jobId,
+      from,
+      to,
+      occurredAt,
+      observedAt,
+      inferred ? 1 : 0,
+      backfill ? 1 : 0,
+      payloadJson(snapshotJson, from, to, inferred, backfill, observedAt),
     ).changes;
 }

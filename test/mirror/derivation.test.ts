@@ -183,9 +183,10 @@ describe('mergeObservation', () => {
 });
 
 describe('eventId', () => {
-  it('is stable, prefixed, and differs per transition and time', () => {
+  it('is stable, prefixed, sorts by time, and differs per transition and time', () => {
     const a = eventId('job_1', 'job.status_changed', 'queued', 'in_progress', 5);
-    expect(a).toMatch(/^evt_[A-Za-z0-9_-]{27}$/);
+    expect(a).toMatch(/^evt_000000005[A-Za-z0-9_-]{22}$/);
+    expect(eventId('job_1', 'job.discovered', null, 'queued', 1_795_000_000_000) > a).toBe(true);
     expect(eventId('job_1', 'job.status_changed', 'queued', 'in_progress', 5)).toBe(a);
     expect(eventId('job_1', 'job.status_changed', 'queued', 'in_progress', 6)).not.toBe(a);
     expect(eventId('job_1', 'job.status_changed', 'failed', 'queued', 5)).not.toBe(a);
