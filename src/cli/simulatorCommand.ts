@@ -1,6 +1,9 @@
 /** `retab-mirror simulator`: serve the Retab Jobs API simulator until SIGINT/SIGTERM. */
 import { type Command, InvalidArgumentError } from 'commander';
-import { startSimulator } from '../simulator/index.ts';
+import { DEFAULT_RATES, startSimulator } from '../simulator/index.ts';
+
+/** With a realtime clock, one new job a second on average keeps the listing visibly moving. */
+const REALTIME_ARRIVALS = 60;
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -56,7 +59,11 @@ export function registerSimulatorCommand(program: Command): void {
       'key to require in the Api-Key header (default: $RETAB_API_KEY, else generated)',
     )
     .option('--now <time>', 'simulated time at start, unix ms or ISO date (default: now)', instant)
-    .option('--arrivals-per-minute <n>', 'new jobs per simulated minute', positive)
+    .option(
+      '--arrivals-per-minute <n>',
+      'new jobs per simulated minute (default 12, or 60 with --realtime)',
+      positive,
+    )
     .action(async (flags: SimulatorFlags) => {
       const t0 = Date.now();
       // Listen before announcing the URL: a caller may signal as soon as it has read it.
@@ -72,9 +79,10 @@ export function registerSimulatorCommand(program: Command): void {
         seed: flags.seed,
         clock: flags.realtime ? 'realtime' : 'manual',
         ...(flags.now !== undefined ? { now: flags.now } : {}),
-        ...(flags.arrivalsPerMinute !== undefined
-          ? { rates: { arrivalsPerMinute: flags.arrivalsPerMinute } }
-          : {}),
+        rates: {
+          arrivalsPerMinute:
+            flags.arrivalsPerMinute ?? (flags.realtime ? REALTIME_ARRIVALS : DEFAULT_RATES.arrivalsPerMinute),
+        },
         ...((flags.apiKey ?? process.env.RETAB_API_KEY)
           ? { apiKey: flags.apiKey ?? process.env.RETAB_API_KEY }
           : {}),
