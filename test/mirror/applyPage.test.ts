@@ -124,6 +124,22 @@ describe('applyPage', () => {
     expect(files(full.id)).toHaveLength(2);
   });
 
+  it('keeps job_metadata in step with the metadata, pair by pair', () => {
+    const job = makeJob({ metadata: { a: '1', b: '2', c: '3' } });
+    applyPage(m, [job], { observedAt: T0 });
+    applyPage(m, [light(job, { metadata: { a: '1', b: 'changed', d: '4' } })], { observedAt: T0 + 1 });
+    expect(meta(job.id)).toEqual([
+      { key: 'a', value: '1' },
+      { key: 'b', value: 'changed' },
+      { key: 'd', value: '4' },
+    ]);
+    const filtered = m.sqlite
+      .prepare('SELECT job_id FROM job_metadata WHERE key = ? AND value = ?')
+      .pluck()
+      .all('b', 'changed');
+    expect(filtered).toEqual([job.id]);
+  });
+
   it('fills in a request later (hydration) and derives its columns then', () => {
     const job = makeJob();
     applyPage(m, [light(job)], { observedAt: T0 });

@@ -47,6 +47,8 @@ describe('openMirror', () => {
       expect(m.sqlite.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
       expect(m.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(m.sqlite.pragma('busy_timeout', { simple: true })).toBe(1234);
+      // Checkpoints every ~40 MB of WAL rather than after nearly every page of a sync.
+      expect(m.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     } finally {
       m.close();
     }
