@@ -101,7 +101,8 @@ function earlyRetries(requests: RequestRecord[], retryAfterMs: number): string[]
     const wait = until.get(key(r));
     // 5 ms: timers may fire a hair early; the simulator's own check uses the same tolerance.
     if (wait !== undefined && r.at < wait - 5) early.push(`${key(r)} at +${r.at - (wait - retryAfterMs)} ms`);
-    if (r.fault === 'http429' || r.fault === 'http503') until.set(key(r), r.at + retryAfterMs);
+    // The simulator sends Retry-After with its 429s (its 503s carry none: backoff applies to them).
+    if (r.fault === 'http429') until.set(key(r), r.at + retryAfterMs);
   }
   return early;
 }
