@@ -18,8 +18,8 @@ import { cliEnv, type Rng, runCli, STACK_LINE, seeded, type TempDir, tempDir, tr
 
 const SEED = 500;
 const SERVER_CASES = 500;
-/** CLI runs cost a process start each (~1.5 s of CPU): 15 by default, 60 with RELIABILITY_TRIALS=20. */
-const CLI_CASES = 3 * trials();
+/** CLI runs cost a process start each (~1.5 s of CPU): 10 by default, 40 with RELIABILITY_TRIALS=20. */
+const CLI_CASES = 2 * trials();
 /** A request or CLI run slower than this is a hang (a regex gone exponential), not a slow machine. */
 const HANG_MS = 10_000;
 
