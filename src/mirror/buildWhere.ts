@@ -197,9 +197,13 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
   return { from, where, args: [...fromArgs, ...args] };
 }
 
-/** Approximate number of mirrored jobs (the largest rowid: O(log n), no count). */
+/** Approximate number of mirrored jobs: the largest rowid (O(log n)); an exact count if `jobs` has no rowid. */
 export function approxJobCount(sqlite: Database.Database): number {
-  return (prepareCached(sqlite, 'SELECT max(rowid) AS n FROM jobs').get() as { n: number | null }).n ?? 0;
+  try {
+    return (prepareCached(sqlite, 'SELECT max(rowid) AS n FROM jobs').get() as { n: number | null }).n ?? 0;
+  } catch {
+    return (prepareCached(sqlite, 'SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+  }
 }
 
 /**
