@@ -233,8 +233,9 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
   return result;
 }
 
-type ApplyFn = (mirror: Mirror, jobs: readonly Job[], opts: ApplyPageOptions) => ApplyResult;
-const transactions = new WeakMap<Mirror['sqlite'], ApplyFn>();
+type ApplyTransaction = ReturnType<typeof makeTransaction>;
+const makeTransaction = (sqlite: Mirror['sqlite']) => sqlite.transaction(applyInTransaction);
+const transactions = new WeakMap<Mirror['sqlite'], ApplyTransaction>();
 
 /**
  * Merge one page of jobs into the mirror in one transaction; see the file header for the rules.
@@ -243,8 +244,10 @@ const transactions = new WeakMap<Mirror['sqlite'], ApplyFn>();
 export function applyPage(mirror: Mirror, jobs: readonly Job[], opts: ApplyPageOptions): ApplyResult {
   let tx = transactions.get(mirror.sqlite);
   if (!tx) {
-    tx = mirror.sqlite.transaction(applyInTransaction) as unknown as ApplyFn;
+    tx = makeTransaction(mirror.sqlite);
     transactions.set(mirror.sqlite, tx);
   }
-  return tx(mirror, jobs, opts);
+  // IMMEDIATE: take the write lock before reading the stored rows. A deferred transaction that read first
+  // fails with SQLITE_BUSY (no wait) when another process commits in between; this one waits its turn.
+  return tx.immediate(mirror, jobs, opts);
 }

@@ -56,5 +56,6 @@ export function markMissing(
   observedAt: number,
   opts: MarkMissingOptions = {},
 ): number {
-  return mirror.sqlite.transaction(markInTransaction)(mirror, ids, observedAt, opts);
+  // IMMEDIATE for the same reason as applyPage: read-then-write must not race another writer.
+  return mirror.sqlite.transaction(markInTransaction).immediate(mirror, ids, observedAt, opts);
 }
