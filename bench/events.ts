@@ -58,17 +58,17 @@ const NOW = Date.UTC(2026, 10, 15);
 mirror.sqlite.transaction(() => {
   for (const [i, rec] of generateJobs(7, N, 30, NOW).entries()) {
     const job = toJob(rec, 'org_bench', { includeRequest: false, includeResponse: false });
-    write({
-      jobId: job.id,
-      type: 'job.discovered',
-      from: null,
-      to: job.status,
-      occurredAt: job.created_at * 1000,
-      observedAt: NOW + i,
-      inferred: false,
-      backfill: false,
-      snapshotJson: JSON.stringify(jobSnapshot(job)),
-    });
+    write(
+      job.id,
+      'job.discovered',
+      null,
+      job.status,
+      job.created_at * 1000,
+      NOW + i,
+      false,
+      false,
+      JSON.stringify(jobSnapshot(job)),
+    );
   }
 })();
 const events: MirrorEvent[] = readEventsAfter(mirror, 0, N);

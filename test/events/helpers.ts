@@ -90,17 +90,17 @@ export function insertEvents(mirror: Mirror, n: number, spec: (i: number) => Eve
       const from = s.from !== undefined ? s.from : type === 'job.discovered' ? null : defFrom;
       const to = s.to !== undefined ? s.to : defTo;
       const job = makeJob(k, to ?? 'queued', s.job);
-      write({
-        jobId: job.id,
+      write(
+        job.id,
         type,
         from,
         to,
-        occurredAt: 1_780_000_000_000 + k,
-        observedAt: 1_780_000_000_500 + k,
-        inferred: s.inferred ?? false,
-        backfill: s.backfill ?? false,
-        snapshotJson: JSON.stringify(job),
-      });
+        1_780_000_000_000 + k,
+        1_780_000_000_500 + k,
+        s.inferred ?? false,
+        s.backfill ?? false,
+        JSON.stringify(job),
+      );
     }
   })();
 }
