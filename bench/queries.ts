@@ -36,18 +36,21 @@ const dir = fileURLToPath(new URL('./.tmp/', import.meta.url));
 const dbPath = `${dir}queries-${N}-seed${SEED}.db`;
 const BUILT = 'bench:built';
 
+/** A finished build of the current schema (an older or interrupted one is rebuilt). */
 function isBuilt(path: string): boolean {
   if (!existsSync(path)) return false;
-  const m = openMirror(path, { readonly: true });
+  let m: Mirror | undefined;
   try {
+    m = openMirror(path, { readonly: true });
     return (
       m.sqlite.prepare("SELECT 1 FROM sync_state WHERE partition = ? AND status = 'done'").get(BUILT) !==
       undefined
     );
-  } catch {
+  } catch (err) {
+    log(`rebuilding ${path}: ${(err as Error).message}`);
     return false;
   } finally {
-    m.close();
+    m?.close();
   }
 }
 
