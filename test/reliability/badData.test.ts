@@ -126,7 +126,10 @@ describe('bad upstream data', () => {
     try {
       result = await runCli(
         ['sync', '--no-progress', '--reconcile'],
-        cliEnv({ url: proxy.url, apiKey: sim.apiKey }, tmp.dbPath, { PAGE_SIZE: '20' }),
+        cliEnv({ url: proxy.url, apiKey: sim.apiKey }, tmp.dbPath, {
+          PAGE_SIZE: '20',
+          RATE_LIMIT_RPS: '500',
+        }),
       );
     } finally {
       unhook();
@@ -183,7 +186,10 @@ describe('bad upstream data', () => {
     expect(integrity(tmp.dbPath)).toEqual(['ok']);
 
     // A clean run afterwards: the mirror equals upstream.
-    const clean = await runCli(['sync', '--no-progress'], cliEnv(sim, tmp.dbPath, { PAGE_SIZE: '20' }));
+    const clean = await runCli(
+      ['sync', '--no-progress'],
+      cliEnv(sim, tmp.dbPath, { PAGE_SIZE: '20', RATE_LIMIT_RPS: '500' }),
+    );
     expect(clean.code, clean.stderr).toBe(0);
     expect(truthDiff(sim, tmp.dbPath)).toEqual([]);
   });

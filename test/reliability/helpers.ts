@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import type { FaultKind, RequestRecord, Simulator } from '../../src/simulator/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -453,6 +454,33 @@ export function query<T = Record<string, unknown>>(dbPath: string, sql: string, 
   } finally {
     db.close();
   }
+}
+
+// ---------------------------------------------------------------- the crash scenarios' checks
+
+/** Upstream that moves a lot: frequent retries make terminal-is-not-final cycles common. */
+export const BUSY_RATES = { arrivalsPerMinute: 15, retriesPerMinute: 8, failureRate: 0.15, cancelRate: 0.05 };
+
+/** Invariants that must hold after any kill, before anything repairs the file. */
+export function assertCrashConsistent(dbPath: string, label: string): void {
+  expect(integrity(dbPath), `${label}: integrity_check`).toEqual(['ok']);
+  // A checkpoint commits with its page: a stored cursor always names a job the mirror holds.
+  const dangling = query<{ partition: string; cursor: string }>(
+    dbPath,
+    `SELECT partition, cursor FROM sync_state
+     WHERE cursor IS NOT NULL AND cursor NOT IN (SELECT id FROM jobs)`,
+  );
+  expect(dangling, `${label}: cursors without their page`).toEqual([]);
+  // Events commit with their rows: no event for a job that is not stored.
+  const orphans = query(dbPath, 'SELECT seq FROM job_events WHERE job_id NOT IN (SELECT id FROM jobs)');
+  expect(orphans, `${label}: events without their job`).toEqual([]);
+}
+
+/** The mirror equals upstream, its outbox is exact, its file intact. */
+export function assertConverged(sim: Simulator, dbPath: string): void {
+  expect(truthDiff(sim, dbPath)).toEqual([]);
+  expect(outboxProblems(dbPath)).toEqual([]);
+  expect(integrity(dbPath)).toEqual(['ok']);
 }
 
 // ---------------------------------------------------------------- Redis

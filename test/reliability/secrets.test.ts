@@ -90,6 +90,7 @@ describe('secrets', () => {
     const env = cliEnv({ url: proxy.url, apiKey: KEY }, tmp.dbPath, {
       LOG_LEVEL: 'trace',
       MAX_RETRIES: '8',
+      RATE_LIMIT_RPS: '200',
       PAGE_SIZE: '25',
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
