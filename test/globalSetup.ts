@@ -5,30 +5,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { pingRedis as ping } from '../src/queue/redis.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
-  }
-}
-
-async function ping(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
   }
 }
 

@@ -7,12 +7,12 @@
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
-import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
 import { countJobs } from '../mirror/reads.ts';
+import { pingRedis } from '../queue/redis.ts';
 import { type RunningWorker, startWorker } from '../queue/worker.ts';
 import { createRetabClient } from '../retab/client.ts';
 import { startServer } from '../server/createServer.ts';
@@ -46,24 +46,6 @@ export interface DemoResult {
   mirrorJobs: number;
   simulatorJobs: number;
   dbPath: string;
-}
-
-async function redisReachable(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -164,7 +146,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let scheduler: InProcessScheduler | undefined;
   let dispatcher: MirrorDispatcher | undefined;
   const mode: DemoResult['mode'] =
-    !stop.signal.aborted && (await redisReachable(config.redisUrl)) ? 'bullmq' : 'in-process';
+    !stop.signal.aborted && (await pingRedis(config.redisUrl)) ? 'bullmq' : 'in-process';
   if (mode === 'bullmq') {
     worker = await startWorker({ config, logger: opts.logger, mirror, client });
     say(

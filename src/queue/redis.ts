@@ -172,3 +172,22 @@ export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> 
   }
   redis.disconnect();
 }
+
+/** True when a Redis answers PING at `url` within `timeoutMs`; one quiet attempt, no reconnects. */
+export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
