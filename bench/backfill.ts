@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -49,9 +50,13 @@ const { values } = parseArgs({
 
 interface ChildResult {
   seconds: number;
+  /** CPU seconds (user + system) of the sync process during the pass. */
+  cpuS: number;
   requests: number;
   jobs: number;
   maxRssMiB: number;
+  /** Largest heap in use right after a major GC: what the pass really holds (peak RSS adds V8's slack). */
+  heapAfterGcMiB: number;
   outcome: string;
 }
 
@@ -60,7 +65,17 @@ async function childMain(): Promise<void> {
   const apiKey = values.key ?? '';
   const client = createRetabClient({ apiKey, baseUrl: values.url ?? '', maxRetries: 5 });
   const mirror = openMirror(values.db ?? '');
+  let heapAfterGc = 0;
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        heapAfterGc = Math.max(heapAfterGc, process.memoryUsage().heapUsed);
+      }
+    }
+  });
+  gcs.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const pass = await syncOnce(
     { client, mirror, logger: silentLogger },
     {
@@ -73,12 +88,16 @@ async function childMain(): Promise<void> {
     },
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  gcs.disconnect();
   mirror.close();
   const result: ChildResult = {
     seconds,
+    cpuS: (cpu.user + cpu.system) / 1e6,
     requests: pass.totals.requests,
     jobs: Object.values(pass.jobsByStatus).reduce((a, b) => a + (b ?? 0), 0),
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    heapAfterGcMiB: heapAfterGc / 1048576,
     outcome: pass.outcome === 'success' ? 'success' : `${pass.outcome}: ${pass.error}`,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -104,7 +123,8 @@ async function startSim(jobs: number): Promise<Sim> {
     if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2];
     if (env.RETAB_BASE_URL && env.RETAB_API_KEY) break;
   }
-  if (!env.RETAB_BASE_URL || !env.RETAB_API_KEY) throw new Error('the simulator did not print its URL and key');
+  if (!env.RETAB_BASE_URL || !env.RETAB_API_KEY)
+    throw new Error('the simulator did not print its URL and key');
   return { url: env.RETAB_BASE_URL, key: env.RETAB_API_KEY, proc };
 }
 
@@ -172,7 +192,10 @@ function rowOf(j: Job, at: number): unknown[] {
 }
 
 /** Both floors in one walk over the same pages: fetch+parse timed apart from the raw insert. */
-async function floors(sim: Sim, db: string): Promise<{ fetchS: number; writeS: number; pages: number; jobs: number }> {
+async function floors(
+  sim: Sim,
+  db: string,
+): Promise<{ fetchS: number; writeS: number; pages: number; jobs: number }> {
   const mirror = openMirror(db);
   const insert = mirror.sqlite.prepare(INSERT);
   const writePage = mirror.sqlite.transaction((jobs: Job[], at: number) => {
@@ -233,18 +256,18 @@ async function main(): Promise<void> {
       `| fetch floor (fetch + JSON.parse, ${floor.pages} pages, sequential) | ${floor.fetchS.toFixed(1)} | ${Math.round(floor.jobs / floor.fetchS)} |`,
       `| write floor (raw better-sqlite3 INSERT, one transaction per page) | ${floor.writeS.toFixed(1)} | ${Math.round(floor.jobs / floor.writeS)} |`,
       `| fetch + write, one after the other | ${(floor.fetchS + floor.writeS).toFixed(1)} | ${Math.round(floor.jobs / (floor.fetchS + floor.writeS))} |`,
-      `| **sync** (${sync.requests} requests, ${sync.jobs} jobs mirrored, ${sync.outcome}) | **${sync.seconds.toFixed(1)}** | ${Math.round(sync.jobs / sync.seconds)} |`,
+      `| **sync** (${sync.requests} requests, ${sync.jobs} jobs mirrored, ${sync.outcome}; ${sync.cpuS.toFixed(1)} s CPU) | **${sync.seconds.toFixed(1)}** | ${Math.round(sync.jobs / sync.seconds)} |`,
       '',
       `sync / max(floors) = **${ratio.toFixed(2)}×** (target ≤ 1.3×): ${ratio <= 1.3 ? 'met' : 'NOT met'}.`,
       '',
     );
 
-    const rss: { jobs: number; rssMiB: number; seconds: number }[] = [];
+    const rss: { jobs: number; rssMiB: number; heapMiB: number; seconds: number }[] = [];
     for (const n of rssSizes) {
       const s = await startSim(n);
       try {
         const r = await runChild(s, join(dir, `rss-${n}.db`));
-        rss.push({ jobs: n, rssMiB: r.maxRssMiB, seconds: r.seconds });
+        rss.push({ jobs: n, rssMiB: r.maxRssMiB, heapMiB: r.heapAfterGcMiB, seconds: r.seconds });
         if (n !== total) scaling.push({ jobs: r.jobs, seconds: r.seconds, rssMiB: r.maxRssMiB });
       } finally {
         await stopSim(s);
@@ -254,15 +277,19 @@ async function main(): Promise<void> {
     out.push(
       'Peak RSS of the sync process (maxRSS of a child running the same pass):',
       '',
-      '| jobs | peak RSS (MiB) | seconds |',
-      '|---:|---:|---:|',
-      ...rss.map((r) => `| ${r.jobs.toLocaleString('en-US')} | ${r.rssMiB.toFixed(0)} | ${r.seconds.toFixed(1)} |`),
+      '| jobs | peak RSS (MiB) | largest heap after a major GC (MiB) | seconds |',
+      '|---:|---:|---:|---:|',
+      ...rss.map(
+        (r) =>
+          `| ${r.jobs.toLocaleString('en-US')} | ${r.rssMiB.toFixed(0)} | ${r.heapMiB.toFixed(0)} | ${r.seconds.toFixed(1)} |`,
+      ),
       '',
     );
     if (a && b) {
       const growth = b.rssMiB / a.rssMiB;
+      const heap = b.heapMiB / Math.max(1, a.heapMiB);
       out.push(
-        `RSS ${b.jobs.toLocaleString('en-US')} / ${a.jobs.toLocaleString('en-US')} = **${growth.toFixed(2)}×** (target ≤ 1.1×): ${growth <= 1.1 ? 'met' : 'NOT met'}.`,
+        `RSS ${b.jobs.toLocaleString('en-US')} / ${a.jobs.toLocaleString('en-US')} = **${growth.toFixed(2)}×** (target ≤ 1.1×): ${growth <= 1.1 ? 'met' : 'NOT met'}; heap held after GC ${heap.toFixed(2)}×.`,
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);

@@ -19,7 +19,12 @@ import { runTask } from './taskRun.ts';
 import type { ActiveOptions, RunSummary, SyncDeps } from './types.ts';
 import { joinPages, walkPages } from './walkPages.ts';
 
-/** At or above this many vanished jobs in one creation day, re-listing the day is considered. */
+/**
+ * At or above this many vanished jobs in one creation day, re-listing the day is considered (and chosen only
+ * when its estimated cost, ⌈jobs mirrored that day / page size⌉, is lower). Below it, one GET each costs at
+ * most 4 requests and answers definitively (a 404 marks the job missing), while even a small day's listing
+ * costs one request and cannot tell a deleted job from a filtered one.
+ */
 export const DEFAULT_RESOLVE_BY_DAY_THRESHOLD = 5;
 
 /** Sweep the in-flight statuses and resolve the jobs that left them (see the file header). */
