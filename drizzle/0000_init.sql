@@ -115,6 +115,7 @@ CREATE TABLE `sync_runs` (
 	`events` integer DEFAULT 0 NOT NULL,
 	`missing` integer DEFAULT 0 NOT NULL,
 	`quarantined` integer DEFAULT 0 NOT NULL,
+	`upstream_statuses` text,
 	`outcome` text NOT NULL,
 	`error` text
 );

@@ -31,6 +31,7 @@ export function finishRun(mirror: Mirror, id: number, totals: RunTotals): void {
       quarantined: totals.quarantined,
       outcome: totals.outcome,
       error: totals.error ?? null,
+      upstreamStatuses: totals.upstreamStatuses ? JSON.stringify(totals.upstreamStatuses) : null,
     })
     .where(eq(syncRuns.id, id))
     .run();

@@ -151,6 +151,8 @@ export const syncRuns = sqliteTable(
     events: integer('events').notNull().default(0),
     missing: integer('missing').notNull().default(0),
     quarantined: integer('quarantined').notNull().default(0),
+    /** JSON: upstream answers by HTTP status (`"200"`, `"503"`, …; `"network"` for no answer), retries included. */
+    upstreamStatuses: text('upstream_statuses'),
     /** `running | success | failed | aborted`. */
     outcome: text('outcome').notNull(),
     error: text('error'),

@@ -60,6 +60,8 @@ export interface RunTotals {
   quarantined: number;
   outcome: 'success' | 'failed' | 'aborted';
   error?: string | null;
+  /** Upstream answers by HTTP status (`network` when none came), retries included. */
+  upstreamStatuses?: Record<string, number>;
   /** Unix ms. */
   finishedAt: number;
 }

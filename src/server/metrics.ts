@@ -68,6 +68,17 @@ export function createMetricsRegistry(sqlite: Sqlite, now: () => number = Date.n
   );
   counterFromDb(
     registry,
+    'retab_mirror_upstream_responses_total',
+    'Upstream answers to sync runs by HTTP status (status="network" when none came), retries included',
+    ['status'],
+    () =>
+      all<{ status: string; n: number }>(
+        `SELECT s.key AS status, sum(s.value) AS n FROM sync_runs r, json_each(r.upstream_statuses) s
+         WHERE r.upstream_statuses IS NOT NULL GROUP BY s.key`,
+      ).map((r) => ({ labels: { status: r.status }, value: r.n })),
+  );
+  counterFromDb(
+    registry,
     'retab_mirror_quarantined_total',
     'Upstream items quarantined by sync runs',
     [],

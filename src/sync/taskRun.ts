@@ -82,8 +82,11 @@ export async function runTask(
   const totals = emptyCounters();
   const signal = deps.signal;
   let requestsAtLastPage = 0;
-  const onAttempt = (_info: AttemptInfo) => {
+  const statuses: Record<string, number> = {};
+  const onAttempt = (info: AttemptInfo) => {
     totals.requests++;
+    const key = info.status === undefined ? 'network' : String(info.status);
+    statuses[key] = (statuses[key] ?? 0) + 1;
   };
   const request: RequestOptions = signal ? { signal, onAttempt } : { onAttempt };
   const ctx: TaskContext = {
@@ -134,7 +137,13 @@ export async function runTask(
       ...(error === undefined ? {} : { error }),
     };
     try {
-      finishRun(deps.mirror, runId, { ...totals, outcome, error: error ?? null, finishedAt: now() });
+      finishRun(deps.mirror, runId, {
+        ...totals,
+        outcome,
+        error: error ?? null,
+        upstreamStatuses: statuses,
+        finishedAt: now(),
+      });
     } catch (err) {
       log.error({ err }, 'could not record the end of the run in sync_runs');
     }
