@@ -1,8 +1,8 @@
 /**
  * Offline queries on a large mirror: `queryJobs` (one page of 20, newest first) against
  *  - the best hand-written indexed SQL for the same page (same ids checked; reading the same columns, and
- *    ids only), written knowing the data: it drives from the side table when a value is rare and walks the
- *    listing when it is common — what `queryJobs` has to work out by itself;
+ *    ids only): per value, the faster of driving from the side table and walking the listing — an oracle
+ *    for what `queryJobs` has to work out by itself;
  *  - the documented client-side approach: page the upstream 100 at a time over HTTP, newest first, and
  *    filter in memory until the page is full (or the listing ends). Its per-page latency is measured on a
  *    smaller simulator over loopback and scaled linearly by the pages the same answer needs at full size
@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type Database from 'better-sqlite3';
 import { applyPage } from '../src/mirror/applyPage.ts';
 import { type Mirror, openMirror } from '../src/mirror/openMirror.ts';
 import { queryJobs, registerQueryFunctions } from '../src/mirror/queryJobs.ts';
@@ -89,8 +90,8 @@ const DESC = `ORDER BY j.created_at DESC, j.id DESC LIMIT ${LIMIT}`;
 
 interface Variant {
   query: Record<string, string>;
-  /** Hand-written SQL body after SELECT <cols>, with its arguments. */
-  sql: string;
+  /** Hand-written SQL bodies after SELECT <cols> (the natural plans; the faster one is kept), and arguments. */
+  sql: string[];
   args: unknown[];
 }
 
@@ -132,10 +133,11 @@ const metaSql = {
   drive: `FROM job_metadata m JOIN jobs j ON j.id = m.job_id WHERE m.key = ? AND m.value = ? ${DESC}`,
   walk: `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_id = j.id AND m.key = ? AND m.value = ?) ${DESC}`,
 };
-const fileWalk = (cond: string) =>
-  `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND ${cond}) ${DESC}`;
-const fileScan = (cond: string) =>
-  `FROM jobs j WHERE j.id IN (SELECT job_id FROM job_files f WHERE ${cond}) ${DESC}`;
+/** Walk the listing probing each job's files, or scan job_files once and sort the matches. */
+const fileSql = (cond: string) => [
+  `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND ${cond}) ${DESC}`,
+  `FROM jobs j WHERE j.id IN (SELECT job_id FROM job_files f WHERE ${cond}) ${DESC}`,
+];
 
 const CASES: Case[] = [
   {
@@ -143,7 +145,7 @@ const CASES: Case[] = [
     needsRequest: false,
     variants: rareBatches.map((p) => ({
       query: { metadata: JSON.stringify({ [p.key]: p.value }) },
-      sql: metaSql.drive,
+      sql: [metaSql.drive, metaSql.walk],
       args: [p.key, p.value],
     })),
   },
@@ -152,7 +154,7 @@ const CASES: Case[] = [
     needsRequest: false,
     variants: customers.map((p) => ({
       query: { metadata: JSON.stringify({ [p.key]: p.value }) },
-      sql: metaSql.walk,
+      sql: [metaSql.drive, metaSql.walk],
       args: [p.key, p.value],
     })),
   },
@@ -165,7 +167,7 @@ const CASES: Case[] = [
       const start = Date.parse(`${d}T00:00:00Z`) / 1000;
       return {
         query: { status, from_date: d, to_date: d },
-        sql: `FROM jobs j WHERE j.status = ? AND j.created_at >= ? AND j.created_at < ? ${DESC}`,
+        sql: [`FROM jobs j WHERE j.status = ? AND j.created_at >= ? AND j.created_at < ? ${DESC}`],
         args: [status, start, start + 86_400],
       };
     }),
@@ -175,7 +177,7 @@ const CASES: Case[] = [
     needsRequest: true,
     variants: ['api', 'project', 'workflow'].map((source) => ({
       query: { source },
-      sql: `FROM jobs j WHERE j.source = ? ${DESC}`,
+      sql: [`FROM jobs j WHERE j.source = ? ${DESC}`],
       args: [source],
     })),
   },
@@ -184,7 +186,7 @@ const CASES: Case[] = [
     needsRequest: true,
     variants: sample(stems, variantsPerCase).map((stem) => {
       const re = `${stem}_\\d{4}_\\d+\\.\\w+`;
-      return { query: { filename_regex: re }, sql: fileWalk('re2_match(?, f.filename)'), args: [re] };
+      return { query: { filename_regex: re }, sql: fileSql('re2_match(?, f.filename)'), args: [re] };
     }),
   },
   {
@@ -192,7 +194,7 @@ const CASES: Case[] = [
     needsRequest: true,
     variants: sample(names, Math.ceil(variantsPerCase / 2)).map((n) => {
       const re = `.*_${n.replace(/^.*_(\d+)\..*$/, '$1')}\\.pdf`;
-      return { query: { filename_regex: re }, sql: fileScan('re2_match(?, f.filename)'), args: [re] };
+      return { query: { filename_regex: re }, sql: fileSql('re2_match(?, f.filename)'), args: [re] };
     }),
   },
   {
@@ -200,7 +202,7 @@ const CASES: Case[] = [
     needsRequest: true,
     variants: sample(stems, variantsPerCase).map((stem) => ({
       query: { filename_contains: stem.toUpperCase() },
-      sql: fileWalk('instr(lower(f.filename), ?) > 0'),
+      sql: fileSql('instr(lower(f.filename), ?) > 0'),
       args: [stem.toLowerCase()],
     })),
   },
@@ -211,7 +213,7 @@ const CASES: Case[] = [
       const frag = `_${n.replace(/^.*_(\d+)\..*$/, '$1')}.`;
       return {
         query: { filename_contains: frag },
-        sql: fileScan('instr(lower(f.filename), ?) > 0'),
+        sql: fileSql('instr(lower(f.filename), ?) > 0'),
         args: [frag],
       };
     }),
@@ -255,14 +257,21 @@ for (const c of CASES) {
   for (const v of c.variants) {
     const parsed = parseListQuery({ ...v.query, limit: String(LIMIT) });
     if (!parsed.ok) throw new Error(`bad bench query ${JSON.stringify(v.query)}`);
-    const handStmt = db.prepare(`SELECT ${COLS} ${v.sql}`);
-    const idsStmt = db.prepare(`SELECT j.id ${v.sql}`);
     const [first, page] = timeIt(() => queryJobs(mirror, parsed.params));
     const ids = (page as ReturnType<typeof queryJobs>).data.map((j) => j.id);
-    const handIds = (handStmt.all(...v.args) as { id: string }[]).map((r) => r.id);
-    if (JSON.stringify(ids) !== JSON.stringify(handIds)) {
-      throw new Error(`${c.name}: queryJobs and the hand SQL disagree for ${JSON.stringify(v.query)}`);
+    // The best hand-written query for this value: the faster of the natural plans (same ids checked).
+    let best: { rows: Database.Statement; ids: Database.Statement; ms: number } | undefined;
+    for (const body of v.sql) {
+      const rows = db.prepare(`SELECT ${COLS} ${body}`);
+      const [ms, out] = timeIt(() => rows.all(...v.args));
+      const handIds = (out as { id: string }[]).map((r) => r.id);
+      if (JSON.stringify(ids) !== JSON.stringify(handIds)) {
+        throw new Error(`${c.name}: queryJobs and the hand SQL disagree for ${JSON.stringify(v.query)}`);
+      }
+      if (!best || ms < best.ms) best = { rows, ids: db.prepare(`SELECT j.id ${body}`), ms };
     }
+    if (!best) throw new Error('no hand SQL');
+    const { rows: handStmt, ids: idsStmt } = best;
     const reps = first > 200 ? 2 : first > 20 ? 4 : 12;
     for (let r = 0; r < reps; r++) {
       row.mine.push(timeIt(() => queryJobs(mirror, parsed.params))[0]);
@@ -333,7 +342,7 @@ lines.push(
   '',
   `Client-side paging measured on a ${SIM_N.toLocaleString('en-US')}-job simulator over loopback: ${light.pages} pages of 100 in ${light.seconds.toFixed(1)} s (${light.perPage.toFixed(1)} ms/page) without requests, ${heavy.seconds.toFixed(1)} s (${heavy.perPage.toFixed(1)} ms/page) with \`include_request\` (needed to filter by source or filename). Scaled linearly: a full pass over ${N.toLocaleString('en-US')} jobs ≈ ${(light.seconds * scale).toFixed(0)} s / ${(heavy.seconds * scale).toFixed(0)} s. The estimate per query is the pages that approach reads before its page of ${LIMIT} is full (counted on the mirror) × that per-page time; real Retab adds WAN latency, so these are lower bounds.`,
   '',
-  'Hand SQL is the best query for each case written knowing the data (drive from the side table for rare values, walk the listing for common ones), with the same ids checked. "Same columns" reads what a page needs; "ids only" is the covering-index floor.',
+  'Hand SQL is, for each value, the faster of the natural hand-written plans (drive from the side table, or walk the listing probing it), with the same ids checked: an oracle that knows which plan wins. "Same columns" reads what a page needs; "ids only" is the covering-index floor.',
 );
 process.stdout.write(`${lines.join('\n')}\n`);
 mirror.close();
