@@ -19,7 +19,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -55,8 +54,6 @@ interface ChildResult {
   requests: number;
   jobs: number;
   maxRssMiB: number;
-  /** Largest heap in use right after a major GC: what the pass really holds (peak RSS adds V8's slack). */
-  heapAfterGcMiB: number;
   outcome: string;
 }
 
@@ -65,15 +62,6 @@ async function childMain(): Promise<void> {
   const apiKey = values.key ?? '';
   const client = createRetabClient({ apiKey, baseUrl: values.url ?? '', maxRetries: 5 });
   const mirror = openMirror(values.db ?? '');
-  let heapAfterGc = 0;
-  const gcs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
-        heapAfterGc = Math.max(heapAfterGc, process.memoryUsage().heapUsed);
-      }
-    }
-  });
-  gcs.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const pass = await syncOnce(
@@ -89,7 +77,6 @@ async function childMain(): Promise<void> {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
-  gcs.disconnect();
   mirror.close();
   const result: ChildResult = {
     seconds,
@@ -97,7 +84,6 @@ async function childMain(): Promise<void> {
     requests: pass.totals.requests,
     jobs: Object.values(pass.jobsByStatus).reduce((a, b) => a + (b ?? 0), 0),
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
-    heapAfterGcMiB: heapAfterGc / 1048576,
     outcome: pass.outcome === 'success' ? 'success' : `${pass.outcome}: ${pass.error}`,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -262,12 +248,12 @@ async function main(): Promise<void> {
       '',
     );
 
-    const rss: { jobs: number; rssMiB: number; heapMiB: number; seconds: number }[] = [];
+    const rss: { jobs: number; rssMiB: number; seconds: number }[] = [];
     for (const n of rssSizes) {
       const s = await startSim(n);
       try {
         const r = await runChild(s, join(dir, `rss-${n}.db`));
-        rss.push({ jobs: n, rssMiB: r.maxRssMiB, heapMiB: r.heapAfterGcMiB, seconds: r.seconds });
+        rss.push({ jobs: n, rssMiB: r.maxRssMiB, seconds: r.seconds });
         if (n !== total) scaling.push({ jobs: r.jobs, seconds: r.seconds, rssMiB: r.maxRssMiB });
       } finally {
         await stopSim(s);
@@ -277,19 +263,17 @@ async function main(): Promise<void> {
     out.push(
       'Peak RSS of the sync process (maxRSS of a child running the same pass):',
       '',
-      '| jobs | peak RSS (MiB) | largest heap after a major GC (MiB) | seconds |',
-      '|---:|---:|---:|---:|',
+      '| jobs | peak RSS (MiB) | seconds |',
+      '|---:|---:|---:|',
       ...rss.map(
-        (r) =>
-          `| ${r.jobs.toLocaleString('en-US')} | ${r.rssMiB.toFixed(0)} | ${r.heapMiB.toFixed(0)} | ${r.seconds.toFixed(1)} |`,
+        (r) => `| ${r.jobs.toLocaleString('en-US')} | ${r.rssMiB.toFixed(0)} | ${r.seconds.toFixed(1)} |`,
       ),
       '',
     );
     if (a && b) {
       const growth = b.rssMiB / a.rssMiB;
-      const heap = b.heapMiB / Math.max(1, a.heapMiB);
       out.push(
-        `RSS ${b.jobs.toLocaleString('en-US')} / ${a.jobs.toLocaleString('en-US')} = **${growth.toFixed(2)}×** (target ≤ 1.1×): ${growth <= 1.1 ? 'met' : 'NOT met'}; heap held after GC ${heap.toFixed(2)}×.`,
+        `RSS ${b.jobs.toLocaleString('en-US')} / ${a.jobs.toLocaleString('en-US')} = **${growth.toFixed(2)}×** (target ≤ 1.1×): ${growth <= 1.1 ? 'met' : 'NOT met'}.`,
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);

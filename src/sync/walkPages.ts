@@ -21,7 +21,7 @@ import type { TaskContext } from './taskRun.ts';
 /** How long an abort waits for a page already in flight before cancelling it, ms. */
 export const ABORT_GRACE_MS = 1000;
 /** Pages fetched ahead of the writes at most, beyond one batch (bounds memory: a few thousand jobs). */
-export const MAX_AHEAD = 8;
+export const MAX_AHEAD = 2;
 
 export interface FetchedPage {
   page: JobPage;
