@@ -307,8 +307,8 @@ describe('CLI fuzz', () => {
     `${CLI_CASES} random flag sets for jobs list: exit 0, 1 or 2, a one-line error, never a stack trace`,
     async () => {
       const rng = seeded(SEED + 1);
-      // Argument vectors stay well under the OS limit: cap each value.
-      const pool = values(ids).map((v) => () => v().slice(0, 2000));
+      // Argument vectors stay well under the OS limit, and cannot carry NUL bytes: cap and strip.
+      const pool = values(ids).map((v) => () => v().slice(0, 2000).replaceAll('\0', ''));
       const cases = Array.from({ length: CLI_CASES }, () => {
         const args = ['jobs', 'list'];
         for (let n = rng.int(0, 5); n > 0; n--) {
