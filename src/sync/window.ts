@@ -18,7 +18,7 @@ import type { RunSummary, SyncDeps, WindowOptions } from './types.ts';
 import { joinPages, walkPages } from './walkPages.ts';
 
 /** Pages per transaction of a window walk unless the caller says otherwise (see WindowOptions.batchPages). */
-export const WINDOW_BATCH_PAGES = 10;
+export const WINDOW_BATCH_PAGES = 5;
 
 async function walkWindow(
   ctx: TaskContext,

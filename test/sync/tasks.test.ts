@@ -107,7 +107,7 @@ describe('window', () => {
         ...deps,
         signal: stop.signal,
         onPage: () => {
-          if (++pages === 1) stop.abort(); // after the first committed batch (10 pages)
+          if (++pages === 1) stop.abort(); // after the first committed batch (5 pages)
         },
       },
       { day, pageSize: 25, payloadMode: 'request', backfill: true },
