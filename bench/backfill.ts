@@ -4,8 +4,9 @@
  *
  * - fetch floor: plain `fetch` + `JSON.parse` of every page the sync lists (the day windows, ascending,
  *   `include_request`, 100 per page), one request at a time;
- * - write floor: raw better-sqlite3, one prepared INSERT per job into a fresh mirror (same schema, indexes and
- *   pragmas), one transaction per page, row building (JSON of payloads) included.
+ * - write floor: raw better-sqlite3 prepared INSERTs of the same rows the mirror stores for a new job — the
+ *   `jobs` row, its `job_files` and `job_metadata` rows and its `job.discovered` outbox event — into a fresh
+ *   mirror (same schema, indexes and pragmas), one transaction per page, row building (JSON) included.
  *
  * Target: sync ≤ 1.3 × max(fetch floor, write floor), i.e. fetching and writing overlap (prefetch) rather
  * than add up. Then the sync's peak RSS at two sizes (child processes, `process.resourceUsage().maxRSS`):
@@ -24,8 +25,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../src/log.ts';
 import { openMirror } from '../src/mirror/openMirror.ts';
+import { eventId } from '../src/mirror/outbox.ts';
 import { createRetabClient } from '../src/retab/client.ts';
-import { deriveSource, modelOf, projectId, workflowNodeId } from '../src/retab/jobFields.ts';
+import {
+  deriveSource,
+  documentTypeOf,
+  jobFilenames,
+  modelOf,
+  projectId,
+  workflowNodeId,
+} from '../src/retab/jobFields.ts';
 import type { Job } from '../src/retab/schemas.ts';
 import { lastDays } from '../src/sync/partitions.ts';
 import { syncOnce } from '../src/sync/syncOnce.ts';
@@ -184,8 +193,29 @@ async function floors(
 ): Promise<{ fetchS: number; writeS: number; pages: number; jobs: number }> {
   const mirror = openMirror(db);
   const insert = mirror.sqlite.prepare(INSERT);
+  const insertFile = mirror.sqlite.prepare(
+    'INSERT INTO job_files (job_id, position, filename, document_type) VALUES (?, ?, ?, ?)',
+  );
+  const insertMeta = mirror.sqlite.prepare('INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)');
+  const insertEvent = mirror.sqlite.prepare(`INSERT INTO job_events (event_id, type, job_id, from_status,
+    to_status, occurred_at, observed_at, inferred, backfill, payload) VALUES (?, 'job.discovered', ?, NULL, ?, ?, ?, 0, 1, ?)`);
   const writePage = mirror.sqlite.transaction((jobs: Job[], at: number) => {
-    for (const j of jobs) insert.run(...rowOf(j, at));
+    for (const j of jobs) {
+      insert.run(...rowOf(j, at));
+      jobFilenames(j.request).forEach((name, i) => {
+        insertFile.run(j.id, i, name, documentTypeOf(name));
+      });
+      for (const [k, v] of Object.entries(j.metadata ?? {})) insertMeta.run(j.id, k, v);
+      const occurred = j.created_at * 1000;
+      insertEvent.run(
+        eventId(j.id, 'job.discovered', null, j.status, occurred),
+        j.id,
+        j.status,
+        occurred,
+        at,
+        JSON.stringify({ job: { ...j, request: null }, from: null, to: j.status }),
+      );
+    }
   });
   let fetchMs = 0;
   let writeMs = 0;
@@ -240,7 +270,7 @@ async function main(): Promise<void> {
       '| | seconds | jobs/s |',
       '|---|---:|---:|',
       `| fetch floor (fetch + JSON.parse, ${floor.pages} pages, sequential) | ${floor.fetchS.toFixed(1)} | ${Math.round(floor.jobs / floor.fetchS)} |`,
-      `| write floor (raw better-sqlite3 INSERT, one transaction per page) | ${floor.writeS.toFixed(1)} | ${Math.round(floor.jobs / floor.writeS)} |`,
+      `| write floor (raw INSERTs of the same rows: jobs, files, metadata, events; one transaction per page) | ${floor.writeS.toFixed(1)} | ${Math.round(floor.jobs / floor.writeS)} |`,
       `| fetch + write, one after the other | ${(floor.fetchS + floor.writeS).toFixed(1)} | ${Math.round(floor.jobs / (floor.fetchS + floor.writeS))} |`,
       `| **sync** (${sync.requests} requests, ${sync.jobs} jobs mirrored, ${sync.outcome}; ${sync.cpuS.toFixed(1)} s CPU) | **${sync.seconds.toFixed(1)}** | ${Math.round(sync.jobs / sync.seconds)} |`,
       '',
