@@ -7,7 +7,8 @@ import type { Mirror } from '../mirror/openMirror.ts';
 import type { Job, JobStatus } from '../retab/schemas.ts';
 import type { EventType, MirrorEvent } from './types.ts';
 
-interface EventRow {
+/** A `job_events` row as better-sqlite3 returns it. */
+export interface EventRow {
   seq: number;
   event_id: string;
   type: string;

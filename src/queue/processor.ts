@@ -16,7 +16,7 @@ import { runActive } from '../sync/active.ts';
 import { runHead } from '../sync/head.ts';
 import { runHydrate } from '../sync/hydrate.ts';
 import { reconcileDays } from '../sync/partitions.ts';
-import type { RunSummary, SyncDeps } from '../sync/types.ts';
+import { RUN_COUNTERS, type RunSummary, type SyncDeps } from '../sync/types.ts';
 import { runWindow } from '../sync/window.ts';
 import { classifyFailure } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
@@ -70,17 +70,6 @@ function parseJobData(job: Job): SyncJobData {
   }
   return parsed.data;
 }
-
-const COUNTERS = [
-  'requests',
-  'pages',
-  'jobs',
-  'inserted',
-  'updated',
-  'events',
-  'missing',
-  'quarantined',
-] as const;
 
 async function requeue(job: Job, token: string): Promise<never> {
   await job.moveToDelayed(Date.now(), token);
@@ -149,7 +138,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
         try {
           const s = await windowRun(signal, { day, restart: true, ...(source ? { source } : {}) });
           total.windows++;
-          for (const k of COUNTERS) total[k] += s[k];
+          for (const k of RUN_COUNTERS) total[k] += s[k];
           if (s.outcome === 'aborted') total.outcome = 'aborted';
         } catch (err) {
           if (classifyFailure(err, config).kind === 'fatal') throw err;

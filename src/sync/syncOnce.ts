@@ -39,7 +39,7 @@ import { runHydrate } from './hydrate.ts';
 import { mapLimit } from './mapLimit.ts';
 import { partitionKey, reconcileDays } from './partitions.ts';
 import { describeError, isRetryable } from './taskRun.ts';
-import { type PayloadMode, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
+import { type PayloadMode, RUN_COUNTERS, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
 import { runWindow } from './window.ts';
 
 export interface SyncOnceOptions {
@@ -95,17 +95,6 @@ export interface PassSummary {
   jobsByStatus: Partial<Record<JobStatus, number>>;
   durationMs: number;
 }
-
-const TOTAL_KEYS = [
-  'requests',
-  'pages',
-  'jobs',
-  'inserted',
-  'updated',
-  'events',
-  'missing',
-  'quarantined',
-] as const;
 
 class PassStop extends Error {}
 
@@ -192,7 +181,7 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
   }
 
   const totals = Object.fromEntries(
-    TOTAL_KEYS.map((k) => [k, tasks.reduce((n, t) => n + t[k], 0)]),
+    RUN_COUNTERS.map((k) => [k, tasks.reduce((n, t) => n + t[k], 0)]),
   ) as PassTotals;
   let jobsByStatus: PassSummary['jobsByStatus'] = {};
   try {

@@ -23,6 +23,18 @@ export interface SyncDeps {
   onPage?: (info: PageInfo) => void;
 }
 
+/** The counters a run adds up (RunSummary fields); passes and reconcile sum them across runs. */
+export const RUN_COUNTERS = [
+  'requests',
+  'pages',
+  'jobs',
+  'inserted',
+  'updated',
+  'events',
+  'missing',
+  'quarantined',
+] as const;
+
 export type TaskName = 'head' | 'active' | 'window' | 'hydrate' | 'resolve';
 
 export interface PageInfo {

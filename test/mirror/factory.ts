@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EventRow } from '../../src/events/outbox.ts';
 import { type Mirror, openMirror } from '../../src/mirror/index.ts';
 import type { Job } from '../../src/retab/schemas.ts';
 
@@ -68,19 +69,7 @@ export function tempMirror(): TempMirror {
   };
 }
 
-export interface EventRow {
-  seq: number;
-  event_id: string;
-  type: string;
-  job_id: string;
-  from_status: string | null;
-  to_status: string | null;
-  occurred_at: number;
-  observed_at: number;
-  inferred: number;
-  backfill: number;
-  payload: string;
-}
+export type { EventRow };
 
 export function events(mirror: Mirror, jobId?: string): EventRow[] {
   const sql = `SELECT * FROM job_events ${jobId ? 'WHERE job_id = ?' : ''} ORDER BY seq`;
