@@ -114,18 +114,22 @@ function floorInsert(mode: FloorMode): Timing {
   // `allRows`: every row applyPage writes for a new job — the jobs row, its files, its metadata pairs and
   // its `job.discovered` outbox event — with raw prepared INSERTs: the floor for the same data.
   const insertFile = m.sqlite.prepare(
-    'INSERT INTO job_files (job_id, position, filename, document_type) VALUES (?, ?, ?, ?)',
+    `INSERT INTO job_files (job_seq, job_id, position, filename, document_type)
+      VALUES (?, ?, ?, ?, ?)`,
   );
-  const insertMeta = m.sqlite.prepare('INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)');
+  const insertMeta = m.sqlite.prepare(
+    'INSERT INTO job_metadata (job_seq, job_id, key, value) VALUES (?, ?, ?, ?)',
+  );
   const insertEvent =
     m.sqlite.prepare(`INSERT INTO job_events (event_id, type, job_id, from_status, to_status,
     occurred_at, observed_at, inferred, backfill, payload) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1, ?)`);
-  const derivedOf = (job: Job, at: number): (() => void)[] => {
+  const derivedOf = (job: Job, at: number): ((seq: number | bigint) => void)[] => {
     const d = jobToRow(job);
-    const out: (() => void)[] = [];
+    const out: ((seq: number | bigint) => void)[] = [];
     for (const f of d.files ?? [])
-      out.push(() => insertFile.run(d.id, f.position, f.filename, f.documentType));
-    for (const [k, v] of Object.entries(job.metadata ?? {})) out.push(() => insertMeta.run(d.id, k, v));
+      out.push((seq) => insertFile.run(seq, d.id, f.position, f.filename, f.documentType));
+    for (const [k, v] of Object.entries(job.metadata ?? {}))
+      out.push((seq) => insertMeta.run(seq, d.id, k, v));
     const evId = eventId(d.id, 'job.discovered', null, d.status, d.createdAt * 1000);
     const payload = JSON.stringify({ job: { ...job, request: null } });
     out.push(() =>
@@ -141,12 +145,14 @@ function floorInsert(mode: FloorMode): Timing {
     const wire = page.map((r) => toJob(r, ORG, FULL));
     let rows: unknown[][] = [];
     if (!includeMapping) rows = wire.map((j) => rowOf(j, at));
-    const derived = mode === 'allRows' ? wire.flatMap((j) => derivedOf(j, at)) : [];
+    const derived = mode === 'allRows' ? wire.map((j) => derivedOf(j, at)) : [];
     timed(t, () => {
       if (perPage) m.sqlite.exec('BEGIN');
       if (includeMapping) rows = wire.map((j) => rowOf(j, at));
-      for (const row of rows) insert.run(...row);
-      for (const write of derived) write();
+      for (const [k, row] of rows.entries()) {
+        const seq = insert.run(...row).lastInsertRowid;
+        for (const write of derived[k] ?? []) write(seq);
+      }
       if (perPage) m.sqlite.exec('COMMIT');
     });
     t.jobs += page.length;

@@ -195,18 +195,21 @@ async function floors(
   const mirror = openMirror(db);
   const insert = mirror.sqlite.prepare(INSERT);
   const insertFile = mirror.sqlite.prepare(
-    'INSERT INTO job_files (job_id, position, filename, document_type) VALUES (?, ?, ?, ?)',
+    `INSERT INTO job_files (job_seq, job_id, position, filename, document_type)
+      VALUES (?, ?, ?, ?, ?)`,
   );
-  const insertMeta = mirror.sqlite.prepare('INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)');
+  const insertMeta = mirror.sqlite.prepare(
+    'INSERT INTO job_metadata (job_seq, job_id, key, value) VALUES (?, ?, ?, ?)',
+  );
   const insertEvent = mirror.sqlite.prepare(`INSERT INTO job_events (event_id, type, job_id, from_status,
     to_status, occurred_at, observed_at, inferred, backfill, payload) VALUES (?, 'job.discovered', ?, NULL, ?, ?, ?, 0, 1, ?)`);
   const writePage = mirror.sqlite.transaction((jobs: Job[], at: number) => {
     for (const j of jobs) {
-      insert.run(...rowOf(j, at));
+      const seq = insert.run(...rowOf(j, at)).lastInsertRowid;
       jobFilenames(j.request).forEach((name, i) => {
-        insertFile.run(j.id, i, name, documentTypeOf(name));
+        insertFile.run(seq, j.id, i, name, documentTypeOf(name));
       });
-      for (const [k, v] of Object.entries(j.metadata ?? {})) insertMeta.run(j.id, k, v);
+      for (const [k, v] of Object.entries(j.metadata ?? {})) insertMeta.run(seq, j.id, k, v);
       const occurred = j.created_at * 1000;
       insertEvent.run(
         eventId(j.id, 'job.discovered', null, j.status, occurred),

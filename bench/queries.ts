@@ -130,13 +130,13 @@ const span = db.prepare('SELECT min(created_at) AS lo, max(created_at) AS hi FRO
 };
 
 const metaSql = {
-  drive: `FROM job_metadata m JOIN jobs j ON j.id = m.job_id WHERE m.key = ? AND m.value = ? ${DESC}`,
-  walk: `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_id = j.id AND m.key = ? AND m.value = ?) ${DESC}`,
+  drive: `FROM job_metadata m JOIN jobs j ON j.seq = m.job_seq WHERE m.key = ? AND m.value = ? ${DESC}`,
+  walk: `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ? AND m.value = ?) ${DESC}`,
 };
 /** Walk the listing probing each job's files, or scan job_files once and sort the matches. */
 const fileSql = (cond: string) => [
-  `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND ${cond}) ${DESC}`,
-  `FROM jobs j WHERE j.id IN (SELECT job_id FROM job_files f WHERE ${cond}) ${DESC}`,
+  `FROM jobs j WHERE EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${cond}) ${DESC}`,
+  `FROM jobs j WHERE j.seq IN (SELECT job_seq FROM job_files f WHERE ${cond}) ${DESC}`,
 ];
 
 const CASES: Case[] = [

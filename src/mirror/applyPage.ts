@@ -5,7 +5,9 @@
  * resumes from the last committed checkpoint and never sees half a page.
  *
  * Hot path: one SELECT reads every stored row of the page, then prepared single-row statements (cached per
- * mirror) write only what changed; unchanged rows only get their seen/observed times bumped.
+ * mirror) write only what changed; unchanged rows only get their seen/observed times bumped. A job's files
+ * and metadata rows are keyed by its `seq` (the rowid: it grows with each new job), so a page of new jobs
+ * appends to those indexes; keyed by the random job id, every commit rewrote pages all over them.
  *
  * Hydration (fetching a known job's request) also goes through here: a retrieved job is just a fresher
  * observation that carries its request.
@@ -20,7 +22,7 @@ import { quarantineWriter } from './quarantine.ts';
 import { saveCheckpoint } from './syncState.ts';
 import type { ApplyPageOptions, ApplyResult } from './types.ts';
 
-export const STORED_JOB_COLUMNS = `id, status, endpoint, source, created_at AS createdAt, started_at AS startedAt,
+export const STORED_JOB_COLUMNS = `seq, id, status, endpoint, source, created_at AS createdAt, started_at AS startedAt,
   completed_at AS completedAt, expires_at AS expiresAt, organization_id AS organizationId,
   project_id AS projectId, workflow_id AS workflowId, workflow_node_id AS workflowNodeId, model,
   error_code AS errorCode, error_message AS errorMessage, metadata, error, extra,
@@ -47,13 +49,17 @@ const TOUCH_JOB = 'UPDATE jobs SET last_seen_at = ?, observed_at = ? WHERE id = 
 const FILL_REQUEST = `UPDATE jobs SET request = ?, has_request = 1, project_id = ?, model = ?, source = ?
   WHERE id = ?`;
 
-const DELETE_FILES = 'DELETE FROM job_files WHERE job_id = ?';
-const INSERT_FILE = 'INSERT INTO job_files (job_id, position, filename, document_type) VALUES (?, ?, ?, ?)';
-const DELETE_METADATA = 'DELETE FROM job_metadata WHERE key = ? AND value = ? AND job_id = ?';
-const INSERT_METADATA = 'INSERT INTO job_metadata (job_id, key, value) VALUES (?, ?, ?)';
+const DELETE_FILES = 'DELETE FROM job_files WHERE job_seq = ?';
+const INSERT_FILE = `INSERT INTO job_files (job_seq, job_id, position, filename, document_type)
+  VALUES (?, ?, ?, ?, ?)`;
+const DELETE_METADATA = 'DELETE FROM job_metadata WHERE key = ? AND value = ? AND job_seq = ?';
+const INSERT_METADATA = 'INSERT INTO job_metadata (job_seq, job_id, key, value) VALUES (?, ?, ?, ?)';
+
+/** A stored row as this file reads it: what the merge needs, plus the `seq` its child rows are keyed by. */
+type PageRow = StoredJob & { seq: number };
 
 /** Reads rows as the merge needs them (SQLite stores the flags as 0/1). */
-export function toStoredJob(row: StoredJob): StoredJob {
+export function toStoredJob<T extends StoredJob>(row: T): T {
   row.hasRequest = Boolean(row.hasRequest);
   row.hasResponse = Boolean(row.hasResponse);
   return row;
@@ -62,11 +68,17 @@ export function toStoredJob(row: StoredJob): StoredJob {
 const pairsOf = (metadataJson: string | null): Array<[string, string]> =>
   metadataJson === null ? [] : Object.entries(JSON.parse(metadataJson) as Record<string, string>);
 
-function writeDerived(mirror: Mirror, plan: MergePlan, d: JobDraft, before: StoredJob | undefined): void {
+function writeDerived(
+  mirror: Mirror,
+  plan: MergePlan,
+  d: JobDraft,
+  seq: number,
+  before: StoredJob | undefined,
+): void {
   if (plan.rewriteFiles) {
-    if (before) prepared(mirror, DELETE_FILES).run(d.id);
+    if (before) prepared(mirror, DELETE_FILES).run(seq);
     const insert = prepared(mirror, INSERT_FILE);
-    for (const f of d.files ?? []) insert.run(d.id, f.position, f.filename, f.documentType);
+    for (const f of d.files ?? []) insert.run(seq, d.id, f.position, f.filename, f.documentType);
   }
   if (plan.rewriteMetadata) {
     // Only the pairs that changed: the rows are keyed (key, value, job_id), found from the stored JSON.
@@ -74,20 +86,22 @@ function writeDerived(mirror: Mirror, plan: MergePlan, d: JobDraft, before: Stor
     const insert = prepared(mirror, INSERT_METADATA);
     for (const [k, v] of d.metadataPairs) {
       if (old.get(k) === v) old.delete(k);
-      else insert.run(d.id, k, v);
+      else insert.run(seq, d.id, k, v);
     }
     if (old.size > 0) {
       const del = prepared(mirror, DELETE_METADATA);
-      for (const [k, v] of old) del.run(k, v, d.id);
+      for (const [k, v] of old) del.run(k, v, seq);
     }
   }
 }
 
-function writeJob(mirror: Mirror, plan: MergePlan): void {
+/** Writes the job's row; returns its `seq` (new for an insert, else the stored one). */
+function writeJob(mirror: Mirror, plan: MergePlan, before: PageRow | undefined): number {
   const n = plan.next;
+  const seq = before?.seq ?? 0;
   switch (plan.kind) {
-    case 'insert':
-      prepared(mirror, INSERT_JOB).run(
+    case 'insert': {
+      const info = prepared(mirror, INSERT_JOB).run(
         n.id,
         n.status,
         n.endpoint,
@@ -116,7 +130,8 @@ function writeJob(mirror: Mirror, plan: MergePlan): void {
         n.statusChangedAt,
         n.upstreamMissingAt,
       );
-      return;
+      return Number(info.lastInsertRowid);
+    }
     case 'update':
       prepared(mirror, UPDATE_JOB).run(
         n.status,
@@ -146,15 +161,15 @@ function writeJob(mirror: Mirror, plan: MergePlan): void {
         n.upstreamMissingAt,
         n.id,
       );
-      return;
+      return seq;
     case 'touch':
       prepared(mirror, TOUCH_JOB).run(n.lastSeenAt, n.observedAt, n.id);
-      return;
+      return seq;
     case 'fill':
       prepared(mirror, FILL_REQUEST).run(plan.request, n.projectId, n.model, n.source, n.id);
-      return;
+      return seq;
     case 'stale':
-      return;
+      return seq;
   }
 }
 
@@ -202,10 +217,10 @@ function writeEvents(
 
 function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPageOptions): ApplyResult {
   const result: ApplyResult = { inserted: 0, updated: 0, unchanged: 0, events: 0, quarantined: 0 };
-  const stored = new Map<string, StoredJob>();
+  const stored = new Map<string, PageRow>();
   if (jobs.length > 0) {
     const ids = JSON.stringify(jobs.map((j) => j.id));
-    for (const row of prepared(mirror, SELECT_PAGE).all(ids) as StoredJob[])
+    for (const row of prepared(mirror, SELECT_PAGE).all(ids) as PageRow[])
       stored.set(row.id, toStoredJob(row));
   }
   const write = eventWriter(mirror);
@@ -213,11 +228,13 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
     const d = jobToRow(job);
     const before = stored.get(d.id);
     const plan = mergeObservation(before, d, opts.observedAt);
-    writeJob(mirror, plan);
-    writeDerived(mirror, plan, d, before);
+    const seq = writeJob(mirror, plan, before);
+    writeDerived(mirror, plan, d, seq, before);
     result.events += writeEvents(write, job, d, plan, opts);
     // A page can list the same job twice (the listing moved under the cursor): merge the second against the first.
-    stored.set(d.id, plan.next);
+    const next = plan.next as PageRow;
+    next.seq = seq;
+    stored.set(d.id, next);
     if (plan.kind === 'insert') result.inserted++;
     else if (plan.kind === 'update' || plan.kind === 'fill') result.updated++;
     else result.unchanged++;

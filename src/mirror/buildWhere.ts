@@ -162,21 +162,23 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
   if (types.length > 0) {
     const marks = types.map(() => '?').join(', ');
     if (driver.kind === 'document_type') {
-      from = `(SELECT DISTINCT job_id FROM job_files WHERE document_type IN (${marks})) d CROSS JOIN jobs j ON j.id = d.job_id`;
+      from = `(SELECT DISTINCT job_seq FROM job_files WHERE document_type IN (${marks})) d CROSS JOIN jobs j ON j.seq = d.job_seq`;
       fromArgs.push(...types);
     } else {
       where.push(
-        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND f.document_type IN (${marks}))`,
+        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND f.document_type IN (${marks}))`,
       );
       args.push(...types);
     }
   }
   for (const [key, value] of Object.entries(f.metadata ?? {})) {
     if (driver.kind === 'metadata' && driver.key === key) {
-      from = 'job_metadata d CROSS JOIN jobs j ON j.id = d.job_id';
+      from = 'job_metadata d CROSS JOIN jobs j ON j.seq = d.job_seq';
       where.push('d.key = ? AND d.value = ?');
     } else {
-      where.push('EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_id = j.id AND m.key = ? AND m.value = ?)');
+      where.push(
+        'EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ? AND m.value = ?)',
+      );
     }
     args.push(key, value);
   }
@@ -186,11 +188,11 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
   fileFilters.forEach(([kind, value], i) => {
     const c = fileCondition(kind, value);
     if (driver.kind === 'files' && i === 0) {
-      // NOT INDEXED: one sequential pass over the table, not a walk of the (job_id) index with a lookup per row.
-      from = `(SELECT DISTINCT job_id FROM job_files f NOT INDEXED WHERE ${c.sql}) d CROSS JOIN jobs j ON j.id = d.job_id`;
+      // NOT INDEXED: one sequential pass over the table, not a walk of the (job_seq) index with a lookup per row.
+      from = `(SELECT DISTINCT job_seq FROM job_files f NOT INDEXED WHERE ${c.sql}) d CROSS JOIN jobs j ON j.seq = d.job_seq`;
       fromArgs.push(...c.args);
     } else {
-      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_id = j.id AND ${c.sql})`);
+      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${c.sql})`);
       args.push(...c.args);
     }
   });

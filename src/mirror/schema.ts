@@ -11,7 +11,12 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 export const jobs = sqliteTable(
   'jobs',
   {
-    id: text('id').primaryKey(),
+    /**
+     * The rowid, in the order the mirror first saw each job. `job_files` and `job_metadata` are keyed by it, so
+     * a page of new jobs appends to their indexes instead of writing at random places (job ids are random).
+     */
+    seq: integer('seq').primaryKey(),
+    id: text('id').notNull().unique(),
     status: text('status').notNull(),
     endpoint: text('endpoint').notNull(),
     source: text('source').notNull(),
@@ -62,18 +67,20 @@ export const jobs = sqliteTable(
 export const jobFiles = sqliteTable(
   'job_files',
   {
-    jobId: text('job_id')
+    jobSeq: integer('job_seq')
       .notNull()
-      .references(() => jobs.id, { onDelete: 'cascade' }),
+      .references(() => jobs.seq, { onDelete: 'cascade' }),
+    /** The job's id, for reading; lookups go through `job_seq` (`JOIN jobs j ON j.seq = f.job_seq`). */
+    jobId: text('job_id').notNull(),
     position: integer('position').notNull(),
     filename: text('filename').notNull(),
     documentType: text('document_type'),
   },
-  // No index on filename: regex and substring filters cannot use one (they scan), and every index here is
-  // written at random positions (job ids are random), which is what a page's commit pays for.
+  // No index on filename: regex and substring filters cannot use one (they scan), and each index costs every
+  // page's commit. Both are keyed by `job_seq`, so new jobs' rows land at the end of each key range.
   (t) => [
-    primaryKey({ columns: [t.jobId, t.position] }),
-    index('job_files_type_idx').on(t.documentType, t.jobId),
+    primaryKey({ columns: [t.jobSeq, t.position] }),
+    index('job_files_type_idx').on(t.documentType, t.jobSeq),
   ],
 );
 
@@ -81,15 +88,18 @@ export const jobFiles = sqliteTable(
 export const jobMetadata = sqliteTable(
   'job_metadata',
   {
-    jobId: text('job_id')
+    jobSeq: integer('job_seq')
       .notNull()
-      .references(() => jobs.id, { onDelete: 'cascade' }),
+      .references(() => jobs.seq, { onDelete: 'cascade' }),
+    /** The job's id, for reading; lookups go through `job_seq`. */
+    jobId: text('job_id').notNull(),
     key: text('key').notNull(),
     value: text('value').notNull(),
   },
-  // One b-tree serves both the filters (key = ? AND value = ?) and per-job probes (all three equal): a second
-  // index led by job_id would double the random writes of every page.
-  (t) => [primaryKey({ columns: [t.key, t.value, t.jobId] })],
+  // One b-tree serves both the filters (key = ? AND value = ?) and per-job probes (all three equal); keyed by
+  // `job_seq`, new jobs' pairs land at the end of each (key, value) range. A second index led by the job would
+  // add one more write per pair to every page.
+  (t) => [primaryKey({ columns: [t.key, t.value, t.jobSeq] })],
 );
 
 /** The outbox: written in the same transaction as the page that caused it. */

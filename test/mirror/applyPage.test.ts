@@ -22,10 +22,18 @@ afterEach(() => t.cleanup());
 const T0 = 1_795_000_000_000;
 const files = (id: string) =>
   m.sqlite
-    .prepare('SELECT position, filename, document_type FROM job_files WHERE job_id = ? ORDER BY position')
+    .prepare(
+      `SELECT f.position, f.filename, f.document_type FROM job_files f JOIN jobs j ON j.seq = f.job_seq
+       WHERE j.id = ? AND f.job_id = j.id ORDER BY f.position`,
+    )
     .all(id);
 const meta = (id: string) =>
-  m.sqlite.prepare('SELECT key, value FROM job_metadata WHERE job_id = ? ORDER BY key').all(id);
+  m.sqlite
+    .prepare(
+      `SELECT m.key, m.value FROM job_metadata m JOIN jobs j ON j.seq = m.job_seq
+       WHERE j.id = ? AND m.job_id = j.id ORDER BY m.key`,
+    )
+    .all(id);
 const transitions = (id: string) =>
   events(m, id)
     .filter((e) => e.type === 'job.status_changed')

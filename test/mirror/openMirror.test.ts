@@ -4,11 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPage, countJobs, MirrorOpenError, openMirror } from '../../src/mirror/index.ts';
+import {
+  applyPage,
+  countJobs,
+  MIGRATIONS_FOLDER,
+  MirrorOpenError,
+  openMirror,
+} from '../../src/mirror/index.ts';
 import { makeJob } from './factory.ts';
 
 const run = promisify(execFile);
+const MIGRATIONS = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let dir: string;
@@ -42,7 +50,7 @@ describe('openMirror', () => {
         .pluck()
         .all();
       expect(tables).toEqual(['__drizzle_migrations', ...TABLES]);
-      expect(m.sqlite.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()).toBe(1);
+      expect(m.sqlite.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()).toBe(MIGRATIONS);
       expect(m.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(m.sqlite.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
       expect(m.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -63,7 +71,9 @@ describe('openMirror', () => {
     const again = openMirror(path);
     try {
       expect(countJobs(again)).toBe(2);
-      expect(again.sqlite.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()).toBe(1);
+      expect(again.sqlite.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()).toBe(
+        MIGRATIONS,
+      );
       // foreign_keys is on for every connection: deleting a job takes its derived rows with it.
       again.sqlite.prepare('DELETE FROM jobs').run();
       expect(again.sqlite.prepare('SELECT count(*) FROM job_files').pluck().get()).toBe(0);
@@ -135,6 +145,6 @@ m.close();`,
         run(process.execPath, ['--import', 'tsx', script, path], { cwd: ROOT, timeout: 30_000 }),
       ),
     );
-    expect(outs.map((o) => o.stdout.trim())).toEqual(['1', '1', '1']);
+    expect(outs.map((o) => Number(o.stdout.trim()))).toEqual([MIGRATIONS, MIGRATIONS, MIGRATIONS]);
   });
 });
