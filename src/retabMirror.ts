@@ -48,7 +48,10 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
   registerSecret(config.apiKey);
   const logger = opts.logger ?? silentLogger;
   const client = clientFromConfig(config, logger);
-  const mirror = openMirror(config.dbPath);
+  const mirror = openMirror(config.dbPath, {
+    onUpgrade: ({ path, pending }) =>
+      logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
+  });
   const events = new MirrorEvents({ logger });
   const dispatcher: MirrorDispatcher = createDispatcher({
     mirror,

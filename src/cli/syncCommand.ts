@@ -135,7 +135,10 @@ function formatSummary(s: PassSummary): string {
 
 function openMirrorOrFail(config: Config): Mirror {
   try {
-    return openMirror(config.dbPath);
+    return openMirror(config.dbPath, {
+      onUpgrade: ({ path }) =>
+        process.stderr.write(`upgrading the mirror schema of ${path}; large mirrors take a minute\n`),
+    });
   } catch (err) {
     if (err instanceof MirrorOpenError) throw new CliError(`${err.message} (MIRROR_DB)`);
     throw err;

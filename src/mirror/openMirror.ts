@@ -27,6 +27,11 @@ export interface OpenMirrorOptions {
   readonly?: boolean;
   /** How long a write waits for another writer's lock, ms. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * Called before an existing file is upgraded to this build's schema (not when a new file is created): an
+   * upgrade may rewrite the jobs table, about 15 s per 200k jobs, so callers say so instead of looking hung.
+   */
+  onUpgrade?: (info: { path: string; pending: number }) => void;
 }
 
 export class MirrorOpenError extends Error {
@@ -67,7 +72,11 @@ const MIGRATIONS_TABLE = '__drizzle_migrations';
  * wait, then find nothing left to do. The bookkeeping table keeps drizzle's format, so drizzle-kit tools
  * still read it.
  */
-function migrateMirror(sqlite: Database.Database, path: string): void {
+function migrateMirror(
+  sqlite: Database.Database,
+  path: string,
+  onUpgrade: OpenMirrorOptions['onUpgrade'],
+): void {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
   sqlite
     .transaction(() => {
@@ -77,6 +86,8 @@ function migrateMirror(sqlite: Database.Database, path: string): void {
       const applied = appliedHashes(sqlite);
       assertNotNewer(applied, migrations, path);
       const insert = sqlite.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES (?, ?)`);
+      const pending = migrations.filter((m) => !applied.has(m.hash)).length;
+      if (applied.size > 0 && pending > 0) onUpgrade?.({ path, pending });
       for (const m of migrations) {
         if (applied.has(m.hash)) continue;
         for (const stmt of m.sql) if (stmt.trim() !== '') sqlite.exec(stmt);
@@ -147,7 +158,7 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
       sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     }
     if (opts.readonly) assertCurrent(sqlite, abs);
-    else migrateMirror(sqlite, abs);
+    else migrateMirror(sqlite, abs, opts.onUpgrade);
     const db = drizzle(sqlite, { schema });
     return {
       path: abs,

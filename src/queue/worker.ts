@@ -86,7 +86,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const client = opts.client ?? clientFromConfig(config, baseLogger);
   // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
   const ownMirror = opts.mirror === undefined;
-  const mirror = opts.mirror ?? openMirror(config.dbPath);
+  const mirror =
+    opts.mirror ??
+    openMirror(config.dbPath, {
+      onUpgrade: ({ path, pending }) =>
+        logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
+    });
   const health = new RedisHealth(config.redisUrl, logger);
   const retry = opts.redisRetry ?? {};
   const queueRedis = createRedis(config.redisUrl, { ...retry, health, connectionName: 'retab-mirror-queue' });
