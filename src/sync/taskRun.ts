@@ -54,12 +54,22 @@ export function isRetryable(err: unknown): boolean {
   return false;
 }
 
-/** One line, no stack: what `sync_runs.error` and the CLI show. */
+/** What to do about a database error, by SQLite's primary result code (extended codes start with it). */
+const SQLITE_HINTS: [string, string][] = [
+  ['SQLITE_READONLY', 'check that MIRROR_DB and its folder are writable by this user'],
+  ['SQLITE_FULL', 'free disk space where MIRROR_DB lives'],
+  ['SQLITE_BUSY', 'another process holds the write lock on MIRROR_DB; one writer per file'],
+  ['SQLITE_CORRUPT', 'restore MIRROR_DB from a backup, or point it at a new file and sync again'],
+  ['SQLITE_NOTADB', 'point MIRROR_DB at a mirror file or a new path'],
+];
+
+/** One line, no stack: what `sync_runs.error` and the CLI show; database errors say what to check. */
 export function describeError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
-  const prefix = typeof code === 'string' && code.startsWith('SQLITE_') ? `database error (${code}): ` : '';
-  return `${prefix}${message}`.replace(/\s+/g, ' ').trim();
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return message.replace(/\s+/g, ' ').trim();
+  const hint = SQLITE_HINTS.find(([c]) => code === c || code.startsWith(`${c}_`))?.[1];
+  return `database error (${code}): ${message}${hint ? ` (${hint})` : ''}`.replace(/\s+/g, ' ').trim();
 }
 
 function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {

@@ -122,7 +122,7 @@ describe('storage failures', () => {
 
     const cli = await runCli(['sync', '--no-progress'], cliEnv(sim, tmp.dbPath), asUser);
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toMatch(/^retab-mirror: .*readonly database/m);
+    expect(cli.stderr).toMatch(/^retab-mirror: .*readonly database.*MIRROR_DB and its folder are writable/m);
     expect(cli.stderr).not.toMatch(STACK_LINE);
     expect(fileHash(tmp.dbPath)).toBe(hash);
 
@@ -145,7 +145,7 @@ describe('storage failures', () => {
     mirror.sqlite.pragma(`max_page_count = ${pages + 3}`);
     const full = await sync(mirror, true);
     expect(full.outcome).toBe('failed');
-    expect(full.error).toMatch(/database or disk is full/);
+    expect(full.error).toMatch(/database or disk is full \(free disk space where MIRROR_DB lives\)/);
     expect(full.retryable).toBe(false);
     // Recorded as a failure with its cause, never as a success.
     const runs = mirror.sqlite.prepare('SELECT outcome, error FROM sync_runs ORDER BY id DESC LIMIT 1').all();
