@@ -36,10 +36,19 @@ interface Matched {
   allowed: boolean;
 }
 
+/** Like Python's `unquote` (what the upstream's server uses): a malformed escape stays as written, no error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function match(method: string, path: string): Matched {
   const parts = path.split('/').filter((s) => s !== '');
   if (parts[0] !== 'v1' || parts[1] !== 'jobs') return { route: 'other', allowed: true };
-  const id = parts[2] === undefined ? undefined : decodeURIComponent(parts[2]);
+  const id = parts[2] === undefined ? undefined : decodeSegment(parts[2]);
   if (parts.length === 2) {
     return { route: method === 'POST' ? 'create' : 'list', allowed: method === 'GET' || method === 'POST' };
   }

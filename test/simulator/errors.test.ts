@@ -116,6 +116,10 @@ describe('GET /v1/jobs/{id}', () => {
     const missing = await call<Detail>(sim, 'GET', '/jobs/job_nope');
     expect(missing.status).toBe(404);
     expect(missing.body.detail).toMatchObject({ code: 'not_found', details: { id: 'job_nope' } });
+    // A malformed percent-escape is an unknown id as written, as upstream's unquote leaves it: not a 500.
+    const malformed = await call<Detail>(sim, 'GET', '/jobs/job_%E0%A4%A');
+    expect(malformed.status).toBe(404);
+    expect(malformed.body.detail).toMatchObject({ code: 'not_found', details: { id: 'job_%E0%A4%A' } });
     sim.store.remove(truth.id);
     expect((await call(sim, 'GET', `/jobs/${truth.id}`)).status).toBe(404);
   });
