@@ -7,8 +7,10 @@
  *   100, one transaction per page, the way the head sync writes them (rows + files + metadata + one
  *   `job.discovered` event per job), then the same pages again lightweight (the steady-state overlap: every
  *   row known and unchanged).
- * - floor: raw better-sqlite3, one prepared INSERT of the same `jobs` rows (same columns, same indexes), one
- *   transaction for everything; the rows are built outside the timer, so only SQLite's work is measured.
+ * - floor of the same rows (the target's baseline): raw better-sqlite3 prepared INSERTs of every row applyPage
+ *   writes for these jobs (jobs, files, metadata, one `job.discovered` event each), one transaction for
+ *   everything, rows built outside the timer, so only SQLite's work is measured. Target: applyPage >= 50%.
+ * - floor: the same, `jobs` rows only (same columns, same indexes), for reference.
  *   `floor+map` also times building the rows (JSON.stringify of the payloads, derived columns).
  *   `floor, one commit per page` is the same raw insert committed every 100 rows, applyPage's unit of
  *   durability: it shows what committing per page costs by itself.
@@ -238,12 +240,11 @@ try {
   line(`applyPage, ${GROUP} pages per commit`, grouped);
   const pct = (a: number, b: number) => `${Math.round((100 * a) / b)}%`;
   console.log(
-    `applyPage / floor: wall ${pct(rate(first), rate(floor))}, cpu ${pct(cpuRate(first), cpuRate(floor))}` +
-      `   applyPage / floor+map: wall ${pct(rate(first), rate(floorMap))}, cpu ${pct(cpuRate(first), cpuRate(floorMap))}` +
-      '   (target >= 50%)',
+    `applyPage / floor of the same rows (jobs+files+metadata+events, one transaction): wall ${pct(rate(first), rate(floorAll))}, cpu ${pct(cpuRate(first), cpuRate(floorAll))}   (target >= 50%)`,
   );
   console.log(
-    `applyPage / floor of the same rows (jobs+files+metadata+events, one transaction): wall ${pct(rate(first), rate(floorAll))}, cpu ${pct(cpuRate(first), cpuRate(floorAll))}   (target >= 50%)`,
+    `for reference, against the jobs rows alone (applyPage writes ${((first.jobs + derived.f + derived.k + first.events) / first.jobs).toFixed(1)}x as many rows): wall ${pct(rate(first), rate(floor))}, cpu ${pct(cpuRate(first), cpuRate(floor))}` +
+      `; with the row build timed: wall ${pct(rate(first), rate(floorMap))}, cpu ${pct(cpuRate(first), cpuRate(floorMap))}`,
   );
   console.log(
     `applyPage / floor committed per page (same durability unit): wall ${pct(rate(first), rate(floorPerPage))}, cpu ${pct(cpuRate(first), cpuRate(floorPerPage))}`,
