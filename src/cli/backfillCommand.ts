@@ -1,15 +1,5 @@
 import { type Command, Option } from 'commander';
-import { enqueueBackfill } from '../queue/backfill.ts';
 import { windowSources } from '../queue/jobData.ts';
-import {
-  closeRedis,
-  createRedis,
-  describeRedisError,
-  RedisHealth,
-  safeRedisUrl,
-  waitForReady,
-} from '../queue/redis.ts';
-import { createSyncQueue } from '../queue/syncQueue.ts';
 import { SOURCES } from '../retab/schemas.ts';
 import { backfillDays, isDay } from '../sync/partitions.ts';
 import { CliError, cliContext } from './context.ts';
@@ -65,6 +55,16 @@ export function registerBackfillCommand(program: Command): void {
           ? configured
           : undefined;
 
+      // Loaded here, not at the top: every other command would pay for BullMQ and ioredis at startup.
+      const [
+        { closeRedis, createRedis, describeRedisError, RedisHealth, safeRedisUrl, waitForReady },
+        { createSyncQueue },
+        { enqueueBackfill },
+      ] = await Promise.all([
+        import('../queue/redis.ts'),
+        import('../queue/syncQueue.ts'),
+        import('../queue/backfill.ts'),
+      ]);
       // A one-shot command: a few reconnect attempts, then a clear failure (the worker, by contrast, waits).
       const health = new RedisHealth(config.redisUrl, logger);
       const redis = createRedis(config.redisUrl, {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runDemo } from '../demo/runDemo.ts';
 import { CliError, cliContext } from './context.ts';
 
 function positiveInt(name: string) {
@@ -34,6 +33,7 @@ export function registerDemoCommand(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        const { runDemo } = await import('../demo/runDemo.ts');
         const result = await runDemo({
           config,
           logger,

@@ -1,6 +1,5 @@
 /** `retab-mirror simulator`: serve the Retab Jobs API simulator until SIGINT/SIGTERM. */
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_RATES, startSimulator } from '../simulator/index.ts';
 
 /** With a realtime clock, one new job a second on average keeps the listing visibly moving. */
 const REALTIME_ARRIVALS = 60;
@@ -71,6 +70,7 @@ export function registerSimulatorCommand(program: Command): void {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
+      const { DEFAULT_RATES, startSimulator } = await import('../simulator/index.ts');
       const sim = await startSimulator({
         port: flags.port,
         host: flags.host,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collectStatus, type PartitionRun, type StatusReport } from '../queue/status.ts';
+import type { PartitionRun, StatusReport } from '../queue/status.ts';
 import { cliContext } from './context.ts';
 
 function duration(ms: number | null): string {
@@ -95,6 +95,7 @@ export function registerStatusCommand(program: Command): void {
     .description('schedulers, queue depth, last run per partition and sync lag (works without Redis)')
     .action(async (_opts, cmd: Command) => {
       const { config, json } = cliContext(cmd);
+      const { collectStatus } = await import('../queue/status.ts');
       const report = await collectStatus({ config });
       process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
     });

@@ -10,12 +10,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { type Mirror, MirrorOpenError, openMirror } from '../mirror/openMirror.ts';
-import { clientFromConfig } from '../retab/clientFromConfig.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import { RetabConfigError } from '../retab/errors.ts';
 import { JOB_STATUSES, SOURCES } from '../retab/schemas.ts';
 import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
-import { type PassSummary, syncOnce, type TaskEvent } from '../sync/syncOnce.ts';
+import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { CliError, cliContext } from './context.ts';
 
@@ -167,6 +166,11 @@ export function registerSyncCommand(program: Command): void {
           'RETAB_API_KEY is not set: export RETAB_API_KEY=<your Retab API key> and run again',
         );
       }
+      // Loaded here, not at the top: the other commands need neither the HTTP client nor the sync.
+      const [{ clientFromConfig }, { syncOnce }] = await Promise.all([
+        import('../retab/clientFromConfig.ts'),
+        import('../sync/syncOnce.ts'),
+      ]);
       let client: RetabClient;
       try {
         client = clientFromConfig(config, logger);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startWorker, WorkerStartAborted } from '../queue/worker.ts';
+import type { RunningWorker } from '../queue/worker.ts';
 import { cliContext } from './context.ts';
 
 /** PM2's `kill_timeout` (ecosystem.config.cjs) is 12 s: finish well before it. */
@@ -38,7 +38,9 @@ export function registerWorkerCommand(program: Command): void {
       // Once everything we opened is closed, a socket still lingering (ioredis gives a dead one 2 s to end,
       // keep-alive HTTP connections) must not hold the exit.
       const exitSoon = () => setTimeout(() => process.exit(process.exitCode ?? 0), 300).unref();
-      let running: Awaited<ReturnType<typeof startWorker>>;
+      // Loaded here, not at the top: every other command would pay for BullMQ and ioredis at startup.
+      const { startWorker, WorkerStartAborted } = await import('../queue/worker.ts');
+      let running: RunningWorker;
       try {
         running = await startWorker({ config, logger, signal: stop.signal });
       } catch (err) {

@@ -1,10 +1,7 @@
 /** The configured webhooks as delivery targets, validated: unique names that do not shadow built-in sinks. */
 import type { Config } from '../config.ts';
 import type { WebhookTarget } from './postWebhook.ts';
-import { EMITTER_SINK } from './sinks/emitterSink.ts';
-import { LOG_SINK } from './sinks/logSink.ts';
-import { QUEUE_SINK } from './sinks/queueSink.ts';
-import { STDOUT_SINK } from './sinks/stdoutSink.ts';
+import { EMITTER_SINK, LOG_SINK, QUEUE_SINK, STDOUT_SINK } from './sinkNames.ts';
 
 export const RESERVED_SINK_NAMES = [EMITTER_SINK, QUEUE_SINK, LOG_SINK, STDOUT_SINK] as const;
 

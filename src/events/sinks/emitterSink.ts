@@ -1,8 +1,9 @@
 /** Feeds every event to the in-process emitter; listener failures are contained by `MirrorEvents.emit`. */
 import type { MirrorEvents } from '../mirrorEvents.ts';
+import { EMITTER_SINK } from '../sinkNames.ts';
 import type { EventSink, MirrorEventMap } from '../types.ts';
 
-export const EMITTER_SINK = 'emitter';
+export { EMITTER_SINK };
 
 export function createEmitterSink(emitter: MirrorEvents, name = EMITTER_SINK): EventSink {
   return {

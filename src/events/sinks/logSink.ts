@@ -1,8 +1,9 @@
 /** One pino info line per routed event: type, job, from → to, endpoint. */
 import type { Logger } from '../../log.ts';
+import { LOG_SINK } from '../sinkNames.ts';
 import type { EventSink } from '../types.ts';
 
-export const LOG_SINK = 'log';
+export { LOG_SINK };
 
 export function createLogSink(logger: Logger): EventSink {
   const log = logger.child({ sink: LOG_SINK });

@@ -6,9 +6,10 @@
 import { type ConnectionOptions, type KeepJobs, Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../log.ts';
 import { queueJobId } from '../queueJobId.ts';
+import { QUEUE_SINK } from '../sinkNames.ts';
 import type { EventSink, MirrorEvent } from '../types.ts';
 
-export const QUEUE_SINK = 'queue';
+export { QUEUE_SINK };
 
 export interface QueueSinkOptions {
   connection: ConnectionOptions;

@@ -1,9 +1,10 @@
 /** One JSON line per routed event on stdout (or any writable), honouring backpressure. */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { STDOUT_SINK } from '../sinkNames.ts';
 import type { EventSink } from '../types.ts';
 
-export const STDOUT_SINK = 'stdout';
+export { STDOUT_SINK };
 
 export function createStdoutSink(out: Writable = process.stdout): EventSink {
   return {
