@@ -17,7 +17,14 @@ export {
   staleActiveJobs,
 } from './reads.ts';
 export { type JobRow, rowToJob } from './rowToJob.ts';
-export { finishRun, lastSuccessfulRun, listRuns, type SyncRunRow, startRun } from './runs.ts';
+export {
+  finishRun,
+  lastSuccessfulRun,
+  listRuns,
+  ORPHANED_RUN_ERROR,
+  type SyncRunRow,
+  startRun,
+} from './runs.ts';
 export { getSyncState, listSyncStates, type SyncStateRow, saveCheckpoint } from './syncState.ts';
 export { type StatusStep, transitionSteps } from './transitions.ts';
 export type * from './types.ts';

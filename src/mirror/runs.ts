@@ -6,14 +6,39 @@ import type { RunRecord, RunTotals } from './types.ts';
 
 export type SyncRunRow = typeof syncRuns.$inferSelect;
 
-/** Record a run as `running`; returns its id for finishRun. */
+/** What an earlier run still marked `running` gets when the next run of its partition starts. */
+export const ORPHANED_RUN_ERROR =
+  'the process stopped before this run finished (killed?); the next run took over';
+
+/**
+ * Record a run as `running`; returns its id for finishRun. If the partition's previous run is still marked
+ * `running`, the process that ran it died without recording its end (SIGKILL, power loss): a partition runs
+ * once at a time, so it becomes `aborted`. Should it still be alive after all (a second writer on the file,
+ * which is unsupported), its own finishRun records its real outcome. Only the previous run is checked (one
+ * index lookup), since a partition's runs follow each other.
+ */
 export function startRun(mirror: Mirror, run: RunRecord): number {
-  const row = mirror.db
-    .insert(syncRuns)
-    .values({ task: run.task, partition: run.partition, startedAt: run.startedAt, outcome: 'running' })
-    .returning({ id: syncRuns.id })
-    .get();
-  return row.id;
+  return mirror.sqlite.transaction(() => {
+    mirror.db
+      .update(syncRuns)
+      .set({ outcome: 'aborted', error: ORPHANED_RUN_ERROR })
+      .where(
+        and(
+          eq(
+            syncRuns.id,
+            sql`(SELECT max(${syncRuns.id}) FROM ${syncRuns} WHERE ${syncRuns.partition} = ${run.partition})`,
+          ),
+          eq(syncRuns.outcome, 'running'),
+        ),
+      )
+      .run();
+    const row = mirror.db
+      .insert(syncRuns)
+      .values({ task: run.task, partition: run.partition, startedAt: run.startedAt, outcome: 'running' })
+      .returning({ id: syncRuns.id })
+      .get();
+    return row.id;
+  })();
 }
 
 export function finishRun(mirror: Mirror, id: number, totals: RunTotals): void {

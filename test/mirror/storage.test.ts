@@ -15,6 +15,7 @@ import {
   listSyncStates,
   type Mirror,
   markMissing,
+  ORPHANED_RUN_ERROR,
   saveCheckpoint,
   staleActiveJobs,
   startRun,
@@ -180,5 +181,33 @@ describe('runs', () => {
     expect(lastSuccessfulRun(m, 'window')?.id).toBe(c);
     expect(lastSuccessfulRun(m, 'window:2026-11')?.id).toBe(c);
     expect(() => finishRun(m, 9999, { ...totals, outcome: 'success', finishedAt: 1 })).toThrow(/9999/);
+  });
+
+  it('closes a run left `running` by a killed process when the next run of its partition starts', () => {
+    const killed = startRun(m, { task: 'head', partition: 'head', startedAt: T0 });
+    const other = startRun(m, { task: 'window', partition: 'window:2026-11-01', startedAt: T0 + 1 });
+    const next = startRun(m, { task: 'head', partition: 'head', startedAt: T0 + 60_000 });
+    const rows = new Map(listRuns(m).map((r) => [r.id, r]));
+    expect(rows.get(killed)).toMatchObject({
+      outcome: 'aborted',
+      error: ORPHANED_RUN_ERROR,
+      finishedAt: null,
+    });
+    // Another partition's run is not this run's business.
+    expect(rows.get(other)).toMatchObject({ outcome: 'running', error: null });
+    expect(rows.get(next)).toMatchObject({ outcome: 'running' });
+    // A run that was alive after all still records its real outcome.
+    const zero = {
+      requests: 0,
+      pages: 0,
+      jobs: 0,
+      inserted: 0,
+      updated: 0,
+      events: 0,
+      missing: 0,
+      quarantined: 0,
+    };
+    finishRun(m, killed, { ...zero, outcome: 'success', finishedAt: T0 + 5 });
+    expect(listRuns(m, { partition: 'head' }).map((r) => r.outcome)).toEqual(['running', 'success']);
   });
 });
