@@ -153,19 +153,19 @@ describe('sync state', () => {
 });
 
 describe('runs', () => {
+  const totals = {
+    requests: 3,
+    pages: 2,
+    jobs: 150,
+    inserted: 100,
+    updated: 50,
+    events: 120,
+    missing: 0,
+    quarantined: 1,
+  };
   it('records runs and finds the last successful one', () => {
     const a = startRun(m, { task: 'head', partition: 'head', startedAt: T0 });
     const b = startRun(m, { task: 'window', partition: 'window:2026-11-01', startedAt: T0 + 1 });
-    const totals = {
-      requests: 3,
-      pages: 2,
-      jobs: 150,
-      inserted: 100,
-      updated: 50,
-      events: 120,
-      missing: 0,
-      quarantined: 1,
-    };
     finishRun(m, a, { ...totals, outcome: 'success', finishedAt: T0 + 10 });
     finishRun(m, b, { ...totals, outcome: 'failed', error: 'boom', finishedAt: T0 + 11 });
     expect(listRuns(m).map((r) => [r.id, r.outcome])).toEqual([
@@ -197,17 +197,7 @@ describe('runs', () => {
     expect(rows.get(other)).toMatchObject({ outcome: 'running', error: null });
     expect(rows.get(next)).toMatchObject({ outcome: 'running' });
     // A run that was alive after all still records its real outcome.
-    const zero = {
-      requests: 0,
-      pages: 0,
-      jobs: 0,
-      inserted: 0,
-      updated: 0,
-      events: 0,
-      missing: 0,
-      quarantined: 0,
-    };
-    finishRun(m, killed, { ...zero, outcome: 'success', finishedAt: T0 + 5 });
+    finishRun(m, killed, { ...totals, outcome: 'success', finishedAt: T0 + 5 });
     expect(listRuns(m, { partition: 'head' }).map((r) => r.outcome)).toEqual(['running', 'success']);
   });
 });
