@@ -52,6 +52,12 @@ export interface StartWorkerOptions {
   redisRetry?: RedisRetryOptions;
   /** How long a rejected key or a corrupt database blocks further runs before one probe, ms. */
   fatal?: FatalGateOptions;
+  /**
+   * How often the job schedulers are checked against the config, ms: Redis can lose them without any
+   * disconnect (`FLUSHALL`, an eviction policy that evicts queue keys). One read when nothing is missing.
+   * @default 30000
+   */
+  scheduleCheckMs?: number;
 }
 
 export interface RunningWorker {
@@ -129,6 +135,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   }
   dispatcher?.start();
 
+  let scheduleCheck: NodeJS.Timeout | undefined;
   if (opts.schedulers !== false) {
     // A Redis that came back empty (no persistence, failover to a fresh replica) lost the schedule: restore it.
     health.onRecovered(() => {
@@ -139,6 +146,20 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         ),
       );
     });
+    // Keys can also vanish while the connection stays up (FLUSHALL, eviction): check now and then.
+    scheduleCheck = setInterval(() => {
+      if (!health.reachable) return; // the reconnect restores them
+      syncSchedulers(queue, config, logger)
+        .then((r) => {
+          if (r.created.length > 0)
+            logger.warn(
+              { schedulers: r.created },
+              'job schedulers were missing from Redis (flushed or evicted?); restored',
+            );
+        })
+        .catch((err) => logger.warn({ err: describeRedisError(err) }, 'could not check the job schedulers'));
+    }, opts.scheduleCheckMs ?? 30_000);
+    scheduleCheck.unref();
   }
 
   const shutdown = new AbortController();
@@ -196,6 +217,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const closeTimeoutMs = opts.closeTimeoutMs ?? 8000;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(scheduleCheck);
       shutdown.abort(new Error('worker shutting down'));
       if ((await withTimeout(worker.close(), closeTimeoutMs)) === 'timeout') {
         logger.warn({ closeTimeoutMs }, 'running tasks did not stop in time; closing the worker forcibly');

@@ -126,3 +126,48 @@ it('keeps mirroring across a Redis restart', async () => {
     await worker.close();
   }
 });
+
+it('restores its schedule when Redis loses it without a disconnect (FLUSHALL)', async () => {
+  const own = tempDir();
+  const url = `redis://127.0.0.1:${port}`;
+  const config = testConfig(
+    { redisUrl: url, sim, dbPath: own.dbPath },
+    { headEveryMs: 300, activeEveryMs: 200, hydrateEveryMs: 500 },
+  );
+  const logs = captureLogs('info');
+  const worker = await startWorker({
+    config,
+    mirror: own.open(),
+    logger: logs.logger,
+    now: () => sim.clock.now(),
+    events: false,
+    scheduleCheckMs: 300,
+  });
+  const admin = new Redis(url);
+  try {
+    const headRuns = () =>
+      (
+        own
+          .open()
+          .sqlite.prepare("SELECT count(*) AS n FROM sync_runs WHERE task = 'head' AND outcome = 'success'")
+          .get() as { n: number }
+      ).n;
+    await waitFor('a first head run', () => headRuns() > 0);
+    await admin.flushall(); // the connection stays up: no reconnect to hook
+    expect(await worker.queue.getJobSchedulers()).toEqual([]);
+    await waitFor('the restore to be reported', () =>
+      logs.lines.some((l) => l.level === 40 && String(l.msg).includes('job schedulers were missing')),
+    );
+    const schedulers = await worker.queue.getJobSchedulers();
+    expect(schedulers.map((s) => s.key).sort()).toEqual(
+      ['active:in_progress', 'active:queued', 'active:validating', 'head', 'hydrate', 'reconcile'].sort(),
+    );
+    // And they run again.
+    const after = headRuns();
+    await waitFor('head to run after the restore', () => headRuns() > after + 1, { timeoutMs: 10_000 });
+  } finally {
+    admin.disconnect();
+    await worker.close();
+    own.cleanup();
+  }
+});
