@@ -21,10 +21,13 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
     const exitCode = err instanceof CliError ? err.exitCode : err instanceof ConfigError ? 2 : 1;
-    const message =
+    let message =
       err instanceof ConfigError || err instanceof CliError
         ? err.message
         : ((err as Error)?.message ?? String(err));
+    // A mirror file that cannot be opened: say which setting names it.
+    if ((err as Error)?.name === 'MirrorOpenError' && !message.includes('MIRROR_DB'))
+      message += ' (MIRROR_DB)';
     process.stderr.write(`retab-mirror: ${scrubSecrets(message)}\n`);
     if (process.env.DEBUG && err instanceof Error && err.stack)
       process.stderr.write(`${scrubSecrets(err.stack)}\n`);

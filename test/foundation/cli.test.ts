@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
@@ -39,5 +42,23 @@ describe('cli', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).not.toContain('sk-cli-secret-1234');
     expect(JSON.parse(ok.stdout).apiKey).toBe('********');
+  });
+
+  it('a mirror file that cannot be opened: one line naming the file and MIRROR_DB, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retab-cli-'));
+    try {
+      const missing = run(['events', 'cursors'], { MIRROR_DB: join(dir, 'none.db') });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toBe(
+        `retab-mirror: ${join(dir, 'none.db')} does not exist; run a sync first (MIRROR_DB)\n`,
+      );
+      writeFileSync(join(dir, 'notes.db'), 'not a database at all');
+      const garbage = run(['events', 'cursors'], { MIRROR_DB: join(dir, 'notes.db') });
+      expect(garbage.status).toBe(1);
+      expect(garbage.stderr.trim().split('\n')).toHaveLength(1);
+      expect(garbage.stderr).toMatch(/notes\.db is not an SQLite database; point MIRROR_DB at/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
