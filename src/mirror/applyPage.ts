@@ -227,7 +227,7 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
   for (const job of jobs) {
     const d = jobToRow(job);
     const before = stored.get(d.id);
-    const plan = mergeObservation(before, d, opts.observedAt);
+    const plan = mergeObservation(before, d, opts.observedAt, opts.payloads);
     const seq = writeJob(mirror, plan, before);
     writeDerived(mirror, plan, d, seq, before);
     result.events += writeEvents(write, job, d, plan, opts);

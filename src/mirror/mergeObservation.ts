@@ -15,6 +15,7 @@ import type { JobSource, JobStatus } from '../retab/schemas.ts';
 import { isTerminal } from '../retab/schemas.ts';
 import type { JobDraft } from './jobToRow.ts';
 import { statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
+import type { PayloadsIncluded } from './types.ts';
 
 /** The stored columns the merge needs (all of `jobs` except the request/response payloads). */
 export interface StoredJob {
@@ -69,7 +70,16 @@ export interface MergePlan {
 const sourceOf = (workflowId: string | null, projectId: string | null): JobSource =>
   workflowId ? 'workflow' : projectId ? 'project' : 'api';
 
-function insertPlan(d: JobDraft, observedAt: number): MergePlan {
+const NONE: PayloadsIncluded = {};
+
+/** Whether the observation settles the request (it carries one, or was asked for it and upstream has none). */
+const requestKnown = (d: JobDraft, payloads: PayloadsIncluded) =>
+  d.request !== null || payloads.request === true;
+/** The same for the response, which only a completed job has. */
+const responseKnown = (d: JobDraft, payloads: PayloadsIncluded) =>
+  d.response !== null || (payloads.response === true && d.status === 'completed');
+
+function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded): MergePlan {
   const next: StoredJob = {
     id: d.id,
     status: d.status,
@@ -89,8 +99,8 @@ function insertPlan(d: JobDraft, observedAt: number): MergePlan {
     metadata: d.metadata,
     error: d.error,
     extra: d.extra,
-    hasRequest: d.request !== null,
-    hasResponse: d.response !== null,
+    hasRequest: requestKnown(d, payloads),
+    hasResponse: responseKnown(d, payloads),
     firstSeenAt: observedAt,
     lastSeenAt: observedAt,
     observedAt,
@@ -138,8 +148,13 @@ function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
   };
 }
 
-export function mergeObservation(stored: StoredJob | undefined, d: JobDraft, observedAt: number): MergePlan {
-  if (!stored) return insertPlan(d, observedAt);
+export function mergeObservation(
+  stored: StoredJob | undefined,
+  d: JobDraft,
+  observedAt: number,
+  payloads: PayloadsIncluded = NONE,
+): MergePlan {
+  if (!stored) return insertPlan(d, observedAt, payloads);
   const s = stored;
   if (observedAt < s.observedAt) return stalePlan(s, d);
 
@@ -176,8 +191,8 @@ export function mergeObservation(stored: StoredJob | undefined, d: JobDraft, obs
     metadata: d.metadata,
     error: d.error,
     extra: d.extra,
-    hasRequest: s.hasRequest || hasReq,
-    hasResponse: s.hasResponse || d.response !== null,
+    hasRequest: s.hasRequest || requestKnown(d, payloads),
+    hasResponse: s.hasResponse || responseKnown(d, payloads),
     firstSeenAt: s.firstSeenAt,
     lastSeenAt: Math.max(s.lastSeenAt, observedAt),
     observedAt,
@@ -206,6 +221,8 @@ export function mergeObservation(stored: StoredJob | undefined, d: JobDraft, obs
     next.metadata !== s.metadata ||
     next.error !== s.error ||
     next.extra !== s.extra ||
+    next.hasRequest !== s.hasRequest ||
+    next.hasResponse !== s.hasResponse ||
     next.upstreamMissingAt !== s.upstreamMissingAt;
   return {
     kind: changed ? 'update' : 'touch',

@@ -39,7 +39,9 @@ export const jobs = sqliteTable(
     error: text('error'),
     /** Unknown extra fields of the upstream item, as JSON, so nothing the API sends is lost. */
     extra: text('extra'),
+    /** The request is known: stored in `request`, or upstream answered `include_request` with none. */
     hasRequest: integer('has_request', { mode: 'boolean' }).notNull().default(false),
+    /** The same for the response (a completed job's). */
     hasResponse: integer('has_response', { mode: 'boolean' }).notNull().default(false),
     firstSeenAt: integer('first_seen_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),

@@ -29,6 +29,17 @@ export interface ApplyPageOptions {
   checkpoint?: CheckpointPatch;
   /** Items that failed validation: written to `quarantine` in the same transaction. */
   rejected?: RejectedItem[];
+  /**
+   * The items were fetched with `include_request` / `include_response`, so a null there is upstream's
+   * answer (the job has none; for a response, a completed job), not an omission: it is recorded as known
+   * (`has_request` / `has_response`) so hydrate does not ask again. @default none
+   */
+  payloads?: PayloadsIncluded;
+}
+
+export interface PayloadsIncluded {
+  request?: boolean;
+  response?: boolean;
 }
 
 export interface ApplyResult {

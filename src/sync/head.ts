@@ -87,6 +87,7 @@ async function walkSegment(
       {
         observedAt,
         rejected,
+        payloads: { request: opts.payloadMode !== 'none' },
         checkpoint: {
           partition,
           ...cursor,

@@ -41,6 +41,11 @@ function mirroredInDay(ctx: TaskContext, day: string): number {
   return (prepared(ctx.deps.mirror, COUNT_DAY).get(start, end) as { n: number }).n;
 }
 
+const payloadsOf = (opts: ResolveOptions) => ({
+  request: opts.includeRequest,
+  response: opts.includeResponse,
+});
+
 /** Re-list one day; returns the ids it saw. */
 async function listDay(ctx: TaskContext, day: string, opts: ResolveOptions): Promise<Set<string>> {
   const seen = new Set<string>();
@@ -60,7 +65,7 @@ async function listDay(ctx: TaskContext, day: string, opts: ResolveOptions): Pro
       write: (batch) => {
         const { jobs, rejected, observedAt, pages } = joinPages(batch);
         for (const j of jobs) seen.add(j.id);
-        ctx.apply(jobs, { observedAt, rejected }, pages);
+        ctx.apply(jobs, { observedAt, rejected, payloads: payloadsOf(opts) }, pages);
       },
     },
   );
@@ -90,7 +95,7 @@ async function getEach(ctx: TaskContext, ids: string[], opts: ResolveOptions): P
       // The batch is written as one observation dated by its earliest answer: never newer than the truth.
       observedAt = Math.min(observedAt, ctx.now());
     });
-    if (found.length > 0) ctx.apply(found, { observedAt }, 0);
+    if (found.length > 0) ctx.apply(found, { observedAt, payloads: payloadsOf(opts) }, 0);
     if (gone.length > 0) {
       const marked = markMissing(ctx.deps.mirror, gone, observedAt);
       ctx.totals.missing += marked;

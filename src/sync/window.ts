@@ -45,6 +45,7 @@ async function walkWindow(
         {
           observedAt,
           rejected,
+          payloads: { request: params.include_request === true },
           ...(opts.backfill ? { backfill: true } : {}),
           checkpoint: { partition, cursor, status: 'running', pagesDelta: pages, jobsDelta: jobs.length },
         },

@@ -4,6 +4,7 @@ import {
   type EventPayload,
   getJob,
   getSyncState,
+  jobsMissingPayload,
   listQuarantine,
   type Mirror,
   rowToJob,
@@ -163,6 +164,35 @@ describe('applyPage', () => {
     expect(r.events).toBe(0);
     expect(getJob(m, job.id)).toMatchObject({ hasRequest: true, source: 'project', projectId: 'proj_1' });
     expect(files(job.id)).toEqual([{ position: 0, filename: 'Invoice-001.PDF', document_type: 'pdf' }]);
+  });
+
+  it('records a payload upstream does not have as known, when it was asked for, so hydrate asks once', () => {
+    const noRequest = makeJob({ request: null });
+    const missing = () => jobsMissingPayload(m, { kind: 'request', limit: 10 });
+    applyPage(m, [light(noRequest)], { observedAt: T0 });
+    expect(missing()).toEqual([noRequest.id]);
+    // A lightweight listing says nothing about the request, even when it names the flags as not included.
+    applyPage(m, [light(noRequest)], { observedAt: T0 + 1, payloads: { request: false } });
+    expect(missing()).toEqual([noRequest.id]);
+    // Fetched with include_request and still null: upstream has none. Known now; no event, no files.
+    const r = applyPage(m, [noRequest], { observedAt: T0 + 2, payloads: { request: true } });
+    expect(r).toMatchObject({ updated: 1, events: 0 });
+    expect(missing()).toEqual([]);
+    expect(getJob(m, noRequest.id)).toMatchObject({ hasRequest: true, request: null, source: 'api' });
+    expect(files(noRequest.id)).toEqual([]);
+    // A new job first seen that way is known at once.
+    const other = makeJob({ request: null });
+    applyPage(m, [other], { observedAt: T0 + 3, payloads: { request: true } });
+    expect(missing()).toEqual([]);
+
+    // A response is only settled by a completed job: an in-flight one has none yet.
+    const running = makeJob({ status: 'in_progress', started_at: BASE_CREATED + 5 });
+    applyPage(m, [running], { observedAt: T0 + 4, payloads: { request: true, response: true } });
+    expect(getJob(m, running.id)).toMatchObject({ hasResponse: false });
+    const done = { ...running, status: 'completed' as const, completed_at: BASE_CREATED + 9 };
+    applyPage(m, [done], { observedAt: T0 + 5, payloads: { request: true, response: true } });
+    expect(getJob(m, running.id)).toMatchObject({ hasResponse: true, response: null });
+    expect(jobsMissingPayload(m, { kind: 'response', limit: 10 })).toEqual([]);
   });
 
   it('takes a request even from a stale observation (requests never change), and nothing else', () => {
