@@ -60,7 +60,8 @@ export interface RunRecord {
   startedAt: number;
 }
 
-export interface RunTotals {
+/** What one task run counts (the `sync_runs` columns of the same names). */
+export interface RunCounters {
   requests: number;
   pages: number;
   jobs: number;
@@ -69,6 +70,9 @@ export interface RunTotals {
   events: number;
   missing: number;
   quarantined: number;
+}
+
+export interface RunTotals extends RunCounters {
   outcome: 'success' | 'failed' | 'aborted';
   error?: string | null;
   /** Upstream answers by HTTP status (`network` when none came), retries included. */

@@ -7,20 +7,18 @@
 import type { Logger } from '../log.ts';
 import { applyPage } from '../mirror/applyPage.ts';
 import { finishRun, startRun } from '../mirror/runs.ts';
-import type { ApplyPageOptions, ApplyResult } from '../mirror/types.ts';
+import type { ApplyPageOptions, ApplyResult, RunCounters } from '../mirror/types.ts';
 import type { AttemptInfo, RequestOptions } from '../retab/clientTypes.ts';
 import { RetabApiError, RetabError } from '../retab/errors.ts';
 import type { Job } from '../retab/schemas.ts';
 import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
-
-type Counters = Omit<RunSummary, 'task' | 'partition' | 'durationMs' | 'outcome' | 'error'>;
 
 export interface TaskContext {
   readonly deps: SyncDeps;
   readonly task: TaskName;
   readonly partition: string;
   readonly log: Logger;
-  readonly totals: Counters;
+  readonly totals: RunCounters;
   /** Unix ms (the injected clock). */
   now(): number;
   /** True once the caller asked to stop: finish the current page, then return. */
@@ -34,7 +32,7 @@ export interface TaskContext {
   apply(jobs: Job[], opts: ApplyPageOptions, pages?: number): ApplyResult;
 }
 
-const emptyCounters = (): Counters => ({
+const emptyCounters = (): RunCounters => ({
   requests: 0,
   pages: 0,
   jobs: 0,

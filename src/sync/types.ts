@@ -5,6 +5,7 @@
 import type { PayloadMode } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
+import type { RunCounters } from '../mirror/types.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import type { ActiveStatus, JobSource } from '../retab/schemas.ts';
 
@@ -33,7 +34,7 @@ export const RUN_COUNTERS = [
   'events',
   'missing',
   'quarantined',
-] as const;
+] as const satisfies readonly (keyof RunCounters)[];
 
 export type TaskName = 'head' | 'active' | 'window' | 'hydrate' | 'resolve';
 
@@ -49,18 +50,10 @@ export interface PageInfo {
   requests: number;
 }
 
-export interface RunSummary {
+export interface RunSummary extends RunCounters {
   task: TaskName;
   /** `head`, `active:queued`, `window:2026-11-01`, `window:2026-11-01:source=api`, `hydrate`. */
   partition: string;
-  requests: number;
-  pages: number;
-  jobs: number;
-  inserted: number;
-  updated: number;
-  events: number;
-  missing: number;
-  quarantined: number;
   durationMs: number;
   outcome: 'success' | 'failed' | 'aborted';
   error?: string;
