@@ -5,9 +5,11 @@
  * - Absent is not null: an item without request/response (a lightweight listing) never erases stored ones,
  *   and the columns derived from the request (project, model, files) stay; `source` is recomputed from the
  *   stored project and the incoming metadata.
- * - Stale observations never win: a write happens only when the observation is at least as recent as the
- *   stored one (equal times: the later write wins). A stale one may still fill in a missing request, because
- *   requests never change upstream.
+ * - Stale observations never win. Which of the stored state and the observation is newer is decided by the
+ *   first check of `RECENCY_CHECKS` that can tell (the job's own word first, then the clock): see there.
+ *   An observation is dated by when its request was *sent* (walkPages.ts), so a response read late never
+ *   claims to be newer than one a quicker task committed meanwhile. A stale observation may still fill in a
+ *   missing request, because requests never change upstream.
  * - Terminal is not final: the same terminal status with a new `completed_at` means a retry cycle happened
  *   between two observations; it is reported as one.
  */
@@ -148,6 +150,63 @@ function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
   };
 }
 
+/**
+ * Whether the observation is newer than the stored state (> 0), older (< 0), or the check cannot tell (0 or
+ * undefined: the next check decides).
+ */
+export type RecencyCheck = (stored: StoredJob, d: JobDraft, observedAt: number) => number | undefined;
+
+/** Position in one attempt's lifecycle: validating < queued < in_progress < any terminal status. */
+const LIFECYCLE_RANK: Readonly<Record<JobStatus, number>> = {
+  validating: 0,
+  queued: 1,
+  in_progress: 2,
+  completed: 3,
+  failed: 3,
+  cancelled: 3,
+  expired: 3,
+};
+
+const cmp = (a: number | null, b: number | null): number | undefined =>
+  a === null || b === null || a === b ? undefined : a > b ? 1 : -1;
+
+/**
+ * The job's own timestamps. A retry restarts the lifecycle (started_at and completed_at are cleared, then
+ * set anew, later): a later `started_at` or `completed_at` is a later attempt. Within one attempt (the same
+ * `started_at`), the further lifecycle position is the newer state: a late page that still says
+ * `in_progress` never undoes the `completed` a quicker one committed.
+ */
+export const byLifecycle: RecencyCheck = (s, d) => {
+  const attempt = cmp(d.startedAt, s.startedAt) ?? cmp(d.completedAt, s.completedAt);
+  if (attempt !== undefined) return attempt;
+  if (s.startedAt !== null && s.startedAt === d.startedAt)
+    return LIFECYCLE_RANK[d.status] - LIFECYCLE_RANK[s.status];
+  return undefined;
+};
+
+/**
+ * The clock: when the observations' requests were sent. Equal times (a manual test clock) let the later write
+ * win, as the later write cannot have been sent earlier by this process.
+ */
+export const bySendTime: RecencyCheck = (s, _d, observedAt) => (observedAt < s.observedAt ? -1 : 1);
+
+/**
+ * "Which observation is newer", in order: the first check that answers decides. Where the job itself says
+ * which state is newer, that wins over any clock (machines' clocks disagree; a response can be read late).
+ * The retry counter Retab's newer API sends (`attempt_count`: a higher count is a later attempt) belongs
+ * first in this list, before `byLifecycle`.
+ */
+export const RECENCY_CHECKS: readonly RecencyCheck[] = [byLifecycle, bySendTime];
+
+/** > 0 when the observation is newer than the stored state, < 0 when older (see RECENCY_CHECKS). */
+export function recency(stored: StoredJob, d: JobDraft, observedAt: number): number {
+  for (const check of RECENCY_CHECKS) {
+    const r = check(stored, d, observedAt);
+    if (r !== undefined && r !== 0) return r;
+  }
+  return 1;
+}
+
 export function mergeObservation(
   stored: StoredJob | undefined,
   d: JobDraft,
@@ -156,7 +215,7 @@ export function mergeObservation(
 ): MergePlan {
   if (!stored) return insertPlan(d, observedAt, payloads);
   const s = stored;
-  if (observedAt < s.observedAt) return stalePlan(s, d);
+  if (recency(s, d, observedAt) < 0) return stalePlan(s, d);
 
   const hasReq = d.request !== null;
   const projectId = hasReq ? d.projectId : s.projectId;
@@ -195,7 +254,8 @@ export function mergeObservation(
     hasResponse: s.hasResponse || responseKnown(d, payloads),
     firstSeenAt: s.firstSeenAt,
     lastSeenAt: Math.max(s.lastSeenAt, observedAt),
-    observedAt,
+    // The job may prove a state newer than a clock says (byLifecycle): the stored date never moves back.
+    observedAt: Math.max(s.observedAt, observedAt),
     statusChangedAt: last ? last.occurredAt : s.statusChangedAt,
     // A 404 recorded after this observation still stands; an observation at or after it means it is back.
     upstreamMissingAt:

@@ -32,11 +32,18 @@ export interface AttemptInfo {
   status?: number;
   durationMs: number;
   error?: Error;
+  /** The answer's `Date` header (upstream's clock), unix ms, when it sent a readable one. */
+  serverDate?: number;
 }
 
 export interface RequestOptions {
   signal?: AbortSignal;
   onAttempt?: (info: AttemptInfo) => void;
+  /**
+   * Called just before each HTTP attempt leaves (after any pause and pacing): the earliest moment upstream
+   * could have read the state it answers with. The sync dates its observations by it.
+   */
+  onSend?: () => void;
 }
 
 export interface IterPagesOptions extends RequestOptions {

@@ -54,6 +54,7 @@ export async function* iteratePages(
   const reqOpts: RequestOptions = {};
   if (opts.signal) reqOpts.signal = opts.signal;
   if (opts.onAttempt) reqOpts.onAttempt = opts.onAttempt;
+  if (opts.onSend) reqOpts.onSend = opts.onSend;
   const seen = new Set<string>();
   let cursor = start;
   if (cursor !== undefined) seen.add(cursor);

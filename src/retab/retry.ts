@@ -31,19 +31,45 @@ export function shouldRetry(error: unknown): error is RetabApiError {
   return error instanceof RetabApiError && error.retryable;
 }
 
+/** Bounds a server-requested wait is normalised into: `[floorMs, capMs]`, integer milliseconds. */
+export interface RetryAfterBounds {
+  /** The least wait, even for `Retry-After: 0` or a date already passed (a server that says "now" is busy). */
+  floorMs: number;
+  /** The most (`maxRetryAfterMs`): a huge value waits this long, then the request is tried again. */
+  capMs: number;
+}
+
+/** The floor when the policy gives none: queue pauses need at least 1 ms (Redis refuses `PX 0`). */
+export const RETRY_AFTER_FLOOR_MS = 1;
+
 /**
- * The wait a response asks for: `retry-after-ms` (milliseconds, a non-standard header some APIs send) wins
- * over `Retry-After` (delta-seconds or an HTTP date). Undefined when absent or unreadable.
+ * The wait a response asks for, normalised ONCE here to an integer number of milliseconds within
+ * `[floorMs, capMs]`, so every consumer (the retry loop, the process-wide pause, BullMQ's `rateLimit`) gets a
+ * value it can use as is. `retry-after-ms` (milliseconds, a non-standard header some APIs send) wins over
+ * `Retry-After` (RFC 9110: delta-seconds or an HTTP date; fractional seconds are accepted). A value of 0 or
+ * a date already passed gives the floor; a huge one the cap; fractions round up. Undefined when absent or
+ * unreadable (`soon`, `-3`, `NaN`): the caller then uses its own backoff.
  */
-export function parseRetryAfter(headers: Headers, now: number = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const n = Number(ms);
-    if (Number.isFinite(n) && n >= 0) return n;
-  }
+export function parseRetryAfter(
+  headers: Headers,
+  now: number = Date.now(),
+  bounds: RetryAfterBounds = { floorMs: RETRY_AFTER_FLOOR_MS, capMs: Number.MAX_SAFE_INTEGER },
+): number | undefined {
+  const raw = rawRetryAfterMs(headers, now);
+  if (raw === undefined) return undefined;
+  const floor = Math.max(RETRY_AFTER_FLOOR_MS, Math.ceil(bounds.floorMs));
+  const cap = Math.max(floor, Math.floor(bounds.capMs));
+  return Math.min(cap, Math.max(floor, Math.ceil(raw)));
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+function rawRetryAfterMs(headers: Headers, now: number): number | undefined {
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms && DECIMAL.test(ms)) return Number(ms);
   const value = headers.get('retry-after')?.trim();
   if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  if (DECIMAL.test(value)) return Number(value) * 1000;
   // Only an HTTP date (it names a weekday and a month) is parsed: Date.parse('-3') is a valid year.
   const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(at)) return undefined;

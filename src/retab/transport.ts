@@ -12,6 +12,7 @@ import {
 } from './errors.ts';
 import type { ResolvedClientOptions } from './options.ts';
 import { createPacer } from './pacer.ts';
+import { pauseLeft, pauseRequests, waitOutPause } from './rateLimitPause.ts';
 import { parseRetryAfter, withRetry } from './retry.ts';
 
 export interface JsonResponse {
@@ -50,6 +51,9 @@ export function createTransport(options: ResolvedClientOptions): Transport {
   const log = logger.child({ component: 'retab-client' });
   let requestCount = 0;
   const pacer = createPacer(options.maxRequestsPerSecond);
+  // A 429 pauses every request of the process that uses this key on this upstream (rateLimitPause.ts).
+  const pauseKey = `${baseUrl}\u0000${apiKey}`;
+  const retryAfterBounds = { floorMs: options.minRetryDelayMs, capMs: options.maxRetryAfterMs };
   // Errors built from upstream text could echo the key back; never let it out.
   const scrub = (text: string) => text.split(apiKey).join('[Redacted]');
 
@@ -76,18 +80,25 @@ export function createTransport(options: ResolvedClientOptions): Transport {
 
   async function attemptOnce(url: URL, path: string, attempt: number, opts: RequestOptions) {
     const where = `GET ${path}`;
-    await pacer.wait(opts.signal);
+    // Wait out a 429's pause, then for a pacer slot; a pause that began meanwhile is waited out too.
+    do {
+      await waitOutPause(pauseKey, opts.signal);
+      await pacer.wait(opts.signal);
+    } while (pauseLeft(pauseKey) > 0);
+    opts.onSend?.();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const started = performance.now();
     requestCount++;
     let status: number | undefined;
+    let serverDate = Number.NaN;
     let result: JsonResponse;
     const report = (error?: Error) => {
       const durationMs = Math.round(performance.now() - started);
       log.debug({ method: 'GET', path, status, durationMs, attempt }, 'retab request');
       const info: AttemptInfo = { method: 'GET', path, attempt, durationMs };
       if (status !== undefined) info.status = status;
+      if (Number.isFinite(serverDate)) info.serverDate = serverDate;
       if (error) info.error = error;
       opts.onAttempt?.(info);
     };
@@ -98,6 +109,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
         signal,
       });
       status = res.status;
+      serverDate = Date.parse(res.headers.get('date') ?? '');
       const text = await res.text();
       const requestId = res.headers.get('x-request-id');
       let body: unknown;
@@ -108,13 +120,15 @@ export function createTransport(options: ResolvedClientOptions): Transport {
         jsonOk = false;
       }
       if (!res.ok) {
+        const retryAfterMs = parseRetryAfter(res.headers, Date.now(), retryAfterBounds);
+        if (res.status === 429) pauseRequests(pauseKey, retryAfterMs ?? options.minRetryDelayMs);
         const err = errorFromResponse({
           status: res.status,
           statusText: res.statusText,
           body,
           text: scrub(text),
           requestId,
-          retryAfterMs: parseRetryAfter(res.headers),
+          retryAfterMs,
           method: 'GET',
           path,
         });

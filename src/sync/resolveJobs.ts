@@ -81,19 +81,23 @@ async function getEach(ctx: TaskContext, ids: string[], opts: ResolveOptions): P
     let observedAt = Number.POSITIVE_INFINITY;
     await mapLimit(batch, opts.concurrency, async (id) => {
       if (ctx.aborted()) return;
+      let sentAt = ctx.now();
       try {
         const job = await ctx.deps.client.retrieveJob(id, {
           ...ctx.request,
           includeRequest: opts.includeRequest,
           includeResponse: opts.includeResponse,
+          onSend: () => {
+            sentAt = ctx.now();
+          },
         });
         found.push(job);
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         gone.push(id);
       }
-      // The batch is written as one observation dated by its earliest answer: never newer than the truth.
-      observedAt = Math.min(observedAt, ctx.now());
+      // The batch is written as one observation dated by its earliest request: never newer than the truth.
+      observedAt = Math.min(observedAt, sentAt);
     });
     if (found.length > 0) ctx.apply(found, { observedAt, payloads: payloadsOf(opts) }, 0);
     if (gone.length > 0) {

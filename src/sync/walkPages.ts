@@ -25,7 +25,11 @@ export const MAX_AHEAD = 2;
 
 export interface FetchedPage {
   page: JobPage;
-  /** Unix ms the page arrived (the injected clock). */
+  /**
+   * Unix ms (the injected clock) the page's request was sent: the earliest moment upstream could have read
+   * the state it answers with. Not its arrival: a response read late would otherwise claim to be newer than
+   * a quicker observation another task committed meanwhile (see mergeObservation.ts).
+   */
   observedAt: number;
 }
 
@@ -97,10 +101,15 @@ export async function walkPages(
   };
   outer?.addEventListener('abort', onOuterAbort, { once: true });
   const onAttempt = ctx.request.onAttempt;
+  // The walk has one request in flight at a time: the last send before a page arrives is that page's.
+  let sentAt = ctx.now();
   const pages = ctx.deps.client.iterPages(params, {
     ...start,
     signal: inner.signal,
     ...(onAttempt ? { onAttempt } : {}),
+    onSend: () => {
+      sentAt = ctx.now();
+    },
   });
 
   const batchPages = Math.max(1, handlers.batchPages ?? 1);
@@ -126,7 +135,7 @@ export async function walkPages(
           return;
         }
         const page = r.value;
-        queue.push({ page, observedAt: ctx.now() });
+        queue.push({ page, observedAt: sentAt });
         notify();
         if (!page.has_more) {
           completed = true;

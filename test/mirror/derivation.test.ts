@@ -182,6 +182,40 @@ describe('mergeObservation', () => {
   });
 });
 
+describe('which observation is newer: the job first, then the clock', () => {
+  const stored = (job = makeJob(), at = 1000) => mergeObservation(undefined, jobToRow(job), at).next;
+  const t = (n: number) => BASE_CREATED + n;
+
+  it('a late page with an older lifecycle position for the same attempt never wins, whatever its clock', () => {
+    // Another process (its clock ahead) read the job while it ran; this one already has it completed.
+    const done = makeJob({ status: 'completed', started_at: t(5), completed_at: t(9) });
+    const running = jobToRow({ ...done, status: 'in_progress', completed_at: null });
+    expect(mergeObservation(stored(done, 1000), running, 5000)).toMatchObject({ kind: 'stale', steps: [] });
+    // An older completion (an earlier attempt, read late) does not fake a retry cycle either.
+    const older = jobToRow({ ...done, status: 'failed', started_at: t(1), completed_at: t(2) });
+    expect(mergeObservation(stored(done, 1000), older, 5000).kind).toBe('stale');
+  });
+
+  it('a later attempt wins even when its clock is behind (the job says it is newer)', () => {
+    const failed = makeJob({ status: 'failed', started_at: t(1), completed_at: t(2) });
+    const retried = jobToRow({ ...failed, status: 'in_progress', started_at: t(8), completed_at: null });
+    const plan = mergeObservation(stored(failed, 5000), retried, 1000);
+    expect(plan.kind).toBe('update');
+    expect(plan.steps.map((x) => [x.from, x.to])).toEqual([
+      ['failed', 'queued'],
+      ['queued', 'in_progress'],
+    ]);
+    expect(plan.next.observedAt).toBe(5000); // the stored date never moves back
+  });
+
+  it('when the job cannot tell (queued after cancelled: a retry, or a late page?), the send time decides', () => {
+    const cancelled = makeJob({ status: 'cancelled', completed_at: t(3) });
+    const queued = jobToRow({ ...cancelled, status: 'queued', completed_at: null });
+    expect(mergeObservation(stored(cancelled, 2000), queued, 1999).kind).toBe('stale');
+    expect(mergeObservation(stored(cancelled, 2000), queued, 2001).steps).toHaveLength(1);
+  });
+});
+
 describe('eventId', () => {
   it('is stable, prefixed, sorts by time, and differs per transition and time', () => {
     const a = eventId('job_1', 'job.status_changed', 'queued', 'in_progress', 5);

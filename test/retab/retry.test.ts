@@ -25,7 +25,26 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(new Headers({ 'retry-after': '2' }), now)).toBe(2000);
     expect(parseRetryAfter(new Headers({ 'retry-after': '0.5' }), now)).toBe(500);
     expect(parseRetryAfter(new Headers({ 'retry-after': 'Sun, 01 Nov 2026 12:00:03 GMT' }), now)).toBe(3000);
-    expect(parseRetryAfter(new Headers({ 'retry-after': 'Sun, 01 Nov 2026 11:00:00 GMT' }), now)).toBe(0);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Sun, 01 Nov 2026 11:00:00 GMT' }), now)).toBe(1);
+  });
+  it('normalises every form once to an integer wait within [floor, cap]', () => {
+    const bounds = { floorMs: 500, capMs: 60_000 };
+    const wait = (h: Record<string, string>) => parseRetryAfter(new Headers(h), now, bounds);
+    expect(wait({ 'retry-after': '0' })).toBe(500); // "now" still waits the floor (BullMQ refuses 0)
+    expect(wait({ 'retry-after': 'Sun, 01 Nov 2026 11:59:00 GMT' })).toBe(500); // a date already passed
+    expect(wait({ 'retry-after': '1.2345' })).toBe(1235); // fractional: an integer, rounded up
+    expect(wait({ 'retry-after': '99999999999' })).toBe(60_000); // huge: the cap
+    expect(wait({ 'retry-after-ms': '0.5' })).toBe(500);
+    expect(wait({ 'retry-after-ms': '2500.2' })).toBe(2501);
+    expect(wait({ 'retry-after': 'soon' })).toBeUndefined(); // garbage: the caller's backoff
+    expect(wait({ 'retry-after-ms': 'NaN', 'retry-after': '2' })).toBe(2000);
+    for (const h of ['0', '0.0001', '1.5', '7e3', '1e400', 'Sun, 01 Nov 2026 12:00:00 GMT']) {
+      const ms = wait({ 'retry-after': h });
+      if (ms === undefined) continue;
+      expect(Number.isInteger(ms)).toBe(true);
+      expect(ms).toBeGreaterThanOrEqual(500);
+      expect(ms).toBeLessThanOrEqual(60_000);
+    }
   });
   it('prefers retry-after-ms', () => {
     expect(parseRetryAfter(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' }), now)).toBe(150);
