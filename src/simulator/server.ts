@@ -90,6 +90,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (url.pathname.startsWith('/_sim/')) return handleControl(deps, req, res, url);
 
   deps.clock.sync();
+  // The simulated clock is upstream's clock: its `Date` header says so (tests skew it against the machine's).
+  res.setHeader('date', new Date(deps.clock.now()).toUTCString());
   const m = match(method, url.pathname);
   const rec = deps.stats.arrive(method, m.route, url.pathname, flatQuery(url.searchParams));
   let body: unknown;

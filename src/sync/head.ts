@@ -9,6 +9,9 @@
  * - History floor: never below now − backfillDays (nor W − overlap, if that is older). With no watermark the
  *   first run is therefore a backfill of `backfillDays`; `backfillDays: 0` mirrors only jobs created from the
  *   first run on (the first run stores W = now and lists a single page).
+ * - Every boundary is upstream time: W is the newest `created_at` seen, and "now" is upstream's clock (the
+ *   answers' `Date` header, `ctx.upstreamNow()`), never the machine's alone. A machine ahead of upstream
+ *   would otherwise store a W that upstream's new jobs are older than, and head would never list them.
  * - Resume: every page checkpoints the walk's `after` cursor (status `running`) and W only advances when a
  *   walk completes. A run that finds a pending cursor first catches up from the top (without overwriting the
  *   cursor), then continues the interrupted walk from its cursor down to its own target. A cursor rejected
@@ -55,17 +58,20 @@ async function walkSegment(
   partition: string,
   source: JobSource | undefined,
   seg: Segment,
-  horizon: number,
+  horizon: () => number,
 ): Promise<{ completed: boolean; top: number | null }> {
   const overlap = opts.overlapSeconds;
   const W = seg.watermark;
-  const floor = W === null ? horizon : Math.min(W - overlap, horizon);
+  // Fixed once the first answer has told upstream's time (both users below run after a page arrived).
+  let floorS: number | undefined;
+  const floorOf = () => (floorS ??= W === null ? horizon() : Math.min(W - overlap, horizon()));
   let top: number | null = null;
 
   const more = (page: JobPage): boolean => {
     const jobs = page.data;
     const oldest = jobs[jobs.length - 1];
     if (!oldest) return true; // only rejected items: keep walking
+    const floor = floorOf();
     if (oldest.created_at < floor) return false;
     if (W === null) return true;
     const below = jobs.filter((j) => j.created_at < W - overlap);
@@ -79,6 +85,7 @@ async function walkSegment(
 
   const write = (batch: FetchedPage[]) => {
     const { jobs: all, rejected, lastId, observedAt, pages } = joinPages(batch);
+    const floor = floorOf();
     const jobs = all.filter((j) => j.created_at >= floor);
     for (const j of jobs) top = max(top, j.created_at);
     const cursor = seg.checkpointCursor && lastId !== null ? { cursor: lastId } : {};
@@ -119,8 +126,8 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
   const mirror = ctx.deps.mirror;
   const partition = partitionKey({ task: 'head', ...(source ? { source } : {}) });
   const state = getSyncState(mirror, partition);
-  const nowS = Math.floor(ctx.now() / 1000);
-  const horizon = nowS - opts.backfillDays * DAY_S;
+  // Upstream's "now" minus the history asked for, read when needed (after an answer has told upstream's time).
+  const horizon = () => Math.floor(ctx.upstreamNow() / 1000) - opts.backfillDays * DAY_S;
   const newest = newestMirrored(ctx, source);
   const pending = state?.status === 'running' && state.cursor ? state.cursor : null;
 
@@ -161,7 +168,7 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
     }
   }
   // Nothing listed at all (an empty account, or backfillDays 0): everything from the horizon on is covered.
-  const watermark = max(top, segments[0]?.watermark ?? null) ?? horizon;
+  const watermark = max(top, segments[0]?.watermark ?? null) ?? horizon();
   saveCheckpoint(mirror, {
     partition,
     cursor: null,

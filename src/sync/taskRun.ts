@@ -21,6 +21,13 @@ export interface TaskContext {
   readonly totals: RunCounters;
   /** Unix ms (the injected clock). */
   now(): number;
+  /**
+   * Upstream's clock, unix ms: `now()` corrected by the offset of the last `Date` header upstream sent in this
+   * task (up to 1 s behind: the header has whole seconds). `now()` until an answer arrived. Every boundary
+   * compared with jobs' `created_at` (history floor, watermark, "day closed") uses it: machines' clocks
+   * disagree, and a local "now" ahead of upstream's would skip the jobs created in between.
+   */
+  upstreamNow(): number;
   /** True once the caller asked to stop: finish the current page, then return. */
   aborted(): boolean;
   /** Options for every client call of this task: the abort signal and the request counter. */
@@ -91,8 +98,10 @@ export async function runTask(
   const signal = deps.signal;
   let requestsAtLastPage = 0;
   const statuses: Record<string, number> = {};
+  let clockOffsetMs = 0;
   const onAttempt = (info: AttemptInfo) => {
     totals.requests++;
+    if (info.serverDate !== undefined) clockOffsetMs = info.serverDate - now();
     const key = info.status === undefined ? 'network' : String(info.status);
     statuses[key] = (statuses[key] ?? 0) + 1;
   };
@@ -104,6 +113,7 @@ export async function runTask(
     log,
     totals,
     now,
+    upstreamNow: () => now() + clockOffsetMs,
     aborted: () => signal?.aborted === true,
     request,
     apply(jobs, opts, pages = 1) {

@@ -90,7 +90,8 @@ async function sweepWindow(ctx: TaskContext, opts: WindowOptions, partition: str
       throw err;
     }
   }
-  const closed = dayBounds(opts.day).end * 1000 <= ctx.now();
+  // Closed by upstream's clock: until upstream's midnight passes, it can still create jobs on that day.
+  const closed = dayBounds(opts.day).end * 1000 <= ctx.upstreamNow();
   saveCheckpoint(
     mirror,
     {
