@@ -15,13 +15,15 @@
  * - Resume: every page checkpoints the walk's `after` cursor (status `running`) and W only advances when a
  *   walk completes. A run that finds a pending cursor first catches up from the top (without overwriting the
  *   cursor), then continues the interrupted walk from its cursor down to its own target. A cursor rejected
- *   upstream (its job was deleted) walks that segment again from the top, once.
+ *   upstream (its job was deleted) resumes the segment from its last good position, as often as the walk
+ *   keeps making progress (cursorTrail.ts); its watermark still bounds the walk.
  */
 import { knownIds } from '../mirror/reads.ts';
 import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
 import type { JobPage } from '../retab/clientTypes.ts';
 import { InvalidCursorError } from '../retab/errors.ts';
 import { type JobSource, SOURCES } from '../retab/schemas.ts';
+import { CursorTrail } from './cursorTrail.ts';
 import { partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';
 import type { HeadOptions, RunSummary, SyncDeps } from './types.ts';
@@ -40,8 +42,8 @@ function newestMirrored(ctx: TaskContext, source: JobSource | undefined): number
 }
 
 interface Segment {
-  /** Resume after this id; from the top when undefined. */
-  startAfter?: string;
+  /** Where the walk is: resume after its current cursor (from the top when none); each page advances it. */
+  trail: CursorTrail;
   /** Watermark the segment walks down to; null = no watermark (walk to the history floor). */
   watermark: number | null;
   /** Store the walk's cursor after each page (false while a pending cursor must be kept). */
@@ -89,6 +91,7 @@ async function walkSegment(
     const jobs = all.filter((j) => j.created_at >= floor);
     for (const j of jobs) top = max(top, j.created_at);
     const cursor = seg.checkpointCursor && lastId !== null ? { cursor: lastId } : {};
+    const advance = () => seg.trail.advance(lastId);
     ctx.apply(
       jobs,
       {
@@ -106,6 +109,7 @@ async function walkSegment(
       },
       pages,
     );
+    advance();
   };
 
   const params = {
@@ -114,7 +118,8 @@ async function walkSegment(
     ...(opts.payloadMode === 'none' ? {} : { include_request: true }),
     ...(source ? { source } : {}),
   };
-  const start = seg.startAfter ? { startAfter: seg.startAfter } : {};
+  const from = seg.trail.current;
+  const start = from ? { startAfter: from } : {};
   // A first run (no watermark) is a backfill: batch its commits like a window's.
   const batchPages = W === null ? WINDOW_BATCH_PAGES : 1;
   const { completed } = await walkPages(ctx, params, start, { more, write, batchPages });
@@ -133,16 +138,20 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
 
   const segments: Segment[] = pending
     ? [
-        { watermark: newest, checkpointCursor: false },
-        { startAfter: pending, watermark: state?.watermark ?? null, checkpointCursor: true },
+        { trail: new CursorTrail(undefined), watermark: newest, checkpointCursor: false },
+        { trail: new CursorTrail(pending), watermark: state?.watermark ?? null, checkpointCursor: true },
       ]
-    : [{ watermark: max(state?.watermark ?? null, newest), checkpointCursor: true }];
+    : [
+        {
+          trail: new CursorTrail(undefined),
+          watermark: max(state?.watermark ?? null, newest),
+          checkpointCursor: true,
+        },
+      ];
   if (pending) ctx.log.info({ cursor: pending }, 'resuming an interrupted head walk after catching up');
 
   let top: number | null = null;
-  for (const planned of segments) {
-    let seg = planned;
-    let restarted = false;
+  for (const seg of segments) {
     for (;;) {
       try {
         const r = await walkSegment(ctx, opts, partition, source, seg, horizon);
@@ -151,15 +160,13 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
         break;
       } catch (err) {
         // The cursor's job was deleted upstream (retention): without this, a stored cursor would fail every
-        // later run. Walk the segment again from the top, once; its watermark still bounds the walk.
-        if (err instanceof InvalidCursorError && !restarted && !ctx.aborted()) {
-          restarted = true;
+        // later run. Resume from the last good position (the trail decides whether that is still progress).
+        const back = err instanceof InvalidCursorError && !ctx.aborted() ? seg.trail.fallback() : undefined;
+        if (back) {
           ctx.log.warn(
-            { err },
-            'cursor rejected upstream (its job was deleted?); walking again from the top',
+            { err, resumeAfter: back.from ?? null, restarts: seg.trail.restartCount },
+            'cursor rejected upstream (its job was deleted?); resuming from the last good position',
           );
-          const { startAfter: _rejected, ...fromTop } = seg;
-          seg = fromTop;
           continue;
         }
         if (!ctx.aborted()) saveCheckpoint(mirror, { partition, lastError: describeError(err) });

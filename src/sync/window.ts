@@ -6,12 +6,14 @@
  *
  * A finished window of a closed day is `done` and its rerun is a no-op (reconcile passes `restart`). A window
  * of a day not yet over stays `idle` with its cursor, so a rerun only lists the jobs created since.
- * An `invalid_cursor` (the cursor job was deleted upstream) restarts the window from its beginning, once.
+ * An `invalid_cursor` (the cursor job was deleted upstream) resumes the walk from its last good position, as
+ * often as it keeps making progress (cursorTrail.ts), so a day loses no job to deletions during its walk.
  */
 import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
 import { InvalidCursorError } from '../retab/errors.ts';
 import { dayBounds } from '../retab/jobFields.ts';
 import type { ListJobsParams } from '../retab/schemas.ts';
+import { CursorTrail } from './cursorTrail.ts';
 import { isDay, partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';
 import type { RunSummary, SyncDeps, WindowOptions } from './types.ts';
@@ -20,12 +22,7 @@ import { joinPages, walkPages } from './walkPages.ts';
 /** Pages per transaction of a window walk unless the caller says otherwise (see WindowOptions.batchPages). */
 export const WINDOW_BATCH_PAGES = 5;
 
-async function walkWindow(
-  ctx: TaskContext,
-  opts: WindowOptions,
-  partition: string,
-  startAfter: string | null,
-) {
+async function walkWindow(ctx: TaskContext, opts: WindowOptions, partition: string, trail: CursorTrail) {
   const params: ListJobsParams = {
     from_date: opts.day,
     to_date: opts.day,
@@ -34,12 +31,12 @@ async function walkWindow(
     ...(opts.source ? { source: opts.source } : {}),
     ...(opts.payloadMode === 'none' ? {} : { include_request: true }),
   };
-  let cursor = startAfter;
-  return walkPages(ctx, params, cursor ? { startAfter: cursor } : {}, {
+  const start = trail.current;
+  return walkPages(ctx, params, start ? { startAfter: start } : {}, {
     batchPages: opts.batchPages ?? WINDOW_BATCH_PAGES,
     write: (batch) => {
       const { jobs, rejected, lastId, observedAt, pages } = joinPages(batch);
-      if (lastId !== null) cursor = lastId;
+      const cursor = lastId ?? trail.current ?? null;
       ctx.apply(
         jobs,
         {
@@ -51,6 +48,7 @@ async function walkWindow(
         },
         pages,
       );
+      trail.advance(lastId);
     },
   });
 }
@@ -62,27 +60,25 @@ async function sweepWindow(ctx: TaskContext, opts: WindowOptions, partition: str
     ctx.log.debug('window already done; nothing to do (pass restart to sweep it again)');
     return;
   }
-  let startAfter = opts.restart ? null : (state?.cursor ?? null);
+  const trail = new CursorTrail(opts.restart ? undefined : (state?.cursor ?? undefined));
   saveCheckpoint(
     mirror,
     { partition, status: 'running', ...(opts.restart ? { cursor: null } : {}) },
     ctx.now(),
   );
-  let restarted = false;
   for (;;) {
     try {
-      const { completed } = await walkWindow(ctx, opts, partition, startAfter);
+      const { completed } = await walkWindow(ctx, opts, partition, trail);
       if (!completed) return; // aborted: the last committed page's cursor stays
       break;
     } catch (err) {
-      if (err instanceof InvalidCursorError && !restarted && !ctx.aborted()) {
+      const back = err instanceof InvalidCursorError && !ctx.aborted() ? trail.fallback() : undefined;
+      if (back) {
         ctx.log.warn(
-          { err },
-          'cursor rejected upstream (its job was deleted?); restarting the window from its start',
+          { err, resumeAfter: back.from ?? null, restarts: trail.restartCount },
+          'cursor rejected upstream (its job was deleted?); resuming from the last good position',
         );
-        restarted = true;
-        startAfter = null;
-        saveCheckpoint(mirror, { partition, cursor: null }, ctx.now());
+        saveCheckpoint(mirror, { partition, cursor: back.from ?? null }, ctx.now());
         continue;
       }
       if (!ctx.aborted())
