@@ -18,7 +18,7 @@ import { runHydrate } from '../sync/hydrate.ts';
 import { reconcileDays } from '../sync/partitions.ts';
 import { RUN_COUNTERS, type RunSummary, type SyncDeps } from '../sync/types.ts';
 import { runWindow } from '../sync/window.ts';
-import { classifyFailure } from './classifyFailure.ts';
+import { classifyFailure, DEFAULT_RATE_LIMIT_PAUSE_MS } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
 import {
   mirrorsAllSources,
@@ -219,7 +219,8 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       }
       if (failure.kind === 'rate_limited' && deps.rateLimit) {
         sync.logger.warn({ ...ctx, pauseMs: failure.waitMs }, failure.message);
-        await deps.rateLimit(failure.waitMs ?? 0);
+        // BullMQ (Redis PX) takes a positive integer only; the client already normalised Retry-After so.
+        await deps.rateLimit(Math.max(1, Math.ceil(failure.waitMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS)));
         throw Worker.RateLimitError();
       }
       throw err;

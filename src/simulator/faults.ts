@@ -34,6 +34,11 @@ export const FaultConfigSchema = z
     probabilities: z.partialRecord(z.enum(FAULT_KINDS), z.number().min(0).max(1)).optional(),
     /** Retry-After sent with 429s, in seconds. @default 1 */
     retryAfterSeconds: z.number().int().min(0).optional(),
+    /**
+     * Headers sent with 429s instead of `Retry-After: <retryAfterSeconds>`, as written: the odd forms real
+     * servers send (`0`, a date already passed, `1.5`, a huge value, garbage, `retry-after-ms`).
+     */
+    retryAfterHeaders: z.record(z.string(), z.string()).optional(),
     /** Delay of a `slow` response, in ms. @default 2000 */
     slowMs: z.number().int().min(0).optional(),
     /** Routes faults apply to (scripted and random alike). @default every route */
@@ -58,6 +63,7 @@ export class FaultInjector {
   private malformed = 0;
   private readonly rng: Random;
   retryAfterSeconds = 1;
+  retryAfterHeaders: Record<string, string> | undefined;
   slowMs = 2000;
 
   constructor(seed: number, config?: FaultConfig) {
@@ -72,6 +78,7 @@ export class FaultInjector {
       (e): e is [FaultKind, number] => typeof e[1] === 'number' && e[1] > 0,
     );
     this.retryAfterSeconds = c.retryAfterSeconds ?? 1;
+    this.retryAfterHeaders = c.retryAfterHeaders;
     this.slowMs = c.slowMs ?? 2000;
     this.routes = c.routes ? new Set(c.routes) : undefined;
     if (c.sequence) this.queue.push(...c.sequence);
@@ -89,6 +96,7 @@ export class FaultInjector {
     this.queue = [];
     this.routes = undefined;
     this.retryAfterSeconds = 1;
+    this.retryAfterHeaders = undefined;
     this.slowMs = 2000;
   }
 

@@ -124,13 +124,14 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       deps.clock.sync();
       break;
     case 'http429': {
-      const seconds = deps.faults.retryAfterSeconds;
+      const custom = deps.faults.retryAfterHeaders;
+      const seconds = custom ? waitOf(custom) : deps.faults.retryAfterSeconds;
       deps.stats.retryAfterSent(rec, seconds);
       const message = `Rate limit exceeded. Retry after ${seconds} seconds.`;
       return answer(res, rec, {
         status: 429,
         body: errorBody('rate_limited', message),
-        headers: { 'retry-after': String(seconds) },
+        headers: custom ?? { 'retry-after': String(seconds) },
       });
     }
     case 'http500':
@@ -163,6 +164,14 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   else if (m.route === 'cancel') out = cancelRoute(deps.store, id);
   else out = retryRoute(deps.store, id);
   answer(res, rec, out, fault, fault === 'malformed_item' ? deps.faults.nextMalformation() : undefined);
+}
+
+/** The wait (seconds) that custom Retry-After headers plainly ask for; 0 for a date or garbage. */
+function waitOf(headers: Record<string, string>): number {
+  const ms = Number(headers['retry-after-ms']);
+  if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const s = Number(headers['retry-after']);
+  return Number.isFinite(s) && s >= 0 ? s : 0;
 }
 
 /** Sends an answer, applying a body-level fault (truncated, invalid JSON, malformed item) if one is due. */

@@ -50,3 +50,43 @@ it('429: the queue waits out Retry-After, then the job runs again without spendi
     await dropPrefix(redisUrl, config.queuePrefix);
   }
 });
+
+it('every Retry-After form pauses the queue, then the job runs again (0, a past date, fractions, garbage, retry-after-ms)', async () => {
+  const config = testConfig({ redisUrl, sim, dbPath: tmp.dbPath }, { maxRetries: 0 });
+  const worker = await startWorker({
+    config,
+    mirror: tmp.open(),
+    now: () => sim.clock.now(),
+    schedulers: false,
+    events: false,
+  });
+  const forms: Record<string, string>[] = [
+    { 'retry-after': '0' },
+    { 'retry-after': 'Sun, 01 Nov 2026 11:00:00 GMT' },
+    { 'retry-after': '0.25' },
+    { 'retry-after-ms': '0.5' },
+    { 'retry-after': 'later, maybe' },
+  ];
+  try {
+    for (const [i, headers] of forms.entries()) {
+      sim.stats.reset();
+      sim.faults.set({ retryAfterHeaders: headers, sequence: ['http429'] });
+      const day = `2026-10-2${i}`;
+      await enqueueBackfill(worker.queue, { from: day, to: day });
+      await waitFor(
+        `the window job of ${JSON.stringify(headers)} to complete`,
+        async () => (await worker.queue.getJobState(`window-${day}`)) === 'completed',
+      );
+      const job = await worker.queue.getJob(`window-${day}`);
+      expect({ headers, attempts: job?.attemptsMade }).toEqual({ headers, attempts: 1 });
+      const lists = sim.stats.requests.filter((r) => r.route === 'list');
+      expect(lists.map((r) => r.status)).toEqual([429, 200]);
+      // Paused at least the floor (the client's minRetryDelayMs, 500 ms by default).
+      expect((lists[1]?.at ?? 0) - (lists[0]?.at ?? 0)).toBeGreaterThanOrEqual(495);
+    }
+    expect((await worker.queue.getJobCounts('failed')).failed).toBe(0);
+  } finally {
+    await worker.close();
+    await dropPrefix(redisUrl, config.queuePrefix);
+  }
+}, 60_000);
