@@ -7,13 +7,38 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { credentialValues, MASK, maskCredentials } from './credentials.ts';
+import { registerSecret } from './log.ts';
 import { ACTIVE_STATUSES, ENDPOINTS, JOB_STATUSES, SOURCES } from './retab/schemas.ts';
 
 export const PAYLOAD_MODES = ['none', 'request', 'full'] as const;
 export type PayloadMode = (typeof PAYLOAD_MODES)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A whole number from the environment or a config file: plain decimal digits only (`100`, `-1`), so `0x20`,
+ * `1e1`, `1.0`, ` 12` or `12abc` are refused with the setting's name rather than read as something else.
+ */
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: 'expected a plain decimal integer (digits only, e.g. 100)' })
+      .int({ error: 'expected a plain decimal integer (digits only, e.g. 100)' })
+      .min(min)
+      .max(max),
+  );
+/**
+ * A token compared with what a client sends in a header. HTTP strips a header value's surrounding
+ * whitespace, so a token with any could never match: refused at start-up.
+ */
+const headerToken = z
+  .string()
+  .min(1)
+  .refine((v) => v === v.trim(), {
+    error:
+      'has leading or trailing whitespace, which HTTP strips from headers, so no request could ever match it; remove the spaces',
+  });
 const csv = <T extends z.ZodType>(item: T) =>
   z.preprocess(
     (v) =>
@@ -185,7 +210,7 @@ export const SETTINGS = [
   s(
     'serverToken',
     'MIRROR_API_TOKEN',
-    z.string().min(1).optional(),
+    headerToken.optional(),
     undefined,
     'When set, the local API requires it (`Api-Key` or `Authorization: Bearer`).',
     true,
@@ -336,15 +361,32 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     }
     out[setting.key] = result.data;
   }
-  return out as unknown as Config;
+  const config = out as unknown as Config;
+  registerConfigSecrets(config);
+  return config;
 }
 
-/** The effective config with secrets masked, for `retab-mirror config`. */
+/**
+ * The effective config with every credential masked, for `retab-mirror config` and `status`: the secret
+ * settings whole, and credentials inside the others (REDIS_URL's password, token-like query parameters,
+ * each webhook's `secret`; credentials.ts).
+ */
 export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
     const v = config[setting.key as keyof Config];
-    out[setting.key] = setting.secret && v !== undefined ? '********' : v;
+    out[setting.key] = setting.secret && v !== undefined ? MASK : maskCredentials(v);
   }
   return out;
+}
+
+/** Register every credential of the config with the logger, so logs and error lines scrub them by value. */
+export function registerConfigSecrets(config: Config): void {
+  for (const setting of SETTINGS) {
+    // Alert rules hold job metadata to match, not credentials: scrubbing those values would garble logs.
+    if (setting.key === 'alertRules') continue;
+    const v = config[setting.key as keyof Config];
+    if (setting.secret && typeof v === 'string') registerSecret(v);
+    else for (const secret of credentialValues(v)) registerSecret(secret);
+  }
 }

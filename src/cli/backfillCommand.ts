@@ -57,7 +57,7 @@ export function registerBackfillCommand(program: Command): void {
 
       // Loaded here, not at the top: every other command would pay for BullMQ and ioredis at startup.
       const [
-        { closeRedis, createRedis, describeRedisError, RedisHealth, safeRedisUrl, waitForReady },
+        { closeRedis, createRedis, describeRedisError, describeRedisProblem, RedisHealth, waitForReady },
         { createSyncQueue },
         { enqueueBackfill },
       ] = await Promise.all([
@@ -75,7 +75,7 @@ export function registerBackfillCommand(program: Command): void {
       try {
         await waitForReady(redis).catch((err) => {
           throw new CliError(
-            `cannot reach Redis at ${safeRedisUrl(config.redisUrl)} (${health.lastErrorMessage || describeRedisError(err)}): set REDIS_URL to a running Redis`,
+            describeRedisProblem(config.redisUrl, health.lastErrorMessage || describeRedisError(err)),
           );
         });
         const queue = createSyncQueue(redis, config.queuePrefix);

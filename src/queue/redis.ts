@@ -5,6 +5,7 @@
  * one info line. Reconnection is ioredis' job (`retryStrategy` never gives up); BullMQ resumes on `ready`.
  */
 import { Redis } from 'ioredis';
+import { maskCredentials } from '../credentials.ts';
 import type { Logger } from '../log.ts';
 
 export interface RedisRetryOptions {
@@ -16,16 +17,37 @@ export interface RedisRetryOptions {
   maxAttempts?: number;
 }
 
-/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: a URL that can be logged. */
+/**
+ * `redis://user:secret@host:6379/0` → `redis://host:6379/0`: a URL that can be logged (a credential in its
+ * query, `?password=…`, is masked too).
+ */
 export function safeRedisUrl(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';
     u.password = '';
-    return u.toString().replace(/\/$/, '');
+    return maskCredentials(u.toString().replace(/\/$/, ''));
   } catch {
     return '(invalid REDIS_URL)';
   }
+}
+
+/** Whether a Redis error says the credentials were refused (wrong or missing user/password in REDIS_URL). */
+export function isRedisAuthError(message: string): boolean {
+  return /WRONGPASS|NOAUTH|invalid password|without any password|invalid username-password/i.test(message);
+}
+
+/**
+ * One line for a failed Redis connection, naming REDIS_URL and what to fix: refused credentials are not an
+ * unreachable server (retrying cannot help; the password in REDIS_URL is wrong). The URL is shown without
+ * its credentials.
+ */
+export function describeRedisProblem(url: string, cause: string): string {
+  const where = safeRedisUrl(url);
+  if (isRedisAuthError(cause)) {
+    return `Redis at ${where} refused the credentials: authentication failed (${cause}); set the right user and password in REDIS_URL (redis://user:password@host:port)`;
+  }
+  return `cannot reach Redis at ${where}${cause ? ` (${cause})` : ''}; check REDIS_URL and that redis-server is running`;
 }
 
 export function reconnectDelay(attempt: number, opts: RedisRetryOptions = {}): number {
@@ -70,11 +92,14 @@ export class RedisHealth {
     this.nextLogAt = now + delayMs * 0.9;
     const where = safeRedisUrl(this.url);
     const cause = this.lastError ? ` (${this.lastError})` : '';
+    const still = isRedisAuthError(this.lastError)
+      ? `Redis at ${where} still refuses the credentials in REDIS_URL${cause}`
+      : `Redis at ${where} still unreachable${cause}`;
     this.logger.warn(
       { redis: where, attempt, nextRetryMs: delayMs },
       first
-        ? `cannot reach Redis at ${where}${cause}; check REDIS_URL and that redis-server is running. Retrying in ${delayMs} ms`
-        : `Redis at ${where} still unreachable${cause}; retry ${attempt} in ${delayMs} ms`,
+        ? `${describeRedisProblem(this.url, this.lastError)}. Retrying in ${delayMs} ms`
+        : `${still}; retry ${attempt} in ${delayMs} ms`,
     );
   }
 

@@ -11,6 +11,7 @@ import {
   closeRedis,
   createRedis,
   describeRedisError,
+  describeRedisProblem,
   RedisHealth,
   safeRedisUrl,
   waitForReady,
@@ -110,7 +111,7 @@ async function redisPart(
       await waitForReady(redis, timeout);
     } catch (err) {
       const why = lastError || describeRedisError(err);
-      return { redis: { url, reachable: false, error: `${why} (check REDIS_URL)` } };
+      return { redis: { url, reachable: false, error: describeRedisProblem(opts.config.redisUrl, why) } };
     }
     const queue = createSyncQueue(redis, opts.config.queuePrefix);
     try {

@@ -44,6 +44,28 @@ describe('cli', () => {
     expect(JSON.parse(ok.stdout).apiKey).toBe('********');
   });
 
+  it('config masks the Redis password in REDIS_URL and each webhook secret, in text and JSON', () => {
+    const env = {
+      REDIS_URL: 'redis://:redis-pass-2291@127.0.0.1:6379',
+      WEBHOOKS:
+        '[{"name":"ops","url":"https://hooks.example.com/x?sig=sig-value-8812","secret":"whsec-7731"}]',
+    };
+    for (const args of [['config'], ['config', '--json']]) {
+      const r = run(args, env);
+      expect(r.status).toBe(0);
+      for (const secret of ['redis-pass-2291', 'sig-value-8812', 'whsec-7731'])
+        expect(r.stdout).not.toContain(secret);
+      expect(r.stdout).toContain('redis://:********@127.0.0.1:6379');
+    }
+  });
+
+  it('MIRROR_API_TOKEN with a trailing space is refused at start-up in one line', () => {
+    const r = run(['config'], { MIRROR_API_TOKEN: 'tok ' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/MIRROR_API_TOKEN.*whitespace/);
+  });
+
   it('a mirror file that cannot be opened: one line naming the file and MIRROR_DB, exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'retab-cli-'));
     try {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactConfig, SETTINGS } from '../../src/config.ts';
+import { scrubSecrets } from '../../src/log.ts';
 
 const load = (env: Record<string, string>, extra: Parameters<typeof loadConfig>[0] = {}) =>
   loadConfig({ env, dotenvFile: false, ...extra });
@@ -39,6 +40,14 @@ describe('config', () => {
     ['ALERT_RULES', '{not json'],
     ['QUEUE_PREFIX', 'a:b'],
     ['EVENTS_QUEUE_ENABLED', 'maybe'],
+    // Numbers are plain decimal integers: no hex, exponent, fraction or padding read as something else.
+    ['PAGE_SIZE', '0x20'],
+    ['PAGE_SIZE', '1e1'],
+    ['MAX_RETRIES', '2.0'],
+    ['BACKFILL_DAYS', ' 7'],
+    // HTTP strips a header's surrounding whitespace: this token could never match.
+    ['MIRROR_API_TOKEN', 'tok '],
+    ['MIRROR_API_TOKEN', ' tok'],
   ];
   it.each(bad)('rejects %s=%s with an error naming the setting', (name, value) => {
     let error: unknown;
@@ -57,6 +66,31 @@ describe('config', () => {
     expect(() => load({ MIRROR_API_TOKEN: '' })).not.toThrow();
     const c = load({ RETAB_API_KEY: 'sk-very-secret' });
     expect(JSON.stringify(redactConfig(c))).not.toContain('sk-very-secret');
+  });
+
+  it('masks every credential wherever it sits, and scrubs it from log and error lines', () => {
+    const c = load({
+      REDIS_URL: 'redis://worker:redis-pass-9731@cache.internal:6379/2',
+      WEBHOOKS: JSON.stringify([
+        {
+          name: 'ops',
+          url: 'https://hooks.example.com/in?token=hook-token-5521&team=ops',
+          secret: 'whsec-4417',
+        },
+      ]),
+    });
+    const shown = JSON.stringify(redactConfig(c));
+    for (const secret of ['redis-pass-9731', 'hook-token-5521', 'whsec-4417']) {
+      expect(shown).not.toContain(secret);
+      expect(scrubSecrets(`connect failed: ${secret}`)).toBe('connect failed: [Redacted]');
+    }
+    const r = redactConfig(c) as { redisUrl: string; webhooks: Record<string, string>[] };
+    expect(r.redisUrl).toBe('redis://worker:********@cache.internal:6379/2');
+    expect(r.webhooks[0]).toEqual({
+      name: 'ops',
+      url: 'https://hooks.example.com/in?token=********&team=ops',
+      secret: '********',
+    });
   });
 
   it('applies env > .env > config file > default', () => {

@@ -1,0 +1,83 @@
+/**
+ * Credentials wherever they sit in a setting: a URL's userinfo (`redis://:PASSWORD@host`), a token-like
+ * query parameter (`?token=…`, `?api_key=…`, `?sig=…`), or a field named like a secret at any depth (a
+ * webhook's `secret`). `maskCredentials` hides them for display (`config`, `status`); `credentialValues`
+ * lists them so the logger and the CLI's error line scrub them by value (log.ts `registerSecret`).
+ */
+
+export const MASK = '********';
+
+/** Field names that hold a credential (at any depth: a webhook's `secret`). */
+const SECRET_FIELD =
+  /^(secret|password|passwd|pwd|token|auth|authorization|signature|credentials?)$|(secret|password|token|api[_-]?key|private[_-]?key|signature|credential)/i;
+/** Query parameters that hold a credential: the same, plus the short forms URLs use (`key`, `sig`). */
+const SECRET_PARAM = /^(key|sig|code)$/i;
+
+export const isSecretName = (name: string): boolean => SECRET_FIELD.test(name);
+const isSecretParam = (name: string): boolean => SECRET_FIELD.test(name) || SECRET_PARAM.test(name);
+
+/** A userinfo without a password is taken for a token only when it looks like one (not `default`). */
+const TOKEN_LIKE = /^[A-Za-z0-9._~+/=-]{16,}$/;
+
+interface Found {
+  masked: unknown;
+  values: string[];
+}
+
+function inUrl(text: string): Found | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return undefined;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return undefined;
+  }
+  const values: string[] = [];
+  if (u.password) {
+    values.push(decodeURIComponent(u.password));
+    u.password = MASK;
+  } else if (TOKEN_LIKE.test(decodeURIComponent(u.username))) {
+    // A lone userinfo that looks like a token is one (`https://ghp_…@host`).
+    values.push(decodeURIComponent(u.username));
+    u.username = MASK;
+  }
+  for (const [name, value] of [...u.searchParams]) {
+    if (value !== '' && isSecretParam(name)) {
+      values.push(value);
+      u.searchParams.set(name, MASK);
+    }
+  }
+  return values.length === 0 ? { masked: text, values } : { masked: u.toString(), values };
+}
+
+function walk(value: unknown, key: string | undefined): Found {
+  if (key !== undefined && isSecretName(key) && value !== undefined && value !== null && value !== '') {
+    return { masked: MASK, values: typeof value === 'string' ? [value] : [] };
+  }
+  if (typeof value === 'string') return inUrl(value) ?? { masked: value, values: [] };
+  if (Array.isArray(value)) {
+    const parts = value.map((v) => walk(v, undefined));
+    return { masked: parts.map((p) => p.masked), values: parts.flatMap((p) => p.values) };
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    const values: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      const p = walk(v, k);
+      out[k] = p.masked;
+      values.push(...p.values);
+    }
+    return { masked: out, values };
+  }
+  return { masked: value, values: [] };
+}
+
+/** A copy of `value` with every credential replaced by `********` (see the file header). */
+export function maskCredentials<T>(value: T): T {
+  return walk(value, undefined).masked as T;
+}
+
+/** Every credential found in `value` (see the file header), for scrubbing by value. */
+export function credentialValues(value: unknown): string[] {
+  return walk(value, undefined).values;
+}
