@@ -157,7 +157,7 @@ function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
 export type RecencyCheck = (stored: StoredJob, d: JobDraft, observedAt: number) => number | undefined;
 
 /** Position in one attempt's lifecycle: validating < queued < in_progress < any terminal status. */
-const LIFECYCLE_RANK: Readonly<Record<JobStatus, number>> = {
+export const LIFECYCLE_RANK: Readonly<Record<JobStatus, number>> = {
   validating: 0,
   queued: 1,
   in_progress: 2,
@@ -193,8 +193,9 @@ export const bySendTime: RecencyCheck = (s, _d, observedAt) => (observedAt < s.o
 /**
  * "Which observation is newer", in order: the first check that answers decides. Where the job itself says
  * which state is newer, that wins over any clock (machines' clocks disagree; a response can be read late).
- * The retry counter Retab's newer API sends (`attempt_count`: a higher count is a later attempt) belongs
- * first in this list, before `byLifecycle`.
+ * The retry counter Retab's newer API sends belongs first in this list, before `byLifecycle`: a higher
+ * `attempt_count` is a later attempt, and an equal one makes the rest of the lifecycle comparable even when
+ * `started_at` is null (a `queued` page after a `cancelled` one of the same attempt is then a late page).
  */
 export const RECENCY_CHECKS: readonly RecencyCheck[] = [byLifecycle, bySendTime];
 

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 const RETRY_AFTER_MS = 1000;
 /** A request already on the wire when the 429 left the simulator arrives a little after it (loaded machine). */
-const IN_FLIGHT_MS = 100;
+const IN_FLIGHT_MS = 250;
 /** Timers may fire a little early. */
 const EARLY_MS = 5;
 
