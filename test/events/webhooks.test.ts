@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
@@ -6,6 +7,7 @@ import { getCursor } from '../../src/events/cursors.ts';
 import { listDeadLetters } from '../../src/events/deadLetters.ts';
 import { retryDeadLetters } from '../../src/events/retryDeadLetters.ts';
 import { verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
+import { captureLogs } from '../queue/helpers.ts';
 import {
   insertEvents,
   outboxIds,
@@ -13,7 +15,10 @@ import {
   startReceiver,
   type TempMirror,
   tempMirror,
+  waitFor,
 } from './helpers.ts';
+
+const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
 
 const prefix = `test-${randomUUID()}`;
 const SECRET = 'raw-webhook-secret';
@@ -139,3 +144,51 @@ describe('webhook retries and dead letters', () => {
     }
   });
 });
+
+describe('410 Gone', () => {
+  it('disables the webhook (logged once, shown by `events cursors`) instead of retrying; `events enable` resumes where it stopped', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 5);
+    receiver.respond = (r) => (r.event.seq >= 3 ? 410 : 204);
+    const { logger, lines } = captureLogs('info');
+    const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, logger, log: false });
+    d.start();
+    await d.drain({ timeoutMs: 10_000 }); // a disabled sink does not hold up a drain
+    insertEvents(tmp.mirror, 3);
+    d.notify();
+    await d.drain({ timeoutMs: 10_000 });
+    // One attempt at seq 3, no retry, nothing after it.
+    expect(receiver.received.map((r) => [r.event.seq, r.answered])).toEqual([
+      [1, 204],
+      [2, 204],
+      [3, 410],
+    ]);
+    expect(getCursor(tmp.mirror, 'ops')).toBe(2);
+    expect(listDeadLetters(tmp.mirror)).toEqual([]);
+    expect(lines.filter((l) => String(l.msg).includes('disabled'))).toHaveLength(1);
+    expect(d.status().find((s) => s.sink === 'ops')?.disabledAt).toBeGreaterThan(0);
+
+    const cursors = runEvents(['events', 'cursors']);
+    expect(cursors).toMatch(/ops +2 +6 +0 +\S+ +disabled since \S+: webhook ops answered 410 Gone/);
+
+    receiver.respond = () => 204;
+    receiver.received.length = 0;
+    expect(runEvents(['events', 'enable', '--sink', 'ops'])).toContain('ops: enabled');
+    await waitFor(() => receiver.received.length === 6, 10_000, 'delivery resumed');
+    await d.stop();
+    expect(receiver.received.map((r) => r.event.eventId)).toEqual(outboxIds(tmp.mirror).slice(2));
+    expect(getCursor(tmp.mirror, 'ops')).toBe(8);
+  });
+});
+
+/** The real CLI against this test's mirror file. */
+function runEvents(args: string[]): string {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MIRROR_DB: tmp?.path, LOG_LEVEL: 'silent', WEBHOOKS: '', ALERT_RULES: '' },
+    timeout: 30_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}

@@ -86,8 +86,11 @@ export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
     async function deliverOne(event: MirrorEvent): Promise<Outcome> {
       const id = deliveryId(event.eventId, ctx.generation);
       for (let attempt = 1; ; attempt++) {
-        if (gone) return 'gone';
         await slots.acquire(event.seq, signal);
+        if (gone) {
+          slots.release();
+          return 'gone';
+        }
         let error: unknown;
         try {
           await postWebhook(target, event, { timeoutMs: o.timeoutMs, signal, deliveryId: id });
