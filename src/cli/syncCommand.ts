@@ -201,7 +201,7 @@ export function registerSyncCommand(program: Command): void {
       const mirror = openMirrorOrFail(config);
       let delivery: Awaited<ReturnType<typeof startSyncDelivery>>;
       try {
-        delivery = await startSyncDelivery(config, mirror, logger);
+        delivery = await startSyncDelivery(config, mirror, logger, flags.events !== false);
       } catch (err) {
         mirror.close();
         throw err; // EventsConfigError (a rule naming an unknown sink): exit 2 with its message
@@ -257,7 +257,7 @@ export function registerSyncCommand(program: Command): void {
           timeoutMs: eventsTimeoutMs,
           signal: stop.signal,
           // An interrupted pass stops at once; a failed one still delivers what it committed.
-          deliver: flags.events !== false && summary?.outcome !== 'aborted',
+          deliver: summary?.outcome !== 'aborted',
         });
       } finally {
         process.off('SIGINT', onSignal);

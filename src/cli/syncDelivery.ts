@@ -18,13 +18,22 @@ export interface SyncDelivery {
   finish(opts: { timeoutMs: number; signal: AbortSignal; deliver: boolean }): Promise<SinkStatus[]>;
 }
 
+/**
+ * Check the events settings (an `EventsConfigError` names a bad one), then start delivering unless
+ * `enabled` is false (`--no-events`: the events stay in the outbox for the worker or a later run).
+ */
 export async function startSyncDelivery(
   config: Config,
   mirror: Mirror,
   logger: Logger,
+  enabled: boolean,
 ): Promise<SyncDelivery> {
   // Loaded here: BullMQ comes with the sinks, and only this command path needs them.
-  const { createDispatcher } = await import('../events/createDispatcher.ts');
+  const { checkEventsConfig, createDispatcher } = await import('../events/createDispatcher.ts');
+  if (!enabled) {
+    checkEventsConfig(config);
+    return { notify: () => undefined, finish: async () => [] };
+  }
   const dispatcher: MirrorDispatcher = createDispatcher({ mirror, config, logger, redis: null });
   dispatcher.start();
   return {

@@ -94,6 +94,21 @@ describe('retab-mirror sync delivers its events', () => {
     expect(third.code).toBe(0);
     expect(a.received).toHaveLength(toA.length);
     expect(b.received).toHaveLength(toB.length);
+
+    // `--no-events` leaves the new events in the outbox; the next run delivers them, once.
+    sim.clock.advance(30 * 60_000);
+    const quiet = await runCli(['sync', '--no-progress', '--no-events'], env(), { timeoutMs: 60_000 });
+    expect(quiet.code).toBe(0);
+    const later = outbox();
+    expect(later.max).toBeGreaterThan(max);
+    expect(later.cursors['hook-a']).toBe(max);
+    expect(a.received).toHaveLength(toA.length);
+    expect((await sync()).code).toBe(0);
+    const final = outbox();
+    expect(a.received.map((r) => r.event.eventId)).toEqual(routedTo('hook-a', final.events));
+    expect(b.received.map((r) => r.event.eventId)).toEqual(routedTo('hook-b', final.events));
+    expect(a.received.length).toBeGreaterThan(toA.length);
+    expect(final.cursors['hook-a']).toBe(final.max);
   });
 
   it('a rule naming an unknown sink stops sync before it starts: exit 2, one line naming the sink', async () => {
