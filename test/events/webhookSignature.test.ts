@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { eventsConfigProblems } from '../../src/events/createDispatcher.ts';
 import { deliveryId } from '../../src/events/cursors.ts';
 import { queueJobId } from '../../src/events/queueJobId.ts';
 import {
@@ -87,6 +88,15 @@ describe('Standard Webhooks signatures', () => {
     expect(secretProblem('whsec_')).toContain('base64');
     expect(secretProblem(secret)).toBeUndefined();
     expect(secretProblem('any raw secret')).toBeUndefined();
+    const problems = eventsConfigProblems({
+      webhooks: [{ name: 'ops', url: 'http://127.0.0.1:9/', secret: 'whsec_!!' }],
+      webhookSecret: 'whsec_@',
+      alertRules: [],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET: a "whsec_…" secret must be followed by base64/),
+      expect.stringMatching(/^WEBHOOKS "ops" secret: a "whsec_…" secret must be followed by base64/),
+    ]);
   });
 });
 
