@@ -256,8 +256,10 @@ export function registerSyncCommand(program: Command): void {
         sinks = await delivery.finish({
           timeoutMs: eventsTimeoutMs,
           signal: stop.signal,
-          // An interrupted pass stops at once; a failed one still delivers what it committed.
-          deliver: summary?.outcome !== 'aborted',
+          // An interrupted pass stops at once; one that failed on upstream trouble still delivers what it
+          // committed; one that failed for good (bad key, unwritable database) does not wait for delivery.
+          deliver:
+            summary?.outcome === 'success' || (summary?.outcome === 'failed' && summary.retryable === true),
         });
       } finally {
         process.off('SIGINT', onSignal);

@@ -53,7 +53,12 @@ export async function startSyncDelivery(
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
-      const status = dispatcher.status().filter((s) => s.sink !== EMITTER_SINK);
+      let status: SinkStatus[] = [];
+      try {
+        status = dispatcher.status().filter((s) => s.sink !== EMITTER_SINK);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'could not read the delivery cursors');
+      }
       await dispatcher.stop();
       return status;
     },

@@ -245,18 +245,22 @@ export class Dispatcher {
   /** One batch for one lane. True when there may be more to deliver right away. */
   async #step(lane: Lane): Promise<boolean> {
     const { sink } = lane;
-    const { cursor, generation, disabled } = this.#readCursor(lane);
-    if (disabled) return false;
-    const batch = readEventsAfter(this.#mirror, cursor, this.#batchSize);
-    const last = batch.at(-1);
-    if (!last) return false;
-    const selected = batch.filter((e) => this.#filter(sink, e));
+    let cursor = lane.cursor;
     let acked = cursor;
     try {
+      // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
+      // to retry with backoff, never an exception that escapes the dispatcher.
+      const state = this.#readCursor(lane);
+      if (state.disabled) return false;
+      cursor = acked = state.cursor;
+      const batch = readEventsAfter(this.#mirror, cursor, this.#batchSize);
+      const last = batch.at(-1);
+      if (!last) return false;
+      const selected = batch.filter((e) => this.#filter(sink, e));
       if (selected.length > 0) {
         await sink.deliver(selected, {
           signal: this.#abort.signal,
-          generation,
+          generation: state.generation,
           ack: (seq) => {
             if (seq > acked) acked = seq;
           },
@@ -268,11 +272,11 @@ export class Dispatcher {
       delete lane.lastError;
       return batch.length === this.#batchSize;
     } catch (err) {
-      if (acked > cursor) this.#advance(lane, cursor, acked);
+      if (acked > cursor) this.#tryAdvance(lane, cursor, acked);
       if (err instanceof SinkDisabledError) {
         lane.disabled = true;
         lane.lastError = err.message;
-        if (disableSink(this.#mirror, sink.name, err.message)) {
+        if (this.#tryDisable(sink.name, err.message)) {
           this.#logger.error(
             { sink: sink.name, afterSeq: acked, reason: err.message },
             `event sink "${sink.name}" disabled: ${err.message}. Nothing more is sent to it; its cursor stays at seq ${acked}. Fix the receiver, then \`retab-mirror events enable --sink ${sink.name}\``,
@@ -311,6 +315,18 @@ export class Dispatcher {
     return { cursor, generation: row?.generation ?? 0, disabled: lane.disabled };
   }
 
+  /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
+  #tryAdvance(lane: Lane, expected: number, seq: number): void {
+    try {
+      this.#advance(lane, expected, seq);
+    } catch (err) {
+      this.#logger.warn(
+        { err, sink: lane.sink.name, seq },
+        'could not store the cursor; it is re-sent later',
+      );
+    }
+  }
+
   #advance(lane: Lane, expected: number, seq: number): void {
     if (advanceCursor(this.#mirror, lane.sink.name, expected, seq)) lane.cursor = seq;
     else {
@@ -319,6 +335,15 @@ export class Dispatcher {
       this.#logger.info({ sink: lane.sink.name, cursor: lane.cursor }, 'cursor moved externally (replay)');
     }
     this.#wake();
+  }
+
+  #tryDisable(sink: string, reason: string): boolean {
+    try {
+      return disableSink(this.#mirror, sink, reason);
+    } catch (err) {
+      this.#logger.warn({ err, sink }, 'could not store that the sink is disabled');
+      return true;
+    }
   }
 
   #clearRetry(lane: Lane): void {

@@ -133,7 +133,11 @@ export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
 
     // The job's lane: its events in outbox order, each waiting for the previous one's retries.
     const lanes = new Map<string, MirrorEvent[]>();
-    for (const e of events) lanes.set(e.jobId, [...(lanes.get(e.jobId) ?? []), e]);
+    for (const e of events) {
+      const lane = lanes.get(e.jobId);
+      if (lane) lane.push(e);
+      else lanes.set(e.jobId, [e]);
+    }
     const settled = new Set<number>();
     let prefix = 0;
     const results = await Promise.allSettled(
