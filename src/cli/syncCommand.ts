@@ -151,7 +151,9 @@ function openMirrorOrFail(config: Config): Mirror {
 export function registerSyncCommand(program: Command): void {
   program
     .command('sync')
-    .description('one full sync pass in-process, no Redis: head → active → hydrate (+ history windows)')
+    .description(
+      'one full sync pass in-process, no Redis: head → active → hydrate (+ history windows), then its events delivered',
+    )
     .option('--once', 'accepted for compatibility: sync always runs one pass')
     .option('--backfill-days <n>', 'also sweep the last N days as resumable date windows')
     .option('--from <YYYY-MM-DD>', 'also sweep date windows from this UTC day')
