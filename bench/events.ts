@@ -10,9 +10,8 @@
  *   rows in batches (`readEventsAfter`), no dispatcher.
  * - BullMQ queue sink (`addBulk`, job id = event id). Baselines: raw ioredis `RPUSH` of the same JSON
  *   payloads in batches of the same size, and BullMQ `addBulk` of the same events without the dispatcher.
- * - webhooks, one signed POST per event to a local node:http receiver: in-process (p-retry, sequential) and
- *   through the BullMQ `webhooks` queue + worker (concurrency 1 and 8; timed until the receiver has them
- *   all). Baseline: raw `fetch` POSTs of the same bodies, sequential and 8 at a time.
+ * - webhooks, one signed POST per event to a local node:http receiver, through the webhook sink's per-job
+ *   lanes with 1 and 8 requests in flight. Baseline: raw `fetch` POSTs of the same bodies, 1 and 8 at a time.
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); keys go under a unique prefix, removed after.
  */
@@ -33,7 +32,6 @@ import { createEmitterSink } from '../src/events/sinks/emitterSink.ts';
 import { createQueueSink } from '../src/events/sinks/queueSink.ts';
 import { createWebhookSink } from '../src/events/sinks/webhookSink.ts';
 import type { EventSink, MirrorEvent } from '../src/events/types.ts';
-import { createWebhookQueue, createWebhookWorker, WEBHOOKS_QUEUE } from '../src/events/webhookWorker.ts';
 import { jobSnapshot } from '../src/mirror/jobToRow.ts';
 import { openMirror } from '../src/mirror/openMirror.ts';
 import { eventWriter } from '../src/mirror/outbox.ts';
@@ -92,10 +90,6 @@ async function time(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
-}
-
-async function untilHits(path: string, n: number): Promise<void> {
-  while ((hits.get(path) ?? 0) < n) await new Promise((r) => setTimeout(r, 5));
 }
 
 async function dispatch(sink: EventSink): Promise<void> {
@@ -203,40 +197,14 @@ const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
 }
 
 // --- webhooks ------------------------------------------------------------------------------------------------
-{
-  const target = { name: 'hook-inline', url: `${base}/inline`, secret: SECRET };
-  const ms = await time(() => dispatch(createWebhookSink({ target, mirror })));
-  if (hits.get('/inline') !== N) throw new Error(`receiver got ${hits.get('/inline')} of ${N}`);
-  const seqMs = await time(async () => {
-    for (const body of bodies) await post('/raw-seq', body);
-  });
-  rows.push({
-    path: 'outbox → webhook, in-process (p-retry), sequential',
-    ms,
-    baseline: 'raw fetch POST, sequential',
-    baselineMs: seqMs,
-  });
-}
 for (const concurrency of [1, 8]) {
-  const path = `/queued-c${concurrency}`;
+  const path = `/hook-c${concurrency}`;
   const target = { name: `hook-c${concurrency}`, url: `${base}${path}`, secret: SECRET };
-  const queue = createWebhookQueue({ connection, prefix });
-  const worker = createWebhookWorker({
-    connection,
-    prefix,
-    mirror,
-    targets: new Map([[target.name, target]]),
-    concurrency,
-  });
-  const ms = await time(async () => {
-    await dispatch(createWebhookSink({ target, mirror, queue }));
-    await untilHits(path, N);
-  });
-  await worker.close();
-  await queue.close();
+  const ms = await time(() => dispatch(createWebhookSink({ target, mirror, concurrency })));
+  if (hits.get(path) !== N) throw new Error(`receiver got ${hits.get(path)} of ${N}`);
   const rawMs = await time(() => pool(N, concurrency, (i) => post(`/raw-c${concurrency}`, bodies[i] ?? '')));
   rows.push({
-    path: `outbox → webhooks queue → worker (concurrency ${concurrency})`,
+    path: `outbox → webhook, per-job lanes, ${concurrency} in flight`,
     ms,
     baseline: `raw fetch POST, ${concurrency} at a time`,
     baselineMs: rawMs,
@@ -256,7 +224,7 @@ for (const r of rows) {
   );
 }
 
-for (const name of ['events', 'events-floor', WEBHOOKS_QUEUE]) {
+for (const name of ['events', 'events-floor']) {
   const q = new Queue(name, { connection, prefix });
   await q.obliterate({ force: true });
   await q.close();

@@ -7,6 +7,7 @@ export { type Config, ConfigError, loadConfig } from './config.ts';
 export type { MirrorEvent, MirrorEventMap, MirrorEventName } from './events/index.ts';
 export {
   createDispatcher,
+  EventsConfigError,
   MirrorEvents,
   signWebhookPayload,
   verifyWebhookSignature,

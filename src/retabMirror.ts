@@ -61,7 +61,12 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
     emitter: events,
     log: false,
   });
-  dispatcher.start();
+  // Started on the next turn, not here: events already in the outbox must reach the listeners the caller
+  // attaches right after this returns (an emit during the constructor would reach none of them).
+  let closed = false;
+  setImmediate(() => {
+    if (!closed) dispatcher.start();
+  });
 
   const facade: RetabMirror = {
     config,
@@ -109,6 +114,7 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
       return statsJobs(mirror, statsOpts);
     },
     async close() {
+      closed = true;
       await dispatcher.stop();
       mirror.close();
     },

@@ -1,7 +1,10 @@
-/** `retab-mirror events …`: read the outbox, rewind a sink, list and resend dead-lettered webhook events. */
+/**
+ * `retab-mirror events …`: read the outbox, rewind a sink (a replay re-sends under new delivery ids),
+ * re-enable a sink its receiver disabled (410 Gone), list and resend dead-lettered webhook events.
+ */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { getCursor, listCursors, replayFrom } from '../events/cursors.ts';
+import { enableSink, getCursor, listCursors, readCursor, replayFrom } from '../events/cursors.ts';
 import { listDeadLetters } from '../events/deadLetters.ts';
 import { maxSeq, readLastEvents, readMatchingAfter } from '../events/outbox.ts';
 import { retryDeadLetters } from '../events/retryDeadLetters.ts';
@@ -157,10 +160,17 @@ export function registerEventsCommand(program: Command): void {
         }
         const cursor = replayFrom(mirror, opts.sink, opts.fromSeq);
         const max = maxSeq(mirror);
-        if (json) out(JSON.stringify({ sink: opts.sink, cursor, pending: Math.max(0, max - cursor) }));
+        const row = readCursor(mirror, opts.sink);
+        const generation = row?.generation ?? 0;
+        if (json)
+          out(JSON.stringify({ sink: opts.sink, cursor, generation, pending: Math.max(0, max - cursor) }));
         else
           out(
-            `${opts.sink}: cursor set to ${cursor}; the dispatcher re-delivers seq ${opts.fromSeq}..${max} (${Math.max(0, max - cursor)} events, those its rules route to it)`,
+            `${opts.sink}: cursor set to ${cursor}; the dispatcher re-delivers seq ${opts.fromSeq}..${max} (${Math.max(0, max - cursor)} events, those its rules route to it) as replay ${generation} (delivery ids <eventId>.r${generation})`,
+          );
+        if (row?.disabledAt != null && !json)
+          out(
+            `${opts.sink} is disabled (its receiver answered 410 Gone): \`events enable --sink ${opts.sink}\``,
           );
       });
     });
@@ -178,9 +188,38 @@ export function registerEventsCommand(program: Command): void {
         else
           out(
             table([
-              ['SINK', 'SEQ', 'LAG', 'UPDATED'],
-              ...rows.map((r) => [r.sink, String(r.seq), String(r.lag), new Date(r.updatedAt).toISOString()]),
+              ['SINK', 'SEQ', 'LAG', 'REPLAYS', 'UPDATED', 'STATE'],
+              ...rows.map((r) => [
+                r.sink,
+                String(r.seq),
+                String(r.lag),
+                String(r.generation),
+                new Date(r.updatedAt).toISOString(),
+                r.disabledAt != null
+                  ? `disabled since ${new Date(r.disabledAt).toISOString()}: ${r.disabledReason ?? ''}`
+                  : 'enabled',
+              ]),
             ]),
+          );
+      });
+    });
+
+  events
+    .command('enable')
+    .description('resume delivery to a sink its receiver disabled (410 Gone), from where it stopped')
+    .requiredOption('--sink <name>', 'the disabled sink (see `events cursors`)')
+    .action((opts: { sink: string }, cmd: Command) => {
+      const { config, json } = cliContext(cmd);
+      withMirror(config.dbPath, false, (mirror) => {
+        if (getCursor(mirror, opts.sink) === undefined)
+          throw new CliError(`unknown sink "${opts.sink}": it has no cursor (see \`events cursors\`)`, 2);
+        const changed = enableSink(mirror, opts.sink);
+        if (json) out(JSON.stringify({ sink: opts.sink, enabled: true, changed }));
+        else
+          out(
+            changed
+              ? `${opts.sink}: enabled; a running dispatcher resumes after seq ${getCursor(mirror, opts.sink)}`
+              : `${opts.sink} was not disabled`,
           );
       });
     });

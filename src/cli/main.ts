@@ -20,10 +20,11 @@ try {
     // help and version "errors" are exit 0; any other commander error is a usage error.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
-    const exitCode = err instanceof CliError ? err.exitCode : err instanceof ConfigError ? 2 : 1;
+    const badSetting = err instanceof ConfigError || (err as Error)?.name === 'EventsConfigError';
+    const exitCode = err instanceof CliError ? err.exitCode : badSetting ? 2 : 1;
     let message =
-      err instanceof ConfigError || err instanceof CliError
-        ? err.message
+      badSetting || err instanceof CliError
+        ? (err as Error).message
         : ((err as Error)?.message ?? String(err));
     // A mirror file that cannot be opened: say which setting names it.
     if ((err as Error)?.name === 'MirrorOpenError' && !message.includes('MIRROR_DB'))

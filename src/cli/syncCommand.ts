@@ -1,8 +1,9 @@
 /**
  * `retab-mirror sync`: one full pass in-process, no Redis (head → active → hydrate, plus history windows and
- * reconcile when asked). Progress on stderr (a bar on a TTY, a log line every ~5 s otherwise), a one-screen
- * summary on stdout. SIGINT/SIGTERM stop after the current page's transaction (checkpoint stored): exit 130,
- * and running it again continues.
+ * reconcile when asked), then its change events delivered to the configured sinks (syncDelivery.ts).
+ * Progress on stderr (a bar on a TTY, a log line every ~5 s otherwise), a one-screen summary on stdout.
+ * SIGINT/SIGTERM stop after the current page's transaction (checkpoint stored): exit 130, and running it
+ * again continues. An `ALERT_RULES` rule naming an unknown sink stops it before it starts: exit 2.
  */
 
 import { SingleBar } from 'cli-progress';
@@ -17,6 +18,7 @@ import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
 import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { CliError, cliContext } from './context.ts';
+import { formatDelivery, startSyncDelivery } from './syncDelivery.ts';
 
 interface SyncFlags {
   once?: boolean;
@@ -26,6 +28,8 @@ interface SyncFlags {
   source?: (typeof SOURCES)[number][];
   reconcile?: boolean;
   progress?: boolean;
+  events?: boolean;
+  eventsTimeout?: string;
 }
 
 const LOG_EVERY_MS = 5000;
@@ -147,7 +151,9 @@ function openMirrorOrFail(config: Config): Mirror {
 export function registerSyncCommand(program: Command): void {
   program
     .command('sync')
-    .description('one full sync pass in-process, no Redis: head → active → hydrate (+ history windows)')
+    .description(
+      'one full sync pass in-process, no Redis: head → active → hydrate (+ history windows), then its events delivered',
+    )
     .option('--once', 'accepted for compatibility: sync always runs one pass')
     .option('--backfill-days <n>', 'also sweep the last N days as resumable date windows')
     .option('--from <YYYY-MM-DD>', 'also sweep date windows from this UTC day')
@@ -155,12 +161,28 @@ export function registerSyncCommand(program: Command): void {
     .option('--source <source>', `only this source, repeatable (${SOURCES.join(', ')})`, collect)
     .option('--reconcile', "re-sweep the last 7 days' windows from their start, even where done")
     .option('--no-progress', 'no progress bar or progress lines')
+    .option(
+      '--no-events',
+      'only write events to the outbox; leave their delivery to the worker or a later run',
+    )
+    .option(
+      '--events-timeout <seconds>',
+      'longest wait for event delivery after the pass; the rest is delivered by the next run or the worker',
+      '300',
+    )
     .action(async (flags: SyncFlags, cmd: Command) => {
       const windowDays = windowDaysOf(flags);
       const overrides: Record<string, unknown> = {};
       if (flags.backfillDays !== undefined) overrides.backfillDays = flags.backfillDays;
       if (flags.source) overrides.sources = [...new Set(flags.source)];
       const { config, logger, json } = cliContext(cmd, overrides);
+      const eventsTimeoutMs = Number(flags.eventsTimeout ?? '300') * 1000;
+      if (!Number.isFinite(eventsTimeoutMs) || eventsTimeoutMs < 0) {
+        throw new CliError(
+          `--events-timeout ${JSON.stringify(flags.eventsTimeout)}: expected seconds (a number >= 0)`,
+          2,
+        );
+      }
       if (!config.apiKey) {
         throw new CliError(
           'RETAB_API_KEY is not set: export RETAB_API_KEY=<your Retab API key> and run again',
@@ -179,6 +201,13 @@ export function registerSyncCommand(program: Command): void {
         throw err;
       }
       const mirror = openMirrorOrFail(config);
+      let delivery: Awaited<ReturnType<typeof startSyncDelivery>>;
+      try {
+        delivery = await startSyncDelivery(config, mirror, logger, flags.events !== false);
+      } catch (err) {
+        mirror.close();
+        throw err; // EventsConfigError (a rule naming an unknown sink): exit 2 with its message
+      }
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         if (stop.signal.aborted) process.exit(130); // second signal: do not wait
@@ -189,7 +218,7 @@ export function registerSyncCommand(program: Command): void {
       process.on('SIGTERM', onSignal);
       const progress =
         flags.progress === false ? undefined : progressReporter(logger, process.stderr.isTTY === true);
-      let summary: PassSummary;
+      let summary: PassSummary | undefined;
       try {
         summary = await syncOnce(
           {
@@ -197,7 +226,10 @@ export function registerSyncCommand(program: Command): void {
             mirror,
             logger,
             signal: stop.signal,
-            ...(progress ? { onPage: progress.onPage } : {}),
+            onPage: (info) => {
+              progress?.onPage(info);
+              delivery.notify();
+            },
           },
           {
             pageSize: config.pageSize,
@@ -211,13 +243,36 @@ export function registerSyncCommand(program: Command): void {
             ...(progress ? { onTask: progress.onTask } : {}),
           },
         );
+      } catch (err) {
+        // Not expected (a pass reports failures in its summary), but never leave the dispatcher running.
+        await delivery.finish({ timeoutMs: 0, signal: stop.signal, deliver: false }).catch(() => []);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        mirror.close();
+        throw err;
       } finally {
         progress?.stop();
+      }
+      let sinks: Awaited<ReturnType<typeof delivery.finish>> = [];
+      try {
+        sinks = await delivery.finish({
+          timeoutMs: eventsTimeoutMs,
+          signal: stop.signal,
+          // An interrupted pass stops at once; one that failed on upstream trouble still delivers what it
+          // committed; one that failed for good (bad key, unwritable database) does not wait for delivery.
+          deliver:
+            summary?.outcome === 'success' || (summary?.outcome === 'failed' && summary.retryable === true),
+        });
+      } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         mirror.close();
       }
-      process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+      process.stdout.write(
+        json
+          ? `${JSON.stringify({ ...summary, delivery: sinks }, null, 2)}\n`
+          : formatSummary(summary) + formatDelivery(sinks),
+      );
       if (summary.outcome === 'failed') throw new CliError(`sync failed: ${summary.error}`);
       if (summary.outcome === 'aborted') process.exitCode = 130;
     });

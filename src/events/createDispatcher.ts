@@ -1,5 +1,5 @@
 /**
- * Build the dispatcher and its sinks from config in one call (worker, demo, `sync --once`, library):
+ * Build the dispatcher and its sinks from config in one call (worker, demo, `sync`, library):
  *
  * - `emitter`: the in-process typed emitter (`mirror.on(...)`) — every event.
  * - `queue`: the BullMQ events queue, when Redis is given and `EVENTS_QUEUE_ENABLED` — every event.
@@ -7,11 +7,12 @@
  *   named by a rule — these alert sinks get what `ALERT_RULES` routes to them (without rules: every
  *   non-backfill status change).
  *
- * With Redis, webhook deliveries go through the BullMQ `webhooks` queue and its worker (started by
- * `start()`), so their retries survive restarts; without Redis they are retried in-process.
+ * Webhooks are POSTed by this process in either case (see sinks/webhookSink.ts for their ordering and
+ * retries). The config is checked first (`eventsConfigProblems`): a rule naming an unknown sink throws an
+ * `EventsConfigError` before anything is delivered.
  */
 import type { Writable } from 'node:stream';
-import type { ConnectionOptions, Queue, Worker } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { Config } from '../config.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
@@ -22,10 +23,10 @@ import { createEmitterSink } from './sinks/emitterSink.ts';
 import { createLogSink, LOG_SINK } from './sinks/logSink.ts';
 import { createQueueSink } from './sinks/queueSink.ts';
 import { createStdoutSink, STDOUT_SINK } from './sinks/stdoutSink.ts';
-import { createWebhookSink, type WebhookJobData, type WebhookRetryOptions } from './sinks/webhookSink.ts';
+import { createWebhookSink, type WebhookRetryOptions } from './sinks/webhookSink.ts';
 import type { EventSink } from './types.ts';
+import { secretProblem } from './webhookSignature.ts';
 import { RESERVED_SINK_NAMES, webhookTargets } from './webhookTargets.ts';
-import { createWebhookQueue, createWebhookWorker } from './webhookWorker.ts';
 
 export type EventsConfig = Pick<
   Config,
@@ -40,7 +41,7 @@ export interface CreateDispatcherOptions
   mirror: Mirror;
   config: EventsConfig;
   logger?: Logger;
-  /** Redis for the events queue and durable webhook retries; null/absent = in-process only. */
+  /** Redis for the events queue; null/absent = no events queue. */
   redis?: { connection: ConnectionOptions } | null;
   /** The emitter to feed (e.g. the one `mirror.on` exposes). @default a new MirrorEvents */
   emitter?: MirrorEvents;
@@ -48,8 +49,8 @@ export interface CreateDispatcherOptions
   stdout?: boolean | Writable;
   /** Add the `log` sink. @default true */
   log?: boolean;
-  /** Webhook retry policy and worker concurrency. */
-  webhook?: WebhookRetryOptions & { concurrency?: number };
+  /** Webhook retry policy and requests in flight per webhook. */
+  webhook?: WebhookRetryOptions;
 }
 
 export interface MirrorDispatcher {
@@ -58,31 +59,67 @@ export interface MirrorDispatcher {
   start(): void;
   notify(): void;
   drain(opts?: DrainOptions): Promise<void>;
-  /** Stop delivering, wait for the in-flight batches, close the webhook worker and the queues. Final. */
+  /** Stop delivering, wait for the in-flight batches, close the queues. Final. */
   stop(): Promise<void>;
   status(): SinkStatus[];
+}
+
+/** A setting that makes event delivery impossible (exit 2 in the CLI). */
+export class EventsConfigError extends Error {
+  override name = 'EventsConfigError';
+}
+
+/**
+ * Every problem of the events settings, as one-line actionable messages naming the setting: webhook names
+ * (unique, not a built-in sink), secrets, and every sink an `ALERT_RULES` rule routes to. Empty when fine.
+ */
+export function eventsConfigProblems(
+  config: Pick<Config, 'webhooks' | 'webhookSecret' | 'alertRules'>,
+): string[] {
+  let names: string[];
+  try {
+    names = [...webhookTargets(config).keys()];
+  } catch (err) {
+    return [(err as Error).message];
+  }
+  const problems = checkRuleSinks(config.alertRules, [...RESERVED_SINK_NAMES, ...names]);
+  const secrets: [string, string | undefined][] = [
+    ['WEBHOOK_SECRET', config.webhookSecret],
+    ...config.webhooks.map((w): [string, string | undefined] => [`WEBHOOKS "${w.name}" secret`, w.secret]),
+  ];
+  for (const [setting, secret] of secrets) {
+    const problem = secret ? secretProblem(secret) : undefined;
+    if (problem) problems.push(`${setting}: ${problem}`);
+  }
+  return problems;
+}
+
+/** Throw an `EventsConfigError` listing every problem (see `eventsConfigProblems`). */
+export function checkEventsConfig(config: Pick<Config, 'webhooks' | 'webhookSecret' | 'alertRules'>): void {
+  const problems = eventsConfigProblems(config);
+  if (problems.length > 0) throw new EventsConfigError(problems.join('; '));
 }
 
 export function createDispatcher(opts: CreateDispatcherOptions): MirrorDispatcher {
   const { mirror, config } = opts;
   const logger = opts.logger ?? silentLogger;
+  checkEventsConfig(config);
   const targets = webhookTargets(config);
-  const problems = checkRuleSinks(config.alertRules, [...RESERVED_SINK_NAMES, ...targets.keys()]);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
   const named = new Set(config.alertRules.flatMap((r) => r.sinks));
 
   const emitter = opts.emitter ?? new MirrorEvents({ logger });
   const sinks: EventSink[] = [createEmitterSink(emitter)];
   const redis = opts.redis ?? null;
-  const prefix = config.queuePrefix;
   if (redis && config.eventsQueueEnabled) {
     sinks.push(
-      createQueueSink({ connection: redis.connection, prefix, queueName: config.eventsQueue, logger }),
+      createQueueSink({
+        connection: redis.connection,
+        prefix: config.queuePrefix,
+        queueName: config.eventsQueue,
+        logger,
+      }),
     );
   }
-  let webhookQueue: Queue<WebhookJobData> | null = null;
-  if (redis && targets.size > 0)
-    webhookQueue = createWebhookQueue({ connection: redis.connection, prefix, logger });
   for (const target of targets.values()) {
     if (!target.secret) {
       logger.warn(
@@ -90,7 +127,7 @@ export function createDispatcher(opts: CreateDispatcherOptions): MirrorDispatche
         `webhook "${target.name}" has no secret: its requests are unsigned (set WEBHOOK_SECRET or webhooks[].secret)`,
       );
     }
-    sinks.push(createWebhookSink({ ...opts.webhook, target, mirror, logger, queue: webhookQueue }));
+    sinks.push(createWebhookSink({ ...opts.webhook, target, mirror, logger }));
   }
   if (opts.log !== false || named.has(LOG_SINK)) sinks.push(createLogSink(logger));
   if (opts.stdout || named.has(STDOUT_SINK)) {
@@ -110,31 +147,13 @@ export function createDispatcher(opts: CreateDispatcherOptions): MirrorDispatche
     ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
   });
 
-  let worker: Worker<WebhookJobData> | null = null;
   return {
     emitter,
     sinks,
-    start() {
-      if (redis && targets.size > 0 && !worker) {
-        worker = createWebhookWorker({
-          connection: redis.connection,
-          prefix,
-          mirror,
-          targets,
-          logger,
-          ...(opts.webhook?.concurrency !== undefined ? { concurrency: opts.webhook.concurrency } : {}),
-          ...(opts.webhook?.timeoutMs !== undefined ? { timeoutMs: opts.webhook.timeoutMs } : {}),
-        });
-      }
-      dispatcher.start();
-    },
+    start: () => dispatcher.start(),
     notify: () => dispatcher.notify(),
     drain: (o) => dispatcher.drain(o),
     status: () => dispatcher.status(),
-    async stop() {
-      await dispatcher.stop();
-      await worker?.close();
-      await webhookQueue?.close();
-    },
+    stop: () => dispatcher.stop(),
   };
 }

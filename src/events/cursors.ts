@@ -1,16 +1,39 @@
-/** Per-sink delivery cursors (`event_cursors`): the last outbox seq each sink acknowledged. */
+/**
+ * Per-sink delivery state (`event_cursors`): the last outbox seq each sink acknowledged, the replay
+ * generation that goes into every delivery id, and whether the sink was disabled by its receiver (410 Gone).
+ * The web console and `events cursors` read it through `listCursors`.
+ */
 import type { Mirror } from '../mirror/openMirror.ts';
 // Cached per handle: the dispatcher reads and advances a cursor once per batch per sink.
 import { prepared as stmt } from '../mirror/prepared.ts';
 
-export function getCursor(mirror: Mirror, sink: string): number | undefined {
-  const row = stmt(mirror, 'SELECT seq FROM event_cursors WHERE sink = ?').get(sink) as
-    | { seq: number }
-    | undefined;
-  return row?.seq;
+export interface SinkCursor {
+  sink: string;
+  /** Last acknowledged outbox seq. */
+  seq: number;
+  /** Unix ms of the last change. */
+  updatedAt: number;
+  /** Number of `events replay` runs on this sink; 0 for the first delivery. */
+  generation: number;
+  /** Unix ms the receiver answered 410 Gone; null while enabled. */
+  disabledAt: number | null;
+  disabledReason: string | null;
 }
 
-/** Set a cursor unconditionally (first start of a sink, `events replay`). */
+const COLUMNS =
+  'sink, seq, updated_at AS updatedAt, generation, disabled_at AS disabledAt, disabled_reason AS disabledReason';
+
+export function readCursor(mirror: Mirror, sink: string): SinkCursor | undefined {
+  return stmt(mirror, `SELECT ${COLUMNS} FROM event_cursors WHERE sink = ?`).get(sink) as
+    | SinkCursor
+    | undefined;
+}
+
+export function getCursor(mirror: Mirror, sink: string): number | undefined {
+  return readCursor(mirror, sink)?.seq;
+}
+
+/** Set a cursor unconditionally (first start of a sink). */
 export function setCursor(mirror: Mirror, sink: string, seq: number): void {
   stmt(
     mirror,
@@ -34,19 +57,51 @@ export function advanceCursor(mirror: Mirror, sink: string, expected: number, se
   return r.changes === 1;
 }
 
-export function listCursors(mirror: Mirror): { sink: string; seq: number; updatedAt: number }[] {
-  return mirror.sqlite
-    .prepare('SELECT sink, seq, updated_at AS updatedAt FROM event_cursors ORDER BY sink')
-    .all() as { sink: string; seq: number; updatedAt: number }[];
+export function listCursors(mirror: Mirror): SinkCursor[] {
+  return mirror.sqlite.prepare(`SELECT ${COLUMNS} FROM event_cursors ORDER BY sink`).all() as SinkCursor[];
 }
 
 /**
- * Rewind (or forward) a sink so the dispatcher delivers again from `fromSeq` on (`events replay`).
- * Works while a dispatcher runs: its in-flight batch will not overwrite the new cursor.
+ * Rewind (or forward) a sink so the dispatcher delivers again from `fromSeq` on (`events replay`), under a
+ * new generation: every re-sent event gets a new delivery id (so the events queue, which drops a job id it
+ * already holds, takes it again) while its `eventId` stays the same. Works while a dispatcher runs: its
+ * in-flight batch will not overwrite the new cursor. Returns the new cursor (`fromSeq - 1`).
  */
 export function replayFrom(mirror: Mirror, sink: string, fromSeq: number): number {
   if (!Number.isInteger(fromSeq) || fromSeq < 1)
     throw new Error(`--from-seq must be an integer >= 1, got ${fromSeq}`);
-  setCursor(mirror, sink, fromSeq - 1);
+  stmt(
+    mirror,
+    `INSERT INTO event_cursors (sink, seq, updated_at, generation) VALUES (?, ?, ?, 1)
+       ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at,
+         generation = event_cursors.generation + 1`,
+  ).run(sink, fromSeq - 1, Date.now());
   return fromSeq - 1;
+}
+
+/** Mark a sink disabled (its receiver answered 410 Gone). Returns false when it already was. */
+export function disableSink(mirror: Mirror, sink: string, reason: string): boolean {
+  const r = stmt(
+    mirror,
+    `UPDATE event_cursors SET disabled_at = ?, disabled_reason = ?, updated_at = ?
+       WHERE sink = ? AND disabled_at IS NULL`,
+  ).run(Date.now(), reason.slice(0, 500), Date.now(), sink);
+  return r.changes === 1;
+}
+
+/** Clear a sink's disabled mark (`events enable`); delivery resumes from its cursor. False if it was not disabled. */
+export function enableSink(mirror: Mirror, sink: string): boolean {
+  const r = stmt(
+    mirror,
+    'UPDATE event_cursors SET disabled_at = NULL, disabled_reason = NULL, updated_at = ? WHERE sink = ? AND disabled_at IS NOT NULL',
+  ).run(Date.now(), sink);
+  return r.changes === 1;
+}
+
+/**
+ * The id of one delivery of an event to a sink: the event id for the first delivery, `<eventId>.r<n>` for
+ * the n-th replay. Consumers dedupe on `eventId`; the delivery id tells a replay from a duplicate.
+ */
+export function deliveryId(eventId: string, generation: number): string {
+  return generation > 0 ? `${eventId}.r${generation}` : eventId;
 }

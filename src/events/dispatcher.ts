@@ -8,13 +8,17 @@
  * lanes go on. Lanes wake on `notify()` (the sync calls it after each committed page) and on a short poll
  * that catches writes from other processes. The cursor is re-read before each batch and advanced by
  * compare-and-set, so `events replay` can rewind a sink while the dispatcher runs.
+ *
+ * A sink that throws `SinkDisabledError` (a webhook answered 410 Gone) is marked disabled in
+ * `event_cursors`, logged once, and skipped until `events enable`; its cursor stays at the last event it
+ * took, so nothing is lost meanwhile. A drain does not wait for a disabled sink.
  */
 import { type Logger, silentLogger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
-import { advanceCursor, getCursor, setCursor } from './cursors.ts';
+import { advanceCursor, disableSink, readCursor, setCursor } from './cursors.ts';
 import { maxSeq, readEventsAfter } from './outbox.ts';
 import type { SinkFilter } from './rules.ts';
-import type { EventSink } from './types.ts';
+import { type EventSink, SinkDisabledError } from './types.ts';
 
 export interface DispatcherOptions {
   mirror: Mirror;
@@ -54,6 +58,8 @@ export interface SinkStatus {
   /** Consecutive failed deliveries (0 = healthy). */
   failures: number;
   lastError?: string;
+  /** Unix ms the sink was disabled (its receiver answered 410 Gone); absent while enabled. */
+  disabledAt?: number;
 }
 
 export interface DrainOptions {
@@ -70,6 +76,7 @@ interface Lane {
   cursor: number;
   failures: number;
   lastError?: string;
+  disabled: boolean;
   retryTimer?: NodeJS.Timeout;
   running: Promise<void> | null;
   again: boolean;
@@ -102,7 +109,14 @@ export class Dispatcher {
       names.add(sink.name);
     }
     this.#mirror = opts.mirror;
-    this.#lanes = opts.sinks.map((sink) => ({ sink, cursor: 0, failures: 0, running: null, again: false }));
+    this.#lanes = opts.sinks.map((sink) => ({
+      sink,
+      cursor: 0,
+      failures: 0,
+      disabled: false,
+      running: null,
+      again: false,
+    }));
     this.#filter = opts.filter ?? (() => true);
     this.#logger = (opts.logger ?? silentLogger).child({ component: 'events' });
     this.#pollMs = opts.pollMs ?? 500;
@@ -144,7 +158,11 @@ export class Dispatcher {
     this.#drains++;
     try {
       for (const lane of this.#lanes) this.#kick(lane);
-      await this.#waitFor(() => this.#lanes.every((l) => l.cursor >= target), opts.timeoutMs, target);
+      await this.#waitFor(
+        () => this.#lanes.every((l) => l.disabled || l.cursor >= target),
+        opts.timeoutMs,
+        target,
+      );
     } finally {
       this.#drains--;
       if (!this.#active()) for (const lane of this.#lanes) this.#clearRetry(lane);
@@ -186,13 +204,15 @@ export class Dispatcher {
   status(): SinkStatus[] {
     const max = maxSeq(this.#mirror);
     return this.#lanes.map((l) => {
-      const cursor = getCursor(this.#mirror, l.sink.name) ?? l.cursor;
+      const row = readCursor(this.#mirror, l.sink.name);
+      const cursor = row?.seq ?? l.cursor;
       return {
         sink: l.sink.name,
         cursor,
         lag: Math.max(0, max - cursor),
         failures: l.failures,
         ...(l.lastError !== undefined ? { lastError: l.lastError } : {}),
+        ...(row?.disabledAt != null ? { disabledAt: row.disabledAt } : {}),
       };
     });
   }
@@ -225,16 +245,22 @@ export class Dispatcher {
   /** One batch for one lane. True when there may be more to deliver right away. */
   async #step(lane: Lane): Promise<boolean> {
     const { sink } = lane;
-    const cursor = this.#readCursor(lane);
-    const batch = readEventsAfter(this.#mirror, cursor, this.#batchSize);
-    const last = batch.at(-1);
-    if (!last) return false;
-    const selected = batch.filter((e) => this.#filter(sink, e));
+    let cursor = lane.cursor;
     let acked = cursor;
     try {
+      // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
+      // to retry with backoff, never an exception that escapes the dispatcher.
+      const state = this.#readCursor(lane);
+      if (state.disabled) return false;
+      cursor = acked = state.cursor;
+      const batch = readEventsAfter(this.#mirror, cursor, this.#batchSize);
+      const last = batch.at(-1);
+      if (!last) return false;
+      const selected = batch.filter((e) => this.#filter(sink, e));
       if (selected.length > 0) {
         await sink.deliver(selected, {
           signal: this.#abort.signal,
+          generation: state.generation,
           ack: (seq) => {
             if (seq > acked) acked = seq;
           },
@@ -246,7 +272,19 @@ export class Dispatcher {
       delete lane.lastError;
       return batch.length === this.#batchSize;
     } catch (err) {
-      if (acked > cursor) this.#advance(lane, cursor, acked);
+      if (acked > cursor) this.#tryAdvance(lane, cursor, acked);
+      if (err instanceof SinkDisabledError) {
+        lane.disabled = true;
+        lane.lastError = err.message;
+        if (this.#tryDisable(sink.name, err.message)) {
+          this.#logger.error(
+            { sink: sink.name, afterSeq: acked, reason: err.message },
+            `event sink "${sink.name}" disabled: ${err.message}. Nothing more is sent to it; its cursor stays at seq ${acked}. Fix the receiver, then \`retab-mirror events enable --sink ${sink.name}\``,
+          );
+        }
+        this.#wake();
+        return false;
+      }
       if (this.#abort.signal.aborted) return false;
       lane.failures++;
       lane.lastError = (err as Error)?.message ?? String(err);
@@ -265,24 +303,47 @@ export class Dispatcher {
     }
   }
 
-  #readCursor(lane: Lane): number {
-    let cursor = getCursor(this.#mirror, lane.sink.name);
-    if (cursor === undefined) {
-      cursor = this.#newSinkStart === 'end' ? maxSeq(this.#mirror) : 0;
-      setCursor(this.#mirror, lane.sink.name, cursor);
+  #readCursor(lane: Lane): { cursor: number; generation: number; disabled: boolean } {
+    let row = readCursor(this.#mirror, lane.sink.name);
+    if (row === undefined) {
+      setCursor(this.#mirror, lane.sink.name, this.#newSinkStart === 'end' ? maxSeq(this.#mirror) : 0);
+      row = readCursor(this.#mirror, lane.sink.name);
     }
+    const cursor = row?.seq ?? 0;
     lane.cursor = cursor;
-    return cursor;
+    lane.disabled = row?.disabledAt != null;
+    return { cursor, generation: row?.generation ?? 0, disabled: lane.disabled };
+  }
+
+  /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
+  #tryAdvance(lane: Lane, expected: number, seq: number): void {
+    try {
+      this.#advance(lane, expected, seq);
+    } catch (err) {
+      this.#logger.warn(
+        { err, sink: lane.sink.name, seq },
+        'could not store the cursor; it is re-sent later',
+      );
+    }
   }
 
   #advance(lane: Lane, expected: number, seq: number): void {
     if (advanceCursor(this.#mirror, lane.sink.name, expected, seq)) lane.cursor = seq;
     else {
       // Someone rewound the cursor meanwhile (`events replay`): theirs wins.
-      lane.cursor = getCursor(this.#mirror, lane.sink.name) ?? 0;
+      lane.cursor = readCursor(this.#mirror, lane.sink.name)?.seq ?? 0;
       this.#logger.info({ sink: lane.sink.name, cursor: lane.cursor }, 'cursor moved externally (replay)');
     }
     this.#wake();
+  }
+
+  #tryDisable(sink: string, reason: string): boolean {
+    try {
+      return disableSink(this.#mirror, sink, reason);
+    } catch (err) {
+      this.#logger.warn({ err, sink }, 'could not store that the sink is disabled');
+      return true;
+    }
   }
 
   #clearRetry(lane: Lane): void {

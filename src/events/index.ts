@@ -1,6 +1,21 @@
 /** Change events: the dispatcher, the typed emitter, sinks, alert rules, dead letters and webhook signatures. */
-export { type CreateDispatcherOptions, createDispatcher, type MirrorDispatcher } from './createDispatcher.ts';
-export { getCursor, listCursors, replayFrom } from './cursors.ts';
+export {
+  type CreateDispatcherOptions,
+  checkEventsConfig,
+  createDispatcher,
+  EventsConfigError,
+  eventsConfigProblems,
+  type MirrorDispatcher,
+} from './createDispatcher.ts';
+export {
+  deliveryId,
+  enableSink,
+  getCursor,
+  listCursors,
+  readCursor,
+  replayFrom,
+  type SinkCursor,
+} from './cursors.ts';
 export { type DeadLetter, listDeadLetters } from './deadLetters.ts';
 export { Dispatcher, type DispatcherOptions, DrainTimeoutError, type SinkStatus } from './dispatcher.ts';
 export { createMirrorEvents, MirrorEvents, type MirrorListener } from './mirrorEvents.ts';
@@ -9,4 +24,12 @@ export { WebhookDeliveryError } from './postWebhook.ts';
 export { type RetryResult, retryDeadLetters } from './retryDeadLetters.ts';
 export { matchRule, routeEvent } from './rules.ts';
 export type { EventSink, MirrorEvent, MirrorEventMap, MirrorEventName, RunSummary } from './types.ts';
-export { SIGNATURE_HEADER, signWebhookPayload, verifyWebhookSignature } from './webhookSignature.ts';
+export { SinkDisabledError } from './types.ts';
+export {
+  DELIVERY_ID_HEADER,
+  SIGNATURE_HEADER,
+  signWebhookPayload,
+  verifyWebhookSignature,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+} from './webhookSignature.ts';

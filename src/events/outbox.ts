@@ -22,9 +22,12 @@ export interface EventRow {
   payload: string;
 }
 
-const COLUMNS =
+/** The `job_events` columns `rowToEvent` reads. */
+export const EVENT_COLUMNS =
   'seq, event_id, type, job_id, from_status, to_status, occurred_at, observed_at, inferred, backfill, payload';
+const COLUMNS = EVENT_COLUMNS;
 
+/** The one wire shape of an event (`MirrorEvent`) from its outbox row: every delivery path goes through here. */
 export function rowToEvent(row: EventRow): MirrorEvent {
   const payload = JSON.parse(row.payload) as { job?: Job };
   return {

@@ -1,14 +1,10 @@
 /**
- * One signed POST of one event to one configured URL. Redirects are not followed (we only ever POST to the
- * URL the operator configured); the error says whether a retry can help.
+ * One signed POST of one event to one configured URL (Standard Webhooks headers, see webhookSignature.ts).
+ * Redirects are not followed (we only ever POST to the URL the operator configured); the error says whether
+ * a retry can help, and whether the receiver is gone for good (410).
  */
 import type { MirrorEvent } from './types.ts';
-import {
-  EVENT_ID_HEADER,
-  EVENT_TYPE_HEADER,
-  SIGNATURE_HEADER,
-  signWebhookPayload,
-} from './webhookSignature.ts';
+import { DELIVERY_ID_HEADER, EVENT_TYPE_HEADER, webhookSignatureHeaders } from './webhookSignature.ts';
 
 /** A failed webhook attempt. `retryable` is false for answers a retry cannot change (4xx, redirects). */
 export class WebhookDeliveryError extends Error {
@@ -20,6 +16,11 @@ export class WebhookDeliveryError extends Error {
   ) {
     super(message);
   }
+
+  /** 410 Gone: the receiver asks never to be called again (the Standard Webhooks convention). */
+  get gone(): boolean {
+    return this.status === 410;
+  }
 }
 
 /** 408 timeout, 425 too early, 429 rate limited and 5xx are worth retrying; other 4xx are not. */
@@ -30,7 +31,7 @@ export function isRetryableStatus(status: number): boolean {
 export interface WebhookTarget {
   name: string;
   url: string;
-  /** HMAC secret; without one the request is sent unsigned. */
+  /** Signing secret(s), space-separated during a rotation; without one the request is sent unsigned. */
   secret?: string | undefined;
 }
 
@@ -38,6 +39,8 @@ export interface PostWebhookOptions {
   /** Per-request timeout, ms. @default 10000 */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** This delivery's id (`x-retab-mirror-delivery-id`). @default the event id */
+  deliveryId?: string;
 }
 
 export async function postWebhook(
@@ -49,10 +52,14 @@ export async function postWebhook(
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'retab-mirror',
-    [EVENT_ID_HEADER]: event.eventId,
+    ...webhookSignatureHeaders({
+      id: event.eventId,
+      payload: body,
+      ...(target.secret ? { secret: target.secret } : {}),
+    }),
+    [DELIVERY_ID_HEADER]: opts.deliveryId ?? event.eventId,
     [EVENT_TYPE_HEADER]: event.type,
   };
-  if (target.secret) headers[SIGNATURE_HEADER] = signWebhookPayload(body, target.secret);
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? 10_000);
   let res: Response;
   try {

@@ -1,4 +1,8 @@
-/** Resend dead-lettered webhook events once each (`retab-mirror events retry`); success marks them resolved. */
+/**
+ * Resend dead-lettered webhook events once each (`retab-mirror events retry`); success marks them resolved.
+ * Each resend is a new delivery (`x-retab-mirror-delivery-id: <eventId>.d<attempt>`) of the same event
+ * (`webhook-id` = the event id).
+ */
 import type { Config } from '../config.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
@@ -49,7 +53,10 @@ export async function retryDeadLetters(opts: RetryDeadLettersOptions): Promise<R
     try {
       if (!target) throw new Error(`webhook "${row.sink}" is not configured in WEBHOOKS`);
       if (!event) throw new Error(`event ${row.eventId} is no longer in the outbox`);
-      await postWebhook(target, event, { timeoutMs: opts.timeoutMs ?? 10_000 });
+      await postWebhook(target, event, {
+        timeoutMs: opts.timeoutMs ?? 10_000,
+        deliveryId: `${event.eventId}.d${attempts}`,
+      });
       markDeadLetterResolved(opts.mirror, row.id, attempts);
       logger.info({ ...base, attempts }, 'dead-lettered event delivered');
       results.push({ ...base, ok: true });

@@ -13,7 +13,11 @@ export const JOB_EVENT_TYPES = [
   'job.missing_upstream',
 ] as const satisfies readonly EventType[];
 
-/** One outbox row as delivered: at least once, in `seq` order per sink; dedupe on `eventId`. */
+/**
+ * A change event, as every path carries it: the emitter, the events queue's job data, a webhook's body,
+ * the SSE stream's `data`, `events tail --json` and the library. Delivered at least once; dedupe on
+ * `eventId`. One job's events reach a sink in `seq` order.
+ */
 export interface MirrorEvent<T extends EventType = EventType> {
   /** Position in the outbox (monotonic; a sink's cursor is the last `seq` it acknowledged). */
   seq: number;
@@ -62,6 +66,8 @@ export type MirrorEventName = keyof MirrorEventMap;
 export interface DeliveryContext {
   /** Aborted when the dispatcher stops: end retry waits early (the batch is then re-delivered later). */
   signal: AbortSignal;
+  /** The sink's replay generation (`events replay` bumps it): make delivery ids with `deliveryId()`. */
+  generation: number;
   /**
    * Acknowledge a prefix of the batch (the `seq` of the last event handled). If `deliver` then fails, the
    * cursor still advances to this point, so a long batch that fails late does not resend its head.
@@ -71,7 +77,8 @@ export interface DeliveryContext {
 
 /**
  * A destination of events. `deliver` resolves once the sink has taken responsibility for every event
- * (delivered it, enqueued it durably, or dead-lettered it); it rejects to have the batch retried later.
+ * (delivered it, enqueued it durably, or dead-lettered it); it rejects to have the batch retried later, or
+ * with a `SinkDisabledError` when the receiver said it is gone for good.
  */
 export interface EventSink {
   readonly name: string;
@@ -79,4 +86,9 @@ export interface EventSink {
   readonly kind: 'feed' | 'alert';
   deliver(events: MirrorEvent[], ctx: DeliveryContext): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** Thrown by a sink whose receiver is gone for good (410 Gone): the dispatcher disables it until `events enable`. */
+export class SinkDisabledError extends Error {
+  override name = 'SinkDisabledError';
 }

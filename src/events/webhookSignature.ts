@@ -1,63 +1,131 @@
 /**
- * Webhook signatures: `X-Retab-Mirror-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
- * Signing the timestamp with the body lets a receiver reject replays older than its tolerance.
+ * Webhook signatures per the Standard Webhooks specification (standardwebhooks.com), so a receiver can
+ * verify with the `standardwebhooks` library in any language:
+ *
+ * - `webhook-id`: the event id (the same on every delivery of the event: receivers dedupe on it);
+ * - `webhook-timestamp`: unix seconds when the request was signed;
+ * - `webhook-signature`: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, one per secret, separated
+ *   by spaces (during a rotation configure `"whsec_new whsec_old"`: receivers holding either one verify).
+ *
+ * A secret is `whsec_<base64 key>` (the spec's format: the key is the decoded bytes) or any other string,
+ * whose UTF-8 bytes are the key (`new Webhook(secret, { format: 'raw' })` on the receiving side).
+ *
+ * Signing is a single HMAC, so it is done here with node:crypto rather than with a runtime dependency; the
+ * tests verify real deliveries with the reference `standardwebhooks` package, so the two cannot drift.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const SIGNATURE_HEADER = 'X-Retab-Mirror-Signature';
-export const EVENT_ID_HEADER = 'X-Retab-Mirror-Event-Id';
-export const EVENT_TYPE_HEADER = 'X-Retab-Mirror-Event-Type';
+export const WEBHOOK_ID_HEADER = 'webhook-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
+export const SIGNATURE_HEADER = 'webhook-signature';
+/** Differs on every delivery of an event (a replay, a dead-letter resend); `webhook-id` does not. */
+export const DELIVERY_ID_HEADER = 'x-retab-mirror-delivery-id';
+export const EVENT_TYPE_HEADER = 'x-retab-mirror-event-type';
 
-function hmac(secret: string, timestamp: number, payload: string | Buffer): string {
-  return createHmac('sha256', secret).update(`${timestamp}.`).update(payload).digest('hex');
+const SECRET_PREFIX = 'whsec_';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** The secrets of a (possibly space-separated) secret setting. */
+export function splitSecrets(secret: string): string[] {
+  return secret.split(/\s+/).filter(Boolean);
 }
 
-/** The header value for `payload` (the exact request body) signed at `timestamp` (unix seconds). */
-export function signWebhookPayload(
-  payload: string | Buffer,
-  secret: string,
-  timestamp = Math.floor(Date.now() / 1000),
-): string {
-  return `t=${timestamp},v1=${hmac(secret, timestamp, payload)}`;
+/** Why `secret` cannot be used, or undefined when it can (checked at start-up, naming the setting). */
+export function secretProblem(secret: string): string | undefined {
+  for (const s of splitSecrets(secret)) {
+    if (s.startsWith(SECRET_PREFIX)) {
+      const key = s.slice(SECRET_PREFIX.length);
+      if (!BASE64.test(key) || Buffer.from(key, 'base64').length === 0)
+        return `a "${SECRET_PREFIX}…" secret must be followed by base64 (e.g. from \`openssl rand -base64 32\`)`;
+    }
+  }
+  return undefined;
+}
+
+function keyOf(secret: string): Buffer {
+  return secret.startsWith(SECRET_PREFIX)
+    ? Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')
+    : Buffer.from(secret, 'utf8');
+}
+
+function sign(secret: string, id: string, timestamp: number, payload: string | Buffer): string {
+  return createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.`).update(payload).digest('base64');
+}
+
+export interface SignWebhookOptions {
+  /** The `webhook-id`: the event id. */
+  id: string;
+  /** The exact request body. */
+  payload: string | Buffer;
+  /** One secret, or several separated by spaces (each adds a signature). */
+  secret: string;
+  /** Unix seconds. @default now */
+  timestamp?: number;
+}
+
+/** The `webhook-signature` value: `v1,<base64>` per secret, space-separated. */
+export function signWebhookPayload(opts: SignWebhookOptions): string {
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  return splitSecrets(opts.secret)
+    .map((s) => `v1,${sign(s, opts.id, timestamp, opts.payload)}`)
+    .join(' ');
+}
+
+/** The three Standard Webhooks headers for one request (no signature when `secret` is empty). */
+export function webhookSignatureHeaders(opts: Omit<SignWebhookOptions, 'secret'> & { secret?: string }) {
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    [WEBHOOK_ID_HEADER]: opts.id,
+    [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
+  };
+  if (opts.secret && splitSecrets(opts.secret).length > 0) {
+    headers[SIGNATURE_HEADER] = signWebhookPayload({ ...opts, secret: opts.secret, timestamp });
+  }
+  return headers;
 }
 
 export interface VerifyWebhookSignatureOptions {
   /** The raw request body, exactly as received (do not re-serialize parsed JSON). */
   payload: string | Buffer;
-  /** The `X-Retab-Mirror-Signature` header value. */
-  header: string | string[] | undefined | null;
+  /** The request headers (`req.headers`): `webhook-id`, `webhook-timestamp`, `webhook-signature`. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The secret, or several separated by spaces (any one may have signed). */
   secret: string;
-  /** Reject signatures whose timestamp is further than this from now (replay protection). @default 300 */
+  /** Reject timestamps further than this from now, either way (replay protection). @default 300 */
   toleranceSeconds?: number;
   /** Current time, unix seconds (tests). @default now */
   now?: number;
 }
 
+const header = (headers: VerifyWebhookSignatureOptions['headers'], name: string): string | undefined => {
+  const v = headers[name] ?? headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+};
+
 /**
- * True when `header` carries a `v1` signature of `payload` under `secret` with a fresh timestamp.
- * Several `v1=` entries are accepted (secret rotation); comparisons are constant-time.
+ * True when the headers carry a valid Standard Webhooks signature of `payload` under one of the secrets,
+ * with a timestamp within the tolerance. Comparisons are constant-time. For Node receivers that would rather
+ * not add the `standardwebhooks` package; both accept the same requests.
  */
 export function verifyWebhookSignature(opts: VerifyWebhookSignatureOptions): boolean {
-  const header = Array.isArray(opts.header) ? opts.header[0] : opts.header;
-  if (!header || !opts.secret) return false;
-  let timestamp: number | undefined;
-  const candidates: string[] = [];
-  for (const part of header.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (key === 't' && /^\d+$/.test(value)) timestamp = Number(value);
-    else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) candidates.push(value.toLowerCase());
-  }
-  if (timestamp === undefined || candidates.length === 0) return false;
+  const id = header(opts.headers, WEBHOOK_ID_HEADER);
+  const ts = header(opts.headers, WEBHOOK_TIMESTAMP_HEADER);
+  const signatures = header(opts.headers, SIGNATURE_HEADER);
+  if (!id || !ts || !signatures || !/^\d+$/.test(ts) || !opts.secret) return false;
+  const timestamp = Number(ts);
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - timestamp) > (opts.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(hmac(opts.secret, timestamp, opts.payload), 'hex');
+  const passed = signatures
+    .split(' ')
+    .filter((s) => s.startsWith('v1,'))
+    .map((s) => Buffer.from(s.slice(3), 'base64'));
   let ok = false;
-  for (const candidate of candidates) {
-    // Compare every candidate (no early exit) so timing does not reveal which one matched.
-    if (timingSafeEqual(expected, Buffer.from(candidate, 'hex'))) ok = true;
+  for (const secret of splitSecrets(opts.secret)) {
+    const expected = Buffer.from(sign(secret, id, timestamp, opts.payload), 'base64');
+    for (const candidate of passed) {
+      // Compare every pair (no early exit) so timing does not reveal which one matched.
+      if (candidate.length === expected.length && timingSafeEqual(expected, candidate)) ok = true;
+    }
   }
   return ok;
 }

@@ -197,6 +197,11 @@ export const eventCursors = sqliteTable('event_cursors', {
   sink: text('sink').primaryKey(),
   seq: integer('seq').notNull().default(0),
   updatedAt: integer('updated_at').notNull(),
+  /** Bumped by each `events replay`: part of every delivery id, so a replay is never taken for a duplicate. */
+  generation: integer('generation').notNull().default(0),
+  /** Set when the sink's receiver answered 410 Gone: nothing is sent until `events enable`. Unix ms. */
+  disabledAt: integer('disabled_at'),
+  disabledReason: text('disabled_reason'),
 });
 
 /** Events a sink gave up on after its retries (webhooks): listed by `events failed`, re-sent by `events retry`. */

@@ -1,12 +1,14 @@
 /**
  * `GET /v1/mirror/events`: the outbox (`job_events`) as Server-Sent Events. Each event is
- * `id: <seq>` / `event: <type>` / `data: <payload JSON>`. The table is polled (the sync may write from
+ * `id: <seq>` / `event: <type>` / `data: <the event as JSON>`, the same `MirrorEvent` shape as a webhook
+ * body, a queue job's data and the emitter's payload. The table is polled (the sync may write from
  * another process), so delivery is in `seq` order and a client that reconnects with `Last-Event-ID`
  * resumes exactly after the last event it saw. Without it the stream starts at the current end, unless
  * `?since=<seq>` asks for history (`since=0`: everything). `?type=` (repeatable or comma-joined) filters.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { EVENT_COLUMNS, type EventRow, rowToEvent } from '../events/outbox.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { errorBody, rawQuery } from './errors.ts';
 
@@ -19,19 +21,9 @@ export interface EventsRouteOptions {
   batchSize?: number;
 }
 
-interface EventRow {
-  seq: number;
-  type: string;
-  payload: string;
-}
-
 function frame(row: EventRow): string {
-  // A payload with raw newlines would end the SSE field; each line gets its own `data:` (clients rejoin them).
-  const data = row.payload
-    .split('\n')
-    .map((l) => `data: ${l}`)
-    .join('\n');
-  return `id: ${row.seq}\nevent: ${row.type}\n${data}\n\n`;
+  // JSON.stringify escapes newlines inside strings, so the event is one `data:` line.
+  return `id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(rowToEvent(row))}\n\n`;
 }
 
 function parseSeq(v: string | string[] | undefined): number | undefined | null {
@@ -73,7 +65,7 @@ export function registerEventsRoute(
       .filter(Boolean);
     const typeCond = types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
     const stmt = mirror.sqlite.prepare(
-      `SELECT seq, type, payload FROM job_events WHERE seq > ? ${typeCond} ORDER BY seq LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS} FROM job_events WHERE seq > ? ${typeCond} ORDER BY seq LIMIT ?`,
     );
     let last =
       lastEventId ??

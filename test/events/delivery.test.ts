@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import { Queue, Worker } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import type { EventsConfig } from '../../src/events/createDispatcher.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
 import { getCursor } from '../../src/events/cursors.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
-import { verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
-import { WEBHOOKS_QUEUE } from '../../src/events/webhookWorker.ts';
 import {
   insertEvents,
   outboxIds,
@@ -21,7 +20,8 @@ import {
 
 const prefix = `test-${randomUUID()}`;
 const connection = { url: inject('redisUrl') };
-const SECRET = 'whsec-delivery-test';
+// A Standard Webhooks secret, as `openssl rand -base64 32` would make one.
+const SECRET = 'whsec_3q2+7wZ8kQm0Yp1r5N6sT9vXbC4dEfGhIjKlMnOpQrs=';
 let receiver: Receiver;
 let tmp: TempMirror | undefined;
 
@@ -48,11 +48,9 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  for (const name of ['events', WEBHOOKS_QUEUE]) {
-    const q = new Queue(name, { connection, prefix });
-    await q.obliterate({ force: true });
-    await q.close();
-  }
+  const q = new Queue('events', { connection, prefix });
+  await q.obliterate({ force: true });
+  await q.close();
   await receiver.close();
 });
 
@@ -74,7 +72,7 @@ async function consumeEvents(n: number): Promise<{ name: string; data: MirrorEve
 const isAscending = (xs: number[]) => xs.every((x, i) => i === 0 || x > (xs[i - 1] as number));
 
 describe('dispatcher delivery to every sink', () => {
-  it('delivers 300 outbox events to the emitter, the BullMQ queue and a signed webhook, in seq order', async () => {
+  it('delivers 300 outbox events to the emitter, the BullMQ queue and a signed webhook, in seq order; the standardwebhooks library verifies each', async () => {
     tmp = tempMirror();
     const { mirror } = tmp;
     insertEvents(mirror, 300, (i) => ({
@@ -111,15 +109,27 @@ describe('dispatcher delivery to every sink', () => {
     const hooks = receiver.received;
     expect(hooks.map((h) => h.event.eventId)).toEqual(outbox);
     expect(isAscending(hooks.map((h) => h.event.seq))).toBe(true);
+    // Receivers verify with the reference Standard Webhooks library: every real delivery passes, and a
+    // tampered body, a wrong secret or a timestamp older than 5 minutes does not.
+    const wh = new Webhook(SECRET);
+    const headersOf = (h: (typeof hooks)[number]) => h.headers as Record<string, string>;
     for (const h of hooks) {
-      expect(h.headers['x-retab-mirror-event-id']).toBe(h.event.eventId);
-      expect(
-        verifyWebhookSignature({
-          payload: h.body,
-          header: h.headers['x-retab-mirror-signature'],
-          secret: SECRET,
-        }),
-      ).toBe(true);
+      expect(h.headers['webhook-id']).toBe(h.event.eventId);
+      expect(wh.verify(h.body, headersOf(h))).toEqual(JSON.parse(h.body));
+      expect(() => wh.verify(h.body.replace('"seq":', '"seq":1'), headersOf(h))).toThrow(
+        /No matching signature/,
+      );
+    }
+    const sample = hooks[0] as (typeof hooks)[number];
+    expect(() => new Webhook('whsec_d3Jvbmcgc2VjcmV0').verify(sample.body, headersOf(sample))).toThrow(
+      /No matching signature/,
+    );
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime((Number(sample.headers['webhook-timestamp']) + 301) * 1000);
+      expect(() => wh.verify(sample.body, headersOf(sample))).toThrow(/too old/);
+    } finally {
+      vi.useRealTimers();
     }
     // Every sink acknowledged up to the last seq.
     const last = hooks.at(-1)?.event.seq ?? -1;

@@ -114,14 +114,18 @@ export function outboxIds(mirror: Mirror): string[] {
 export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
-  event: { seq: number; eventId: string; type: string };
+  event: { seq: number; eventId: string; type: string; jobId: string };
+  /** The status the receiver answered. */
+  answered: number;
 }
 
 export interface Receiver {
   url: string;
   received: Received[];
-  /** Status to answer with (default 204). */
+  /** Status to answer with (default 204), unless `respond` decides. */
   status: number;
+  /** Per-request answer: called with the request and the earlier requests of the same event id. */
+  respond?: (r: Received, earlier: Received[]) => number;
   close(): Promise<void>;
 }
 
@@ -133,9 +137,14 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      r.received.push({ headers: req.headers, body, event: JSON.parse(body) });
-      res.writeHead(r.status, { 'content-type': 'text/plain' });
-      res.end(r.status >= 400 ? 'receiver says no' : '');
+      const got: Received = { headers: req.headers, body, event: JSON.parse(body), answered: r.status };
+      if (r.respond) {
+        const earlier = r.received.filter((x) => x.event.eventId === got.event.eventId);
+        got.answered = r.respond(got, earlier);
+      }
+      r.received.push(got);
+      res.writeHead(got.answered, { 'content-type': 'text/plain' });
+      res.end(got.answered >= 400 ? 'receiver says no' : '');
     });
   });
   server.keepAliveTimeout = 1000;

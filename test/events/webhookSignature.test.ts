@@ -1,65 +1,115 @@
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { eventsConfigProblems } from '../../src/events/createDispatcher.ts';
+import { deliveryId } from '../../src/events/cursors.ts';
 import { queueJobId } from '../../src/events/queueJobId.ts';
-import { signWebhookPayload, verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
+import {
+  secretProblem,
+  signWebhookPayload,
+  verifyWebhookSignature,
+  webhookSignatureHeaders,
+} from '../../src/events/webhookSignature.ts';
 
-const secret = 'whsec-unit';
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const body = '{"eventId":"evt_1","type":"job.status_changed"}';
+const id = 'evt_1';
 const now = 1_780_000_000;
+const headersAt = (timestamp: number, s = secret) =>
+  webhookSignatureHeaders({ id, payload: body, secret: s, timestamp });
 
-describe('verifyWebhookSignature', () => {
-  it('accepts the signature it produced and rejects any change of body, secret or timestamp', () => {
-    const header = signWebhookPayload(body, secret, now);
-    expect(header).toMatch(/^t=1780000000,v1=[0-9a-f]{64}$/);
-    expect(verifyWebhookSignature({ payload: body, header, secret, now })).toBe(true);
-    expect(verifyWebhookSignature({ payload: Buffer.from(body), header, secret, now })).toBe(true);
-    expect(verifyWebhookSignature({ payload: `${body} `, header, secret, now })).toBe(false);
-    expect(verifyWebhookSignature({ payload: body, header, secret: 'other', now })).toBe(false);
-    const forged = header.replace('t=1780000000', 't=1780000001');
-    expect(verifyWebhookSignature({ payload: body, header: forged, secret, now })).toBe(false);
+describe('Standard Webhooks signatures', () => {
+  it('matches the reference library byte for byte, for whsec_ and raw secrets', () => {
+    const ts = new Date(now * 1000);
+    expect(signWebhookPayload({ id, payload: body, secret, timestamp: now })).toBe(
+      new Webhook(secret).sign(id, ts, body),
+    );
+    expect(signWebhookPayload({ id, payload: body, secret: 'plain-secret', timestamp: now })).toBe(
+      new Webhook('plain-secret', { format: 'raw' }).sign(id, ts, body),
+    );
+    expect(headersAt(now)).toEqual({
+      'webhook-id': id,
+      'webhook-timestamp': String(now),
+      'webhook-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
+    });
   });
 
-  it('rejects stale or future timestamps beyond the tolerance', () => {
-    const header = signWebhookPayload(body, secret, now);
-    expect(verifyWebhookSignature({ payload: body, header, secret, now: now + 300 })).toBe(true);
-    expect(verifyWebhookSignature({ payload: body, header, secret, now: now + 301 })).toBe(false);
-    expect(verifyWebhookSignature({ payload: body, header, secret, now: now - 301 })).toBe(false);
+  it('verifyWebhookSignature accepts its own signature and rejects a changed body, id, secret or timestamp', () => {
+    const headers = headersAt(now);
+    expect(verifyWebhookSignature({ payload: body, headers, secret, now })).toBe(true);
+    expect(verifyWebhookSignature({ payload: Buffer.from(body), headers, secret, now })).toBe(true);
+    expect(verifyWebhookSignature({ payload: `${body} `, headers, secret, now })).toBe(false);
+    expect(verifyWebhookSignature({ payload: body, headers, secret: 'whsec_b3RoZXI=', now })).toBe(false);
     expect(
-      verifyWebhookSignature({ payload: body, header, secret, now: now + 3600, toleranceSeconds: 3600 }),
+      verifyWebhookSignature({ payload: body, headers: { ...headers, 'webhook-id': 'evt_2' }, secret, now }),
+    ).toBe(false);
+    const forged = { ...headers, 'webhook-timestamp': String(now + 1) };
+    expect(verifyWebhookSignature({ payload: body, headers: forged, secret, now })).toBe(false);
+  });
+
+  it('rejects timestamps beyond the tolerance either way', () => {
+    const headers = headersAt(now);
+    expect(verifyWebhookSignature({ payload: body, headers, secret, now: now + 300 })).toBe(true);
+    expect(verifyWebhookSignature({ payload: body, headers, secret, now: now + 301 })).toBe(false);
+    expect(verifyWebhookSignature({ payload: body, headers, secret, now: now - 301 })).toBe(false);
+    expect(
+      verifyWebhookSignature({ payload: body, headers, secret, now: now + 3600, toleranceSeconds: 3600 }),
     ).toBe(true);
   });
 
-  it('accepts any of several v1 signatures (secret rotation) and rejects malformed headers', () => {
-    const old = signWebhookPayload(body, 'old-secret', now).split(',')[1];
-    const header = `${signWebhookPayload(body, secret, now)},${old}`;
-    expect(verifyWebhookSignature({ payload: body, header, secret: 'old-secret', now })).toBe(true);
-    expect(verifyWebhookSignature({ payload: body, header, secret, now })).toBe(true);
-    for (const bad of [
-      '',
-      'garbage',
-      `t=${now}`,
-      `v1=${'a'.repeat(64)}`,
-      `t=${now},v1=zz`,
-      undefined,
-      null,
-    ]) {
-      expect(verifyWebhookSignature({ payload: body, header: bad, secret, now })).toBe(false);
+  it('signs with every secret of a rotation; a receiver holding either one verifies', () => {
+    const headers = headersAt(now, `${secret} old-raw-secret`);
+    expect(headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    for (const s of [secret, 'old-raw-secret']) {
+      expect(verifyWebhookSignature({ payload: body, headers, secret: s, now })).toBe(true);
     }
-    expect(
-      verifyWebhookSignature({
-        payload: body,
-        header: signWebhookPayload(body, secret, now),
-        secret: '',
-        now,
-      }),
-    ).toBe(false);
+    expect(verifyWebhookSignature({ payload: body, headers, secret: 'third', now })).toBe(false);
+    // The library checks against its own clock: sign now to verify with it.
+    const fresh = webhookSignatureHeaders({ id, payload: body, secret: `${secret} old-raw-secret` });
+    expect(new Webhook(secret).verify(body, fresh)).toEqual(JSON.parse(body));
+    expect(new Webhook('old-raw-secret', { format: 'raw' }).verify(body, fresh)).toEqual(JSON.parse(body));
+  });
+
+  it('rejects missing or malformed headers and an empty secret', () => {
+    const good = headersAt(now);
+    for (const headers of [
+      {},
+      { ...good, 'webhook-signature': '' },
+      { ...good, 'webhook-signature': 'v2,abc' },
+      { ...good, 'webhook-timestamp': 'yesterday' },
+      { 'webhook-timestamp': good['webhook-timestamp'], 'webhook-signature': good['webhook-signature'] },
+    ]) {
+      expect(verifyWebhookSignature({ payload: body, headers, secret, now })).toBe(false);
+    }
+    expect(verifyWebhookSignature({ payload: body, headers: good, secret: '', now })).toBe(false);
+  });
+
+  it('a whsec_ secret must carry base64; raw secrets are anything', () => {
+    expect(secretProblem('whsec_not-base64!')).toContain('base64');
+    expect(secretProblem('whsec_')).toContain('base64');
+    expect(secretProblem(secret)).toBeUndefined();
+    expect(secretProblem('any raw secret')).toBeUndefined();
+    const problems = eventsConfigProblems({
+      webhooks: [{ name: 'ops', url: 'http://127.0.0.1:9/', secret: 'whsec_!!' }],
+      webhookSecret: 'whsec_@',
+      alertRules: [],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET: a "whsec_…" secret must be followed by base64/),
+      expect.stringMatching(/^WEBHOOKS "ops" secret: a "whsec_…" secret must be followed by base64/),
+    ]);
   });
 });
 
-describe('queueJobId', () => {
+describe('delivery ids and queue job ids', () => {
+  it('a first delivery is the event id; each replay generation gives a new one', () => {
+    expect(deliveryId('evt_a', 0)).toBe('evt_a');
+    expect(new Set([0, 1, 2].map((g) => deliveryId('evt_a', g))).size).toBe(3);
+  });
+
   it('maps any id to a valid BullMQ job id (no ":", not all digits), injectively', () => {
     expect(queueJobId('evt_AbC-12')).toBe('evt_AbC-12');
     const ids = ['a:b', 'a%3Ab', 'a/b', '12345', '%12345', 'x'];
-    const mapped = ids.map((id) => queueJobId(id));
+    const mapped = ids.map((i) => queueJobId(i));
     expect(new Set(mapped).size).toBe(ids.length);
     for (const m of mapped) {
       expect(m).not.toContain(':');

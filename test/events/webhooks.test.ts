@@ -1,13 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher, type EventsConfig } from '../../src/events/createDispatcher.ts';
 import { getCursor } from '../../src/events/cursors.ts';
 import { listDeadLetters } from '../../src/events/deadLetters.ts';
 import { retryDeadLetters } from '../../src/events/retryDeadLetters.ts';
 import { verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
-import { WEBHOOKS_QUEUE } from '../../src/events/webhookWorker.ts';
+import { captureLogs } from '../queue/helpers.ts';
 import {
   insertEvents,
   outboxIds,
@@ -18,9 +18,10 @@ import {
   waitFor,
 } from './helpers.ts';
 
+const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
+
 const prefix = `test-${randomUUID()}`;
-const connection = { url: inject('redisUrl') };
-const SECRET = 'whsec-webhook-test';
+const SECRET = 'raw-webhook-secret';
 let receiver: Receiver;
 let tmp: TempMirror | undefined;
 
@@ -41,11 +42,9 @@ afterEach(() => {
   tmp = undefined;
   receiver.received.length = 0;
   receiver.status = 204;
+  delete receiver.respond;
 });
 afterAll(async () => {
-  const q = new Queue(WEBHOOKS_QUEUE, { connection, prefix });
-  await q.obliterate({ force: true });
-  await q.close();
   await receiver.close();
 });
 
@@ -58,13 +57,12 @@ describe('webhook signatures', () => {
     await d.stop();
     expect(receiver.received).toHaveLength(3);
     for (const { body, headers } of receiver.received) {
-      const header = headers['x-retab-mirror-signature'];
-      expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-      expect(verifyWebhookSignature({ payload: body, header, secret: SECRET })).toBe(true);
+      expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      expect(verifyWebhookSignature({ payload: body, headers, secret: SECRET })).toBe(true);
       expect(
-        verifyWebhookSignature({ payload: body.replace('"seq":', '"seq":1'), header, secret: SECRET }),
+        verifyWebhookSignature({ payload: body.replace('"seq":', '"seq":1'), headers, secret: SECRET }),
       ).toBe(false);
-      expect(verifyWebhookSignature({ payload: body, header, secret: 'another-secret' })).toBe(false);
+      expect(verifyWebhookSignature({ payload: body, headers, secret: 'another-secret' })).toBe(false);
     }
   });
 });
@@ -105,7 +103,7 @@ describe('webhook retries and dead letters', () => {
   it('a 4xx answer is not retried, and redirects are never followed', async () => {
     tmp = tempMirror();
     insertEvents(tmp.mirror, 1);
-    receiver.status = 410;
+    receiver.status = 422;
     const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, log: false });
     await d.drain({ timeoutMs: 10_000 });
     expect(receiver.received).toHaveLength(1);
@@ -119,25 +117,15 @@ describe('webhook retries and dead letters', () => {
     expect(listDeadLetters(tmp.mirror)[1]?.lastError).toContain('redirect');
   });
 
-  it('with Redis: BullMQ retries with backoff, then dead-letters; a failed retry keeps the dead letter open', async () => {
+  it('a resend that fails again keeps the dead letter open, with its attempts counted', async () => {
     tmp = tempMirror();
     insertEvents(tmp.mirror, 2);
     receiver.status = 503;
-    const d = createDispatcher({
-      mirror: tmp.mirror,
-      config: config(),
-      redis: { connection },
-      webhook: fast,
-      log: false,
-    });
-    d.start();
+    const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, log: false });
     await d.drain({ timeoutMs: 10_000 });
-    // Handed to the durable queue: the outbox cursor is already past both events.
-    expect(getCursor(tmp.mirror, 'ops')).toBe(2);
-    await waitFor(() => listDeadLetters(tmp?.mirror as never).length === 2, 15_000, 'dead letters');
     await d.stop();
     expect(receiver.received).toHaveLength(6);
-    expect(listDeadLetters(tmp.mirror)[0]).toMatchObject({ attempts: 3 });
+    expect(listDeadLetters(tmp.mirror).map((f) => f.attempts)).toEqual([3, 3]);
 
     const again = await retryDeadLetters({ mirror: tmp.mirror, config: config(), all: true });
     expect(again.every((r) => !r.ok && r.error?.includes('503'))).toBe(true);
@@ -149,5 +137,58 @@ describe('webhook retries and dead letters', () => {
       (await retryDeadLetters({ mirror: tmp.mirror, config: config(), all: true })).every((r) => r.ok),
     ).toBe(true);
     expect(receiver.received.map((r) => r.event.eventId)).toEqual(outboxIds(tmp.mirror));
+    // A resend is a new delivery of the same event: same webhook-id, a new delivery id.
+    for (const r of receiver.received) {
+      expect(r.headers['webhook-id']).toBe(r.event.eventId);
+      expect(r.headers['x-retab-mirror-delivery-id']).toBe(`${r.event.eventId}.d5`);
+    }
   });
 });
+
+describe('410 Gone', () => {
+  it('disables the webhook (logged once, shown by `events cursors`) instead of retrying; `events enable` resumes where it stopped', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 5);
+    receiver.respond = (r) => (r.event.seq >= 3 ? 410 : 204);
+    const { logger, lines } = captureLogs('info');
+    const d = createDispatcher({ mirror: tmp.mirror, config: config(), webhook: fast, logger, log: false });
+    d.start();
+    await d.drain({ timeoutMs: 10_000 }); // a disabled sink does not hold up a drain
+    insertEvents(tmp.mirror, 3);
+    d.notify();
+    await d.drain({ timeoutMs: 10_000 });
+    // One attempt at seq 3, no retry, nothing after it.
+    expect(receiver.received.map((r) => [r.event.seq, r.answered])).toEqual([
+      [1, 204],
+      [2, 204],
+      [3, 410],
+    ]);
+    expect(getCursor(tmp.mirror, 'ops')).toBe(2);
+    expect(listDeadLetters(tmp.mirror)).toEqual([]);
+    expect(lines.filter((l) => String(l.msg).includes('disabled'))).toHaveLength(1);
+    expect(d.status().find((s) => s.sink === 'ops')?.disabledAt).toBeGreaterThan(0);
+
+    const cursors = runEvents(['events', 'cursors']);
+    expect(cursors).toMatch(/ops +2 +6 +0 +\S+ +disabled since \S+: webhook ops answered 410 Gone/);
+
+    receiver.respond = () => 204;
+    receiver.received.length = 0;
+    expect(runEvents(['events', 'enable', '--sink', 'ops'])).toContain('ops: enabled');
+    await waitFor(() => receiver.received.length === 6, 10_000, 'delivery resumed');
+    await d.stop();
+    expect(receiver.received.map((r) => r.event.eventId)).toEqual(outboxIds(tmp.mirror).slice(2));
+    expect(getCursor(tmp.mirror, 'ops')).toBe(8);
+  });
+});
+
+/** The real CLI against this test's mirror file. */
+function runEvents(args: string[]): string {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MIRROR_DB: tmp?.path, LOG_LEVEL: 'silent', WEBHOOKS: '', ALERT_RULES: '' },
+    timeout: 30_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}

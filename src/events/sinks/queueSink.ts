@@ -1,10 +1,13 @@
 /**
  * Publishes every event to a BullMQ queue for consumers in other processes or machines: job name = event
- * type, data = the event, job id = the event id, so a batch re-delivered after a crash adds no duplicate
- * while the first copy is still retained (consumers still dedupe on `eventId` beyond that window).
+ * type, data = the event, job id = its delivery id (the event id; `<eventId>.r<n>` after the n-th
+ * `events replay`). BullMQ ignores a job id it still holds, so a batch re-delivered after a crash adds no
+ * duplicate while the first copy is retained, and a replay, under a new generation, is always enqueued
+ * again (consumers dedupe on `eventId`).
  */
 import { type ConnectionOptions, type KeepJobs, Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../log.ts';
+import { deliveryId } from '../cursors.ts';
 import { queueJobId } from '../queueJobId.ts';
 import { QUEUE_SINK } from '../sinkNames.ts';
 import type { EventSink, MirrorEvent } from '../types.ts';
@@ -40,12 +43,12 @@ export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Qu
     name: QUEUE_SINK,
     kind: 'feed',
     queue,
-    async deliver(events: MirrorEvent[]) {
+    async deliver(events: MirrorEvent[], ctx) {
       await queue.addBulk(
         events.map((e) => ({
           name: e.type,
           data: e,
-          opts: { jobId: queueJobId(e.eventId), removeOnComplete, removeOnFail },
+          opts: { jobId: queueJobId(deliveryId(e.eventId, ctx.generation)), removeOnComplete, removeOnFail },
         })),
       );
     },

@@ -1,30 +1,40 @@
 /**
  * A webhook: one signed POST per event to one configured URL, retried with exponential backoff, then
- * dead-lettered (the cursor moves on; `events retry` resends later).
+ * dead-lettered (`events failed` lists it, `events retry` resends it).
  *
- * Two modes. With Redis, events are handed to the BullMQ `webhooks` queue and a worker
- * (webhookWorker.ts) POSTs them, so pending retries survive restarts and never hold up the outbox.
- * Without Redis (`sync --once`, library use), they are POSTed here with p-retry: the sink's lane waits for
- * each event's retries, which keeps strict order but blocks only this sink.
+ * Ordering is the message-group model, with the job as the group: each job's events reach the receiver in
+ * outbox order, even when one of them is retried (its job's later events wait for it), while other jobs'
+ * events of the batch go on meanwhile. Sends are spread over `concurrency` slots handed out lowest seq
+ * first, so with nothing retried the receiver sees plain seq order. A batch is acknowledged only once each
+ * of its events was delivered or dead-lettered, so the next batch (the dispatcher's `batchSize`) waits for
+ * the slowest retry of this one, and a process stopped mid-batch re-sends the unacknowledged part on its
+ * next start (at least once: receivers dedupe on `webhook-id`).
+ *
+ * Retries run in the delivering process, with or without Redis; the outbox cursor, not a queue, is what
+ * makes them survive a restart. A `410 Gone` disables the sink (the dispatcher records it) instead of
+ * retrying for ever.
  */
-import type { Queue } from 'bullmq';
-import pRetry from 'p-retry';
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../log.ts';
 import type { Mirror } from '../../mirror/openMirror.ts';
+import { deliveryId } from '../cursors.ts';
 import { recordDeadLetter } from '../deadLetters.ts';
 import { postWebhook, WebhookDeliveryError, type WebhookTarget } from '../postWebhook.ts';
-import { queueJobId } from '../queueJobId.ts';
-import type { EventSink, MirrorEvent } from '../types.ts';
+import { SeqSlots } from '../seqSlots.ts';
+import { type DeliveryContext, type EventSink, type MirrorEvent, SinkDisabledError } from '../types.ts';
 
 export interface WebhookRetryOptions {
   /** Attempts (first try included) before an event is dead-lettered. @default 8 */
   attempts?: number;
-  /** Delay before the first retry, ms; doubles on each further retry. @default 1000 */
+  /** Delay before the first retry, ms; doubles on each further retry (±20% jitter). @default 1000 */
   backoffMs?: number;
-  /** Longest single delay between two attempts, ms (in-process mode). @default 300000 */
+  /** Longest single delay between two attempts, ms. @default 300000 */
   maxBackoffMs?: number;
   /** Per-request timeout, ms. @default 10000 */
   timeoutMs?: number;
+  /** Requests in flight at once to this webhook. @default 1 */
+  concurrency?: number;
 }
 
 export const WEBHOOK_DEFAULTS = {
@@ -32,93 +42,121 @@ export const WEBHOOK_DEFAULTS = {
   backoffMs: 1000,
   maxBackoffMs: 300_000,
   timeoutMs: 10_000,
+  concurrency: 1,
 } as const satisfies Required<WebhookRetryOptions>;
-
-/** Data of one job in the `webhooks` queue. The URL is looked up from config by `sink`, never carried. */
-export interface WebhookJobData {
-  sink: string;
-  event: MirrorEvent;
-}
 
 export interface WebhookSinkOptions extends WebhookRetryOptions {
   target: WebhookTarget;
   mirror: Mirror;
   logger?: Logger;
-  /** The BullMQ `webhooks` queue; null/absent = POST in-process with p-retry. */
-  queue?: Queue<WebhookJobData> | null;
 }
+
+type Outcome = 'delivered' | 'dead-lettered' | 'gone';
 
 export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
   const { target, mirror } = opts;
   const logger = (opts.logger ?? silentLogger).child({ sink: target.name });
-  const attempts = opts.attempts ?? WEBHOOK_DEFAULTS.attempts;
-  const backoffMs = opts.backoffMs ?? WEBHOOK_DEFAULTS.backoffMs;
-  const timeoutMs = opts.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs;
-  const queue = opts.queue;
+  const o = {
+    attempts: opts.attempts ?? WEBHOOK_DEFAULTS.attempts,
+    backoffMs: opts.backoffMs ?? WEBHOOK_DEFAULTS.backoffMs,
+    maxBackoffMs: opts.maxBackoffMs ?? WEBHOOK_DEFAULTS.maxBackoffMs,
+    timeoutMs: opts.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
+    concurrency: opts.concurrency ?? WEBHOOK_DEFAULTS.concurrency,
+  };
 
-  if (queue) {
-    return {
-      name: target.name,
-      kind: 'alert',
-      async deliver(events) {
-        await queue.addBulk(
-          events.map((event) => ({
-            name: target.name,
-            data: { sink: target.name, event },
-            opts: {
-              jobId: queueJobId(target.name, event.eventId),
-              attempts,
-              backoff: { type: 'exponential', delay: backoffMs, jitter: 0.2 },
-              removeOnComplete: { count: 1000, age: 86_400 },
-              removeOnFail: { count: 10_000, age: 30 * 86_400 },
-            },
-          })),
-        );
-      },
-    };
+  async function deliver(events: MirrorEvent[], ctx: DeliveryContext): Promise<void> {
+    // One signal for the batch's waits (a slot, a backoff, a request each): a batch can hold hundreds.
+    const batch = new AbortController();
+    setMaxListeners(0, batch.signal);
+    const onAbort = () => batch.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const signal = batch.signal;
+    try {
+      await deliverBatch(events, ctx, signal);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
   }
 
-  return {
-    name: target.name,
-    kind: 'alert',
-    async deliver(events, ctx) {
-      for (const event of events) {
-        let made = 0;
+  async function deliverBatch(events: MirrorEvent[], ctx: DeliveryContext, signal: AbortSignal) {
+    const slots = new SeqSlots(o.concurrency);
+    let gone: WebhookDeliveryError | undefined;
+
+    async function deliverOne(event: MirrorEvent): Promise<Outcome> {
+      const id = deliveryId(event.eventId, ctx.generation);
+      for (let attempt = 1; ; attempt++) {
+        await slots.acquire(event.seq, signal);
+        if (gone) {
+          slots.release();
+          return 'gone';
+        }
+        let error: unknown;
         try {
-          await pRetry(
-            () => {
-              made++;
-              return postWebhook(target, event, { timeoutMs, signal: ctx.signal });
-            },
-            {
-              retries: attempts - 1,
-              factor: 2,
-              minTimeout: backoffMs,
-              maxTimeout: opts.maxBackoffMs ?? WEBHOOK_DEFAULTS.maxBackoffMs,
-              randomize: true,
-              signal: ctx.signal,
-              shouldRetry: ({ error }) => !(error instanceof WebhookDeliveryError) || error.retryable,
-              onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
-                logger.debug({ err: error, eventId: event.eventId, attemptNumber, retriesLeft }, 'retrying'),
-            },
-          );
+          await postWebhook(target, event, { timeoutMs: o.timeoutMs, signal, deliveryId: id });
+          return 'delivered';
         } catch (err) {
-          if (ctx.signal.aborted) throw err;
-          const lastError = (err as Error).message;
+          error = err;
+        } finally {
+          slots.release();
+        }
+        if (signal.aborted) throw error;
+        if (error instanceof WebhookDeliveryError && error.gone) {
+          gone ??= error;
+          return 'gone';
+        }
+        const retryable = !(error instanceof WebhookDeliveryError) || error.retryable;
+        const lastError = (error as Error).message;
+        if (!retryable || attempt >= o.attempts) {
           recordDeadLetter(mirror, {
             sink: target.name,
             seq: event.seq,
             eventId: event.eventId,
-            attempts: made,
+            attempts: attempt,
             lastError,
           });
           logger.warn(
-            { eventId: event.eventId, seq: event.seq, attempts: made, lastError },
+            { eventId: event.eventId, seq: event.seq, attempts: attempt, lastError },
             'webhook gave up on an event: dead-lettered (see `retab-mirror events failed`)',
           );
+          return 'dead-lettered';
         }
-        ctx.ack(event.seq);
+        const delay =
+          Math.min(o.maxBackoffMs, o.backoffMs * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+        logger.debug(
+          { eventId: event.eventId, attempt, retryInMs: Math.round(delay), lastError },
+          'retrying',
+        );
+        await sleep(delay, undefined, { signal });
       }
-    },
-  };
+    }
+
+    // The job's lane: its events in outbox order, each waiting for the previous one's retries.
+    const lanes = new Map<string, MirrorEvent[]>();
+    for (const e of events) {
+      const lane = lanes.get(e.jobId);
+      if (lane) lane.push(e);
+      else lanes.set(e.jobId, [e]);
+    }
+    const settled = new Set<number>();
+    let prefix = 0;
+    const results = await Promise.allSettled(
+      [...lanes.values()].map(async (lane) => {
+        for (const event of lane) {
+          if ((await deliverOne(event)) === 'gone') return;
+          settled.add(event.seq);
+          // Acknowledge the longest settled prefix: a stop or a 410 later keeps what is done.
+          while (prefix < events.length && settled.has((events[prefix] as MirrorEvent).seq)) prefix++;
+          if (prefix > 0) ctx.ack((events[prefix - 1] as MirrorEvent).seq);
+        }
+      }),
+    );
+    if (gone) {
+      throw new SinkDisabledError(`webhook ${target.name} answered 410 Gone (${target.name} in WEBHOOKS)`);
+    }
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  return { name: target.name, kind: 'alert', deliver };
 }

@@ -1,0 +1,124 @@
+/**
+ * `retab-mirror sync` (the real CLI, from cron) delivers its events: every event a rule routes to a webhook
+ * is POSTed once, each sink's cursor is advanced, a rerun re-sends nothing, and a rule naming an unknown
+ * sink stops the command before it syncs (exit 2).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertRuleSchema } from '../../src/config.ts';
+import { readCursor } from '../../src/events/cursors.ts';
+import { maxSeq, readEventsAfter } from '../../src/events/outbox.ts';
+import { matchRule } from '../../src/events/rules.ts';
+import type { MirrorEvent } from '../../src/events/types.ts';
+import { openMirror } from '../../src/mirror/openMirror.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { cliEnv, runCli, type TempDir, tempDir } from '../reliability/helpers.ts';
+import { type Receiver, startReceiver } from './helpers.ts';
+
+const RULES = [
+  {
+    name: 'finished',
+    when: { type: ['job.status_changed'], to: ['completed', 'failed'] },
+    sinks: ['hook-a', 'hook-b'],
+  },
+  {
+    name: 'bad-news',
+    when: { type: ['job.status_changed'], to: ['failed', 'cancelled'] },
+    sinks: ['hook-b', 'log'],
+  },
+];
+const rules = RULES.map((r) => AlertRuleSchema.parse(r));
+
+let sim: Simulator;
+let tmp: TempDir;
+let a: Receiver;
+let b: Receiver;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 17, jobs: 150, days: 1, now: Date.now() - 3600_000 });
+  tmp = tempDir('retab-sync-events-');
+  [a, b] = await Promise.all([startReceiver(), startReceiver()]);
+});
+afterAll(async () => {
+  await Promise.all([a.close(), b.close(), sim.close()]);
+  tmp.cleanup();
+});
+
+const env = (rulesJson = JSON.stringify(RULES)) =>
+  cliEnv(sim, tmp.dbPath, {
+    WEBHOOKS: JSON.stringify([
+      { name: 'hook-a', url: a.url },
+      { name: 'hook-b', url: b.url },
+    ]),
+    WEBHOOK_SECRET: 'whsec_c3luYy1kZWxpdmVyeS10ZXN0',
+    ALERT_RULES: rulesJson,
+  });
+const sync = (e = env()) => runCli(['sync', '--no-progress'], e, { timeoutMs: 60_000 });
+
+function outbox(): { events: MirrorEvent[]; max: number; cursors: Record<string, number | undefined> } {
+  const mirror = openMirror(tmp.dbPath, { readonly: true });
+  try {
+    const cursors = Object.fromEntries(
+      ['hook-a', 'hook-b', 'log', 'emitter', 'queue'].map((s) => [s, readCursor(mirror, s)?.seq]),
+    );
+    return { events: readEventsAfter(mirror, 0, 1_000_000), max: maxSeq(mirror), cursors };
+  } finally {
+    mirror.close();
+  }
+}
+
+const routedTo = (sink: string, events: MirrorEvent[]) =>
+  events.filter((e) => rules.some((r) => r.sinks.includes(sink) && matchRule(r, e))).map((e) => e.eventId);
+
+describe('retab-mirror sync delivers its events', () => {
+  it('POSTs every routed event once to each webhook and advances the cursors; a rerun re-sends nothing', async () => {
+    const first = await sync();
+    expect(first.stderr).not.toMatch(/error/i);
+    expect(first.code).toBe(0);
+    sim.clock.advance(30 * 60_000); // in-flight jobs finish, fail, get cancelled; new ones arrive
+    const second = await sync();
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/delivery:\n {2}hook-a +seq \d+, up to date/);
+
+    const { events, max, cursors } = outbox();
+    const toA = routedTo('hook-a', events);
+    const toB = routedTo('hook-b', events);
+    expect(toA.length).toBeGreaterThan(0); // live status changes happened and were routed
+    expect(toB.length).toBeGreaterThan(toA.length - 1);
+    expect(a.received.map((r) => r.event.eventId)).toEqual(toA);
+    expect(b.received.map((r) => r.event.eventId)).toEqual(toB);
+    // Every sink this run delivered to is at the end; the events queue (no Redis in `sync`) is left to the worker.
+    expect(cursors).toMatchObject({ 'hook-a': max, 'hook-b': max, log: max, emitter: max });
+    expect(cursors.queue).toBeUndefined();
+
+    const third = await sync();
+    expect(third.code).toBe(0);
+    expect(a.received).toHaveLength(toA.length);
+    expect(b.received).toHaveLength(toB.length);
+
+    // `--no-events` leaves the new events in the outbox; the next run delivers them, once.
+    sim.clock.advance(30 * 60_000);
+    const quiet = await runCli(['sync', '--no-progress', '--no-events'], env(), { timeoutMs: 60_000 });
+    expect(quiet.code).toBe(0);
+    const later = outbox();
+    expect(later.max).toBeGreaterThan(max);
+    expect(later.cursors['hook-a']).toBe(max);
+    expect(a.received).toHaveLength(toA.length);
+    expect((await sync()).code).toBe(0);
+    const final = outbox();
+    expect(a.received.map((r) => r.event.eventId)).toEqual(routedTo('hook-a', final.events));
+    expect(b.received.map((r) => r.event.eventId)).toEqual(routedTo('hook-b', final.events));
+    expect(a.received.length).toBeGreaterThan(toA.length);
+    expect(final.cursors['hook-a']).toBe(final.max);
+  });
+
+  it('a rule naming an unknown sink stops sync before it starts: exit 2, one line naming the sink', async () => {
+    const requests = sim.stats.total;
+    const typo = JSON.stringify([{ ...RULES[0], sinks: ['hook-a', 'hook-bb'] }]);
+    const r = await sync(env(typo));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('ALERT_RULES: rule "finished" routes to unknown sink "hook-bb"');
+    expect(r.stderr).toContain('hook-a, hook-b');
+    expect(sim.stats.total).toBe(requests);
+  });
+});
