@@ -27,6 +27,8 @@ const KNOWN_FIELDS = new Set([
   'expires_at',
   'organization_id',
   'metadata',
+  'attempt_count',
+  'last_failure_code',
 ]);
 
 export interface JobFileRow {
@@ -54,6 +56,9 @@ export interface JobDraft {
   workflowNodeId: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** `attempt_count`; null when the item does not carry it (an upstream from before May 2026). */
+  attemptCount: number | null;
+  lastFailureCode: string | null;
   /** JSON texts; `request`/`response` null means "not included", never "erased". */
   metadata: string | null;
   request: string | null;
@@ -107,6 +112,8 @@ export function jobToRow(job: Job): JobDraft {
     workflowNodeId: nonEmpty(workflowNodeId(metadata)),
     errorCode: job.error?.code ?? null,
     errorMessage: job.error?.message ?? null,
+    attemptCount: job.attempt_count ?? null,
+    lastFailureCode: job.last_failure_code ?? null,
     metadata: metadata ? JSON.stringify(metadata) : null,
     request: request ? JSON.stringify(request) : null,
     response: job.response ? JSON.stringify(job.response) : null,
@@ -124,6 +131,9 @@ export function jobToRow(job: Job): JobDraft {
  */
 export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | null = extraFieldsOf(job)): Job {
   return {
+    warnings: null,
+    cancelled: false,
+    last_attempt_at: null,
     ...extraFields,
     id: job.id,
     object: 'job',
@@ -138,5 +148,7 @@ export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | nul
     expires_at: job.expires_at,
     organization_id: job.organization_id,
     metadata: job.metadata ?? null,
+    attempt_count: job.attempt_count ?? 0,
+    last_failure_code: job.last_failure_code ?? null,
   };
 }

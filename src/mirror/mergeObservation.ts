@@ -2,6 +2,11 @@
  * The merge rule of the mirror, as a pure function: given what is stored for a job (if anything) and a new
  * observation of it, what to write and which status steps to report.
  *
+ * - The job's own `attempt_count` outranks clocks: a higher count is the newer observation, a lower one is
+ *   stale, whenever each was observed (see `attemptOrder`).
+ * - A rising `attempt_count` is a retry even when the status looks the same (failed → failed): the cycle it
+ *   implies (failed → queued → in_progress → failed) is reported once, the steps in between `inferred`.
+ *
  * - Absent is not null: an item without request/response (a lightweight listing) never erases stored ones,
  *   and the columns derived from the request (project, model, files) stay; `source` is recomputed from the
  *   stored project and the incoming metadata.
@@ -34,6 +39,8 @@ export interface StoredJob {
   model: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  attemptCount: number | null;
+  lastFailureCode: string | null;
   metadata: string | null;
   error: string | null;
   extra: string | null;
@@ -96,6 +103,8 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
     model: d.model,
     errorCode: d.errorCode,
     errorMessage: d.errorMessage,
+    attemptCount: d.attemptCount,
+    lastFailureCode: d.lastFailureCode,
     metadata: d.metadata,
     error: d.error,
     extra: d.extra,
@@ -148,6 +157,16 @@ function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
   };
 }
 
+/**
+ * Which observation the job itself says is newer, by `attempt_count` (a retry adds one; it never goes back):
+ * 1 when the incoming one is a later attempt, -1 an earlier one, 0 when they agree or either is unknown.
+ * It outranks every clock: a later attempt is newer whenever it was observed, an earlier one is stale.
+ */
+function attemptOrder(s: StoredJob, d: JobDraft): number {
+  if (s.attemptCount === null || d.attemptCount === null) return 0;
+  return Math.sign(d.attemptCount - s.attemptCount);
+}
+
 export function mergeObservation(
   stored: StoredJob | undefined,
   d: JobDraft,
@@ -156,17 +175,19 @@ export function mergeObservation(
 ): MergePlan {
   if (!stored) return insertPlan(d, observedAt, payloads);
   const s = stored;
-  if (observedAt < s.observedAt) return stalePlan(s, d);
+  const attempts = attemptOrder(s, d);
+  if (attempts < 0 || (attempts === 0 && observedAt < s.observedAt)) return stalePlan(s, d);
 
   const hasReq = d.request !== null;
   const projectId = hasReq ? d.projectId : s.projectId;
   const model = hasReq ? d.model : s.model;
   const cycle =
     s.status === d.status &&
-    isTerminal(d.status) &&
-    s.completedAt !== null &&
-    d.completedAt !== null &&
-    s.completedAt !== d.completedAt;
+    (attempts > 0 ||
+      (isTerminal(d.status) &&
+        s.completedAt !== null &&
+        d.completedAt !== null &&
+        s.completedAt !== d.completedAt));
   const moved = s.status !== d.status || cycle;
   const steps = moved ? timeSteps(transitionSteps(s.status, d.status), d, observedAt) : [];
   const last = steps[steps.length - 1];
@@ -188,6 +209,8 @@ export function mergeObservation(
     model,
     errorCode: d.errorCode,
     errorMessage: d.errorMessage,
+    attemptCount: d.attemptCount ?? s.attemptCount,
+    lastFailureCode: d.attemptCount === null ? s.lastFailureCode : d.lastFailureCode,
     metadata: d.metadata,
     error: d.error,
     extra: d.extra,
@@ -218,6 +241,8 @@ export function mergeObservation(
     next.model !== s.model ||
     next.errorCode !== s.errorCode ||
     next.errorMessage !== s.errorMessage ||
+    next.attemptCount !== s.attemptCount ||
+    next.lastFailureCode !== s.lastFailureCode ||
     next.metadata !== s.metadata ||
     next.error !== s.error ||
     next.extra !== s.extra ||

@@ -23,6 +23,7 @@ import {
   registerQueryFunctions,
 } from './buildWhere.ts';
 import type { Mirror } from './openMirror.ts';
+import { supersetList } from '../retab/listEnvelope.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
 export type { JobFilters } from './buildWhere.ts';
@@ -55,7 +56,8 @@ export class InvalidCursorError extends Error {
 
 const BASE_COLUMNS = `j.id, j.status, j.endpoint, j.created_at AS createdAt, j.started_at AS startedAt,
   j.completed_at AS completedAt, j.expires_at AS expiresAt, j.organization_id AS organizationId,
-  j.metadata, j.error, j.extra`;
+  j.metadata, j.error, j.extra, j.attempt_count AS attemptCount, j.last_failure_code AS lastFailureCode,
+  j.has_request AS hasRequest, j.has_response AS hasResponse`;
 
 function columns(includeRequest: boolean, includeResponse: boolean): string {
   return `${BASE_COLUMNS}, ${includeRequest ? 'j.request' : 'NULL AS request'}, ${includeResponse ? 'j.response' : 'NULL AS response'}`;
@@ -199,15 +201,19 @@ export function queryJobs(
   );
   const hasMore = rows.length > params.limit;
   const page = rows.slice(0, params.limit);
+  // `list_metadata` also says whether matches lie behind the page (only a cursor can leave any): one probe
+  // for a single row from the page's first row (in walking order) the other way.
+  let hasBehind = false;
+  const head = page[0] as JobRow | undefined;
+  if (cursorId !== undefined && head !== undefined) {
+    const back: Dir = dir === 'asc' ? 'desc' : 'asc';
+    const from = { createdAt: head.createdAt, id: head.id };
+    const probe = { filters: params, dir: back, cols: 'j.id', bounds: [relative(from, back, 'beyond')] };
+    hasBehind = firstRows(sqlite, probe, 1, opts.walkWindow ?? 1000).length > 0;
+  }
   if (backward) page.reverse();
   const data = page.map((r) => toJob(r, params));
-  return {
-    object: 'list',
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data[data.length - 1]?.id ?? null,
-    has_more: hasMore,
-  };
+  return supersetList(data, { hasMore, hasBehind, backward });
 }
 
 export type IterateParams = JobFilters &

@@ -7,6 +7,7 @@ import { JOB_TTL_SECONDS, type JobStatus } from '../retab/schemas.ts';
 import {
   Catalog,
   CUSTOMERS,
+  type EndpointNames,
   FAILURE_ERRORS,
   MULTI_DOCUMENT_ENDPOINTS,
   pickEndpoint,
@@ -29,7 +30,7 @@ export function newJobId(rng: Random): string {
 }
 
 export function burstContext(rng: Random, catalog: Catalog): BurstContext {
-  const endpoint = pickEndpoint(rng);
+  const endpoint = pickEndpoint(rng, catalog.endpointNames);
   const model = pickModel(rng);
   const sourceRoll = rng.next();
   const metadata: Record<string, string> = {};
@@ -98,25 +99,30 @@ export function settleJob(rec: SimJob, rng: Random, now: number, forced?: JobSta
       return;
     case 'in_progress':
       rec.startedAt = rec.createdAt + wait;
-      return;
+      break;
     case 'completed':
       rec.startedAt = rec.createdAt + wait;
       rec.completedAt = rec.startedAt + run;
-      return;
+      break;
     case 'failed':
       rec.startedAt = rec.createdAt + wait;
       rec.completedAt = rec.startedAt + run;
       rec.error = { ...rng.pick(FAILURE_ERRORS) };
-      return;
+      rec.lastFailureCode = rec.error.code;
+      break;
     case 'cancelled':
       if (rng.chance(0.5)) rec.startedAt = rec.createdAt + wait;
       rec.completedAt = (rec.startedAt ?? rec.createdAt) + Math.min(run, age - wait);
-      return;
+      rec.cancelled = true;
+      break;
     case 'expired':
       if (rng.chance(0.3)) rec.startedAt = rec.createdAt + wait;
       rec.completedAt = Math.min(now, rec.expiresAt);
-      return;
+      break;
   }
+  // One attempt for every job a runner picked up (no random draw: the generated history stays the same).
+  rec.attemptCount = rec.startedAt === null ? 0 : 1;
+  rec.lastAttemptAt = rec.startedAt;
 }
 
 /** Listing order ascending: `created_at`, then `id`. */
@@ -128,9 +134,15 @@ export function compareRecords(a: SimJob, b: SimJob): number {
  * `n` jobs created over the `days` days before `now` (unix ms), sorted ascending by (created_at, id).
  * The same arguments always give the same jobs.
  */
-export function generateJobs(seed: number, n: number, days: number, now: number): SimJob[] {
+export function generateJobs(
+  seed: number,
+  n: number,
+  days: number,
+  now: number,
+  endpointNames: EndpointNames = 'legacy',
+): SimJob[] {
   const rng = new Random(seed);
-  const catalog = new Catalog(seed);
+  const catalog = new Catalog(seed, endpointNames);
   const nowSec = Math.floor(now / 1000);
   const span = Math.max(1, Math.round(days * 86_400));
   const jobs: SimJob[] = [];
@@ -155,6 +167,10 @@ export function generateJobs(seed: number, n: number, days: number, now: number)
     rec.startedAt = null;
     rec.completedAt = null;
     rec.error = null;
+    rec.attemptCount = 0;
+    rec.lastAttemptAt = null;
+    rec.lastFailureCode = null;
+    rec.cancelled = false;
     settleJob(rec, rng, nowSec, forced[i]);
   }
   return jobs;
