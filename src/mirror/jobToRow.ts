@@ -74,10 +74,22 @@ export interface JobDraft {
 
 const nonEmpty = (v: string | undefined | null): string | null => (v ? v : null);
 
+/**
+ * Job fields (since May 2026) kept in `extra` rather than columns, with the value `rowToJob` serves when a
+ * row has none: a job at its default stores nothing for them.
+ */
+const JSON_FIELD_DEFAULTS: Readonly<Record<string, unknown>> = {
+  warnings: null,
+  cancelled: false,
+  last_attempt_at: null,
+};
+
 export function extraFieldsOf(job: Job): Record<string, unknown> | null {
   let extra: Record<string, unknown> | null = null;
   for (const key in job) {
     if (KNOWN_FIELDS.has(key)) continue;
+    const value = (job as Record<string, unknown>)[key];
+    if (key in JSON_FIELD_DEFAULTS && (value === undefined || value === JSON_FIELD_DEFAULTS[key])) continue;
     extra ??= {};
     extra[key] = (job as Record<string, unknown>)[key];
   }
@@ -131,10 +143,6 @@ export function jobToRow(job: Job): JobDraft {
  */
 export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | null = extraFieldsOf(job)): Job {
   return {
-    warnings: null,
-    cancelled: false,
-    last_attempt_at: null,
-    ...extraFields,
     id: job.id,
     object: 'job',
     status: job.status,
@@ -148,7 +156,11 @@ export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | nul
     expires_at: job.expires_at,
     organization_id: job.organization_id,
     metadata: job.metadata ?? null,
+    warnings: null,
+    cancelled: false,
     attempt_count: job.attempt_count ?? 0,
+    last_attempt_at: null,
     last_failure_code: job.last_failure_code ?? null,
+    ...extraFields,
   };
 }

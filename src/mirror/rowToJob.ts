@@ -20,11 +20,8 @@ const parse = (text: string | null): unknown => (text === null ? null : JSON.par
  */
 export function rowToJob(row: JobRow, opts: RowToJobOptions = {}): Job {
   const extra = (parse(row.extra) as Record<string, unknown> | null) ?? {};
+  // Key order as upstream sends it; `extra` fills in the JSON-stored fields (and any unknown ones) last.
   return {
-    warnings: null,
-    cancelled: false,
-    last_attempt_at: null,
-    ...extra,
     id: row.id,
     object: 'job',
     status: row.status as Job['status'],
@@ -38,7 +35,11 @@ export function rowToJob(row: JobRow, opts: RowToJobOptions = {}): Job {
     expires_at: row.expiresAt,
     organization_id: row.organizationId,
     metadata: parse(row.metadata) as Job['metadata'],
+    warnings: null,
+    cancelled: false,
     attempt_count: row.attemptCount ?? 0,
+    last_attempt_at: null,
     last_failure_code: row.lastFailureCode ?? null,
+    ...extra,
   };
 }

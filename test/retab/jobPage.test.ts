@@ -23,7 +23,7 @@ function job(id: string, extra: Record<string, unknown> = {}) {
 
 describe('parseJobPage', () => {
   it('keeps the valid items, rejects the malformed one with its raw value, and passes the envelope through', () => {
-    const bad = { ...job('job_bad'), status: 'exploded' };
+    const bad = { ...job('job_bad'), status: 7 };
     const body = {
       object: 'list',
       data: [job('job_a', { future_field: { x: 1 } }), bad, job('job_c')],
