@@ -9,6 +9,7 @@
  * how rare the match is). User regexes run in RE2 (linear time), so no pattern can stall a query.
  */
 import type Database from 'better-sqlite3';
+import { supersetList } from '../retab/listEnvelope.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
 import type { Job, JobList } from '../retab/schemas.ts';
 import {
@@ -23,7 +24,6 @@ import {
   registerQueryFunctions,
 } from './buildWhere.ts';
 import type { Mirror } from './openMirror.ts';
-import { supersetList } from '../retab/listEnvelope.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
 export type { JobFilters } from './buildWhere.ts';
@@ -56,8 +56,7 @@ export class InvalidCursorError extends Error {
 
 const BASE_COLUMNS = `j.id, j.status, j.endpoint, j.created_at AS createdAt, j.started_at AS startedAt,
   j.completed_at AS completedAt, j.expires_at AS expiresAt, j.organization_id AS organizationId,
-  j.metadata, j.error, j.extra, j.attempt_count AS attemptCount, j.last_failure_code AS lastFailureCode,
-  j.has_request AS hasRequest, j.has_response AS hasResponse`;
+  j.metadata, j.error, j.extra, j.attempt_count AS attemptCount, j.last_failure_code AS lastFailureCode`;
 
 function columns(includeRequest: boolean, includeResponse: boolean): string {
   return `${BASE_COLUMNS}, ${includeRequest ? 'j.request' : 'NULL AS request'}, ${includeResponse ? 'j.response' : 'NULL AS response'}`;

@@ -22,7 +22,6 @@ export type KnownJobStatus = (typeof JOB_STATUSES)[number];
  */
 export type JobStatus = KnownJobStatus | (string & {});
 
-
 export function isKnownStatus(status: string): status is KnownJobStatus {
   return (JOB_STATUSES as readonly string[]).includes(status);
 }

@@ -3,11 +3,11 @@
  * errors, with weights that give a realistic mix. Project and workflow ids are derived from the seed.
  */
 import {
-  CURRENT_ENDPOINTS,
+  type CURRENT_ENDPOINTS,
   DOCUMENT_TYPES,
   type Endpoint,
   type JobError,
-  LEGACY_ENDPOINTS,
+  type LEGACY_ENDPOINTS,
 } from '../retab/schemas.ts';
 import { mixSeed, Random } from './random.ts';
 

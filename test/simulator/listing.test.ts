@@ -113,7 +113,14 @@ describe('GET /v1/jobs filters match the brute-force reference', () => {
     await expectSameAsReference({ from_date: '2026-10-20', to_date: '2026-10-20' });
     await expectSameAsReference({ from_date: '2026-10-18', to_date: '2026-10-24', status: 'failed' });
     const empty = await list(sim, { from_date: '2026-10-24', to_date: '2026-10-18' });
-    expect(empty).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false, list_metadata: NO_CURSORS });
+    expect(empty).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+      list_metadata: NO_CURSORS,
+    });
   });
 
   it('metadata: every pair must match', async () => {
@@ -223,9 +230,23 @@ describe('cursors', () => {
       false,
     ]);
     const empty = await list(sim, { status: 'failed', limit: 30, after: truth.at(-1) });
-    expect(empty).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false, list_metadata: NO_CURSORS });
+    expect(empty).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+      list_metadata: NO_CURSORS,
+    });
     const beforeFirst = await list(sim, { status: 'failed', before: truth[0] });
-    expect(beforeFirst).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false, list_metadata: NO_CURSORS });
+    expect(beforeFirst).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+      list_metadata: NO_CURSORS,
+    });
   });
 });
 
