@@ -46,9 +46,6 @@ export const MULTI_DOCUMENT_ENDPOINTS: ReadonlySet<string> = new Set([
   '/v1/evals/split/process',
   '/v1/evals/classify/process',
   '/v1/evals/extract/split',
-  '/v1/splits',
-  '/v1/classifications',
-  '/v1/partitions',
 ]);
 
 /**
@@ -171,10 +168,19 @@ export class Catalog {
   }
 }
 
-/** One endpoint from the mix, named in `names`' family. */
-export function pickEndpoint(rng: Random, names: EndpointNames = 'legacy'): Endpoint {
+/**
+ * One endpoint from the mix, named in `names`' family, and whether its jobs usually take several documents
+ * (decided on the pick, so both families draw the same random stream).
+ */
+export function pickEndpoint(
+  rng: Random,
+  names: EndpointNames = 'legacy',
+): { endpoint: Endpoint; multiDocument: boolean } {
   const legacy = rng.weighted(ENDPOINT_WEIGHTS);
-  return names === 'current' ? CURRENT_NAME[legacy] : legacy;
+  return {
+    endpoint: names === 'current' ? CURRENT_NAME[legacy] : legacy,
+    multiDocument: MULTI_DOCUMENT_ENDPOINTS.has(legacy),
+  };
 }
 
 export function pickModel(rng: Random): string {

@@ -9,7 +9,6 @@ import {
   CUSTOMERS,
   type EndpointNames,
   FAILURE_ERRORS,
-  MULTI_DOCUMENT_ENDPOINTS,
   pickEndpoint,
   pickExtension,
   pickModel,
@@ -23,6 +22,8 @@ export interface BurstContext {
   model: string;
   metadata: Record<string, string> | null;
   projectId: string | null;
+  /** Jobs of this endpoint usually take several documents (`documents[]`). */
+  multiDocument: boolean;
 }
 
 export function newJobId(rng: Random): string {
@@ -30,7 +31,7 @@ export function newJobId(rng: Random): string {
 }
 
 export function burstContext(rng: Random, catalog: Catalog): BurstContext {
-  const endpoint = pickEndpoint(rng, catalog.endpointNames);
+  const { endpoint, multiDocument } = pickEndpoint(rng, catalog.endpointNames);
   const model = pickModel(rng);
   const sourceRoll = rng.next();
   const metadata: Record<string, string> = {};
@@ -47,12 +48,18 @@ export function burstContext(rng: Random, catalog: Catalog): BurstContext {
     projectId = rng.pick(catalog.projects);
   }
   if (rng.chance(0.1)) metadata.priority = rng.pick(['high', 'normal', 'low']);
-  return { endpoint, model, metadata: Object.keys(metadata).length > 0 ? metadata : null, projectId };
+  return {
+    endpoint,
+    model,
+    metadata: Object.keys(metadata).length > 0 ? metadata : null,
+    projectId,
+    multiDocument,
+  };
 }
 
 /** One new job of a burst, status `validating`, timestamps unset. */
 export function makeJob(rng: Random, ctx: BurstContext, createdAt: number, id: string): SimJob {
-  const multi = MULTI_DOCUMENT_ENDPOINTS.has(ctx.endpoint) ? rng.chance(0.6) : rng.chance(0.1);
+  const multi = ctx.multiDocument ? rng.chance(0.6) : rng.chance(0.1);
   const count = multi ? rng.int(2, 4) : 1;
   const exts = count === 1 ? pickExtension(rng) : Array.from({ length: count }, () => pickExtension(rng));
   return new SimJob(
