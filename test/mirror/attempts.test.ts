@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPage, getJob, type Mirror, mergeObservation, rowToJob } from '../../src/mirror/index.ts';
+import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import { jobToRow } from '../../src/mirror/jobToRow.ts';
 import type { Job } from '../../src/retab/schemas.ts';
 import { BASE_CREATED, events, makeJob, type TempMirror, tempMirror } from './factory.ts';
@@ -96,5 +97,34 @@ describe('attempt_count', () => {
     // A job from an upstream without the field keeps what was stored.
     const plan = mergeObservation(stored, noCount, T0 + 1);
     expect(plan.next).toMatchObject({ attemptCount: 1, lastFailureCode: 'timeout_1' });
+  });
+
+  it('stats group by last_failure_code and by attempts', () => {
+    const a = makeJob();
+    const b = makeJob();
+    const retriedThenDone = {
+      ...failedAttempt(b, 2, BASE_CREATED + 40, BASE_CREATED + 45),
+      status: 'completed',
+      error: null,
+    };
+    applyPage(m, [failedAttempt(a, 1, BASE_CREATED + 2, BASE_CREATED + 3), retriedThenDone, makeJob()], {
+      observedAt: T0,
+    });
+    const byCode = statsJobs(m, { groupBy: 'last_failure_code' }).rows.map((r) => [r.key, r.count]);
+    expect(byCode).toEqual(
+      expect.arrayContaining([
+        ['timeout_1', 1],
+        ['timeout_2', 1],
+        [null, 1],
+      ]),
+    );
+    const byAttempts = statsJobs(m, { groupBy: 'attempts' }).rows.map((r) => [r.key, r.count]);
+    expect(byAttempts).toEqual(
+      expect.arrayContaining([
+        ['0', 1],
+        ['1', 1],
+        ['2', 1],
+      ]),
+    );
   });
 });
