@@ -200,15 +200,23 @@ export function queryJobs(
   );
   const hasMore = rows.length > params.limit;
   const page = rows.slice(0, params.limit);
-  // `list_metadata` also says whether matches lie behind the page (only a cursor can leave any): one probe
-  // for a single row from the page's first row (in walking order) the other way.
+  // `list_metadata` also says whether matches lie behind the page (only a cursor can leave any). The cursor
+  // usually comes from this same query, so it matches itself: a one-row check; else one probe for a single
+  // row from the page's first row (in walking order) the other way.
   let hasBehind = false;
   const head = page[0] as JobRow | undefined;
   if (cursorId !== undefined && head !== undefined) {
     const back: Dir = dir === 'asc' ? 'desc' : 'asc';
-    const from = { createdAt: head.createdAt, id: head.id };
-    const probe = { filters: params, dir: back, cols: 'j.id', bounds: [relative(from, back, 'beyond')] };
-    hasBehind = firstRows(sqlite, probe, 1, opts.walkWindow ?? 1000).length > 0;
+    const probe = (bound: Bound) =>
+      firstRows(
+        sqlite,
+        { filters: params, dir: back, cols: 'j.id', bounds: [bound] },
+        1,
+        opts.walkWindow ?? 1000,
+      ).length > 0;
+    hasBehind =
+      probe({ where: ['j.id = ?'], args: [cursorId] }) ||
+      probe(relative({ createdAt: head.createdAt, id: head.id }, back, 'beyond'));
   }
   if (backward) page.reverse();
   const data = page.map((r) => toJob(r, params));
