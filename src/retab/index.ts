@@ -27,7 +27,6 @@ export {
 } from './errors.ts';
 export { CLIENT_DEFAULTS, type RetabClientOptions, USER_AGENT } from './options.ts';
 export { shouldRetry } from './retry.ts';
-export { isKnownStatus } from './schemas.ts';
 export type {
   Job,
   JobStatus,
@@ -37,3 +36,4 @@ export type {
   ListMetadata,
   RetrieveJobOptions,
 } from './schemas.ts';
+export { isKnownStatus } from './schemas.ts';

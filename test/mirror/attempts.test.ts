@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPage, getJob, type Mirror, mergeObservation, rowToJob } from '../../src/mirror/index.ts';
-import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import { jobToRow } from '../../src/mirror/jobToRow.ts';
+import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import type { Job } from '../../src/retab/schemas.ts';
 import { BASE_CREATED, events, makeJob, type TempMirror, tempMirror } from './factory.ts';
 
