@@ -92,7 +92,7 @@ async function childMain(): Promise<void> {
     seconds,
     cpuS: (cpu.user + cpu.system) / 1e6,
     requests: pass.totals.requests,
-    jobs: Object.values(pass.jobsByStatus).reduce((a, b) => a + (b ?? 0), 0),
+    jobs: Object.values(pass.jobsByStatus).reduce<number>((a, b) => a + (b ?? 0), 0),
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     outcome: pass.outcome === 'success' ? 'success' : `${pass.outcome}: ${pass.error}`,
   };

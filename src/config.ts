@@ -9,7 +9,14 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { credentialValues, MASK, maskCredentials } from './credentials.ts';
 import { registerSecret } from './log.ts';
-import { ACTIVE_STATUSES, ENDPOINTS, JOB_STATUSES, SOURCES } from './retab/schemas.ts';
+import {
+  ACTIVE_STATUSES,
+  type ActiveStatus,
+  ENDPOINTS,
+  JOB_STATUSES,
+  SOURCES,
+  TERMINAL_STATUSES,
+} from './retab/schemas.ts';
 
 export const PAYLOAD_MODES = ['none', 'request', 'full'] as const;
 export type PayloadMode = (typeof PAYLOAD_MODES)[number];
@@ -108,7 +115,13 @@ export const SETTINGS = [
     'Retab API key (sent as `Api-Key`). Never logged or stored.',
     true,
   ),
-  s('baseUrl', 'RETAB_BASE_URL', z.url(), 'https://api.retab.com/v1', 'Upstream base URL, including `/v1`.'),
+  s(
+    'baseUrl',
+    'RETAB_BASE_URL',
+    z.url(),
+    'https://api.retab.com/v1',
+    'Upstream base URL, including `/v1` (a bare origin gets `/v1`); `RETAB_API_BASE_URL`, the name Retab’s clients read, is accepted too.',
+  ),
   s(
     'dbPath',
     'MIRROR_DB',
@@ -185,9 +198,16 @@ export const SETTINGS = [
   s(
     'activeStatuses',
     'ACTIVE_STATUSES',
-    csv(z.enum(ACTIVE_STATUSES)).pipe(z.array(z.enum(ACTIVE_STATUSES)).min(1)),
+    csv(z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected status names such as queued,in_progress')).pipe(
+      z
+        .array(z.string())
+        .min(1)
+        .refine((list) => list.every((st) => !TERMINAL_STATUSES.includes(st as never)), {
+          message: `terminal statuses (${TERMINAL_STATUSES.join(', ')}) cannot be swept as active`,
+        }),
+    ),
     [...ACTIVE_STATUSES],
-    'Non-terminal statuses the active sweep lists.',
+    'Non-terminal statuses the active sweep lists; a status upstream added since this release may be listed too.',
   ),
   s('requestTimeoutMs', 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000, 'Per-request upstream timeout, ms.'),
   s(
@@ -269,7 +289,7 @@ export interface Config {
   activeEveryMs: number;
   hydrateEveryMs: number;
   reconcileEveryMs: number;
-  activeStatuses: (typeof ACTIVE_STATUSES)[number][];
+  activeStatuses: ActiveStatus[];
   requestTimeoutMs: number;
   maxRetries: number;
   rateLimitPerSecond: number;
@@ -297,6 +317,29 @@ export interface LoadConfigOptions {
   dotenvFile?: string | false;
   /** Final overrides (CLI flags), strongest of all. */
   overrides?: Partial<Record<keyof Config, unknown>>;
+}
+
+/**
+ * Other names a setting is read from, weaker than its own: `RETAB_API_BASE_URL` is what Retab's official
+ * clients read (retab-dev/retab `clients/python/retab/client.py`), so a shell set up for them works as is.
+ */
+const ENV_ALIASES: Readonly<Record<string, string>> = { RETAB_BASE_URL: 'RETAB_API_BASE_URL' };
+
+/** The variable's value and the name it came from (the setting's own name, else its alias). */
+function readEnv(env: Record<string, string | undefined>, name: string): [string | undefined, string] {
+  const own = env[name];
+  const aliasName = ENV_ALIASES[name];
+  const alias = aliasName === undefined ? undefined : env[aliasName];
+  if (own !== undefined && own !== '') {
+    if (aliasName !== undefined && alias !== undefined && alias !== '' && alias !== own) {
+      throw new ConfigError(
+        `${name} and ${aliasName} are both set and disagree (${JSON.stringify(own)} vs ${JSON.stringify(alias)}); unset one of them`,
+      );
+    }
+    return [own, name];
+  }
+  if (aliasName !== undefined && alias !== undefined && alias !== '') return [alias, aliasName];
+  return [undefined, name];
 }
 
 function describeValue(v: unknown, secret: boolean | undefined): string {
@@ -341,12 +384,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const out: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
     const override = opts.overrides?.[setting.key as keyof Config];
-    const fromEnv = env[setting.env];
+    const [fromEnv, envName] = readEnv(env, setting.env);
     const [raw, origin] =
       override !== undefined
         ? [override, 'flag']
         : fromEnv !== undefined && fromEnv !== ''
-          ? [fromEnv, `env ${setting.env}`]
+          ? [fromEnv, `env ${envName}`]
           : setting.key in file
             ? [file[setting.key], `config file key "${setting.key}"`]
             : [setting.default, 'default'];

@@ -1,12 +1,35 @@
 /**
  * `retab-mirror serve`: the local read API on SERVER_HOST:SERVER_PORT (127.0.0.1 by default). It reads
  * through a read-only connection of its own, so it never holds up the sync writing the same file (WAL).
+ * With RETAB_API_KEY set, payloads a reader asks for and the mirror lacks are fetched from upstream and
+ * stored through a second, writable connection (server/fillPayloads.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
 import { openMirror } from '../mirror/openMirror.ts';
+import { createRetabClient } from '../retab/client.ts';
+import type { UpstreamPayloads } from '../server/fillPayloads.ts';
 import { CliError, cliContext } from './context.ts';
+
+/**
+ * The upstream side of honest payloads, or undefined without an API key. A reader is waiting: one retry and
+ * at most 10 s per attempt, so an unreachable upstream costs seconds, not the sync's patient minutes.
+ */
+function upstreamPayloads(config: Config, path: string, logger: Logger): UpstreamPayloads | undefined {
+  if (!config.apiKey) return undefined;
+  const client = createRetabClient({
+    apiKey: config.apiKey,
+    baseUrl: config.baseUrl,
+    timeoutMs: Math.min(config.requestTimeoutMs, 10_000),
+    maxRetries: Math.min(config.maxRetries, 1),
+    maxRequestsPerSecond: config.rateLimitPerSecond,
+    logger,
+  });
+  return { client, writer: openMirror(path), logger };
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -25,13 +48,15 @@ export function registerServeCommand(program: Command): void {
       // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
       if (!existsSync(path)) openMirror(path).close();
       const mirror = openMirror(path, { readonly: true });
+      const upstream = upstreamPayloads(config, path, logger);
       // Loaded here, not at the top: every other command starts faster without fastify.
       const { startServer } = await import('../server/createServer.ts');
       let app: Awaited<ReturnType<typeof startServer>>;
       try {
-        app = await startServer({ mirror, config, logger });
+        app = await startServer({ mirror, config, logger, ...(upstream ? { upstream } : {}) });
       } catch (err) {
         mirror.close();
+        upstream?.writer.close();
         throw new CliError(
           `cannot listen on ${config.serverHost}:${config.serverPort}: ${(err as Error).message} (set SERVER_PORT or --port)`,
         );
@@ -40,7 +65,11 @@ export function registerServeCommand(program: Command): void {
       const where =
         typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
       logger.info(
-        { db: path, auth: config.serverToken ? 'token' : 'none' },
+        {
+          db: path,
+          auth: config.serverToken ? 'token' : 'none',
+          missingPayloads: upstream ? 'fetched from upstream' : 'null, X-Mirror-Payload: partial',
+        },
         `serving the mirror on http://${where}/v1/jobs`,
       );
       await new Promise<void>((done) => {
@@ -51,6 +80,7 @@ export function registerServeCommand(program: Command): void {
             .catch((err: unknown) => logger.error({ err }, 'server close failed'))
             .finally(() => {
               mirror.close();
+              upstream?.writer.close();
               done();
             });
         };

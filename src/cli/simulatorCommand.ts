@@ -1,5 +1,6 @@
 /** `retab-mirror simulator`: serve the Retab Jobs API simulator until SIGINT/SIGTERM. */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ENVELOPE_STYLES, type EnvelopeStyle } from '../retab/listEnvelope.ts';
 
 /** With a realtime clock, one new job a second on average keeps the listing visibly moving. */
 const REALTIME_ARRIVALS = 60;
@@ -38,6 +39,8 @@ interface SimulatorFlags {
   apiKey?: string;
   now?: number;
   arrivalsPerMinute?: number;
+  envelope: EnvelopeStyle;
+  endpointNames: 'legacy' | 'current';
 }
 
 export function registerSimulatorCommand(program: Command): void {
@@ -63,6 +66,22 @@ export function registerSimulatorCommand(program: Command): void {
       'new jobs per simulated minute (default 12, or 60 with --realtime)',
       positive,
     )
+    .addOption(
+      new Option(
+        '--envelope <style>',
+        'list envelope: both (original fields and list_metadata), legacy (first_id/last_id/has_more) or current ({data, list_metadata})',
+      )
+        .choices(ENVELOPE_STYLES)
+        .default('both'),
+    )
+    .addOption(
+      new Option(
+        '--endpoint-names <family>',
+        'endpoint names of generated jobs: legacy (/v1/documents/extract, …) or current (/v1/extractions, …)',
+      )
+        .choices(['legacy', 'current'])
+        .default('legacy'),
+    )
     .action(async (flags: SimulatorFlags) => {
       const t0 = Date.now();
       // Listen before announcing the URL: a caller may signal as soon as it has read it.
@@ -78,6 +97,8 @@ export function registerSimulatorCommand(program: Command): void {
         days: flags.days,
         seed: flags.seed,
         clock: flags.realtime ? 'realtime' : 'manual',
+        envelope: flags.envelope,
+        endpointNames: flags.endpointNames,
         ...(flags.now !== undefined ? { now: flags.now } : {}),
         rates: {
           arrivalsPerMinute:

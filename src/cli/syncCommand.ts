@@ -127,7 +127,7 @@ function formatSummary(s: PassSummary): string {
     `  events    ${fmt(t.events)}`,
   ];
   if (s.windows.total > 0) lines.push(`  windows   ${fmt(s.windows.done)}/${fmt(s.windows.total)}`);
-  const total = Object.values(s.jobsByStatus).reduce((a, b) => a + (b ?? 0), 0);
+  const total = Object.values(s.jobsByStatus).reduce<number>((a, b) => a + (b ?? 0), 0);
   lines.push(`mirror: ${fmt(total)} jobs`);
   for (const status of JOB_STATUSES) {
     const n = s.jobsByStatus[status];

@@ -25,7 +25,8 @@ import type { ApplyPageOptions, ApplyResult } from './types.ts';
 export const STORED_JOB_COLUMNS = `seq, id, status, endpoint, source, created_at AS createdAt, started_at AS startedAt,
   completed_at AS completedAt, expires_at AS expiresAt, organization_id AS organizationId,
   project_id AS projectId, workflow_id AS workflowId, workflow_node_id AS workflowNodeId, model,
-  error_code AS errorCode, error_message AS errorMessage, metadata, error, extra,
+  error_code AS errorCode, error_message AS errorMessage, attempt_count AS attemptCount,
+  last_failure_code AS lastFailureCode, metadata, error, extra,
   has_request AS hasRequest, has_response AS hasResponse, first_seen_at AS firstSeenAt,
   last_seen_at AS lastSeenAt, observed_at AS observedAt, status_changed_at AS statusChangedAt,
   upstream_missing_at AS upstreamMissingAt`;
@@ -34,13 +35,13 @@ const SELECT_PAGE = `SELECT ${STORED_JOB_COLUMNS} FROM jobs WHERE id IN (SELECT 
 
 const INSERT_JOB = `INSERT INTO jobs (id, status, endpoint, source, created_at, started_at, completed_at,
   expires_at, organization_id, project_id, workflow_id, workflow_node_id, model, error_code, error_message,
-  metadata, request, response, error, extra, has_request, has_response, first_seen_at, last_seen_at,
-  observed_at, status_changed_at, upstream_missing_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  attempt_count, last_failure_code, metadata, request, response, error, extra, has_request, has_response,
+  first_seen_at, last_seen_at, observed_at, status_changed_at, upstream_missing_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const UPDATE_JOB = `UPDATE jobs SET status = ?, endpoint = ?, source = ?, created_at = ?, started_at = ?,
   completed_at = ?, expires_at = ?, organization_id = ?, project_id = ?, workflow_id = ?, workflow_node_id = ?,
-  model = ?, error_code = ?, error_message = ?, metadata = ?, request = coalesce(?, request),
+  model = ?, error_code = ?, error_message = ?, attempt_count = ?, last_failure_code = ?, metadata = ?, request = coalesce(?, request),
   response = coalesce(?, response), error = ?, extra = ?, has_request = ?, has_response = ?,
   last_seen_at = ?, observed_at = ?, status_changed_at = ?, upstream_missing_at = ? WHERE id = ?`;
 
@@ -117,6 +118,8 @@ function writeJob(mirror: Mirror, plan: MergePlan, before: PageRow | undefined):
         n.model,
         n.errorCode,
         n.errorMessage,
+        n.attemptCount,
+        n.lastFailureCode,
         n.metadata,
         plan.request,
         plan.response,
@@ -148,6 +151,8 @@ function writeJob(mirror: Mirror, plan: MergePlan, before: PageRow | undefined):
         n.model,
         n.errorCode,
         n.errorMessage,
+        n.attemptCount,
+        n.lastFailureCode,
         n.metadata,
         plan.request,
         plan.response,

@@ -27,6 +27,8 @@ const KNOWN_FIELDS = new Set([
   'expires_at',
   'organization_id',
   'metadata',
+  'attempt_count',
+  'last_failure_code',
 ]);
 
 export interface JobFileRow {
@@ -54,6 +56,9 @@ export interface JobDraft {
   workflowNodeId: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** `attempt_count`; null when the item does not carry it (an upstream from before May 2026). */
+  attemptCount: number | null;
+  lastFailureCode: string | null;
   /** JSON texts; `request`/`response` null means "not included", never "erased". */
   metadata: string | null;
   request: string | null;
@@ -69,10 +74,22 @@ export interface JobDraft {
 
 const nonEmpty = (v: string | undefined | null): string | null => (v ? v : null);
 
+/**
+ * Job fields (since May 2026) kept in `extra` rather than columns, with the value `rowToJob` serves when a
+ * row has none: a job at its default stores nothing for them.
+ */
+const JSON_FIELD_DEFAULTS: Readonly<Record<string, unknown>> = {
+  warnings: null,
+  cancelled: false,
+  last_attempt_at: null,
+};
+
 export function extraFieldsOf(job: Job): Record<string, unknown> | null {
   let extra: Record<string, unknown> | null = null;
   for (const key in job) {
     if (KNOWN_FIELDS.has(key)) continue;
+    const value = (job as Record<string, unknown>)[key];
+    if (key in JSON_FIELD_DEFAULTS && (value === undefined || value === JSON_FIELD_DEFAULTS[key])) continue;
     extra ??= {};
     extra[key] = (job as Record<string, unknown>)[key];
   }
@@ -107,6 +124,8 @@ export function jobToRow(job: Job): JobDraft {
     workflowNodeId: nonEmpty(workflowNodeId(metadata)),
     errorCode: job.error?.code ?? null,
     errorMessage: job.error?.message ?? null,
+    attemptCount: job.attempt_count ?? null,
+    lastFailureCode: job.last_failure_code ?? null,
     metadata: metadata ? JSON.stringify(metadata) : null,
     request: request ? JSON.stringify(request) : null,
     response: job.response ? JSON.stringify(job.response) : null,
@@ -124,7 +143,6 @@ export function jobToRow(job: Job): JobDraft {
  */
 export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | null = extraFieldsOf(job)): Job {
   return {
-    ...extraFields,
     id: job.id,
     object: 'job',
     status: job.status,
@@ -138,5 +156,11 @@ export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | nul
     expires_at: job.expires_at,
     organization_id: job.organization_id,
     metadata: job.metadata ?? null,
+    warnings: null,
+    cancelled: false,
+    attempt_count: job.attempt_count ?? 0,
+    last_attempt_at: null,
+    last_failure_code: job.last_failure_code ?? null,
+    ...extraFields,
   };
 }

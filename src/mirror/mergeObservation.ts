@@ -2,6 +2,11 @@
  * The merge rule of the mirror, as a pure function: given what is stored for a job (if anything) and a new
  * observation of it, what to write and which status steps to report.
  *
+ * - The job's own `attempt_count` outranks clocks: a higher count is the newer observation, a lower one is
+ *   stale, whenever each was observed (see `attemptOrder`).
+ * - A rising `attempt_count` is a retry even when the status looks the same (failed → failed): the cycle it
+ *   implies (failed → queued → in_progress → failed) is reported once, the steps in between `inferred`.
+ *
  * - Absent is not null: an item without request/response (a lightweight listing) never erases stored ones,
  *   and the columns derived from the request (project, model, files) stay; `source` is recomputed from the
  *   stored project and the incoming metadata.
@@ -13,8 +18,8 @@
  * - Terminal is not final: the same terminal status with a new `completed_at` means a retry cycle happened
  *   between two observations; it is reported as one.
  */
-import type { JobSource, JobStatus } from '../retab/schemas.ts';
-import { isTerminal } from '../retab/schemas.ts';
+import type { JobSource, JobStatus, KnownJobStatus } from '../retab/schemas.ts';
+import { isKnownStatus, isTerminal } from '../retab/schemas.ts';
 import type { JobDraft } from './jobToRow.ts';
 import { statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
 import type { PayloadsIncluded } from './types.ts';
@@ -36,6 +41,8 @@ export interface StoredJob {
   model: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  attemptCount: number | null;
+  lastFailureCode: string | null;
   metadata: string | null;
   error: string | null;
   extra: string | null;
@@ -98,6 +105,8 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
     model: d.model,
     errorCode: d.errorCode,
     errorMessage: d.errorMessage,
+    attemptCount: d.attemptCount,
+    lastFailureCode: d.lastFailureCode,
     metadata: d.metadata,
     error: d.error,
     extra: d.extra,
@@ -157,7 +166,7 @@ function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
 export type RecencyCheck = (stored: StoredJob, d: JobDraft, observedAt: number) => number | undefined;
 
 /** Position in one attempt's lifecycle: validating < queued < in_progress < any terminal status. */
-export const LIFECYCLE_RANK: Readonly<Record<JobStatus, number>> = {
+export const LIFECYCLE_RANK: Readonly<Record<KnownJobStatus, number>> = {
   validating: 0,
   queued: 1,
   in_progress: 2,
@@ -166,6 +175,11 @@ export const LIFECYCLE_RANK: Readonly<Record<JobStatus, number>> = {
   cancelled: 3,
   expired: 3,
 };
+
+/** The lifecycle rank of a status; undefined for a status this version does not know (it cannot be ordered). */
+function rankOf(status: JobStatus): number | undefined {
+  return isKnownStatus(status) ? LIFECYCLE_RANK[status] : undefined;
+}
 
 const cmp = (a: number | null, b: number | null): number | undefined =>
   a === null || b === null || a === b ? undefined : a > b ? 1 : -1;
@@ -179,10 +193,23 @@ const cmp = (a: number | null, b: number | null): number | undefined =>
 export const byLifecycle: RecencyCheck = (s, d) => {
   const attempt = cmp(d.startedAt, s.startedAt) ?? cmp(d.completedAt, s.completedAt);
   if (attempt !== undefined) return attempt;
-  if (s.startedAt !== null && s.startedAt === d.startedAt)
-    return LIFECYCLE_RANK[d.status] - LIFECYCLE_RANK[s.status];
+  if (s.startedAt !== null && s.startedAt === d.startedAt) return rankDiff(s, d);
   return undefined;
 };
+
+function rankDiff(s: StoredJob, d: JobDraft): number | undefined {
+  const from = rankOf(s.status);
+  const to = rankOf(d.status);
+  return from === undefined || to === undefined ? undefined : to - from;
+}
+
+/**
+ * Which observation the job itself says is newer, by `attempt_count` (Retab API, May 2026: a retry adds one
+ * when the new attempt starts; it never goes back): a later attempt is newer whenever it was observed, an
+ * earlier one is stale. An equal count cannot order a `queued` against a terminal state (a retry goes back to
+ * `queued` before its count rises), so it leaves the decision to the next check.
+ */
+export const byAttemptCount: RecencyCheck = (s, d) => attemptOrder(s, d) || undefined;
 
 /**
  * The clock: when the observations' requests were sent. Equal times (a manual test clock) let the later write
@@ -193,11 +220,10 @@ export const bySendTime: RecencyCheck = (s, _d, observedAt) => (observedAt < s.o
 /**
  * "Which observation is newer", in order: the first check that answers decides. Where the job itself says
  * which state is newer, that wins over any clock (machines' clocks disagree; a response can be read late).
- * The retry counter Retab's newer API sends belongs first in this list, before `byLifecycle`: a higher
- * `attempt_count` is a later attempt, and an equal one makes the rest of the lifecycle comparable even when
- * `started_at` is null (a `queued` page after a `cancelled` one of the same attempt is then a late page).
+ * The retry counter Retab's newer API sends comes first (`byAttemptCount`), then the lifecycle timestamps,
+ * then the clock.
  */
-export const RECENCY_CHECKS: readonly RecencyCheck[] = [byLifecycle, bySendTime];
+export const RECENCY_CHECKS: readonly RecencyCheck[] = [byAttemptCount, byLifecycle, bySendTime];
 
 /** > 0 when the observation is newer than the stored state, < 0 when older (see RECENCY_CHECKS). */
 export function recency(stored: StoredJob, d: JobDraft, observedAt: number): number {
@@ -208,6 +234,16 @@ export function recency(stored: StoredJob, d: JobDraft, observedAt: number): num
   return 1;
 }
 
+/**
+ * Which observation the job itself says is newer, by `attempt_count` (a retry adds one; it never goes back):
+ * 1 when the incoming one is a later attempt, -1 an earlier one, 0 when they agree or either is unknown.
+ * It outranks every clock: a later attempt is newer whenever it was observed, an earlier one is stale.
+ */
+export function attemptOrder(s: StoredJob, d: JobDraft): number {
+  if (s.attemptCount === null || d.attemptCount === null) return 0;
+  return Math.sign(d.attemptCount - s.attemptCount);
+}
+
 export function mergeObservation(
   stored: StoredJob | undefined,
   d: JobDraft,
@@ -216,6 +252,7 @@ export function mergeObservation(
 ): MergePlan {
   if (!stored) return insertPlan(d, observedAt, payloads);
   const s = stored;
+  const attempts = attemptOrder(s, d);
   if (recency(s, d, observedAt) < 0) return stalePlan(s, d);
 
   const hasReq = d.request !== null;
@@ -223,10 +260,11 @@ export function mergeObservation(
   const model = hasReq ? d.model : s.model;
   const cycle =
     s.status === d.status &&
-    isTerminal(d.status) &&
-    s.completedAt !== null &&
-    d.completedAt !== null &&
-    s.completedAt !== d.completedAt;
+    (attempts > 0 ||
+      (isTerminal(d.status) &&
+        s.completedAt !== null &&
+        d.completedAt !== null &&
+        s.completedAt !== d.completedAt));
   const moved = s.status !== d.status || cycle;
   const steps = moved ? timeSteps(transitionSteps(s.status, d.status), d, observedAt) : [];
   const last = steps[steps.length - 1];
@@ -248,6 +286,8 @@ export function mergeObservation(
     model,
     errorCode: d.errorCode,
     errorMessage: d.errorMessage,
+    attemptCount: d.attemptCount ?? s.attemptCount,
+    lastFailureCode: d.attemptCount === null ? s.lastFailureCode : d.lastFailureCode,
     metadata: d.metadata,
     error: d.error,
     extra: d.extra,
@@ -279,6 +319,8 @@ export function mergeObservation(
     next.model !== s.model ||
     next.errorCode !== s.errorCode ||
     next.errorMessage !== s.errorMessage ||
+    next.attemptCount !== s.attemptCount ||
+    next.lastFailureCode !== s.lastFailureCode ||
     next.metadata !== s.metadata ||
     next.error !== s.error ||
     next.extra !== s.extra ||

@@ -9,6 +9,7 @@
  * how rare the match is). User regexes run in RE2 (linear time), so no pattern can stall a query.
  */
 import type Database from 'better-sqlite3';
+import { supersetList } from '../retab/listEnvelope.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
 import type { Job, JobList } from '../retab/schemas.ts';
 import {
@@ -55,7 +56,7 @@ export class InvalidCursorError extends Error {
 
 const BASE_COLUMNS = `j.id, j.status, j.endpoint, j.created_at AS createdAt, j.started_at AS startedAt,
   j.completed_at AS completedAt, j.expires_at AS expiresAt, j.organization_id AS organizationId,
-  j.metadata, j.error, j.extra`;
+  j.metadata, j.error, j.extra, j.attempt_count AS attemptCount, j.last_failure_code AS lastFailureCode`;
 
 function columns(includeRequest: boolean, includeResponse: boolean): string {
   return `${BASE_COLUMNS}, ${includeRequest ? 'j.request' : 'NULL AS request'}, ${includeResponse ? 'j.response' : 'NULL AS response'}`;
@@ -199,15 +200,27 @@ export function queryJobs(
   );
   const hasMore = rows.length > params.limit;
   const page = rows.slice(0, params.limit);
+  // `list_metadata` also says whether matches lie behind the page (only a cursor can leave any). The cursor
+  // usually comes from this same query, so it matches itself: a one-row check; else one probe for a single
+  // row from the page's first row (in walking order) the other way.
+  let hasBehind = false;
+  const head = page[0] as JobRow | undefined;
+  if (cursorId !== undefined && head !== undefined) {
+    const back: Dir = dir === 'asc' ? 'desc' : 'asc';
+    const probe = (bound: Bound) =>
+      firstRows(
+        sqlite,
+        { filters: params, dir: back, cols: 'j.id', bounds: [bound] },
+        1,
+        opts.walkWindow ?? 1000,
+      ).length > 0;
+    hasBehind =
+      probe({ where: ['j.id = ?'], args: [cursorId] }) ||
+      probe(relative({ createdAt: head.createdAt, id: head.id }, back, 'beyond'));
+  }
   if (backward) page.reverse();
   const data = page.map((r) => toJob(r, params));
-  return {
-    object: 'list',
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data[data.length - 1]?.id ?? null,
-    has_more: hasMore,
-  };
+  return supersetList(data, { hasMore, hasBehind, backward });
 }
 
 export type IterateParams = JobFilters &

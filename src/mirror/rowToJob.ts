@@ -13,10 +13,15 @@ export interface RowToJobOptions {
 
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
+/**
+ * The job as the API shows it. Fields of the current contract that upstream never sent for this job (a
+ * mirror fed by an older upstream) take the defaults Retab's clients assume: `warnings: null`,
+ * `cancelled: false`, `attempt_count: 0`, `last_attempt_at: null`, `last_failure_code: null`.
+ */
 export function rowToJob(row: JobRow, opts: RowToJobOptions = {}): Job {
   const extra = (parse(row.extra) as Record<string, unknown> | null) ?? {};
+  // Key order as upstream sends it; `extra` fills in the JSON-stored fields (and any unknown ones) last.
   return {
-    ...extra,
     id: row.id,
     object: 'job',
     status: row.status as Job['status'],
@@ -30,5 +35,11 @@ export function rowToJob(row: JobRow, opts: RowToJobOptions = {}): Job {
     expires_at: row.expiresAt,
     organization_id: row.organizationId,
     metadata: parse(row.metadata) as Job['metadata'],
+    warnings: null,
+    cancelled: false,
+    attempt_count: row.attemptCount ?? 0,
+    last_attempt_at: null,
+    last_failure_code: row.lastFailureCode ?? null,
+    ...extra,
   };
 }

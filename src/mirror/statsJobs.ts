@@ -7,7 +7,21 @@ import { utcDay } from '../retab/jobFields.ts';
 import { buildQuery, choosePlan, type JobFilters, registerQueryFunctions } from './buildWhere.ts';
 import type { Mirror } from './openMirror.ts';
 
-export const STATS_GROUP_BY = ['status', 'endpoint', 'model', 'source', 'day', 'error_code'] as const;
+/**
+ * `last_failure_code` groups by the code of each job's last failed attempt (kept across retries, so a job
+ * that failed and then completed still counts under it); `attempts` by `attempt_count` (a retried job has
+ * 2 or more; jobs from an upstream that does not send it have none).
+ */
+export const STATS_GROUP_BY = [
+  'status',
+  'endpoint',
+  'model',
+  'source',
+  'day',
+  'error_code',
+  'last_failure_code',
+  'attempts',
+] as const;
 export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
 
 export interface StatsOptions {
@@ -64,6 +78,8 @@ const KEY_EXPR: Record<StatsGroupBy, string> = {
   source: 'j.source',
   day: "strftime('%Y-%m-%d', j.created_at, 'unixepoch')",
   error_code: 'j.error_code',
+  last_failure_code: 'j.last_failure_code',
+  attempts: 'CAST(j.attempt_count AS TEXT)',
 };
 
 /** Nearest-rank percentile of ascending values: the smallest value with at least p% of values ≤ it. */

@@ -3,13 +3,13 @@
  * status to another. Polls skip states (a job can be queued at one poll and completed at the next); the
  * steps in between are reported as `inferred` so event consumers see a coherent lifecycle.
  */
-import { JOB_STATUSES, type JobStatus } from '../retab/schemas.ts';
+import { JOB_STATUSES, type JobStatus, type KnownJobStatus } from '../retab/schemas.ts';
 
 /**
  * validating → queued → in_progress → completed | failed; cancelled and expired from any active state;
  * retry puts failed, cancelled or expired back to queued (terminal is not final: the lifecycle is a cycle).
  */
-const EDGES: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+const EDGES: Readonly<Record<KnownJobStatus, readonly KnownJobStatus[]>> = {
   validating: ['queued', 'cancelled', 'expired'],
   queued: ['in_progress', 'cancelled', 'expired'],
   in_progress: ['completed', 'failed', 'cancelled', 'expired'],
@@ -30,19 +30,19 @@ export interface StatusStep {
  * The unique shortest walk from `from` to `to` (a cycle when they are equal), or null when there is none or
  * when several walks are equally short (then the states in between are unknown and nothing is inferred).
  */
-function uniqueShortestWalk(from: JobStatus, to: JobStatus): JobStatus[] | null {
+function uniqueShortestWalk(from: KnownJobStatus, to: KnownJobStatus): KnownJobStatus[] | null {
   // BFS counting shortest paths; `prev` is kept only while a node is reached by a single shortest path.
-  const dist = new Map<JobStatus, number>();
-  const count = new Map<JobStatus, number>();
-  const prev = new Map<JobStatus, JobStatus>();
-  const queue: JobStatus[] = [];
+  const dist = new Map<KnownJobStatus, number>();
+  const count = new Map<KnownJobStatus, number>();
+  const prev = new Map<KnownJobStatus, KnownJobStatus>();
+  const queue: KnownJobStatus[] = [];
   for (const n of EDGES[from]) {
     dist.set(n, 1);
     count.set(n, 1);
     queue.push(n);
   }
   for (let i = 0; i < queue.length; i++) {
-    const node = queue[i] as JobStatus;
+    const node = queue[i] as KnownJobStatus;
     if (node === to) continue;
     const d = dist.get(node) as number;
     for (const n of EDGES[node]) {
@@ -58,10 +58,10 @@ function uniqueShortestWalk(from: JobStatus, to: JobStatus): JobStatus[] | null 
     }
   }
   if (!dist.has(to) || count.get(to) !== 1) return null;
-  const walk: JobStatus[] = [to];
+  const walk: KnownJobStatus[] = [to];
   let node = to;
   while (prev.has(node)) {
-    node = prev.get(node) as JobStatus;
+    node = prev.get(node) as KnownJobStatus;
     walk.unshift(node);
   }
   walk.unshift(from);
@@ -78,8 +78,8 @@ function buildTable(): Map<string, StatusStep[]> {
         steps = [];
         for (let i = 1; i < walk.length; i++) {
           steps.push({
-            from: walk[i - 1] as JobStatus,
-            to: walk[i] as JobStatus,
+            from: walk[i - 1] as KnownJobStatus,
+            to: walk[i] as KnownJobStatus,
             inferred: i < walk.length - 1,
           });
         }
@@ -101,7 +101,8 @@ const TABLE = buildTable();
  * → in_progress → failed), which callers request only when the job's timestamps prove one happened.
  */
 export function transitionSteps(from: JobStatus, to: JobStatus): readonly StatusStep[] {
-  return TABLE.get(`${from}>${to}`) ?? [];
+  // A status outside the lifecycle graph (one upstream added since): the observed change, nothing inferred.
+  return TABLE.get(`${from}>${to}`) ?? (from === to ? [] : [{ from, to, inferred: false }]);
 }
 
 /** A job's own timestamps (unix seconds), as the mirror's rows and drafts carry them. */

@@ -4,7 +4,7 @@
  * written by another version or by hand fails once with a clear reason instead of running half-understood.
  */
 import { z } from 'zod';
-import { ACTIVE_STATUSES, type JobSource, SOURCES } from '../retab/schemas.ts';
+import { type JobSource, SOURCES } from '../retab/schemas.ts';
 import { partitionKey } from '../sync/partitions.ts';
 
 /** The one BullMQ queue that carries sync work (under `QUEUE_PREFIX`). */
@@ -14,7 +14,8 @@ const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day YYYY-MM-
 
 export const SyncJobDataSchema = z.discriminatedUnion('task', [
   z.object({ task: z.literal('head') }),
-  z.object({ task: z.literal('active'), status: z.enum(ACTIVE_STATUSES) }),
+  // Any status name: ACTIVE_STATUSES may list one upstream added since this release.
+  z.object({ task: z.literal('active'), status: z.string().regex(/^[a-z][a-z0-9_]*$/) }),
   z.object({ task: z.literal('hydrate') }),
   z.object({ task: z.literal('reconcile'), days: z.number().int().min(1).max(90).optional() }),
   z.object({

@@ -27,4 +27,13 @@ export {
 } from './errors.ts';
 export { CLIENT_DEFAULTS, type RetabClientOptions, USER_AGENT } from './options.ts';
 export { shouldRetry } from './retry.ts';
-export type { Job, JobStatus, ListJobsParams, RetrieveJobOptions } from './schemas.ts';
+export type {
+  Job,
+  JobStatus,
+  JobWarning,
+  KnownJobStatus,
+  ListJobsParams,
+  ListMetadata,
+  RetrieveJobOptions,
+} from './schemas.ts';
+export { isKnownStatus } from './schemas.ts';

@@ -1,12 +1,23 @@
 /**
  * Turning upstream bodies into typed values. A list page is validated item by item so one malformed job
  * never costs the other 99: valid jobs go to `data`, the others to `rejected` with their raw value and a
- * one-line reason. The envelope (cursors, `has_more`) is passed through untouched: cursors stay upstream's.
+ * one-line reason. Cursors stay upstream's, whichever envelope carried them (see `LegacyListEnvelopeSchema`
+ * and `CurrentListEnvelopeSchema`): the page comes out with both forms filled in, the pager follows
+ * `last_id` (forward) or `first_id` (backward) while `has_more`.
  */
 import type { z } from 'zod';
 import type { JobPage, RejectedItem } from './clientTypes.ts';
 import { InvalidResponseError } from './errors.ts';
-import { type Job, JobListEnvelopeSchema, JobSchema } from './schemas.ts';
+import {
+  CurrentListEnvelopeSchema,
+  type Job,
+  JobSchema,
+  LegacyListEnvelopeSchema,
+  type ListMetadata,
+} from './schemas.ts';
+
+/** Which way a list call travels: `after` (forward, the default) or `before`. */
+export type Direction = 'after' | 'before';
 
 const MAX_REASON = 300;
 
@@ -30,16 +41,64 @@ function readableId(raw: unknown): string | null {
   return typeof id === 'string' && id !== '' ? id : null;
 }
 
-/** Validate a `GET /jobs` body: the envelope strictly (else `InvalidResponseError`), each item on its own. */
-export function parseJobPage(body: unknown, where: string): JobPage {
-  const envelope = JobListEnvelopeSchema.safeParse(body);
-  if (!envelope.success) {
-    throw new InvalidResponseError(
-      `unexpected list envelope (${where}): ${describeIssues(envelope.error.issues)}`,
-      { retryable: false, details: plainIssues(envelope.error.issues) },
-    );
+interface Envelope {
+  items: unknown[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+  list_metadata: ListMetadata;
+}
+
+function topLevelKeys(body: unknown): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return Array.isArray(body) ? 'an array' : String(body === null ? 'null' : typeof body);
   }
-  const { data: items, ...rest } = envelope.data;
+  const keys = Object.keys(body).slice(0, 12);
+  return keys.length === 0 ? 'an empty object' : `keys ${keys.join(', ')}`;
+}
+
+/**
+ * The cursors of either envelope, in both forms. The current one wins when a body carries both (it is what
+ * Retab's own clients read); its cursor in the direction of travel is the `first_id`/`last_id` to follow.
+ */
+function readEnvelope(body: unknown, dir: Direction, where: string): Envelope {
+  const current = CurrentListEnvelopeSchema.safeParse(body);
+  if (current.success) {
+    const { data: items, list_metadata: meta } = current.data;
+    const ids = items.map(readableId);
+    const firstRead = ids.find((id) => id !== null) ?? null;
+    const lastRead = ids.findLast((id) => id !== null) ?? null;
+    return {
+      items,
+      first_id: meta.before ?? firstRead,
+      last_id: meta.after ?? lastRead,
+      has_more: meta[dir] !== null,
+      list_metadata: meta,
+    };
+  }
+  const legacy = LegacyListEnvelopeSchema.safeParse(body);
+  if (legacy.success) {
+    const { data: items, first_id, last_id, has_more } = legacy.data;
+    // The original envelope only says whether more lies in the direction of travel.
+    const list_metadata: ListMetadata =
+      dir === 'after'
+        ? { before: null, after: has_more ? last_id : null }
+        : { before: has_more ? first_id : null, after: null };
+    return { items, first_id, last_id, has_more, list_metadata };
+  }
+  const issues = [...current.error.issues, ...legacy.error.issues];
+  throw new InvalidResponseError(
+    `unexpected list envelope (${where}): expected \`data\` with \`list_metadata: {before, after}\` or with \`first_id\`, \`last_id\`, \`has_more\`; got ${topLevelKeys(body)} (${describeIssues(issues)})`,
+    { retryable: false, details: plainIssues(issues) },
+  );
+}
+
+/**
+ * Validate a `GET /jobs` body: the envelope (either form, else `InvalidResponseError` naming the fields
+ * expected), each item on its own. `dir` is the direction of the call, for the current envelope's `has_more`.
+ */
+export function parseJobPage(body: unknown, where: string, dir: Direction = 'after'): JobPage {
+  const { items, ...rest } = readEnvelope(body, dir, where);
   const data: Job[] = [];
   const rejected: RejectedItem[] = [];
   items.forEach((raw, index) => {
@@ -55,7 +114,7 @@ export function parseJobPage(body: unknown, where: string): JobPage {
       });
     }
   });
-  return { ...rest, data, rejected };
+  return { object: 'list', ...rest, data, rejected };
 }
 
 /** Validate a `GET /jobs/{id}` body; a job that does not parse is an `InvalidResponseError`. */

@@ -15,7 +15,8 @@ export interface RetabClientOptions {
    */
   apiKey: string | undefined;
   /**
-   * Base URL including the version prefix.
+   * Base URL including the version prefix. A bare origin (`https://api.retab.com`, the form Retab's clients
+   * take in `RETAB_API_BASE_URL` since May 2026) gets `/v1` appended.
    * @default 'https://api.retab.com/v1'
    */
   baseUrl?: string;
@@ -100,6 +101,15 @@ const NumbersSchema = z.object({
   maxRequestsPerSecond: z.number().positive().optional(),
 });
 
+/**
+ * Without a trailing slash, and with `/v1` when the URL names only an origin: Retab's clients before May 2026
+ * took the base URL with `/v1`, the later ones without (they put `/v1` in each path), and users copy either.
+ */
+export function withVersion(baseUrl: string): string {
+  const trimmed = baseUrl.replace(/\/+$/, '');
+  return new URL(trimmed).pathname.replace(/\/+$/, '') === '' ? `${trimmed}/v1` : trimmed;
+}
+
 /** Fill defaults and validate; throws `RetabConfigError` naming the option (or RETAB_API_KEY) to fix. */
 export function resolveClientOptions(opts: RetabClientOptions): ResolvedClientOptions {
   const apiKey = opts.apiKey?.trim();
@@ -132,7 +142,7 @@ export function resolveClientOptions(opts: RetabClientOptions): ResolvedClientOp
   return {
     ...o,
     apiKey,
-    baseUrl: o.baseUrl.replace(/\/+$/, ''),
+    baseUrl: withVersion(o.baseUrl),
     fetch: opts.fetch ?? globalThis.fetch,
     logger: opts.logger ?? silentLogger,
     userAgent: USER_AGENT,

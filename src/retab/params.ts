@@ -4,7 +4,13 @@
  * parse with `parseListQuery`, so they reject exactly the same inputs with exactly the same bodies.
  */
 import type { z } from 'zod';
-import { DEFAULT_LIMIT, type ListJobsParams, ListJobsParamsSchema } from './schemas.ts';
+import {
+  DEFAULT_LIMIT,
+  isKnownStatus,
+  JOB_STATUSES,
+  type ListJobsParams,
+  ListJobsParamsSchema,
+} from './schemas.ts';
 
 /** Params after validation and alias folding: what a filter implementation consumes. */
 export interface NormalizedListParams {
@@ -52,7 +58,6 @@ export function normalizeListParams(p: z.output<typeof ListJobsParamsSchema>): N
   const copy = [
     'before',
     'after',
-    'id',
     'status',
     'endpoint',
     'source',
@@ -65,6 +70,8 @@ export function normalizeListParams(p: z.output<typeof ListJobsParamsSchema>): N
     'to_date',
   ] as const;
   for (const k of copy) if (p[k] !== undefined) out[k] = p[k];
+  const id = p.id ?? p.job_id;
+  if (id !== undefined) out.id = id;
   const node = p.workflow_node_id ?? p.workflow_block_id;
   if (node !== undefined) out.workflow_node_id = node;
   if (p.document_type && p.document_type.length > 0) out.document_type = [...new Set(p.document_type)];
@@ -155,6 +162,17 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
         raw[key] = last;
     }
   }
+  // Upstream answers 422 for a status it does not know; the typed schema lets any status name through
+  // (for clients), so the servers check it here.
+  if (typeof raw.status === 'string' && !isKnownStatus(raw.status)) {
+    pre.push({
+      type: 'enum',
+      loc: ['query', 'status'],
+      msg: `Input should be ${JOB_STATUSES.map((x) => `'${x}'`).join(', ')}`,
+      input: raw.status,
+    });
+    delete raw.status;
+  }
   const result = ListJobsParamsSchema.safeParse(raw);
   if (pre.length > 0 || !result.success) {
     const detail = [...pre, ...(result.success ? [] : issuesToDetail(result.error.issues, raw))];
@@ -163,11 +181,23 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
   return { ok: true, params: normalizeListParams(result.data) };
 }
 
-/** Serialise typed params the way Retab's clients do: repeated `document_type`, JSON `metadata`, `true`/`false`. */
+/**
+ * Serialise typed params the way Retab's clients do: repeated `document_type`, JSON `metadata`, `true`/`false`.
+ * The exact-id filter goes out under both names, `job_id` (current clients) and `id` (older ones): each
+ * upstream version reads its own and ignores the other, as it ignores every unknown parameter.
+ */
 export function serializeListParams(params: ListJobsParams): URLSearchParams {
   const qs = new URLSearchParams();
+  const id = params.id ?? params.job_id;
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined || value === null) continue;
+    if (key === 'id' || key === 'job_id') {
+      if (!qs.has('job_id')) {
+        qs.set('job_id', String(id));
+        qs.set('id', String(id));
+      }
+      continue;
+    }
     if (key === 'document_type' && Array.isArray(value)) {
       for (const v of value) qs.append(key, String(v));
     } else if (key === 'metadata') {

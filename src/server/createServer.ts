@@ -16,6 +16,7 @@ import type { Mirror } from '../mirror/openMirror.ts';
 import { presentedToken, tokenChecker } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { type EventsRouteOptions, registerEventsRoute } from './eventsRoute.ts';
+import type { UpstreamPayloads } from './fillPayloads.ts';
 import { registerHealthRoute } from './healthRoute.ts';
 import { registerJobsRoutes } from './jobsRoutes.ts';
 import { registerMetricsRoute } from './metrics.ts';
@@ -28,6 +29,8 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** SSE polling and keep-alive intervals. */
   events?: EventsRouteOptions;
+  /** Where payloads missing from the mirror are fetched (and stored) when a reader asks for them. */
+  upstream?: UpstreamPayloads;
 }
 
 /** Paths served without the token (liveness probes). */
@@ -123,7 +126,7 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
       .send(errorBody(status === 500 ? 'internal_error' : (err.code ?? 'bad_request'), err.message));
   });
 
-  registerJobsRoutes(app, opts.mirror);
+  registerJobsRoutes(app, opts.mirror, opts.upstream);
   registerStatsRoute(app, opts.mirror);
   registerEventsRoute(app, opts.mirror, opts.events);
   registerHealthRoute(app, opts.mirror);

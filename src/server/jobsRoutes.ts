@@ -1,20 +1,36 @@
-/** `GET /v1/jobs` and `GET /v1/jobs/:id` from the mirror, wire-compatible with the upstream (and the simulator). */
+/**
+ * `GET /v1/jobs` and `GET /v1/jobs/:id` from the mirror, wire-compatible with the upstream (and the simulator):
+ * both list envelopes at once, `job_id` or `id`, both endpoint families. Payloads asked for and missing from
+ * the mirror are fetched from upstream when possible (fillPayloads.ts), and `X-Mirror-Payload` says whether
+ * the answer holds them all.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { getJob, InvalidCursorError, queryJobs } from '../mirror/queryJobs.ts';
 import { parseListQuery } from '../retab/params.ts';
 import { jobNotFound, rawQuery } from './errors.ts';
+import { fillPayloads, PAYLOAD_HEADER, type UpstreamPayloads } from './fillPayloads.ts';
 
-export function registerJobsRoutes(app: FastifyInstance, mirror: Pick<Mirror, 'sqlite'>): void {
+export function registerJobsRoutes(
+  app: FastifyInstance,
+  mirror: Pick<Mirror, 'sqlite'>,
+  upstream?: UpstreamPayloads,
+): void {
   app.get('/v1/jobs', async (request, reply) => {
     const parsed = parseListQuery(rawQuery(request.raw.url ?? ''));
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
+    let page: ReturnType<typeof queryJobs>;
     try {
-      return queryJobs(mirror, parsed.params);
+      page = queryJobs(mirror, parsed.params);
     } catch (err) {
       if (err instanceof InvalidCursorError) return reply.code(err.status).send(err.body);
       throw err;
     }
+    const want = { request: parsed.params.include_request, response: parsed.params.include_response };
+    if (want.request || want.response) {
+      reply.header(PAYLOAD_HEADER, await fillPayloads(mirror, page.data, want, upstream));
+    }
+    return page;
   });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
@@ -26,6 +42,10 @@ export function registerJobsRoutes(app: FastifyInstance, mirror: Pick<Mirror, 's
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
     const job = getJob(mirror, request.params.id, parsed.params);
     if (!job) return reply.code(404).send(jobNotFound(request.params.id));
+    const want = { request: parsed.params.include_request, response: parsed.params.include_response };
+    if (want.request || want.response) {
+      reply.header(PAYLOAD_HEADER, await fillPayloads(mirror, [job], want, upstream));
+    }
     return job;
   });
 }

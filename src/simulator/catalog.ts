@@ -2,7 +2,13 @@
  * The vocabulary generated jobs are drawn from: models, customers, projects, workflows, filenames and
  * errors, with weights that give a realistic mix. Project and workflow ids are derived from the seed.
  */
-import { DOCUMENT_TYPES, type Endpoint, type JobError } from '../retab/schemas.ts';
+import {
+  type CURRENT_ENDPOINTS,
+  DOCUMENT_TYPES,
+  type Endpoint,
+  type JobError,
+  type LEGACY_ENDPOINTS,
+} from '../retab/schemas.ts';
 import { mixSeed, Random } from './random.ts';
 
 export const MODEL_WEIGHTS = {
@@ -17,7 +23,7 @@ export const MODEL_WEIGHTS = {
   'retab-large': 2,
 } as const;
 
-export const ENDPOINT_WEIGHTS: Record<Endpoint, number> = {
+export const ENDPOINT_WEIGHTS: Record<(typeof LEGACY_ENDPOINTS)[number], number> = {
   '/v1/documents/extract': 34,
   '/v1/documents/parse': 14,
   '/v1/documents/split': 8,
@@ -41,6 +47,32 @@ export const MULTI_DOCUMENT_ENDPOINTS: ReadonlySet<string> = new Set([
   '/v1/evals/classify/process',
   '/v1/evals/extract/split',
 ]);
+
+/**
+ * Which endpoint family generated jobs carry: `legacy` (`/v1/documents/extract`, …, the default) or
+ * `current` (`/v1/extractions`, …: Retab's names since May 2026).
+ */
+export type EndpointNames = 'legacy' | 'current';
+
+/**
+ * A current-family name for each legacy pick, so `current` keeps the same mix (and the same random stream):
+ * renamed endpoints map to their new name, the rest to a current endpoint of the same kind.
+ */
+const CURRENT_NAME: Record<(typeof LEGACY_ENDPOINTS)[number], (typeof CURRENT_ENDPOINTS)[number]> = {
+  '/v1/documents/extract': '/v1/extractions',
+  '/v1/documents/parse': '/v1/parses',
+  '/v1/documents/split': '/v1/splits',
+  '/v1/documents/classify': '/v1/classifications',
+  '/v1/schemas/generate': '/v1/schemas/generate',
+  '/v1/edit/agent/fill': '/v1/edits',
+  '/v1/edit/templates/fill': '/v1/edits',
+  '/v1/edit/templates/generate': '/v1/edits/templates/generate',
+  '/v1/evals/extract/process': '/v1/evals/extract/process',
+  '/v1/evals/split/process': '/v1/partitions',
+  '/v1/evals/classify/process': '/v1/files/analyze',
+  '/v1/evals/extract/extract': '/v1/evals/extract/extract',
+  '/v1/evals/extract/split': '/v1/evals/extract/process',
+};
 
 export const CUSTOMERS = [
   'acme',
@@ -122,7 +154,10 @@ export class Catalog {
   /** Each workflow with its node ids. */
   readonly workflows: { id: string; nodes: string[] }[];
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    readonly endpointNames: EndpointNames = 'legacy',
+  ) {
     const rng = new Random(seed ^ 0x5eed);
     this.organizationId = `org_${rng.urlSafe(21)}`;
     this.projects = Array.from({ length: 24 }, () => `proj_${rng.urlSafe(12)}`);
@@ -133,8 +168,19 @@ export class Catalog {
   }
 }
 
-export function pickEndpoint(rng: Random): Endpoint {
-  return rng.weighted(ENDPOINT_WEIGHTS);
+/**
+ * One endpoint from the mix, named in `names`' family, and whether its jobs usually take several documents
+ * (decided on the pick, so both families draw the same random stream).
+ */
+export function pickEndpoint(
+  rng: Random,
+  names: EndpointNames = 'legacy',
+): { endpoint: Endpoint; multiDocument: boolean } {
+  const legacy = rng.weighted(ENDPOINT_WEIGHTS);
+  return {
+    endpoint: names === 'current' ? CURRENT_NAME[legacy] : legacy,
+    multiDocument: MULTI_DOCUMENT_ENDPOINTS.has(legacy),
+  };
 }
 
 export function pickModel(rng: Random): string {

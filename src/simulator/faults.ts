@@ -53,7 +53,8 @@ export const FaultConfigSchema = z
   });
 export type FaultConfig = z.input<typeof FaultConfigSchema>;
 
-const MALFORMATIONS = ['missing_field', 'unknown_status', 'wrong_type'] as const;
+// A status upstream added is not malformed (the mirror keeps it); a status that is not a string is.
+const MALFORMATIONS = ['missing_field', 'invalid_status', 'wrong_type'] as const;
 export type Malformation = (typeof MALFORMATIONS)[number];
 
 export class FaultInjector {
@@ -128,6 +129,6 @@ export class FaultInjector {
 /** Corrupts a wire job in place the way a buggy upstream might. */
 export function malform(job: Record<string, unknown>, how: Malformation): void {
   if (how === 'missing_field') delete job.status;
-  else if (how === 'unknown_status') job.status = 'archived';
+  else if (how === 'invalid_status') job.status = 7;
   else job.created_at = String(job.created_at);
 }

@@ -7,8 +7,8 @@ import { JOB_TTL_SECONDS, type JobStatus } from '../retab/schemas.ts';
 import {
   Catalog,
   CUSTOMERS,
+  type EndpointNames,
   FAILURE_ERRORS,
-  MULTI_DOCUMENT_ENDPOINTS,
   pickEndpoint,
   pickExtension,
   pickModel,
@@ -22,6 +22,8 @@ export interface BurstContext {
   model: string;
   metadata: Record<string, string> | null;
   projectId: string | null;
+  /** Jobs of this endpoint usually take several documents (`documents[]`). */
+  multiDocument: boolean;
 }
 
 export function newJobId(rng: Random): string {
@@ -29,7 +31,7 @@ export function newJobId(rng: Random): string {
 }
 
 export function burstContext(rng: Random, catalog: Catalog): BurstContext {
-  const endpoint = pickEndpoint(rng);
+  const { endpoint, multiDocument } = pickEndpoint(rng, catalog.endpointNames);
   const model = pickModel(rng);
   const sourceRoll = rng.next();
   const metadata: Record<string, string> = {};
@@ -46,12 +48,18 @@ export function burstContext(rng: Random, catalog: Catalog): BurstContext {
     projectId = rng.pick(catalog.projects);
   }
   if (rng.chance(0.1)) metadata.priority = rng.pick(['high', 'normal', 'low']);
-  return { endpoint, model, metadata: Object.keys(metadata).length > 0 ? metadata : null, projectId };
+  return {
+    endpoint,
+    model,
+    metadata: Object.keys(metadata).length > 0 ? metadata : null,
+    projectId,
+    multiDocument,
+  };
 }
 
 /** One new job of a burst, status `validating`, timestamps unset. */
 export function makeJob(rng: Random, ctx: BurstContext, createdAt: number, id: string): SimJob {
-  const multi = MULTI_DOCUMENT_ENDPOINTS.has(ctx.endpoint) ? rng.chance(0.6) : rng.chance(0.1);
+  const multi = ctx.multiDocument ? rng.chance(0.6) : rng.chance(0.1);
   const count = multi ? rng.int(2, 4) : 1;
   const exts = count === 1 ? pickExtension(rng) : Array.from({ length: count }, () => pickExtension(rng));
   return new SimJob(
@@ -98,25 +106,30 @@ export function settleJob(rec: SimJob, rng: Random, now: number, forced?: JobSta
       return;
     case 'in_progress':
       rec.startedAt = rec.createdAt + wait;
-      return;
+      break;
     case 'completed':
       rec.startedAt = rec.createdAt + wait;
       rec.completedAt = rec.startedAt + run;
-      return;
+      break;
     case 'failed':
       rec.startedAt = rec.createdAt + wait;
       rec.completedAt = rec.startedAt + run;
       rec.error = { ...rng.pick(FAILURE_ERRORS) };
-      return;
+      rec.lastFailureCode = rec.error.code;
+      break;
     case 'cancelled':
       if (rng.chance(0.5)) rec.startedAt = rec.createdAt + wait;
       rec.completedAt = (rec.startedAt ?? rec.createdAt) + Math.min(run, age - wait);
-      return;
+      rec.cancelled = true;
+      break;
     case 'expired':
       if (rng.chance(0.3)) rec.startedAt = rec.createdAt + wait;
       rec.completedAt = Math.min(now, rec.expiresAt);
-      return;
+      break;
   }
+  // One attempt for every job a runner picked up (no random draw: the generated history stays the same).
+  rec.attemptCount = rec.startedAt === null ? 0 : 1;
+  rec.lastAttemptAt = rec.startedAt;
 }
 
 /** Listing order ascending: `created_at`, then `id`. */
@@ -128,9 +141,15 @@ export function compareRecords(a: SimJob, b: SimJob): number {
  * `n` jobs created over the `days` days before `now` (unix ms), sorted ascending by (created_at, id).
  * The same arguments always give the same jobs.
  */
-export function generateJobs(seed: number, n: number, days: number, now: number): SimJob[] {
+export function generateJobs(
+  seed: number,
+  n: number,
+  days: number,
+  now: number,
+  endpointNames: EndpointNames = 'legacy',
+): SimJob[] {
   const rng = new Random(seed);
-  const catalog = new Catalog(seed);
+  const catalog = new Catalog(seed, endpointNames);
   const nowSec = Math.floor(now / 1000);
   const span = Math.max(1, Math.round(days * 86_400));
   const jobs: SimJob[] = [];
@@ -155,6 +174,10 @@ export function generateJobs(seed: number, n: number, days: number, now: number)
     rec.startedAt = null;
     rec.completedAt = null;
     rec.error = null;
+    rec.attemptCount = 0;
+    rec.lastAttemptAt = null;
+    rec.lastFailureCode = null;
+    rec.cancelled = false;
     settleJob(rec, rng, nowSec, forced[i]);
   }
   return jobs;

@@ -1,4 +1,5 @@
 /** The `/v1/jobs` routes as plain functions from parsed input to an HTTP answer (status + JSON body). */
+import { type EnvelopeStyle, listBody } from '../retab/listEnvelope.ts';
 import { parseListQuery } from '../retab/params.ts';
 import { errorBody, notFound, SimulatorError } from './errors.ts';
 import type { Answer } from './http.ts';
@@ -25,6 +26,7 @@ export function listRoute(
   index: JobIndex,
   organizationId: string,
   query: Record<string, string | string[]>,
+  envelope: EnvelopeStyle = 'both',
 ): Answer {
   const parsed = parseListQuery(query);
   if (!parsed.ok) return { status: parsed.status, body: parsed.body };
@@ -33,16 +35,8 @@ export function listRoute(
   if (!out.ok) return invalidCursor(out.param, out.cursor);
   const include = { includeRequest: p.include_request, includeResponse: p.include_response };
   const data = out.items.map((rec) => toJob(rec, organizationId, include));
-  return {
-    status: 200,
-    body: {
-      object: 'list',
-      data,
-      first_id: data[0]?.id ?? null,
-      last_id: data[data.length - 1]?.id ?? null,
-      has_more: out.hasMore,
-    },
-  };
+  const ends = { hasMore: out.hasMore, hasBehind: out.hasBehind, backward: p.before !== undefined };
+  return { status: 200, body: listBody(data, ends, envelope) };
 }
 
 export function retrieveRoute(store: SimStore, id: string, query: Record<string, string | string[]>): Answer {

@@ -5,7 +5,7 @@
  * event order, so the same seed and the same advances give the same history, however they are split.
  */
 import { ACTIVE_STATUSES, isTerminal, type JobStatus } from '../retab/schemas.ts';
-import { Catalog, FAILURE_ERRORS } from './catalog.ts';
+import { Catalog, type EndpointNames, FAILURE_ERRORS } from './catalog.ts';
 import { EventQueue } from './eventQueue.ts';
 import { burstContext, makeJob, newJobId } from './generate.ts';
 import type { JobIndex } from './jobIndex.ts';
@@ -64,9 +64,10 @@ export class Lifecycle {
     readonly rates: LifecycleRates,
     seed: number,
     startMs: number,
+    endpointNames: EndpointNames = 'legacy',
   ) {
     this.rng = new Random(seed ^ 0x11fec7c1);
-    this.catalog = new Catalog(seed);
+    this.catalog = new Catalog(seed, endpointNames);
     this.nowMs = startMs;
     for (const status of ACTIVE_STATUSES) {
       for (const rec of index.lookup('status', status)) {
@@ -130,12 +131,17 @@ export class Lifecycle {
       rec.startedAt = null;
       rec.completedAt = null;
       rec.error = null;
+      rec.cancelled = false;
     } else if (to === 'in_progress') {
       rec.startedAt = t;
+      rec.attemptCount++;
+      rec.lastAttemptAt = t;
     } else {
       rec.completedAt = t;
       if (to === 'expired') rec.completedAt = Math.max(rec.createdAt, Math.min(t, rec.expiresAt));
       rec.error = to === 'failed' ? { ...this.rng.pick(FAILURE_ERRORS) } : null;
+      if (rec.error) rec.lastFailureCode = rec.error.code;
+      if (to === 'cancelled') rec.cancelled = true;
     }
     this.index.setStatus(rec, to);
   }

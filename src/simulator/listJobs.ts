@@ -15,7 +15,14 @@ import type { SimJob } from './simJob.ts';
 import { lowerBound, lowerBoundTime, upperBound } from './sortedIndex.ts';
 
 export type ListOutcome =
-  | { ok: true; items: SimJob[]; hasMore: boolean }
+  | {
+      ok: true;
+      items: SimJob[];
+      /** More matches lie beyond the page in the direction of travel. */
+      hasMore: boolean;
+      /** Matches lie before the page's start, against the direction of travel (for `list_metadata`). */
+      hasBehind: boolean;
+    }
   | { ok: false; code: 'invalid_cursor'; cursor: string; param: 'before' | 'after' };
 
 type Predicate = (rec: SimJob) => boolean;
@@ -92,7 +99,7 @@ export function listJobs(index: JobIndex, p: NormalizedListParams): ListOutcome 
     };
   }
   if (p.from_date !== undefined && p.to_date !== undefined && p.from_date > p.to_date) {
-    return { ok: true, items: [], hasMore: false };
+    return { ok: true, items: [], hasMore: false, hasBehind: false };
   }
   const arr = candidates(index, p);
   const lo = p.from_date === undefined ? 0 : lowerBoundTime(arr, dayBounds(p.from_date).start);
@@ -122,6 +129,12 @@ export function listJobs(index: JobIndex, p: NormalizedListParams): ListOutcome 
   }
   const hasMore = items.length > p.limit;
   if (hasMore) items.pop();
+  // Behind the page: from just before where the scan started, the other way (only a cursor leaves any).
+  let hasBehind = false;
+  if (cursor !== undefined && items.length > 0) {
+    if (up) for (let i = start - 1; i >= lo && !hasBehind; i--) hasBehind = match(arr[i] as SimJob);
+    else for (let i = start + 1; i < hi && !hasBehind; i++) hasBehind = match(arr[i] as SimJob);
+  }
   if (backward) items.reverse();
-  return { ok: true, items, hasMore };
+  return { ok: true, items, hasMore, hasBehind };
 }

@@ -4,6 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EnvelopeStyle } from '../retab/listEnvelope.ts';
 import type { LifecycleClock } from './clock.ts';
 import { errorBody } from './errors.ts';
 import { type FaultInjector, type FaultKind, type Malformation, malform } from './faults.ts';
@@ -28,6 +29,8 @@ export interface ServerDeps extends ControlDeps {
   faults: FaultInjector;
   stats: RequestStats;
   apiKey: string;
+  /** The list envelope spoken. @default 'both' */
+  envelope?: EnvelopeStyle;
 }
 
 interface Matched {
@@ -158,7 +161,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const query = queryObject(url.searchParams);
   const id = m.id ?? '';
   let out: Answer;
-  if (m.route === 'list') out = listRoute(deps.index, deps.store.organizationId, query);
+  if (m.route === 'list') out = listRoute(deps.index, deps.store.organizationId, query, deps.envelope);
   else if (m.route === 'retrieve') out = retrieveRoute(deps.store, id, query);
   else if (m.route === 'create') out = createRoute(deps.store, body);
   else if (m.route === 'cancel') out = cancelRoute(deps.store, id);

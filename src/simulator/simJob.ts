@@ -10,6 +10,7 @@ import {
   type JobResponse,
   type JobSource,
   type JobStatus,
+  type JobWarning,
 } from '../retab/schemas.ts';
 import { extensionType, generatedFilenames } from './catalog.ts';
 import { buildRequest, buildResponse } from './payloads.ts';
@@ -20,6 +21,13 @@ export class SimJob {
   startedAt: number | null = null;
   completedAt: number | null = null;
   error: JobError | null = null;
+  /** Execution attempts: one more each time a runner picks the job up (`in_progress`). */
+  attemptCount = 0;
+  lastAttemptAt: number | null = null;
+  /** The code of the last failed attempt; kept across retries, as upstream does. */
+  lastFailureCode: string | null = null;
+  /** Cancelled on purpose (by `cancel`, or the lifecycle's cancellations); cleared by a retry. */
+  cancelled = false;
   readonly source: JobSource;
 
   constructor(
@@ -73,6 +81,18 @@ export interface IncludeOptions {
 
 export const INCLUDE_ALL: IncludeOptions = { includeRequest: true, includeResponse: true };
 
+/** One completed job in 40 (by its seed, no random draw) carries a warning, as upstream's advisories. */
+function warningsOf(rec: SimJob): JobWarning[] | null {
+  if (rec.status !== 'completed' || rec.seed % 40 !== 7) return null;
+  return [
+    {
+      code: 'low_ocr_confidence',
+      message: 'Some pages were read with low OCR confidence; check the extracted values.',
+      details: { pages: [1 + (rec.seed % 3)] },
+    },
+  ];
+}
+
 /** The wire form of a record. `request`/`response` are null unless included, as in the upstream list. */
 export function toJob(rec: SimJob, organizationId: string, include: IncludeOptions): Job {
   const response: JobResponse | null =
@@ -95,5 +115,10 @@ export function toJob(rec: SimJob, organizationId: string, include: IncludeOptio
     expires_at: rec.expiresAt,
     organization_id: organizationId,
     metadata: rec.metadata ? { ...rec.metadata } : null,
+    warnings: warningsOf(rec),
+    cancelled: rec.cancelled,
+    attempt_count: rec.attemptCount,
+    last_attempt_at: rec.lastAttemptAt,
+    last_failure_code: rec.lastFailureCode,
   };
 }

@@ -1,7 +1,8 @@
 /** Wires generator, index, lifecycle, clock, faults and stats behind one HTTP server on 127.0.0.1. */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Catalog } from './catalog.ts';
+import type { EnvelopeStyle } from '../retab/listEnvelope.ts';
+import { Catalog, type EndpointNames } from './catalog.ts';
 import { type ClockMode, LifecycleClock, type SimClock } from './clock.ts';
 import { type FaultConfig, FaultInjector } from './faults.ts';
 import { generateJobs } from './generate.ts';
@@ -33,6 +34,13 @@ export interface SimulatorOptions {
   faults?: FaultConfig;
   /** Realtime tick period, ms. @default 250 */
   tickMs?: number;
+  /**
+   * The list envelope: `both` (original fields and `list_metadata` together), `legacy` (`first_id`,
+   * `last_id`, `has_more` only) or `current` (`data` and `list_metadata` only). @default 'both'
+   */
+  envelope?: EnvelopeStyle;
+  /** The endpoint family of generated jobs: `legacy` (`/v1/documents/extract`, …) or `current` (`/v1/extractions`, …). @default 'legacy' */
+  endpointNames?: EndpointNames;
 }
 
 export interface Simulator {
@@ -55,14 +63,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const rates: LifecycleRates = { ...DEFAULT_RATES, ...options.rates };
 
   const index = new JobIndex();
-  index.load(generateJobs(seed, options.jobs ?? 1000, options.days ?? 14, now));
-  const lifecycle = new Lifecycle(index, rates, seed, now);
+  const names = options.endpointNames ?? 'legacy';
+  index.load(generateJobs(seed, options.jobs ?? 1000, options.days ?? 14, now, names));
+  const lifecycle = new Lifecycle(index, rates, seed, now, names);
   const clock = new LifecycleClock(lifecycle, options.clock ?? 'manual', options.tickMs);
   const store = new SimStore(index, lifecycle, new Catalog(seed).organizationId, () => clock.sync());
   const stats = new RequestStats();
   const faults = new FaultInjector(seed, options.faults);
 
-  const server = createSimulatorServer({ index, store, clock, faults, stats, apiKey });
+  const server = createSimulatorServer({
+    index,
+    store,
+    clock,
+    faults,
+    stats,
+    apiKey,
+    envelope: options.envelope ?? 'both',
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

@@ -12,7 +12,7 @@
  */
 import { staleActiveJobs } from '../mirror/reads.ts';
 import { saveCheckpoint } from '../mirror/syncState.ts';
-import { ACTIVE_STATUSES } from '../retab/schemas.ts';
+import { ACTIVE_STATUSES, isKnownStatus } from '../retab/schemas.ts';
 import { partitionKey } from './partitions.ts';
 import { resolveJobs } from './resolveJobs.ts';
 import { runTask } from './taskRun.ts';
@@ -29,7 +29,11 @@ export const DEFAULT_RESOLVE_BY_DAY_THRESHOLD = 5;
 
 /** Sweep the in-flight statuses and resolve the jobs that left them (see the file header). */
 export function runActive(deps: SyncDeps, opts: ActiveOptions): Promise<RunSummary> {
-  const statuses = ACTIVE_STATUSES.filter((s) => opts.statuses.includes(s));
+  // Known statuses in lifecycle order, then any status upstream added since (listed in ACTIVE_STATUSES).
+  const statuses: string[] = [
+    ...ACTIVE_STATUSES.filter((s) => opts.statuses.includes(s)),
+    ...opts.statuses.filter((s) => !isKnownStatus(s)),
+  ];
   if (statuses.length === 0) throw new RangeError('runActive: statuses must name at least one active status');
   const partition = statuses.length === 1 ? partitionKey({ task: 'active', status: statuses[0] }) : 'active';
   return runTask(deps, 'active', partition, async (ctx) => {

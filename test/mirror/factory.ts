@@ -38,6 +38,11 @@ export function makeJob(over: Partial<Job> & Record<string, unknown> = {}): Job 
     expires_at: created + 7 * 86_400,
     organization_id: 'org_test',
     metadata: { customer: 'acme' },
+    warnings: null,
+    cancelled: false,
+    attempt_count: 0,
+    last_attempt_at: null,
+    last_failure_code: null,
     ...over,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Bad upstream data, through the real CLI: malformed items (missing field, unknown status, wrong type), a
+ * Bad upstream data, through the real CLI: malformed items (missing field, a status that is not a string, wrong type), a
  * 1 MB request payload, items repeated across pages, a page of invalid JSON and a cut-off one (retried), a
  * cursor rejected mid-walk. Good items land, bad ones are quarantined with a reason and counted in the run,
  * nothing already mirrored changes, and the CLI ends with a clear exit code (0 when the run succeeded).

@@ -23,7 +23,7 @@ function job(id: string, extra: Record<string, unknown> = {}) {
 
 describe('parseJobPage', () => {
   it('keeps the valid items, rejects the malformed one with its raw value, and passes the envelope through', () => {
-    const bad = { ...job('job_bad'), status: 'exploded' };
+    const bad = { ...job('job_bad'), status: 7 };
     const body = {
       object: 'list',
       data: [job('job_a', { future_field: { x: 1 } }), bad, job('job_c')],
@@ -82,5 +82,46 @@ describe('parseJob', () => {
   it('parses a job and rejects a malformed one', () => {
     expect(parseJob(job('job_a'), 'GET /jobs/job_a').id).toBe('job_a');
     expect(() => parseJob({ id: 'job_a' }, 'GET /jobs/job_a')).toThrow(/unexpected job body/);
+  });
+
+  it('reads the current envelope alone: list_metadata.after is the next cursor, null on the last page', () => {
+    const more = parseJobPage(
+      { data: [job('job_a'), job('job_b')], list_metadata: { before: null, after: 'job_b' } },
+      'GET /jobs',
+    );
+    expect(more).toMatchObject({ last_id: 'job_b', has_more: true });
+    const end = parseJobPage(
+      { data: [job('job_c')], list_metadata: { before: 'job_c', after: null } },
+      'GET /jobs',
+    );
+    expect(end).toMatchObject({ first_id: 'job_c', last_id: 'job_c', has_more: false });
+    // Walking backward, what remains lies behind `before`.
+    const back = parseJobPage(
+      { data: [job('job_c')], list_metadata: { before: 'job_c', after: 'job_c' } },
+      'GET /jobs',
+      'before',
+    );
+    expect(back).toMatchObject({ first_id: 'job_c', has_more: true });
+  });
+
+  it('with both envelopes in one body, follows list_metadata', () => {
+    const page = parseJobPage(
+      {
+        object: 'list',
+        data: [job('job_a')],
+        first_id: 'job_a',
+        last_id: 'job_a',
+        has_more: true,
+        list_metadata: { before: null, after: null },
+      },
+      'GET /jobs',
+    );
+    expect(page.has_more).toBe(false);
+  });
+
+  it('names the fields it expected when a body has neither envelope', () => {
+    expect(() => parseJobPage({ items: [], next: null }, 'GET /jobs')).toThrow(
+      /expected `data` with `list_metadata: \{before, after\}` or with `first_id`, `last_id`, `has_more`; got keys items, next/,
+    );
   });
 });

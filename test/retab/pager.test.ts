@@ -13,6 +13,7 @@ function page(ids: string[], has_more: boolean, over: Partial<JobPage> = {}): Jo
     first_id: ids[0] ?? null,
     last_id: ids[ids.length - 1] ?? null,
     has_more,
+    list_metadata: { before: null, after: has_more ? (ids[ids.length - 1] ?? null) : null },
     rejected: [],
     ...over,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveSource, jobFilenames } from '../../src/retab/jobFields.ts';
-import { DOCUMENT_TYPES, ENDPOINTS, type Job, JobSchema, SOURCES } from '../../src/retab/schemas.ts';
+import { DOCUMENT_TYPES, type Job, JobSchema, LEGACY_ENDPOINTS, SOURCES } from '../../src/retab/schemas.ts';
 import { generateJobs, toJob } from '../../src/simulator/index.ts';
 
 // The data generator: deterministic, realistic mix, every job valid and internally consistent.
@@ -26,7 +26,7 @@ describe('generateJobs', () => {
   });
 
   it('covers every endpoint, source and document type, several models, single and multi-document requests', () => {
-    expect(new Set(jobs.map((j) => j.endpoint))).toEqual(new Set(ENDPOINTS));
+    expect(new Set(jobs.map((j) => j.endpoint))).toEqual(new Set(LEGACY_ENDPOINTS));
     expect(new Set(jobs.map((j) => deriveSource(j.metadata, j.request)))).toEqual(new Set(SOURCES));
     expect(new Set(jobs.map((j) => j.request?.model)).size).toBeGreaterThanOrEqual(5);
     const types = new Set(

@@ -4,6 +4,8 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { ids, list, type Query, walk } from './http.ts';
 import { type RefQuery, reference } from './reference.ts';
 
+const NO_CURSORS = { before: null, after: null };
+
 // The indexed listing against a brute-force reference over the same ground truth, over real HTTP.
 const NOW = Date.parse('2026-11-01T12:00:00Z');
 let sim: Simulator;
@@ -111,7 +113,14 @@ describe('GET /v1/jobs filters match the brute-force reference', () => {
     await expectSameAsReference({ from_date: '2026-10-20', to_date: '2026-10-20' });
     await expectSameAsReference({ from_date: '2026-10-18', to_date: '2026-10-24', status: 'failed' });
     const empty = await list(sim, { from_date: '2026-10-24', to_date: '2026-10-18' });
-    expect(empty).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+    expect(empty).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+      list_metadata: NO_CURSORS,
+    });
   });
 
   it('metadata: every pair must match', async () => {
@@ -221,9 +230,23 @@ describe('cursors', () => {
       false,
     ]);
     const empty = await list(sim, { status: 'failed', limit: 30, after: truth.at(-1) });
-    expect(empty).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+    expect(empty).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+      list_metadata: NO_CURSORS,
+    });
     const beforeFirst = await list(sim, { status: 'failed', before: truth[0] });
-    expect(beforeFirst).toEqual({ object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+    expect(beforeFirst).toEqual({
+      object: 'list',
+      data: [],
+      first_id: null,
+      last_id: null,
+      has_more: false,
+      list_metadata: NO_CURSORS,
+    });
   });
 });
 

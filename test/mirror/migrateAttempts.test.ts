@@ -1,0 +1,80 @@
+/**
+ * Upgrading a mirror written before `attempt_count` and `last_failure_code` had columns: a mirror that
+ * already received them from upstream kept them in `extra` (unknown fields). The migration moves them into
+ * their columns, so nothing is lost, nothing is stored twice, and the merge rule sees them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { getJob, MIGRATIONS_FOLDER, openMirror, rowToJob } from '../../src/mirror/index.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'retab-mirror-attempts-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A file at the schema before 0002 (every earlier migration applied, as those builds did). */
+function writeFileBefore0002(path: string): Database.Database {
+  const db = new Database(path);
+  db.exec(
+    'CREATE TABLE __drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)',
+  );
+  for (const m of readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).slice(0, 2)) {
+    for (const stmt of m.sql) if (stmt.trim() !== '') db.exec(stmt);
+    db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run(
+      m.hash,
+      m.folderMillis,
+    );
+  }
+  return db;
+}
+
+it('moves attempt_count and last_failure_code out of extra into their columns, keeping the rest', () => {
+  const path = join(dir, 'mirror.db');
+  const db = writeFileBefore0002(path);
+  const insert = db.prepare(`INSERT INTO jobs (id, status, endpoint, source, created_at, expires_at,
+    organization_id, extra, first_seen_at, last_seen_at, observed_at)
+    VALUES (?, 'failed', '/v1/extractions', 'api', 1790000000, 1790604800, 'org_old', ?, 1, 1, 1)`);
+  insert.run(
+    'job_moved',
+    JSON.stringify({
+      attempt_count: 3,
+      last_failure_code: 'timeout',
+      warnings: [{ code: 'w', message: 'm' }],
+    }),
+  );
+  insert.run('job_only', JSON.stringify({ attempt_count: 2, last_failure_code: null }));
+  insert.run('job_odd', JSON.stringify({ attempt_count: 'three' }));
+  insert.run('job_none', null);
+  db.close();
+
+  const mirror = openMirror(path);
+  try {
+    const moved = getJob(mirror, 'job_moved');
+    expect(moved).toMatchObject({ attemptCount: 3, lastFailureCode: 'timeout' });
+    expect(JSON.parse(moved?.extra as string)).toEqual({ warnings: [{ code: 'w', message: 'm' }] });
+    expect(rowToJob(moved!)).toMatchObject({
+      attempt_count: 3,
+      last_failure_code: 'timeout',
+      warnings: [{ code: 'w' }],
+    });
+    // A null code is not a text value: it stays in extra, which rowToJob reads the same way.
+    expect(getJob(mirror, 'job_only')).toMatchObject({ attemptCount: 2, lastFailureCode: null });
+    // A value of the wrong type is kept where it was, not coerced into the column.
+    expect(getJob(mirror, 'job_odd')).toMatchObject({
+      attemptCount: null,
+      extra: '{"attempt_count":"three"}',
+    });
+    expect(getJob(mirror, 'job_none')).toMatchObject({
+      attemptCount: null,
+      lastFailureCode: null,
+      extra: null,
+    });
+  } finally {
+    mirror.close();
+  }
+});
