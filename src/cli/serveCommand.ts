@@ -29,7 +29,13 @@ export function registerServeCommand(program: Command): void {
       const { startServer } = await import('../server/createServer.ts');
       let app: Awaited<ReturnType<typeof startServer>>;
       try {
-        app = await startServer({ mirror, config, logger });
+        app = await startServer({
+          mirror,
+          config,
+          logger,
+          // The console's actions (retry, replay) write through a connection of their own, opened per action.
+          console: { config, openWriter: () => openMirror(path) },
+        });
       } catch (err) {
         mirror.close();
         throw new CliError(
@@ -41,7 +47,7 @@ export function registerServeCommand(program: Command): void {
         typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
       logger.info(
         { db: path, auth: config.serverToken ? 'token' : 'none' },
-        `serving the mirror on http://${where}/v1/jobs`,
+        `serving the mirror on http://${where}/v1/jobs · console at http://${where}/`,
       );
       await new Promise<void>((done) => {
         const stop = (signal: string) => {

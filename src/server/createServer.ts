@@ -11,6 +11,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../config.ts';
+import { type ConsoleOptions, isConsolePublicPath, registerConsole } from '../console/registerConsole.ts';
+import { registerSecurityHeaders } from '../console/security.ts';
 import type { Logger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { presentedToken, tokenChecker } from './auth.ts';
@@ -28,6 +30,8 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** SSE polling and keep-alive intervals. */
   events?: EventsRouteOptions;
+  /** The web console at `/` (its settings, and a writer for its actions). */
+  console?: ConsoleOptions;
 }
 
 /** Paths served without the token (liveness probes). */
@@ -42,7 +46,7 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Paths as the upstream reads them: `/v1/jobs/` is the list; job ids may be long.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 4096 },
-    // Every route is a GET with a query string; refuse bodies rather than parse them.
+    // Every route but the console's two small JSON actions is a GET: refuse larger bodies rather than parse them.
     bodyLimit: 1024,
     // Refusals before routing (a malformed or over-long URL) keep the upstream's error shape, without
     // echoing the oversized input back.
@@ -91,7 +95,8 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
   if (token) {
     const check = tokenChecker(token);
     app.addHook('onRequest', async (request, reply) => {
-      if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
+      const path = request.url.split('?')[0] ?? '';
+      if (PUBLIC_PATHS.has(path) || isConsolePublicPath(path)) return;
       if (!check(presentedToken(request.headers))) {
         return reply
           .code(401)
@@ -123,11 +128,17 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
       .send(errorBody(status === 500 ? 'internal_error' : (err.code ?? 'bad_request'), err.message));
   });
 
+  registerSecurityHeaders(app);
   registerJobsRoutes(app, opts.mirror);
   registerStatsRoute(app, opts.mirror);
   registerEventsRoute(app, opts.mirror, opts.events);
   registerHealthRoute(app, opts.mirror);
   registerMetricsRoute(app, opts.mirror);
+  registerConsole(app, opts.mirror, {
+    ...opts.console,
+    config: { serverToken: opts.config.serverToken, ...opts.console?.config },
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   return app;
 }
 
