@@ -27,6 +27,8 @@ interface AlertsView {
 
 const TYPES = ['job.discovered', 'job.status_changed', 'job.missing_upstream'];
 const MAX_SHOWN = 200;
+/** The outcome of the last action, shown again after the page reloads its data. */
+let flash = '';
 
 export async function renderAlerts(
   main: HTMLElement,
@@ -35,8 +37,10 @@ export async function renderAlerts(
   actions: boolean,
 ): Promise<void> {
   const data = await getJson<AlertsView>('/console/api/alerts', signal);
-  const status = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
+  const status = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' }, flash);
+  flash = '';
   const say = (text: string) => {
+    flash = text;
     status.textContent = text;
   };
   const reload = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
