@@ -125,6 +125,8 @@ export function computeSyncView(sqlite: Database.Database, opts: SyncViewOptions
   const start = Math.floor(opts.from / width) * width;
   const n = Math.max(1, Math.ceil((opts.to - start) / width));
   const byStatus: Record<string, number[]> = {};
+  // Runs repeat a handful of distinct answers (`{"200":2}`): each distinct text is parsed once.
+  const seen = new Map<string, [string, number][]>();
   // Newest first by id (ids follow start times): stop at the first run older than the range.
   const rows = sqlite
     .prepare('SELECT started_at, upstream_statuses FROM sync_runs ORDER BY id DESC')
@@ -135,13 +137,16 @@ export function computeSyncView(sqlite: Database.Database, opts: SyncViewOptions
     if (t < opts.from) break;
     if (t >= opts.to || statuses === null) continue;
     const b = Math.floor((t - start) / width);
-    let parsed: Record<string, number>;
-    try {
-      parsed = JSON.parse(statuses) as Record<string, number>;
-    } catch {
-      continue;
+    let parsed = seen.get(statuses);
+    if (parsed === undefined) {
+      try {
+        parsed = Object.entries(JSON.parse(statuses) as Record<string, number>);
+      } catch {
+        parsed = [];
+      }
+      seen.set(statuses, parsed);
     }
-    for (const [code, count] of Object.entries(parsed)) {
+    for (const [code, count] of parsed) {
       const arr = byStatus[code] ?? new Array<number>(n).fill(0);
       arr[b] = (arr[b] ?? 0) + count;
       byStatus[code] = arr;

@@ -33,7 +33,10 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
       ],
     });
     context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    await context.addInitScript((t) => sessionStorage.setItem('retab-mirror-token', t), TOKEN);
+    // The token a user would type into the console's prompt (kept in sessionStorage).
+    await context.addInitScript({
+      content: `sessionStorage.setItem('retab-mirror-token', ${JSON.stringify(TOKEN)})`,
+    });
     if (SHOTS) mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
@@ -81,7 +84,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     await overview.waitForSelector('#chart-duration canvas');
     expect(await drawnPixels(overview, '#chart-jobs')).toBeGreaterThan(500);
     expect(await drawnPixels(overview, '#chart-duration')).toBeGreaterThan(200);
-    expect(await overview.locator('.status-counts').innerText()).toMatch(/completed/);
+    expect(await overview.locator('.status-counts').textContent()).toMatch(/completed/);
     await shot(overview, 'overview');
 
     const jobs = await open('#/jobs');
@@ -89,10 +92,10 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     expect(await jobs.locator('tbody tr').count()).toBe(50);
     await shot(jobs, 'jobs');
 
-    const id = await jobs.locator('tbody tr a').first().innerText();
+    const id = await jobs.locator('tbody tr a').first().textContent();
     const job = await open(`#/jobs/${id}`);
     await job.waitForSelector('.timeline li');
-    expect(await job.locator('h1').innerText()).toContain(id);
+    expect(await job.locator('h1').textContent()).toContain(id);
     expect(await job.locator('pre.json').count()).toBe(0); // payloads load only when asked
     await job.locator('details.payload summary').first().click();
     await job.getByRole('button', { name: /Load request/ }).click();
@@ -102,12 +105,12 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     const sync = await open('#/sync');
     await sync.waitForSelector('#chart-upstream canvas');
     expect(await drawnPixels(sync, '#chart-upstream')).toBeGreaterThan(100);
-    expect(await sync.locator('table').first().innerText()).toMatch(/head/);
+    expect(await sync.locator('table').first().textContent()).toMatch(/head/);
     await shot(sync, 'sync');
 
     const alerts = await open('#/alerts');
     await alerts.waitForSelector('#live-list li');
-    expect(await alerts.locator('#live-state').innerText()).toBe('live');
+    expect(await alerts.locator('#live-state').textContent()).toBe('live');
     await shot(alerts, 'alerts');
 
     for (const p of [overview, jobs, job, sync, alerts]) await p.close();
@@ -117,17 +120,17 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
   it('a filter changes the results and the URL', async () => {
     const page = await open('#/jobs');
     await page.waitForSelector('tbody tr a');
-    const before = await page.locator('tbody tr a').first().innerText();
+    const before = await page.locator('tbody tr a').first().textContent();
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/#\/jobs\?status=failed/);
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('tbody .badge')].every((b) => b.textContent === 'failed'),
+    await page.waitForFunction(
+      "[...document.querySelectorAll('tbody .badge')].every((b) => b.textContent === 'failed')",
     );
-    const statuses = await page.locator('tbody .badge').allInnerTexts();
+    const statuses = await page.locator('tbody .badge').allTextContents();
     expect(statuses.length).toBeGreaterThan(0);
     expect(new Set(statuses)).toEqual(new Set(['failed']));
-    expect(await page.locator('tbody tr a').first().innerText()).not.toBe(before);
+    expect(await page.locator('tbody tr a').first().textContent()).not.toBe(before);
     // The URL is the view: opening it fresh shows the same filter.
     const again = await open(`#/jobs?status=failed`);
     await again.waitForSelector('tbody tr a');
@@ -151,7 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
       },
     });
     const page = await open('#/alerts');
-    await page.waitForFunction(() => document.querySelector('#live-state')?.textContent === 'live');
+    await page.locator('#live-state', { hasText: /^live$/ }).waitFor();
     const failed = w.sim.store.all().find((j) => j.status === 'failed');
     if (!failed) throw new Error('no failed job to retry');
     w.sim.store.retry(failed.id); // failed → queued upstream
@@ -165,7 +168,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
         throw new Error(`${err.message}\nlast sync runs: ${JSON.stringify(runs)}`);
       });
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(await page.locator(`#live-list li[data-job="${failed.id}"]`).first().innerText()).toMatch(
+    expect(await page.locator(`#live-list li[data-job="${failed.id}"]`).first().textContent()).toMatch(
       /failed\s*→\s*queued/,
     );
     await page.close();
@@ -177,12 +180,12 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     const button = page.locator(`button[data-retry="${w.deadLetterId}"]`);
     await button.waitFor();
     // The hostile error message of the dead letter is shown as text.
-    expect(await page.locator('.error-text', { hasText: 'onmouseover' }).first().innerText()).toBe(
+    expect(await page.locator('.error-text', { hasText: 'onmouseover' }).first().textContent()).toBe(
       HOSTILE_ERROR,
     );
     await button.click();
-    await page.waitForFunction(() => (document.querySelector('.notice')?.textContent ?? '') !== '');
-    expect(await page.locator('.notice').innerText()).toBe(`Dead letter #${w.deadLetterId} delivered.`);
+    await page.locator('.notice', { hasText: /./ }).waitFor();
+    expect(await page.locator('.notice').textContent()).toBe(`Dead letter #${w.deadLetterId} delivered.`);
     expect(w.received).toHaveLength(1);
     expect(JSON.parse(w.received[0]?.body ?? '{}').eventId).toMatch(/^evt_/);
     await page.close();
@@ -192,7 +195,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
   it('a filename of <img src=x onerror=alert(1)>.pdf renders as text', async () => {
     const page = await open(`#/jobs?filename_contains=${encodeURIComponent('onerror')}`);
     await page.waitForSelector('tbody tr a');
-    expect(await page.locator('tbody .filenames').allInnerTexts()).toEqual([HOSTILE_FILENAME]);
+    expect(await page.locator('tbody .filenames').allTextContents()).toEqual([HOSTILE_FILENAME]);
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.locator('tbody td', { hasText: 'batch_id=<script>alert(2)</script>' }).count()).toBe(1);
     expect(await page.locator('main script').count()).toBe(0);

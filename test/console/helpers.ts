@@ -55,7 +55,7 @@ export const SYNC = {
   pageSize: 100,
   payloadMode: 'request' as const,
   overlapSeconds: 300,
-  backfillDays: 8,
+  backfillDays: 14,
   activeStatuses: ['validating', 'queued', 'in_progress'] as ('validating' | 'queued' | 'in_progress')[],
 };
 
@@ -72,7 +72,7 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook?secret=not-shown`;
 
-  const sim = await startSimulator({ seed: 5, jobs: opts.jobs ?? 400, days: 7, now: Date.now() });
+  const sim = await startSimulator({ seed: 5, jobs: opts.jobs ?? 400, days: 13, now: Date.now() });
   const hostile = sim.store.create({
     endpoint: '/v1/documents/extract',
     request: { model: 'gpt-4.1', document: { filename: HOSTILE_FILENAME, url: 'https://example.test/x' } },
@@ -87,7 +87,7 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
     const r = await syncOnce(deps, SYNC);
     if (r.outcome !== 'success') throw new Error(`sync failed: ${r.error}`);
   };
-  const first = await syncOnce(deps, { ...SYNC, windowDays: lastDays(sim.clock.now(), 8) });
+  const first = await syncOnce(deps, { ...SYNC, windowDays: lastDays(sim.clock.now(), 14) });
   if (first.outcome !== 'success') throw new Error(`sync failed: ${first.error}`);
 
   const event = mirror.sqlite

@@ -60,6 +60,7 @@ export function stackedBars(el: HTMLElement, x: number[], series: Series[], unit
           stroke: s.color,
           fill: s.color,
           width: 0,
+          points: { show: false },
           ...(bars ? { paths: bars } : {}),
           value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) =>
             idx === null ? '—' : String(s.values[idx] ?? 0),
