@@ -12,7 +12,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description(
-      'serve the mirror over HTTP: GET /v1/jobs (Retab wire format), stats, events (SSE), health, metrics',
+      'serve the mirror over HTTP: the web console at /, GET /v1/jobs (Retab wire format), stats, events (SSE), health, metrics',
     )
     .option('--host <host>', 'bind address (overrides SERVER_HOST)')
     .option('--port <port>', 'port (overrides SERVER_PORT)')

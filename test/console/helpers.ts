@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.ts';
+import { createDispatcher } from '../../src/events/createDispatcher.ts';
 import { recordDeadLetter } from '../../src/events/deadLetters.ts';
 import { silentLogger } from '../../src/log.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
@@ -40,6 +41,8 @@ export interface ConsoleWorld {
   config: Config;
   hostileJobId: string;
   deadLetterId: number;
+  /** The event the dead letter holds (what a retry sends). */
+  deadLetterEventId: string;
   received: Received[];
   sync(): Promise<void>;
   close(): Promise<void>;
@@ -78,6 +81,7 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
     request: { model: 'gpt-4.1', document: { filename: HOSTILE_FILENAME, url: 'https://example.test/x' } },
     metadata: { batch_id: '<script>alert(2)</script>' },
   });
+  const token = opts.token === undefined ? TOKEN : opts.token;
   const dir = mkdtempSync(join(tmpdir(), 'retab-console-'));
   const path = join(dir, 'mirror.db');
   const mirror = openMirror(path);
@@ -89,6 +93,28 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
   };
   const first = await syncOnce(deps, { ...SYNC, windowDays: lastDays(sim.clock.now(), 14) });
   if (first.outcome !== 'success') throw new Error(`sync failed: ${first.error}`);
+
+  const config = {
+    serverHost: '127.0.0.1',
+    serverPort: 0,
+    ...(token ? { serverToken: token } : {}),
+    webhooks: [{ name: 'ops', url: receiverUrl }],
+    webhookSecret: 'whsec-test',
+    alertRules: [
+      { name: 'any-failure', when: { type: ['job.status_changed'], to: ['failed'] }, sinks: ['ops'] },
+    ],
+    eventsQueue: 'events',
+    eventsQueueEnabled: false,
+    queuePrefix: 'console-test',
+    headEveryMs: 1000,
+    activeEveryMs: 300,
+    hydrateEveryMs: 5000,
+  } as unknown as Config;
+  // Deliver the backfill once, so the sinks have cursors (rules route no backfill event to the webhook).
+  const dispatcher = createDispatcher({ mirror, config, logger: silentLogger, redis: null, log: false });
+  dispatcher.start();
+  await dispatcher.drain();
+  await dispatcher.stop();
 
   const event = mirror.sqlite
     .prepare(
@@ -106,20 +132,6 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
     mirror.sqlite.prepare('SELECT max(id) AS id FROM event_dead_letters').get() as { id: number }
   ).id;
 
-  const token = opts.token === undefined ? TOKEN : opts.token;
-  const config = {
-    serverHost: '127.0.0.1',
-    serverPort: 0,
-    ...(token ? { serverToken: token } : {}),
-    webhooks: [{ name: 'ops', url: receiverUrl }],
-    webhookSecret: 'whsec-test',
-    alertRules: [
-      { name: 'any-failure', when: { type: ['job.status_changed'], to: ['failed'] }, sinks: ['ops'] },
-    ],
-    headEveryMs: 1000,
-    activeEveryMs: 300,
-    hydrateEveryMs: 5000,
-  } as unknown as Config;
   const reader = openMirror(path, { readonly: true });
   const app = createServer({
     mirror: reader,
@@ -140,6 +152,7 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
     config,
     hostileJobId: hostile.id,
     deadLetterId,
+    deadLetterEventId: event.eventId,
     received,
     sync,
     async close() {
