@@ -110,6 +110,13 @@ export function registerConsole(
     columns.refresh();
     return columns;
   };
+  // Start loading the columns with the server, so the first overview does not wait for the whole table.
+  app.addHook('onReady', async () => {
+    columns ??= new JobColumns(mirror.sqlite);
+    columns.ready.catch((err: unknown) =>
+      opts.logger?.warn({ err }, 'console: loading the job columns failed'),
+    );
+  });
   app.addHook('onClose', async () => columns?.close());
 
   if (existsSync(WEB_ROOT)) {

@@ -1,7 +1,11 @@
 /** The console's server side: aggregates against SQL over the same mirror, freshness, headers, the actions' guards. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getCursor } from '../../src/events/cursors.ts';
 import { listDeadLetters } from '../../src/events/deadLetters.ts';
+import { createSyncQueue } from '../../src/queue/syncQueue.ts';
+import { createServer } from '../../src/server/createServer.ts';
 import { type ConsoleWorld, consoleWorld, TOKEN } from './helpers.ts';
 
 const DAY = 86_400;
@@ -220,6 +224,34 @@ describe('console API (token set)', () => {
     const truth = (w.mirror.sqlite.prepare('SELECT sum(requests) AS n FROM sync_runs').get() as { n: number })
       .n;
     expect(answers).toBe(truth);
+  });
+});
+
+describe('console API with Redis', () => {
+  it('the sync page lists the job schedulers and their next run from Redis', async () => {
+    const w = await consoleWorld({ jobs: 20 });
+    const prefix = `console-test-${randomUUID()}`;
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const queue = createSyncQueue(redis, prefix);
+    const config = { ...w.config, redisUrl: inject('redisUrl'), queuePrefix: prefix, dbPath: w.path };
+    const app = createServer({ mirror: w.reader, config, console: { config } });
+    try {
+      await queue.upsertJobScheduler(
+        'head',
+        { every: 30_000 },
+        { name: 'head', data: { task: 'head' } as never },
+      );
+      const res = await app.inject({ method: 'GET', url: '/console/api/schedulers', headers: auth });
+      const body = res.json();
+      expect(body.redis.reachable).toBe(true);
+      expect(body.schedulers).toEqual([{ id: 'head', everyMs: 30_000, nextRunAt: expect.any(Number) }]);
+    } finally {
+      await app.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
+      await w.close();
+    }
   });
 });
 
