@@ -106,7 +106,6 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     await sync.waitForSelector('#chart-upstream canvas');
     expect(await drawnPixels(sync, '#chart-upstream')).toBeGreaterThan(100);
     expect(await sync.locator('table').first().textContent()).toMatch(/head/);
-    await shot(sync, 'sync');
 
     const alerts = await open('#/alerts');
     await alerts.waitForSelector('#live-list li');
@@ -142,7 +141,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
   it('a status change in the simulator appears in the live stream within 3 s', async () => {
     // The demo's in-process scheduler (no Redis), with no run listener, as the demo starts it.
     scheduler = startInProcessScheduler({
-      deps: w.deps,
+      deps: { ...w.deps, now: Date.now },
       config: {
         ...SYNC,
         headOverlapSeconds: 300,
@@ -190,6 +189,13 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     await page.locator(`button[data-retry="${w.deadLetterId}"]`).waitFor({ state: 'detached' });
     await shot(page, 'alerts', true);
     await page.close();
+    if (SHOTS) {
+      // With the scheduler of the live-stream test running: lag on time, recent runs.
+      const sync = await open('#/sync');
+      await sync.waitForSelector('#chart-upstream canvas');
+      await shot(sync, 'sync');
+      await sync.close();
+    }
     expect(problems).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 /** Sync: lag against the schedule, the last runs of each partition, upstream answers by HTTP status, quarantine. */
 import { getJson } from '../api.ts';
-import { colorOf, lines } from '../charts.ts';
+import { colorOf, stackedBars } from '../charts.ts';
 import { append, clear, fmtDuration, fmtTime, h, section, table } from '../dom.ts';
 
 interface RunView {
@@ -114,7 +114,7 @@ export async function renderSync(
     ),
   );
   const codes = Object.keys(data.upstream.byStatus).sort();
-  lines(
+  stackedBars(
     chart,
     data.upstream.buckets,
     codes.map((c, i) => ({
