@@ -115,6 +115,24 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('without the token the page asks for it, then reads with it', async () => {
+    const fresh = await browser.newContext();
+    try {
+      const page = await fresh.newPage();
+      page.on('pageerror', (err) => problems.push(`uncaught on token prompt: ${err.message}`));
+      await page.goto(`${w.base}/#/jobs`);
+      await page.getByLabel('MIRROR_API_TOKEN').fill('wrong');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByText('The token was refused').waitFor();
+      await page.getByLabel('MIRROR_API_TOKEN').fill(TOKEN);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForSelector('tbody tr a');
+    } finally {
+      await fresh.close();
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('a filter changes the results and the URL', async () => {
     const page = await open('#/jobs');
     await page.waitForSelector('tbody tr a');
