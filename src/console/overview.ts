@@ -197,7 +197,8 @@ export function metadataMask(
   const stmt = sqlite.prepare('SELECT job_seq FROM job_metadata WHERE key = ? AND value = ?').pluck(true);
   for (const [key, value] of pairs) {
     const next = new Uint8Array(size);
-    for (const seq of stmt.iterate(key, value) as Iterable<number>) {
+    // all() crosses into SQLite once per statement; iterate() once per row (several times slower here).
+    for (const seq of stmt.all(key, value) as number[]) {
       if (seq < size && (mask === undefined || mask[seq] === 1)) next[seq] = 1;
     }
     mask = next;
