@@ -26,6 +26,7 @@ const BENCHES: Bench[] = [
   { name: 'events', script: 'events.ts', title: '5. Event delivery' },
   { name: 'simulator', script: 'simulatorPage.ts', title: '6. Simulator page latency' },
   { name: 'applyPage', script: 'applyPage.ts', title: 'Mirror upsert throughput (applyPage)' },
+  { name: 'console', script: 'console.ts', title: '7. Web console server time' },
 ];
 
 const args = process.argv.slice(2);

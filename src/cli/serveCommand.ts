@@ -35,7 +35,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description(
-      'serve the mirror over HTTP: GET /v1/jobs (Retab wire format), stats, events (SSE), health, metrics',
+      'serve the mirror over HTTP: the web console at /, GET /v1/jobs (Retab wire format), stats, events (SSE), health, metrics',
     )
     .option('--host <host>', 'bind address (overrides SERVER_HOST)')
     .option('--port <port>', 'port (overrides SERVER_PORT)')
@@ -53,7 +53,14 @@ export function registerServeCommand(program: Command): void {
       const { startServer } = await import('../server/createServer.ts');
       let app: Awaited<ReturnType<typeof startServer>>;
       try {
-        app = await startServer({ mirror, config, logger, ...(upstream ? { upstream } : {}) });
+        app = await startServer({
+          mirror,
+          config,
+          logger,
+          ...(upstream ? { upstream } : {}),
+          // The console's actions (retry, replay) write through a connection of their own, opened per action.
+          console: { config, openWriter: () => openMirror(path) },
+        });
       } catch (err) {
         mirror.close();
         upstream?.writer.close();
@@ -70,7 +77,7 @@ export function registerServeCommand(program: Command): void {
           auth: config.serverToken ? 'token' : 'none',
           missingPayloads: upstream ? 'fetched from upstream' : 'null, X-Mirror-Payload: partial',
         },
-        `serving the mirror on http://${where}/v1/jobs`,
+        `serving the mirror on http://${where}/v1/jobs · console at http://${where}/`,
       );
       await new Promise<void>((done) => {
         const stop = (signal: string) => {

@@ -88,7 +88,9 @@ export function startInProcessScheduler(opts: InProcessSchedulerOptions): InProc
         continue;
       }
       try {
-        opts.onRun?.(await next.run());
+        // Run first, then report: `opts.onRun?.(await next.run())` would skip the run when no one listens.
+        const summary = await next.run();
+        opts.onRun?.(summary);
       } catch (err) {
         opts.deps.logger.warn(
           { task: next.name, err: describeError(err) },

@@ -162,10 +162,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // 3. The local read API on its own read-only connection.
   const reader = openMirror(dbPath, { readonly: true });
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const consoleOptions = { config, openWriter: () => openMirror(dbPath) };
   try {
-    server = await startServer({ mirror: reader, config, logger: opts.logger });
+    server = await startServer({ mirror: reader, config, logger: opts.logger, console: consoleOptions });
   } catch {
-    server = await startServer({ mirror: reader, config: { ...config, serverPort: 0 }, logger: opts.logger });
+    server = await startServer({
+      mirror: reader,
+      config: { ...config, serverPort: 0 },
+      logger: opts.logger,
+      console: consoleOptions,
+    });
   }
   const address = server.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.serverPort}`;
@@ -182,6 +188,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   ];
   const header = [
     `retab-mirror demo — ${mode === 'bullmq' ? 'BullMQ worker on Redis' : 'in-process timers (no Redis)'} · local API ${base} · Ctrl-C to stop`,
+    `Console: ${base}/ (open it in a browser: charts, jobs, sync health, live events)`,
     '',
     'Try, in another terminal:',
     ...queries.map((q) => `  ${q}`),

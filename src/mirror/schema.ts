@@ -133,6 +133,8 @@ export const jobEvents = sqliteTable(
     // Event ids start with their occurrence time, so this unique index grows at its end, not at random.
     uniqueIndex('job_events_event_id_idx').on(t.eventId),
     index('job_events_type_idx').on(t.type, t.seq),
+    // A job's history (the console's job page) without scanning the outbox.
+    index('job_events_job_idx').on(t.jobId, t.seq),
   ],
 );
 

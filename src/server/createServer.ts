@@ -11,6 +11,8 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../config.ts';
+import { type ConsoleOptions, isConsolePublicPath, registerConsole } from '../console/registerConsole.ts';
+import { registerSecurityHeaders } from '../console/security.ts';
 import type { Logger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { presentedToken, tokenChecker } from './auth.ts';
@@ -31,6 +33,8 @@ export interface CreateServerOptions {
   events?: EventsRouteOptions;
   /** Where payloads missing from the mirror are fetched (and stored) when a reader asks for them. */
   upstream?: UpstreamPayloads;
+  /** The web console at `/` (its settings, and a writer for its actions). */
+  console?: ConsoleOptions;
 }
 
 /** Paths served without the token (liveness probes). */
@@ -45,7 +49,7 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Paths as the upstream reads them: `/v1/jobs/` is the list; job ids may be long.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 4096 },
-    // Every route is a GET with a query string; refuse bodies rather than parse them.
+    // Every route but the console's two small JSON actions is a GET: refuse larger bodies rather than parse them.
     bodyLimit: 1024,
     // Refusals before routing (a malformed or over-long URL) keep the upstream's error shape, without
     // echoing the oversized input back.
@@ -94,7 +98,8 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
   if (token) {
     const check = tokenChecker(token);
     app.addHook('onRequest', async (request, reply) => {
-      if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
+      const path = request.url.split('?')[0] ?? '';
+      if (PUBLIC_PATHS.has(path) || isConsolePublicPath(path)) return;
       if (!check(presentedToken(request.headers))) {
         return reply
           .code(401)
@@ -126,11 +131,17 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
       .send(errorBody(status === 500 ? 'internal_error' : (err.code ?? 'bad_request'), err.message));
   });
 
+  registerSecurityHeaders(app);
   registerJobsRoutes(app, opts.mirror, opts.upstream);
   registerStatsRoute(app, opts.mirror);
   registerEventsRoute(app, opts.mirror, opts.events);
   registerHealthRoute(app, opts.mirror);
   registerMetricsRoute(app, opts.mirror);
+  registerConsole(app, opts.mirror, {
+    ...opts.console,
+    config: { serverToken: opts.config.serverToken, ...opts.console?.config },
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   return app;
 }
 

@@ -30,5 +30,6 @@ describe('demo with Redis', () => {
     expect(run.stdout).toContain('/v1/jobs?status=failed');
     expect(run.stdout).toMatch(/jobs list --metadata batch_id=\S+/);
     expect(run.stdout).toContain('stats --by endpoint');
+    expect(run.stdout).toMatch(/^Console: http:\/\/127\.0\.0\.1:\d+\/ /m);
   }, 90_000);
 });

@@ -30,5 +30,8 @@ describe('demo without Redis', () => {
     expect(counts!.mirror).toBe(counts!.simulator);
     expect(run.mirrorRows).toBe(counts!.simulator);
     expect(run.stderr).not.toMatch(/ECONNREFUSED.*\n.*ECONNREFUSED/); // no reconnect spam
+    // The in-process timers kept syncing while the demo ran (every 2 s), not only the last pass.
+    expect(run.activeRuns).toBeGreaterThanOrEqual(4);
+    expect(run.stdout).toMatch(/^Console: http:\/\/127\.0\.0\.1:\d+\/ /m);
   }, 90_000);
 });

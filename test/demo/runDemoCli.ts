@@ -12,6 +12,8 @@ export interface DemoRun {
   stderr: string;
   dbPath: string;
   mirrorRows: number;
+  /** Runs of the active sweep the demo recorded (the scheduler's, between the backfill and the last pass). */
+  activeRuns: number;
 }
 
 /** Runs `retab-mirror demo` as a user would (a child process, piped output) and counts the rows it left. */
@@ -30,8 +32,11 @@ export async function runDemoCli(env: Record<string, string>, args: string[]): P
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const db = new Database(dbPath, { readonly: true });
   const mirrorRows = (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+  const activeRuns = (
+    db.prepare("SELECT count(*) AS n FROM sync_runs WHERE task = 'active'").get() as { n: number }
+  ).n;
   db.close();
-  return { code, stdout, stderr, dbPath, mirrorRows };
+  return { code, stdout, stderr, dbPath, mirrorRows, activeRuns };
 }
 
 export function finalCounts(stdout: string): { mirror: number; simulator: number; mode: string } | null {

@@ -1,0 +1,1 @@
+CREATE INDEX `job_events_job_idx` ON `job_events` (`job_id`,`seq`);

@@ -1,0 +1,69 @@
+/**
+ * The console's two write actions, on a writable connection opened for the action and closed after it
+ * (the server reads through a read-only one): resend a dead letter (`events retry --id N`) and replay a
+ * sink from a seq (`events replay`). Both call the functions the CLI calls, so they behave the same.
+ */
+import type { Config } from '../config.ts';
+import { getCursor, replayFrom } from '../events/cursors.ts';
+import { type RetryResult, retryDeadLetters } from '../events/retryDeadLetters.ts';
+import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
+import type { Logger } from '../log.ts';
+import type { Mirror } from '../mirror/openMirror.ts';
+
+export class ActionError extends Error {
+  override name = 'ActionError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ActionDeps {
+  openWriter: () => Mirror;
+  config: Partial<Pick<Config, 'webhooks' | 'webhookSecret'>>;
+  logger?: Logger;
+}
+
+async function withWriter<T>(deps: ActionDeps, fn: (m: Mirror) => T | Promise<T>): Promise<T> {
+  const mirror = deps.openWriter();
+  try {
+    return await fn(mirror);
+  } finally {
+    mirror.close();
+  }
+}
+
+/** Resend one dead letter once; resolved on success, its error and attempts updated otherwise. */
+export function retryDeadLetter(deps: ActionDeps, id: number): Promise<RetryResult> {
+  return withWriter(deps, async (mirror) => {
+    const [result] = await retryDeadLetters({
+      mirror,
+      config: { webhooks: deps.config.webhooks ?? [], webhookSecret: deps.config.webhookSecret },
+      ids: [id],
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+    if (!result) throw new ActionError(404, 'not_found', `no dead letter with id ${id}`);
+    return result;
+  });
+}
+
+/** Rewind `sink` so the dispatcher delivers again from `fromSeq` on; returns the new cursor. */
+export function replaySink(
+  deps: ActionDeps,
+  sink: string,
+  fromSeq: number,
+): Promise<{ sink: string; cursor: number }> {
+  return withWriter(deps, (mirror) => {
+    const known = [...RESERVED_SINK_NAMES, ...(deps.config.webhooks ?? []).map((w) => w.name)] as string[];
+    if (!known.includes(sink) && getCursor(mirror, sink) === undefined) {
+      throw new ActionError(404, 'unknown_sink', `unknown sink "${sink}"; known sinks: ${known.join(', ')}`);
+    }
+    if (!Number.isInteger(fromSeq) || fromSeq < 1) {
+      throw new ActionError(422, 'invalid_request', '`fromSeq` must be an integer >= 1');
+    }
+    return { sink, cursor: replayFrom(mirror, sink, fromSeq) };
+  });
+}
