@@ -10,6 +10,7 @@ import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
 import { JOB_STATUSES } from '../retab/schemas.ts';
 import { CliError, cliContext } from './context.ts';
+import { untilStopSignal } from './stopSignals.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -103,8 +104,10 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
           if (batch.length < 500) break;
         }
       }, opts.intervalMs);
-      process.once('SIGINT', () => {
+      const { stopped, dispose } = untilStopSignal();
+      void stopped.then(() => {
         clearInterval(timer);
+        dispose();
         resolve();
       });
     });

@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openMirror } from '../mirror/openMirror.ts';
+import { openMirror, truncateWal } from '../mirror/openMirror.ts';
 import { CliError, cliContext } from './context.ts';
+import { untilStopSignal } from './stopSignals.ts';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -43,19 +44,12 @@ export function registerServeCommand(program: Command): void {
         { db: path, auth: config.serverToken ? 'token' : 'none' },
         `serving the mirror on http://${where}/v1/jobs`,
       );
-      await new Promise<void>((done) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, 'stopping the server');
-          app
-            .close()
-            .catch((err: unknown) => logger.error({ err }, 'server close failed'))
-            .finally(() => {
-              mirror.close();
-              done();
-            });
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      const { stopped, dispose } = untilStopSignal(() => process.exit(130));
+      const signal = await stopped;
+      logger.info({ signal }, 'stopping the server');
+      await app.close().catch((err: unknown) => logger.error({ err }, 'server close failed'));
+      mirror.close();
+      truncateWal(path);
+      dispose();
     });
 }

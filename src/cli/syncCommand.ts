@@ -17,6 +17,7 @@ import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
 import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { CliError, cliContext } from './context.ts';
+import { onStopSignals } from './stopSignals.ts';
 
 interface SyncFlags {
   once?: boolean;
@@ -180,13 +181,13 @@ export function registerSyncCommand(program: Command): void {
       }
       const mirror = openMirrorOrFail(config);
       const stop = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stop.signal.aborted) process.exit(130); // second signal: do not wait
-        logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const disposeSignals = onStopSignals({
+        onStop: (signal) => {
+          logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
+          stop.abort();
+        },
+        onForce: () => process.exit(130), // pressed again: do not wait
+      });
       const progress =
         flags.progress === false ? undefined : progressReporter(logger, process.stderr.isTTY === true);
       let summary: PassSummary;
@@ -213,8 +214,7 @@ export function registerSyncCommand(program: Command): void {
         );
       } finally {
         progress?.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        disposeSignals();
         mirror.close();
       }
       process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
