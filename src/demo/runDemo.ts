@@ -7,12 +7,14 @@
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
+import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
 import { countJobs } from '../mirror/reads.ts';
 import { pingRedis } from '../queue/redis.ts';
+import { createSyncQueue } from '../queue/syncQueue.ts';
 import { type RunningWorker, startWorker } from '../queue/worker.ts';
 import { createRetabClient } from '../retab/client.ts';
 import { startServer } from '../server/createServer.ts';
@@ -20,6 +22,7 @@ import { type Simulator, startSimulator } from '../simulator/index.ts';
 import { lastDays } from '../sync/partitions.ts';
 import { syncOnce } from '../sync/syncOnce.ts';
 import type { SyncDeps } from '../sync/types.ts';
+import { DemoAlreadyRunning, lockDemo, removePrefixKeys } from './demoLock.ts';
 import { type InProcessScheduler, startInProcessScheduler } from './inProcessScheduler.ts';
 import { liveSnapshot, renderFrame, renderLine } from './liveView.ts';
 
@@ -63,11 +66,36 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Another demo (with another --db) whose worker runs under the same queue prefix would share its queue. */
+async function refuseSharedPrefix(config: Config): Promise<void> {
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  const queue = createSyncQueue(redis, config.queuePrefix);
+  try {
+    if ((await queue.getWorkersCount()) > 0)
+      throw new DemoAlreadyRunning(
+        `another demo's worker runs under the queue prefix ${config.queuePrefix} on ${config.redisUrl}; stop it first, or set QUEUE_PREFIX`,
+      );
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const dbPath = opts.dbPath ?? './data/demo.db';
+  const release = lockDemo(dbPath);
+  try {
+    return await demo(opts, dbPath);
+  } finally {
+    release();
+  }
+}
+
+async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const out = opts.out ?? process.stdout;
   const tty = out.isTTY === true;
   const say = (line: string) => out.write(`${line}\n`);
-  const dbPath = opts.dbPath ?? './data/demo.db';
   const days = opts.days ?? 14;
   const stop = new AbortController();
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
@@ -148,6 +176,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const mode: DemoResult['mode'] =
     !stop.signal.aborted && (await pingRedis(config.redisUrl)) ? 'bullmq' : 'in-process';
   if (mode === 'bullmq') {
+    await refuseSharedPrefix(config);
     worker = await startWorker({ config, logger: opts.logger, mirror, client });
     say(
       `Redis answered at ${config.redisUrl}: scheduled with the BullMQ worker (queue prefix ${config.queuePrefix}).`,
@@ -217,6 +246,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   );
   await dispatcher?.drain().catch(() => undefined);
   await dispatcher?.stop();
+  // The demo's schedulers, runs and events exist for the demo only: leave Redis as it was.
+  if (mode === 'bullmq') await removePrefixKeys(config.redisUrl, config.queuePrefix).catch(() => 0);
   const result: DemoResult = { mode, mirrorJobs: countJobs(mirror), simulatorJobs: sim.store.size, dbPath };
   await server.close();
   reader.close();

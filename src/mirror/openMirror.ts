@@ -129,6 +129,35 @@ function assertCurrent(sqlite: Database.Database, path: string): void {
   }
 }
 
+/**
+ * Copy the WAL into the database and truncate it to zero bytes (`PRAGMA wal_checkpoint(TRUNCATE)`). Best
+ * effort: a reader still inside a transaction keeps part of the WAL (SQLITE_BUSY), and that is fine.
+ */
+function checkpointWal(sqlite: Database.Database): void {
+  try {
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // busy or read-only filesystem: the next writer checkpoints
+  }
+}
+
+/**
+ * Truncate the WAL of `path` from a process that only reads it (`serve`): open a short read-write handle
+ * that checkpoints without waiting for a writer. Nothing happens when the file is gone or busy.
+ */
+export function truncateWal(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(path, { fileMustExist: true, timeout: 0 });
+    checkpointWal(sqlite);
+  } catch {
+    // not writable here: leave the WAL to the writer
+  } finally {
+    sqlite?.close();
+  }
+}
+
 export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
   const memory = path === ':memory:';
   const abs = memory ? path : resolve(path);
@@ -165,7 +194,10 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
       sqlite,
       db,
       close: () => {
-        if (sqlite.open) sqlite.close();
+        if (!sqlite.open) return;
+        // A clean stop leaves no WAL behind, even while another process (the server) keeps the file open.
+        if (!opts.readonly && !memory) checkpointWal(sqlite);
+        sqlite.close();
       },
     };
   } catch (err) {
