@@ -18,10 +18,14 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'bind address (overrides SERVER_HOST)')
     .option('--port <port>', 'port (overrides SERVER_PORT)')
     .action(async (flags: { host?: string; port?: string }, cmd: Command) => {
-      const { config, logger } = cliContext(cmd, {
-        ...(flags.host !== undefined ? { serverHost: flags.host } : {}),
-        ...(flags.port !== undefined ? { serverPort: flags.port } : {}),
-      });
+      const { config, logger } = cliContext(
+        cmd,
+        {
+          ...(flags.host !== undefined ? { serverHost: flags.host } : {}),
+          ...(flags.port !== undefined ? { serverPort: flags.port } : {}),
+        },
+        'service',
+      );
       const path = resolve(config.dbPath);
       // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
       if (!existsSync(path)) openMirror(path).close();

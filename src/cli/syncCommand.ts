@@ -5,7 +5,6 @@
  * and running it again continues.
  */
 
-import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -18,6 +17,7 @@ import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { CliError, cliContext } from './context.ts';
 import { onStopSignals } from './stopSignals.ts';
+import { startProgressBar } from './terminal.ts';
 
 interface SyncFlags {
   once?: boolean;
@@ -66,17 +66,23 @@ function progressReporter(logger: Logger, tty: boolean) {
   let task = 'starting';
   let windows = { done: 0, total: 0 };
   const rate = () => Math.round(jobs / Math.max(0.001, (Date.now() - started) / 1000));
-  const bar = tty
-    ? new SingleBar({
-        stream: process.stderr,
-        format:
-          'sync {task} |{bar}| windows {value}/{total} | {jobs} jobs | {requests} req | {rate}/s | ETA {eta_formatted}',
-        hideCursor: true,
-        etaBuffer: 20,
-      })
-    : undefined;
   const payload = () => ({ task, jobs, requests, rate: rate() });
-  bar?.start(1, 0, payload());
+  // Log lines written while the bar is drawn are printed above it (terminal.ts).
+  const progress = tty
+    ? startProgressBar(
+        {
+          stream: process.stderr,
+          format:
+            'sync {task} |{bar}| windows {value}/{total} | {jobs} jobs | {requests} req | {rate}/s | ETA {eta_formatted}',
+          hideCursor: true,
+          etaBuffer: 20,
+        },
+        1,
+        0,
+        payload(),
+      )
+    : undefined;
+  const bar = progress?.bar;
   const timer = tty
     ? undefined
     : setInterval(
@@ -102,7 +108,7 @@ function progressReporter(logger: Logger, tty: boolean) {
     },
     stop() {
       if (timer) clearInterval(timer);
-      bar?.stop();
+      progress?.stop();
     },
   };
 }

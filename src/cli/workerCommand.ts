@@ -19,6 +19,7 @@ export function registerWorkerCommand(program: Command): void {
       const { config, logger } = cliContext(
         cmd,
         opts.concurrency !== undefined ? { workerConcurrency: opts.concurrency } : {},
+        'service',
       );
       const stop = new AbortController();
       onStopSignals({

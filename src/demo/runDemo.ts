@@ -6,8 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { SingleBar } from 'cli-progress';
 import { Redis } from 'ioredis';
+import { startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
@@ -137,15 +137,21 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const deps: SyncDeps = { client, mirror, logger: opts.logger, signal: stop.signal };
 
   // 1. Backfill: one window per day (fetches overlap), then head/active/hydrate, with a progress bar.
-  const bar = tty
-    ? new SingleBar({
-        format: 'Backfill [{bar}] {value}/{total} days · {jobs} jobs · {requests} requests',
-        stream: out as NodeJS.WritableStream,
-      })
-    : null;
   let requests = 0;
   const windowDays = lastDays(sim.clock.now(), days + 1);
-  bar?.start(windowDays.length, 0, { jobs: 0, requests: 0 });
+  // Warnings logged during the backfill are printed above the bar, not into it (terminal.ts).
+  const progress = tty
+    ? startProgressBar(
+        {
+          format: 'Backfill [{bar}] {value}/{total} days · {jobs} jobs · {requests} requests',
+          stream: out as NodeJS.WritableStream,
+        },
+        windowDays.length,
+        0,
+        { jobs: 0, requests: 0 },
+      )
+    : null;
+  const bar = progress?.bar;
   const backfill = await syncOnce(
     { ...deps, onPage: (p) => (requests += p.requests) },
     {
@@ -164,7 +170,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
     },
   );
   bar?.update(windowDays.length, { jobs: countJobs(mirror), requests });
-  bar?.stop();
+  progress?.stop();
   say(
     `Backfilled ${countJobs(mirror)} jobs in ${(backfill.durationMs / 1000).toFixed(1)} s with ${backfill.totals.requests} requests (${backfill.outcome}).`,
   );

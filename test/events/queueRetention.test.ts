@@ -41,7 +41,10 @@ it('keeps at most maxWaiting unconsumed events, drops the oldest, and warns once
   const sink = createQueueSink({ connection, prefix, maxWaiting: 5, logger: logs.logger });
   try {
     for (let batch = 0; batch < 3; batch++) {
-      await sink.deliver([1, 2, 3, 4].map((i) => event(batch * 4 + i)));
+      await sink.deliver(
+        [1, 2, 3, 4].map((i) => event(batch * 4 + i)),
+        { signal: new AbortController().signal, ack: () => {} },
+      );
     }
     expect(await sink.queue.getWaitingCount()).toBe(5);
     const kept = await sink.queue.getWaiting(0, -1);
@@ -50,6 +53,6 @@ it('keeps at most maxWaiting unconsumed events, drops the oldest, and warns once
     expect(warnings).toHaveLength(1); // at most once a minute, not once per batch
     expect(String(warnings[0]?.msg)).toMatch(/dropped the 3 oldest .*events replay --sink queue/);
   } finally {
-    await sink.close();
+    await sink.queue.close();
   }
 });

@@ -1,0 +1,48 @@
+/**
+ * One owner of the terminal while a progress bar is drawn. cli-progress redraws its line in place; a log line
+ * written to the same terminal in between lands in the middle of it (`…| ETA 0s[18:44:22] WARN …`). So every
+ * log line goes through `terminalStream()`: while a bar is active it is printed above the bar (cli-progress's
+ * `MultiBar.log`), otherwise straight to its stream.
+ */
+import { Writable } from 'node:stream';
+import { MultiBar, type Options, type SingleBar } from 'cli-progress';
+
+let activeBars: MultiBar | null = null;
+
+/** A writable for log lines bound for `target` that never tears a progress bar. */
+export function terminalStream(target: NodeJS.WriteStream): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      const text = String(chunk);
+      if (activeBars) activeBars.log(text.endsWith('\n') ? text : `${text}\n`);
+      else target.write(text);
+      done();
+    },
+  });
+}
+
+export interface ProgressBar {
+  bar: SingleBar;
+  /** Stop drawing, leave the final bar on its own line, and let log lines go straight through again. */
+  stop(): void;
+}
+
+/** Start a single progress bar whose stream also receives the log lines written meanwhile (above it). */
+export function startProgressBar(
+  opts: Options,
+  total: number,
+  start: number,
+  payload: Record<string, unknown>,
+): ProgressBar {
+  const bars = new MultiBar({ ...opts, clearOnComplete: false });
+  const bar = bars.create(total, start, payload);
+  activeBars = bars;
+  return {
+    bar,
+    stop() {
+      if (activeBars === bars) activeBars = null;
+      bars.update(); // flush the log lines buffered since the last redraw (stop() would drop them)
+      bars.stop();
+    },
+  };
+}
