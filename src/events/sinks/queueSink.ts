@@ -39,10 +39,15 @@ export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Qu
     prefix: opts.prefix ?? 'retab-mirror',
   });
   // Without a listener an emitted 'error' (Redis unreachable) would crash the process; the lane retries.
-  // One line per error, no stack: during an outage this fires on every reconnect attempt.
-  queue.on('error', (err) =>
-    (opts.logger ?? silentLogger).warn({ err: err.message, sink: QUEUE_SINK }, 'events queue error'),
-  );
+  // Connection errors fire on every reconnect attempt and the Redis health monitor already reports the
+  // outage (queue/redis.ts): they are debug here, so one retry prints one warning.
+  queue.on('error', (err) => {
+    const connection = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection is closed/i;
+    (opts.logger ?? silentLogger)[connection.test(err.message) ? 'debug' : 'warn'](
+      { err: err.message, sink: QUEUE_SINK },
+      'events queue error',
+    );
+  });
   const removeOnComplete = opts.removeOnComplete ?? { count: 10_000, age: 7 * 86_400 };
   const removeOnFail = opts.removeOnFail ?? { count: 10_000, age: 30 * 86_400 };
   const maxWaiting = opts.maxWaiting ?? 10_000;
