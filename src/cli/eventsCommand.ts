@@ -91,7 +91,16 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
   try {
     // Snapshot the max seq before each read: an event committed in between is printed next time, not skipped.
     let seq = maxSeq(mirror);
-    for (const e of readLastEvents(mirror, opts.lines, { ...query, upToSeq: seq })) print(e);
+    let shown = 0;
+    for (const e of readLastEvents(mirror, opts.lines, { ...query, upToSeq: seq })) {
+      print(e);
+      shown++;
+    }
+    // Nothing to show: say so on stderr (exit 0) instead of printing nothing.
+    if (shown === 0)
+      process.stderr.write(
+        `${seq === 0 ? 'no events yet' : 'no events match'}${opts.follow ? '; waiting for new ones (Ctrl-C to stop)' : ''}\n`,
+      );
     if (!opts.follow) return;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {

@@ -2,8 +2,8 @@
  * Open (or create) a mirror database: make its folder, refuse files that are not SQLite or were written by a
  * newer schema, apply pending migrations, set pragmas (WAL: readers never block the writer).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -162,6 +162,10 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
   const memory = path === ':memory:';
   const abs = memory ? path : resolve(path);
   if (!memory) {
+    if (existsSync(abs) && statSync(abs).isDirectory())
+      throw new MirrorOpenError(
+        `${abs} is a folder; point MIRROR_DB at a file, e.g. ${join(abs, 'mirror.db')}`,
+      );
     if (existsSync(abs)) assertSqliteFile(abs);
     else if (opts.readonly) throw new MirrorOpenError(`${abs} does not exist; run a sync first`);
     else mkdirSync(dirname(abs), { recursive: true });
