@@ -44,7 +44,16 @@ export function registerWorkerCommand(program: Command): void {
       const { startWorker, WorkerStartAborted } = await import('../queue/worker.ts');
       let running: RunningWorker;
       try {
-        running = await startWorker({ config, logger, signal: stop.signal });
+        running = await startWorker({
+          config,
+          logger,
+          signal: stop.signal,
+          // Deleted or replaced under us: the worker has stopped and logged why; exit non-zero so PM2 restarts it.
+          onMirrorLost: () => {
+            process.exitCode = 1;
+            stop.abort();
+          },
+        });
       } catch (err) {
         if (!(err instanceof WorkerStartAborted)) throw err;
         exitSoon(); // stopped before Redis ever answered: a clean exit

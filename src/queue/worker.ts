@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/createDispatcher.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { watchMirrorFile } from '../mirror/watchMirrorFile.ts';
 import { clientFromConfig } from '../retab/clientFromConfig.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import type { PageInfo } from '../sync/types.ts';
@@ -58,6 +59,13 @@ export interface StartWorkerOptions {
    * @default 30000
    */
   scheduleCheckMs?: number;
+  /**
+   * Called once when the mirror file is deleted or replaced under the worker (the worker stops itself first).
+   * @default log the reason as an error
+   */
+  onMirrorLost?: (reason: string) => void;
+  /** How often the mirror file's identity is checked, ms. @default 5000 */
+  mirrorCheckMs?: number;
 }
 
 export interface RunningWorker {
@@ -226,10 +234,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   );
 
   let closing: Promise<void> | undefined;
+  let unwatch = () => {};
   const closeTimeoutMs = opts.closeTimeoutMs ?? 8000;
   const close = () => {
     closing ??= (async () => {
       clearInterval(scheduleCheck);
+      unwatch();
       shutdown.abort(new Error('worker shutting down'));
       if ((await withTimeout(worker.close(), closeTimeoutMs)) === 'timeout') {
         logger.warn({ closeTimeoutMs }, 'running tasks did not stop in time; closing the worker forcibly');
@@ -241,6 +251,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     return closing;
   };
   opts.signal?.addEventListener('abort', () => void close(), { once: true });
+  unwatch = watchMirrorFile(
+    mirror.path,
+    (reason) => {
+      logger.error(reason);
+      void close().then(() => opts.onMirrorLost?.(reason));
+    },
+    { everyMs: opts.mirrorCheckMs ?? 5000 },
+  );
   return {
     queue,
     worker,
