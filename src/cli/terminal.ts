@@ -8,13 +8,26 @@ import { Writable } from 'node:stream';
 import { MultiBar, type Options, type SingleBar } from 'cli-progress';
 
 let activeBars: MultiBar | null = null;
+let capture: ((text: string) => void) | null = null;
+
+/**
+ * While a full-screen view redraws the terminal (the demo's live view), log lines would be wiped by the
+ * next frame: hand them to `onLine` instead, to show inside the frame. Returns the function that stops.
+ */
+export function captureLogLines(onLine: (text: string) => void): () => void {
+  capture = onLine;
+  return () => {
+    if (capture === onLine) capture = null;
+  };
+}
 
 /** A writable for log lines bound for `target` that never tears a progress bar. */
 export function terminalStream(target: NodeJS.WriteStream): Writable {
   return new Writable({
     write(chunk: Buffer | string, _enc, done) {
       const text = String(chunk);
-      if (activeBars) activeBars.log(text.endsWith('\n') ? text : `${text}\n`);
+      if (capture) capture(text.trimEnd());
+      else if (activeBars) activeBars.log(text.endsWith('\n') ? text : `${text}\n`);
       else target.write(text);
       done();
     },

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { startProgressBar } from '../cli/terminal.ts';
+import { captureLogLines, startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
@@ -223,11 +223,20 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   ];
   if (!tty) for (const line of header) say(line);
 
-  // 4. The live view until Ctrl-C or --duration.
+  // 4. The live view until Ctrl-C or --duration. Log lines (warnings) would be wiped by the next frame: the
+  // latest ones are shown inside it, and all of them are printed again below it at the end.
   let lastLine = 0;
+  const logged: string[] = [];
+  const release = tty
+    ? captureLogLines((line) => {
+        logged.push(line);
+        if (logged.length > 200) logged.shift();
+      })
+    : () => {};
   while (!stop.signal.aborted) {
     const snapshot = liveSnapshot(mirror);
-    if (tty) out.write(`\x1b[H\x1b[2J${renderFrame(snapshot, header, true)}\n`);
+    const recentLogs = logged.length > 0 ? ['', 'Latest log lines:', ...logged.slice(-3)] : [];
+    if (tty) out.write(`\x1b[H\x1b[2J${[renderFrame(snapshot, header, true), ...recentLogs].join('\n')}\n`);
     else if (Date.now() - lastLine >= 5000) {
       say(renderLine(snapshot));
       lastLine = Date.now();
@@ -236,6 +245,8 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   }
 
   // 5. Stop syncing, freeze the simulator, and bring the mirror level with it in one last pass.
+  release();
+  for (const line of logged) process.stderr.write(`${line}\n`);
   say('Stopping…');
   await worker?.close();
   await scheduler?.stop();
