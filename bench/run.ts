@@ -1,15 +1,17 @@
 /**
  * `npm run bench [-- --quick] [-- --only name,name]`: runs every benchmark script in its own process (each
  * starts the simulator as a separate process where it needs one), collects the markdown each prints, and
- * rewrites bench/RESULTS.md with the machine, Node version and date. Every figure is a ratio against a
+ * rewrites bench/RESULTS.md with the machine, Node version and date (a --quick smoke run writes
+ * bench/.tmp/RESULTS.quick.md instead, leaving the committed figures alone). Every figure is a ratio against a
  * baseline measured in the same run, since absolute times drift on shared machines.
  *
  * Protocol: a script prints markdown on stdout; a line `BENCH_JSON <json>` carries machine-readable figures
  * (used for bench/scaling.svg) and is not copied into the report.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderScalingSvg, type ScalingPoint } from './scalingSvg.ts';
 
@@ -27,6 +29,7 @@ const BENCHES: Bench[] = [
   { name: 'simulator', script: 'simulatorPage.ts', title: '6. Simulator page latency' },
   { name: 'applyPage', script: 'applyPage.ts', title: 'Mirror upsert throughput (applyPage)' },
   { name: 'console', script: 'console.ts', title: '7. Web console server time' },
+  { name: 'startup', script: 'startup.ts', title: 'CLI start-up' },
 ];
 
 const args = process.argv.slice(2);
@@ -88,9 +91,15 @@ on shared machines. Rerun one benchmark alone with \`npx tsx bench/<script> [--q
 `;
 
 if (!only) {
-  writeFileSync(new URL('RESULTS.md', import.meta.url), `${header}\n${sections.join('\n')}`);
-  if (scaling.length > 0) writeFileSync(new URL('scaling.svg', import.meta.url), renderScalingSvg(scaling));
-  process.stderr.write(`\nwrote bench/RESULTS.md${scaling.length > 0 ? ' and bench/scaling.svg' : ''}\n`);
+  // A --quick run is a smoke test at small sizes: it never replaces the committed full results.
+  const dir = quick ? new URL('.tmp/', import.meta.url) : new URL('./', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const results = new URL(quick ? 'RESULTS.quick.md' : 'RESULTS.md', dir);
+  const svg = new URL(quick ? 'scaling.quick.svg' : 'scaling.svg', dir);
+  writeFileSync(results, `${header}\n${sections.join('\n')}`);
+  if (scaling.length > 0) writeFileSync(svg, renderScalingSvg(scaling));
+  const shown = (u: URL) => relative(process.cwd(), fileURLToPath(u));
+  process.stderr.write(`\nwrote ${shown(results)}${scaling.length > 0 ? ` and ${shown(svg)}` : ''}\n`);
 }
 if (failed > 0) {
   process.stderr.write(`${failed} benchmark(s) failed\n`);

@@ -36,17 +36,38 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; default stdout (pretty when it is a TTY). */
   destination?: DestinationStream;
+  /**
+   * Split by level instead: info and below to `info`, warn and above to `warn` (a service's stdout and
+   * stderr, as PM2 and systemd keep them). Wins over `destination`.
+   */
+  split?: { info: DestinationStream; warn: DestinationStream };
   pretty?: boolean;
   name?: string;
 }
 
+/** One line per log entry on a terminal, fields inline: `[12:00:01] INFO: worker started {"queue":…}`. */
+export function prettyStream(destination: DestinationStream | NodeJS.WritableStream): DestinationStream {
+  return pretty({
+    sync: true,
+    colorize: true,
+    singleLine: true,
+    ignore: 'pid,hostname,name',
+    translateTime: 'HH:MM:ss',
+    destination,
+  });
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
-  const destination =
-    opts.destination ??
-    (usePretty
-      ? pretty({ sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
-      : pino.destination({ sync: true }));
+  const destination = opts.split
+    ? pino.multistream(
+        [
+          { level: 'trace', stream: opts.split.info },
+          { level: 'warn', stream: opts.split.warn },
+        ],
+        { dedupe: true },
+      )
+    : (opts.destination ?? (usePretty ? prettyStream(process.stdout) : pino.destination({ sync: true })));
   return pino(
     {
       level: opts.level ?? 'info',

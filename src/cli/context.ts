@@ -1,7 +1,9 @@
 /** What every command needs from the global flags: the loaded config, a logger, the output mode. */
 import type { Command } from 'commander';
+import type { DestinationStream } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
-import { createLogger, type Logger, registerSecret } from '../log.ts';
+import { createLogger, type Logger, prettyStream, registerSecret } from '../log.ts';
+import { terminalStream } from './terminal.ts';
 
 export interface GlobalOptions {
   config?: string;
@@ -30,8 +32,24 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
+/**
+ * Where a command's log lines go. `stderr` (the default): everything on stderr, so stdout stays clean for the
+ * command's output (tables, JSON, exports). `service` (worker, serve): info and below on stdout, warnings
+ * and errors on stderr, as process managers (PM2's out/error logs, systemd) expect.
+ */
+export type LogRoute = 'stderr' | 'service';
+
+function logDestination(stream: NodeJS.WriteStream): DestinationStream {
+  // On a terminal: one readable line per entry, printed above a progress bar if one is drawn.
+  return stream.isTTY === true ? prettyStream(terminalStream(stream)) : stream;
+}
+
 /** Load config (flags > env > .env > config file > defaults) and build the logger, once per command. */
-export function cliContext(cmd: Command, overrides: Record<string, unknown> = {}): CliContext {
+export function cliContext(
+  cmd: Command,
+  overrides: Record<string, unknown> = {},
+  route: LogRoute = 'stderr',
+): CliContext {
   const opts = globalOptions(cmd);
   const config = loadConfig({
     ...(opts.config ? { configFile: opts.config } : {}),
@@ -41,11 +59,12 @@ export function cliContext(cmd: Command, overrides: Record<string, unknown> = {}
   registerSecret(config.serverToken);
   registerSecret(config.webhookSecret);
   for (const w of config.webhooks) registerSecret(w.secret);
-  // Logs go to stderr so that stdout stays clean for command output (tables, JSON, exports).
-  const logger = createLogger({
-    level: config.logLevel,
-    destination: process.stderr.isTTY ? undefined : process.stderr,
-    pretty: process.stderr.isTTY === true,
-  });
+  const logger =
+    route === 'service'
+      ? createLogger({
+          level: config.logLevel,
+          split: { info: logDestination(process.stdout), warn: logDestination(process.stderr) },
+        })
+      : createLogger({ level: config.logLevel, destination: logDestination(process.stderr) });
   return { config, logger, json: opts.json === true };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, cliContext } from './context.ts';
+import { onStopSignals } from './stopSignals.ts';
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -29,9 +30,9 @@ export function registerDemoCommand(program: Command): void {
       // The live view owns the terminal: only warnings and errors are logged unless asked otherwise.
       const { config, logger } = cliContext(cmd, explicitLevel ? {} : { logLevel: 'warn' });
       const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // Ctrl-C ends the demo with its last sync pass and summary; pressed again (after the relay window of
+      // one Ctrl-C, see stopSignals.ts) it quits at once.
+      const disposeSignals = onStopSignals({ onStop: () => stop.abort(), onForce: () => process.exit(130) });
       try {
         const { runDemo } = await import('../demo/runDemo.ts');
         const result = await runDemo({
@@ -49,8 +50,7 @@ export function registerDemoCommand(program: Command): void {
           );
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        disposeSignals();
       }
     });
 }

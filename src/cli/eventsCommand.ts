@@ -13,6 +13,7 @@ import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
 import { JOB_STATUSES } from '../retab/schemas.ts';
 import { CliError, cliContext } from './context.ts';
+import { untilStopSignal } from './stopSignals.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -93,7 +94,16 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
   try {
     // Snapshot the max seq before each read: an event committed in between is printed next time, not skipped.
     let seq = maxSeq(mirror);
-    for (const e of readLastEvents(mirror, opts.lines, { ...query, upToSeq: seq })) print(e);
+    let shown = 0;
+    for (const e of readLastEvents(mirror, opts.lines, { ...query, upToSeq: seq })) {
+      print(e);
+      shown++;
+    }
+    // Nothing to show: say so on stderr (exit 0) instead of printing nothing.
+    if (shown === 0)
+      process.stderr.write(
+        `${seq === 0 ? 'no events yet' : 'no events match'}${opts.follow ? '; waiting for new ones (Ctrl-C to stop)' : ''}\n`,
+      );
     if (!opts.follow) return;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
@@ -106,8 +116,10 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
           if (batch.length < 500) break;
         }
       }, opts.intervalMs);
-      process.once('SIGINT', () => {
+      const { stopped, dispose } = untilStopSignal();
+      void stopped.then(() => {
         clearInterval(timer);
+        dispose();
         resolve();
       });
     });

@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { RE2JS } from 're2js';
 import type { Config } from '../config.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
 import { InvalidCursorError, iterateJobs } from '../mirror/queryJobs.ts';
@@ -91,14 +93,41 @@ export function filterFlagsToQuery(f: FilterFlags): Record<string, string | stri
   return q;
 }
 
-/** A 422 detail list as one line naming the flags: `--limit: Input should be a valid integer`. */
+/**
+ * A 422 detail list as one line naming the flags: `--limit: Input should be a valid integer`. A value the
+ * parser rejects for several reasons is named once, with the first (the most basic) of them.
+ */
 export function validationMessage(detail: ValidationDetail[]): string {
-  return detail
-    .map((d) => {
-      const name = String(d.loc[1] ?? 'query');
-      return `--${name.replaceAll('_', '-')}: ${d.msg}`;
-    })
-    .join('; ');
+  const byFlag = new Map<string, string>();
+  for (const d of detail) {
+    const flag = `--${String(d.loc[1] ?? 'query').replaceAll('_', '-')}`;
+    if (!byFlag.has(flag)) byFlag.set(flag, d.msg);
+  }
+  return [...byFlag].map(([flag, msg]) => `${flag}: ${msg}`).join('; ');
+}
+
+/**
+ * Say, on stderr, what the filters mean where the answer would otherwise puzzle: a `--filename-regex` that is
+ * not RE2 is matched as plain text (the upstream contract), a range whose start is after its end is empty.
+ */
+export function warnAboutFilters(params: NormalizedListParams): void {
+  const pattern = params.filename_regex;
+  if (pattern !== undefined) {
+    try {
+      RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+    } catch (err) {
+      process.stderr.write(
+        `retab-mirror: warning: --filename-regex ${JSON.stringify(pattern)} is not a valid RE2 pattern (${(err as Error).message}); matching it as plain text, e.g. --filename-regex '.*\\.pdf'\n`,
+      );
+    }
+  }
+}
+
+/** Why a query matched nothing, when its own flags say so (`--from-date` after `--to-date`). */
+export function emptyReason(params: NormalizedListParams): string {
+  if (params.from_date && params.to_date && params.from_date > params.to_date)
+    return `no jobs match: --from-date ${params.from_date} is after --to-date ${params.to_date}`;
+  return 'no jobs match';
 }
 
 export function parseOrExit(query: Record<string, string | string[]>): NormalizedListParams {
@@ -134,8 +163,13 @@ export const CSV_HEADER = [
   'metadata',
 ];
 
-function csvCell(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+/**
+ * One CSV record (RFC 4180, CRLF). Cells come from upstream (filenames, error messages, metadata): one that
+ * starts with `=`, `+`, `-`, `@`, tab or CR would run as a formula when the file is opened in a spreadsheet
+ * (CSV injection, OWASP), so csv-stringify's `escape_formulas` prefixes it with `'`.
+ */
+export function csvRecord(cells: string[]): string {
+  return stringify([cells], { escape_formulas: true, record_delimiter: '\r\n' });
 }
 
 /** One CSV line (RFC 4180) of a job read with its request (for filenames, model and project). */
@@ -160,7 +194,7 @@ export function csvLine(job: Job): string {
     job.error?.message ?? '',
     job.metadata ? JSON.stringify(job.metadata) : '',
   ];
-  return `${cells.map(csvCell).join(',')}\r\n`;
+  return csvRecord(cells);
 }
 
 /** A job as a JSON line: payloads only when the user asked for them (the CLI reads them for filenames). */
@@ -186,15 +220,19 @@ async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
   if (flags.order !== undefined) query.order = flags.order;
   if (flags.after !== undefined) query.after = flags.after;
   const params = parseOrExit(query);
+  warnAboutFilters(params);
   const include_response = flags.includeResponse === true;
   const include_request = flags.includeRequest === true || flags.format === 'csv';
   const mirror = openReadMirror(config);
   try {
-    if (flags.format === 'csv') await writeOut(`${CSV_HEADER.join(',')}\r\n`);
+    if (flags.format === 'csv') await writeOut(csvRecord(CSV_HEADER));
     const shown = { includeRequest: flags.includeRequest === true, includeResponse: include_response };
+    let n = 0;
     for (const job of iterateJobs(mirror, { ...params, include_request, include_response })) {
       await writeOut(flags.format === 'csv' ? csvLine(job) : `${JSON.stringify(jsonJob(job, shown))}\n`);
+      n++;
     }
+    if (n === 0) process.stderr.write(`${emptyReason(params)}\n`);
   } catch (err) {
     if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
     throw err;

@@ -11,12 +11,15 @@ import {
   addFilterOptions,
   CSV_HEADER,
   csvLine,
+  csvRecord,
+  emptyReason,
   type FilterFlags,
   filterFlagsToQuery,
   iso,
   jsonJob,
   openReadMirror,
   parseOrExit,
+  warnAboutFilters,
   writeOut,
 } from './exportCommand.ts';
 
@@ -109,6 +112,7 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
   if (flags.includeRequest) query.include_request = 'true';
   if (flags.includeResponse) query.include_response = 'true';
   const params = parseOrExit(query);
+  warnAboutFilters(params);
   if (flags.all && params.before !== undefined)
     throw new CliError('--all walks forward: use --after, not --before', 2);
   const mirror = openReadMirror(config);
@@ -126,18 +130,19 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
       );
       return;
     }
-    if (format === 'table') await writeOut(tableHeader());
-    if (format === 'csv') await writeOut(`${CSV_HEADER.join(',')}\r\n`);
+    if (format === 'csv') await writeOut(csvRecord(CSV_HEADER));
     if (format === 'json') await writeOut('[');
     let n = 0;
     for (const job of page ? page.data : iterateJobs(mirror, read)) {
-      if (format === 'table') await writeOut(tableRow(job));
+      if (format === 'table') await writeOut(`${n === 0 ? tableHeader() : ''}${tableRow(job)}`);
       else if (format === 'csv') await writeOut(csvLine(job));
       else if (format === 'jsonl') await writeOut(`${JSON.stringify(jsonJob(job, shown))}\n`);
       else await writeOut(`${n > 0 ? ',' : ''}\n${JSON.stringify(jsonJob(job, shown))}`);
       n++;
     }
     if (format === 'json') await writeOut(n > 0 ? '\n]\n' : ']\n');
+    // Nothing matched: say so (stderr, exit 0) rather than print a bare header.
+    if (n === 0) process.stderr.write(`${emptyReason(params)}\n`);
     if (page?.has_more && format === 'table') {
       process.stderr.write(`more jobs: --after ${page.last_id} (or --all)\n`);
     }

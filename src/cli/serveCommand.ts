@@ -9,10 +9,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { openMirror } from '../mirror/openMirror.ts';
+import { openMirror, truncateWal } from '../mirror/openMirror.ts';
 import { createRetabClient } from '../retab/client.ts';
 import type { UpstreamPayloads } from '../server/fillPayloads.ts';
 import { CliError, cliContext } from './context.ts';
+import { untilStopSignal } from './stopSignals.ts';
 
 /**
  * The upstream side of honest payloads, or undefined without an API key. A reader is waiting: one retry and
@@ -40,10 +41,14 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'bind address (overrides SERVER_HOST)')
     .option('--port <port>', 'port (overrides SERVER_PORT)')
     .action(async (flags: { host?: string; port?: string }, cmd: Command) => {
-      const { config, logger } = cliContext(cmd, {
-        ...(flags.host !== undefined ? { serverHost: flags.host } : {}),
-        ...(flags.port !== undefined ? { serverPort: flags.port } : {}),
-      });
+      const { config, logger } = cliContext(
+        cmd,
+        {
+          ...(flags.host !== undefined ? { serverHost: flags.host } : {}),
+          ...(flags.port !== undefined ? { serverPort: flags.port } : {}),
+        },
+        'service',
+      );
       const path = resolve(config.dbPath);
       // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
       if (!existsSync(path)) openMirror(path).close();
@@ -79,20 +84,13 @@ export function registerServeCommand(program: Command): void {
         },
         `serving the mirror on http://${where}/v1/jobs · console at http://${where}/`,
       );
-      await new Promise<void>((done) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, 'stopping the server');
-          app
-            .close()
-            .catch((err: unknown) => logger.error({ err }, 'server close failed'))
-            .finally(() => {
-              mirror.close();
-              upstream?.writer.close();
-              done();
-            });
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      const { stopped, dispose } = untilStopSignal(() => process.exit(130));
+      const signal = await stopped;
+      logger.info({ signal }, 'stopping the server');
+      await app.close().catch((err: unknown) => logger.error({ err }, 'server close failed'));
+      mirror.close();
+      upstream?.writer.close();
+      truncateWal(path);
+      dispose();
     });
 }

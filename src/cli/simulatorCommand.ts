@@ -1,6 +1,7 @@
 /** `retab-mirror simulator`: serve the Retab Jobs API simulator until SIGINT/SIGTERM. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ENVELOPE_STYLES, type EnvelopeStyle } from '../retab/listEnvelope.ts';
+import { untilStopSignal } from './stopSignals.ts';
 
 /** With a realtime clock, one new job a second on average keeps the listing visibly moving. */
 const REALTIME_ARRIVALS = 60;
@@ -85,10 +86,7 @@ export function registerSimulatorCommand(program: Command): void {
     .action(async (flags: SimulatorFlags) => {
       const t0 = Date.now();
       // Listen before announcing the URL: a caller may signal as soon as it has read it.
-      const stopped = new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      const { stopped } = untilStopSignal(() => process.exit(130));
       const { DEFAULT_RATES, startSimulator } = await import('../simulator/index.ts');
       const sim = await startSimulator({
         port: flags.port,

@@ -54,12 +54,14 @@ export function formatStats(s: StatsResult): string {
     'WAIT s p50/95/99',
   ];
   const groups = table([head, ...s.rows.map(rowCells), rowCells(s.totals)]);
+  const note =
+    'FAIL RATE = failed / (completed + failed): jobs still running, cancelled or expired are left out';
   const days = table([
     ['DAY (UTC)', 'CREATED', 'COMPLETED', 'FAILED'],
     ...s.throughput.map((d) => [d.day, String(d.created), String(d.completed), String(d.failed)]),
   ]);
   const window = s.from || s.to ? `created ${s.from ?? '…'} to ${s.to ?? '…'} (UTC, inclusive)\n\n` : '';
-  return `${window}${groups}\n\n${days}\n`;
+  return `${window}${groups}\n${note}\n\n${days}\n`;
 }
 
 export function registerStatsCommand(program: Command): void {

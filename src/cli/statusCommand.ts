@@ -39,7 +39,13 @@ export function formatStatus(r: StatusReport): string {
   );
   out.push(
     `Redis       ${r.redis.url}${r.redis.reachable ? '' : ` — unreachable: ${r.redis.error}; schedule and queue unknown`}`,
+    `Prefix      ${r.redis.queuePrefix} (QUEUE_PREFIX; the demo uses ${r.redis.queuePrefix}-demo)`,
   );
+  const idle = r.workers === 0;
+  if (r.workers !== undefined)
+    out.push(
+      `Workers     ${idle ? 'none running: nothing syncs until `retab-mirror worker` starts' : `${r.workers} running`}`,
+    );
   if (r.queue) {
     const q = r.queue;
     out.push(
@@ -58,9 +64,11 @@ export function formatStatus(r: StatusReport): string {
             duration(s.everyMs),
             s.nextRunAt === null
               ? '-'
-              : s.nextRunAt <= now
-                ? 'due now'
-                : `in ${duration(s.nextRunAt - now)} (${new Date(s.nextRunAt).toISOString()})`,
+              : idle
+                ? 'when a worker starts'
+                : s.nextRunAt <= now
+                  ? 'due now'
+                  : `in ${duration(s.nextRunAt - now)} (${new Date(s.nextRunAt).toISOString()})`,
           ]),
         ]),
       );

@@ -6,7 +6,6 @@
  * again continues. An `ALERT_RULES` rule naming an unknown sink stops it before it starts: exit 2.
  */
 
-import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -18,7 +17,9 @@ import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
 import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { CliError, cliContext } from './context.ts';
+import { onStopSignals } from './stopSignals.ts';
 import { formatDelivery, startSyncDelivery } from './syncDelivery.ts';
+import { startProgressBar } from './terminal.ts';
 
 interface SyncFlags {
   once?: boolean;
@@ -69,17 +70,23 @@ function progressReporter(logger: Logger, tty: boolean) {
   let task = 'starting';
   let windows = { done: 0, total: 0 };
   const rate = () => Math.round(jobs / Math.max(0.001, (Date.now() - started) / 1000));
-  const bar = tty
-    ? new SingleBar({
-        stream: process.stderr,
-        format:
-          'sync {task} |{bar}| windows {value}/{total} | {jobs} jobs | {requests} req | {rate}/s | ETA {eta_formatted}',
-        hideCursor: true,
-        etaBuffer: 20,
-      })
-    : undefined;
   const payload = () => ({ task, jobs, requests, rate: rate() });
-  bar?.start(1, 0, payload());
+  // Log lines written while the bar is drawn are printed above it (terminal.ts).
+  const progress = tty
+    ? startProgressBar(
+        {
+          stream: process.stderr,
+          format:
+            'sync {task} |{bar}| windows {value}/{total} | {jobs} jobs | {requests} req | {rate}/s | ETA {eta_formatted}',
+          hideCursor: true,
+          etaBuffer: 20,
+        },
+        1,
+        0,
+        payload(),
+      )
+    : undefined;
+  const bar = progress?.bar;
   const timer = tty
     ? undefined
     : setInterval(
@@ -105,7 +112,7 @@ function progressReporter(logger: Logger, tty: boolean) {
     },
     stop() {
       if (timer) clearInterval(timer);
-      bar?.stop();
+      progress?.stop();
     },
   };
 }
@@ -209,13 +216,13 @@ export function registerSyncCommand(program: Command): void {
         throw err; // EventsConfigError (a rule naming an unknown sink): exit 2 with its message
       }
       const stop = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stop.signal.aborted) process.exit(130); // second signal: do not wait
-        logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const disposeSignals = onStopSignals({
+        onStop: (signal) => {
+          logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
+          stop.abort();
+        },
+        onForce: () => process.exit(130), // pressed again: do not wait
+      });
       const progress =
         flags.progress === false ? undefined : progressReporter(logger, process.stderr.isTTY === true);
       let summary: PassSummary | undefined;
@@ -246,8 +253,7 @@ export function registerSyncCommand(program: Command): void {
       } catch (err) {
         // Not expected (a pass reports failures in its summary), but never leave the dispatcher running.
         await delivery.finish({ timeoutMs: 0, signal: stop.signal, deliver: false }).catch(() => []);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        disposeSignals();
         mirror.close();
         throw err;
       } finally {
@@ -264,8 +270,7 @@ export function registerSyncCommand(program: Command): void {
             summary?.outcome === 'success' || (summary?.outcome === 'failed' && summary.retryable === true),
         });
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        disposeSignals();
         mirror.close();
       }
       process.stdout.write(

@@ -6,13 +6,15 @@
  */
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { SingleBar } from 'cli-progress';
+import { Redis } from 'ioredis';
+import { captureLogLines, startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
 import { countJobs } from '../mirror/reads.ts';
 import { pingRedis } from '../queue/redis.ts';
+import { createSyncQueue } from '../queue/syncQueue.ts';
 import { type RunningWorker, startWorker } from '../queue/worker.ts';
 import { createRetabClient } from '../retab/client.ts';
 import { startServer } from '../server/createServer.ts';
@@ -20,6 +22,7 @@ import { type Simulator, startSimulator } from '../simulator/index.ts';
 import { lastDays } from '../sync/partitions.ts';
 import { syncOnce } from '../sync/syncOnce.ts';
 import type { SyncDeps } from '../sync/types.ts';
+import { DemoAlreadyRunning, lockDemo, removePrefixKeys } from './demoLock.ts';
 import { type InProcessScheduler, startInProcessScheduler } from './inProcessScheduler.ts';
 import { liveSnapshot, renderFrame, renderLine } from './liveView.ts';
 
@@ -63,11 +66,36 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Another demo (with another --db) whose worker runs under the same queue prefix would share its queue. */
+async function refuseSharedPrefix(config: Config): Promise<void> {
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  const queue = createSyncQueue(redis, config.queuePrefix);
+  try {
+    if ((await queue.getWorkersCount()) > 0)
+      throw new DemoAlreadyRunning(
+        `another demo's worker runs under the queue prefix ${config.queuePrefix} on ${config.redisUrl}; stop it first, or set QUEUE_PREFIX`,
+      );
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const dbPath = opts.dbPath ?? './data/demo.db';
+  const release = lockDemo(dbPath);
+  try {
+    return await demo(opts, dbPath);
+  } finally {
+    release();
+  }
+}
+
+async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const out = opts.out ?? process.stdout;
   const tty = out.isTTY === true;
   const say = (line: string) => out.write(`${line}\n`);
-  const dbPath = opts.dbPath ?? './data/demo.db';
   const days = opts.days ?? 14;
   const stop = new AbortController();
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
@@ -109,15 +137,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const deps: SyncDeps = { client, mirror, logger: opts.logger, signal: stop.signal };
 
   // 1. Backfill: one window per day (fetches overlap), then head/active/hydrate, with a progress bar.
-  const bar = tty
-    ? new SingleBar({
-        format: 'Backfill [{bar}] {value}/{total} days · {jobs} jobs · {requests} requests',
-        stream: out as NodeJS.WritableStream,
-      })
-    : null;
   let requests = 0;
   const windowDays = lastDays(sim.clock.now(), days + 1);
-  bar?.start(windowDays.length, 0, { jobs: 0, requests: 0 });
+  // Warnings logged during the backfill are printed above the bar, not into it (terminal.ts).
+  const progress = tty
+    ? startProgressBar(
+        {
+          format: 'Backfill [{bar}] {value}/{total} days · {jobs} jobs · {requests} requests',
+          stream: out as NodeJS.WritableStream,
+        },
+        windowDays.length,
+        0,
+        { jobs: 0, requests: 0 },
+      )
+    : null;
+  const bar = progress?.bar;
   const backfill = await syncOnce(
     { ...deps, onPage: (p) => (requests += p.requests) },
     {
@@ -136,7 +170,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     },
   );
   bar?.update(windowDays.length, { jobs: countJobs(mirror), requests });
-  bar?.stop();
+  progress?.stop();
   say(
     `Backfilled ${countJobs(mirror)} jobs in ${(backfill.durationMs / 1000).toFixed(1)} s with ${backfill.totals.requests} requests (${backfill.outcome}).`,
   );
@@ -148,6 +182,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const mode: DemoResult['mode'] =
     !stop.signal.aborted && (await pingRedis(config.redisUrl)) ? 'bullmq' : 'in-process';
   if (mode === 'bullmq') {
+    await refuseSharedPrefix(config);
     worker = await startWorker({ config, logger: opts.logger, mirror, client });
     say(
       `Redis answered at ${config.redisUrl}: scheduled with the BullMQ worker (queue prefix ${config.queuePrefix}).`,
@@ -195,11 +230,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   ];
   if (!tty) for (const line of header) say(line);
 
-  // 4. The live view until Ctrl-C or --duration.
+  // 4. The live view until Ctrl-C or --duration. Log lines (warnings) would be wiped by the next frame: the
+  // latest ones are shown inside it, and all of them are printed again below it at the end.
   let lastLine = 0;
+  const logged: string[] = [];
+  const release = tty
+    ? captureLogLines((line) => {
+        logged.push(line);
+        if (logged.length > 200) logged.shift();
+      })
+    : () => {};
   while (!stop.signal.aborted) {
     const snapshot = liveSnapshot(mirror);
-    if (tty) out.write(`\x1b[H\x1b[2J${renderFrame(snapshot, header, true)}\n`);
+    const recentLogs = logged.length > 0 ? ['', 'Latest log lines:', ...logged.slice(-3)] : [];
+    if (tty) out.write(`\x1b[H\x1b[2J${[renderFrame(snapshot, header, true), ...recentLogs].join('\n')}\n`);
     else if (Date.now() - lastLine >= 5000) {
       say(renderLine(snapshot));
       lastLine = Date.now();
@@ -208,6 +252,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
 
   // 5. Stop syncing, freeze the simulator, and bring the mirror level with it in one last pass.
+  release();
+  for (const line of logged) process.stderr.write(`${line}\n`);
   say('Stopping…');
   await worker?.close();
   await scheduler?.stop();
@@ -224,6 +270,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   );
   await dispatcher?.drain().catch(() => undefined);
   await dispatcher?.stop();
+  // The demo's schedulers, runs and events exist for the demo only: leave Redis as it was.
+  if (mode === 'bullmq') await removePrefixKeys(config.redisUrl, config.queuePrefix).catch(() => 0);
   const result: DemoResult = { mode, mirrorJobs: countJobs(mirror), simulatorJobs: sim.store.size, dbPath };
   await server.close();
   reader.close();

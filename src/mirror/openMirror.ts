@@ -2,8 +2,8 @@
  * Open (or create) a mirror database: make its folder, refuse files that are not SQLite or were written by a
  * newer schema, apply pending migrations, set pragmas (WAL: readers never block the writer).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -129,10 +129,43 @@ function assertCurrent(sqlite: Database.Database, path: string): void {
   }
 }
 
+/**
+ * Copy the WAL into the database and truncate it to zero bytes (`PRAGMA wal_checkpoint(TRUNCATE)`). Best
+ * effort: a reader still inside a transaction keeps part of the WAL (SQLITE_BUSY), and that is fine.
+ */
+function checkpointWal(sqlite: Database.Database): void {
+  try {
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // busy or read-only filesystem: the next writer checkpoints
+  }
+}
+
+/**
+ * Truncate the WAL of `path` from a process that only reads it (`serve`): open a short read-write handle
+ * that checkpoints without waiting for a writer. Nothing happens when the file is gone or busy.
+ */
+export function truncateWal(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(path, { fileMustExist: true, timeout: 0 });
+    checkpointWal(sqlite);
+  } catch {
+    // not writable here: leave the WAL to the writer
+  } finally {
+    sqlite?.close();
+  }
+}
+
 export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
   const memory = path === ':memory:';
   const abs = memory ? path : resolve(path);
   if (!memory) {
+    if (existsSync(abs) && statSync(abs).isDirectory())
+      throw new MirrorOpenError(
+        `${abs} is a folder; point MIRROR_DB at a file, e.g. ${join(abs, 'mirror.db')}`,
+      );
     if (existsSync(abs)) assertSqliteFile(abs);
     else if (opts.readonly) throw new MirrorOpenError(`${abs} does not exist; run a sync first`);
     else mkdirSync(dirname(abs), { recursive: true });
@@ -165,7 +198,10 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
       sqlite,
       db,
       close: () => {
-        if (sqlite.open) sqlite.close();
+        if (!sqlite.open) return;
+        // A clean stop leaves no WAL behind, even while another process (the server) keeps the file open.
+        if (!opts.readonly && !memory) checkpointWal(sqlite);
+        sqlite.close();
       },
     };
   } catch (err) {

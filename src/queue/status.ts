@@ -56,7 +56,10 @@ export interface StatusReport {
   /** now − end of the last successful active sweep; null when none ran yet. */
   syncLagMs: number | null;
   lastActiveSweepAt: number | null;
-  redis: { url: string; reachable: boolean; error?: string };
+  /** `queuePrefix`: the BullMQ key prefix read (QUEUE_PREFIX); schedulers and queue are under it. */
+  redis: { url: string; reachable: boolean; error?: string; queuePrefix: string };
+  /** Workers connected to the sync queue under this prefix (BullMQ's client list); 0 = none running. */
+  workers?: number;
   schedulers?: SchedulerStatus[];
   queue?: QueueDepth;
 }
@@ -97,8 +100,9 @@ function lastRuns(mirror: Mirror): PartitionRun[] {
 
 async function redisPart(
   opts: CollectStatusOptions,
-): Promise<Pick<StatusReport, 'redis' | 'schedulers' | 'queue'>> {
+): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue'>> {
   const url = safeRedisUrl(opts.config.redisUrl);
+  const queuePrefix = opts.config.queuePrefix;
   const health = new RedisHealth(opts.config.redisUrl, silentLogger);
   const redis = createRedis(opts.config.redisUrl, { health, maxAttempts: 1, minDelayMs: 200 });
   let lastError = '';
@@ -111,16 +115,20 @@ async function redisPart(
       await waitForReady(redis, timeout);
     } catch (err) {
       const why = lastError || describeRedisError(err);
-      return { redis: { url, reachable: false, error: describeRedisProblem(opts.config.redisUrl, why) } };
+      return {
+        redis: { url, queuePrefix, reachable: false, error: describeRedisProblem(opts.config.redisUrl, why) },
+      };
     }
     const queue = createSyncQueue(redis, opts.config.queuePrefix);
     try {
-      const [schedulers, counts] = await Promise.all([
+      const [schedulers, counts, workers] = await Promise.all([
         queue.getJobSchedulers(0, -1, true),
         queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+        queue.getWorkersCount(),
       ]);
       return {
-        redis: { url, reachable: true },
+        redis: { url, queuePrefix, reachable: true },
+        workers,
         schedulers: schedulers.map((s) => ({
           id: s.key,
           everyMs: s.every ?? null,

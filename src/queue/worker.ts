@@ -10,13 +10,14 @@ import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/createDispatcher.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { watchMirrorFile } from '../mirror/watchMirrorFile.ts';
 import { clientFromConfig } from '../retab/clientFromConfig.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import type { PageInfo } from '../sync/types.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
 import { PartitionLocks } from './partitionLocks.ts';
-import { createProcessor, type SyncJobResult } from './processor.ts';
+import { createProcessor, type SkippedRun, type SyncJobResult } from './processor.ts';
 import {
   closeRedis,
   createRedis,
@@ -58,6 +59,13 @@ export interface StartWorkerOptions {
    * @default 30000
    */
   scheduleCheckMs?: number;
+  /**
+   * Called once when the mirror file is deleted or replaced under the worker (the worker stops itself first).
+   * @default log the reason as an error
+   */
+  onMirrorLost?: (reason: string) => void;
+  /** How often the mirror file's identity is checked, ms. @default 5000 */
+  mirrorCheckMs?: number;
 }
 
 export interface RunningWorker {
@@ -84,6 +92,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
     }),
   ]);
 }
+
+/** The `log` sink joins only when an alert rule names it: a line per change is asked for, not the default. */
+const LOG_SINK_ONLY_BY_RULE = false;
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config } = opts;
@@ -119,7 +130,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   let schedulers: SchedulerSyncResult | undefined;
   try {
     if (opts.events !== false) {
-      dispatcher = createDispatcher({ mirror, config, logger, redis: { connection: queueRedis } });
+      dispatcher = createDispatcher({
+        mirror,
+        config,
+        logger,
+        redis: { connection: queueRedis },
+        log: LOG_SINK_ONLY_BY_RULE,
+      });
     }
     try {
       await waitForReady(queueRedis, opts.signal);
@@ -200,8 +217,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     if (job.attemptsMade < max) logger.warn(ctx, `${partition} failed, will retry: ${err.message}`);
     else logger.error(ctx, `${partition} failed after ${max} attempts: ${err.message}`);
   });
+  // The default output of a running worker: one line per run. Each change is logged only when an alert rule
+  // routes it to the `log` sink.
   worker.on('completed', (job, result) => {
-    logger.debug({ jobId: job.id, ...result }, 'sync job done');
+    if (result.outcome === 'skipped') logger.debug({ jobId: job.id, ...result }, 'sync job skipped');
+    else logger.info({ jobId: job.id, ...result }, runLine(result));
   });
   logger.info(
     {
@@ -214,10 +234,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   );
 
   let closing: Promise<void> | undefined;
+  let unwatch = () => {};
   const closeTimeoutMs = opts.closeTimeoutMs ?? 8000;
   const close = () => {
     closing ??= (async () => {
       clearInterval(scheduleCheck);
+      unwatch();
       shutdown.abort(new Error('worker shutting down'));
       if ((await withTimeout(worker.close(), closeTimeoutMs)) === 'timeout') {
         logger.warn({ closeTimeoutMs }, 'running tasks did not stop in time; closing the worker forcibly');
@@ -229,6 +251,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     return closing;
   };
   opts.signal?.addEventListener('abort', () => void close(), { once: true });
+  unwatch = watchMirrorFile(
+    mirror.path,
+    (reason) => {
+      logger.error(reason);
+      void close().then(() => opts.onMirrorLost?.(reason));
+    },
+    { everyMs: opts.mirrorCheckMs ?? 5000 },
+  );
   return {
     queue,
     worker,
@@ -236,6 +266,18 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     ...(dispatcher ? { dispatcher } : {}),
     close,
   };
+}
+
+/** `head: 120 jobs (3 new, 5 changed), 12 events, 2 requests, 0.4 s`. */
+export function runLine(r: Exclude<SyncJobResult, SkippedRun>): string {
+  const changes = [
+    r.inserted && `${r.inserted} new`,
+    r.updated && `${r.updated} changed`,
+    r.missing && `${r.missing} missing`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${r.partition} ${r.outcome === 'success' ? '' : `${r.outcome}: `}${r.jobs} jobs${changes ? ` (${changes})` : ''}, ${r.events} events, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`;
 }
 
 function partitionOfJob(data: unknown, name: string): string {

@@ -133,6 +133,9 @@ export function createTransport(options: ResolvedClientOptions): Transport {
           path,
         });
         err.message = scrub(err.message);
+        // `/jobs` at the root of the host: the base URL lacks its version (Retab's is https://api.retab.com/v1).
+        if (res.status === 404 && url.pathname === '/jobs')
+          err.message += `; RETAB_BASE_URL has no /v1: set it to ${url.origin}/v1`;
         throw err;
       }
       if (!jsonOk) {

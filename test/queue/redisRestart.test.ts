@@ -153,8 +153,9 @@ it('restores its schedule when Redis loses it without a disconnect (FLUSHALL)', 
           .get() as { n: number }
       ).n;
     await waitFor('a first head run', () => headRuns() > 0);
-    await admin.flushall(); // the connection stays up: no reconnect to hook
-    expect(await worker.queue.getJobSchedulers()).toEqual([]);
+    // The connection stays up: no reconnect to hook. (Not asserted empty right after: a head job finishing
+    // at that moment lets BullMQ write its scheduler back, which on a loaded machine happened in CI runs.)
+    await admin.flushall();
     await waitFor('the restore to be reported', () =>
       logs.lines.some((l) => l.level === 40 && String(l.msg).includes('job schedulers were missing')),
     );

@@ -54,8 +54,12 @@ it('SIGTERM during a run: exit 0 within 10 s, every committed page whole, the ru
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d) => {
     stderr += d;
+  });
+  child.stdout?.on('data', (d) => {
+    stdout += d;
   });
   try {
     // Wait until pages are being committed: the head backfill of 300 jobs needs ~30 slow pages.
@@ -107,7 +111,9 @@ it('SIGTERM during a run: exit 0 within 10 s, every committed page whole, the ru
     expect(runs.length).toBeGreaterThan(0);
     for (const run of runs) expect(['success', 'aborted']).toContain(run.outcome);
     expect(runs.some((r) => r.outcome === 'aborted')).toBe(true);
-    expect(stderr).toContain('worker stopped');
+    // A service's info lines go to stdout, warnings and errors to stderr (PM2's out and error logs).
+    expect(stdout).toContain('worker stopped');
+    expect(stderr).not.toContain('worker stopped');
   } finally {
     mirror.close();
   }

@@ -30,6 +30,9 @@ it('reports schedulers, queue depth, last runs and sync lag; without Redis, stil
         .prepare("SELECT 1 FROM sync_runs WHERE task = 'active' AND outcome = 'success' LIMIT 1")
         .get(),
     );
+    const running = await collectStatus({ config });
+    expect(running.workers).toBe(1);
+    expect(formatStatus(running)).toContain('Workers     1 running');
   } finally {
     await worker.close();
   }
@@ -48,6 +51,13 @@ it('reports schedulers, queue depth, last runs and sync lag; without Redis, stil
     expect(head?.jobs).toBe(60);
     expect(report.syncLagMs).not.toBeNull();
     expect(report.syncLagMs).toBeGreaterThanOrEqual(0);
+    // The worker has stopped: status names the prefix it reads and does not promise a next run.
+    expect(report.workers).toBe(0);
+    const stopped = formatStatus(report);
+    expect(stopped).toContain(`Prefix      ${config.queuePrefix} (QUEUE_PREFIX`);
+    expect(stopped).toContain('Workers     none running');
+    expect(stopped).not.toMatch(/ in \d/); // no "NEXT RUN in 4.9 s"
+    expect(stopped).toMatch(/head\s+\S+ (s|min)\s+when a worker starts/);
 
     const offline = await collectStatus({ config: { ...config, redisUrl: 'redis://127.0.0.1:1' } });
     expect(offline.redis).toMatchObject({ reachable: false });

@@ -4,6 +4,10 @@
  * `events replay`). BullMQ ignores a job id it still holds, so a batch re-delivered after a crash adds no
  * duplicate while the first copy is retained, and a replay, under a new generation, is always enqueued
  * again (consumers dedupe on `eventId`).
+ *
+ * Redis stays bounded when nothing consumes the queue: past `maxWaiting` waiting events the oldest are
+ * dropped from the queue (not from the outbox, where `events replay --sink queue` finds them), with a
+ * warning at most once a minute.
  */
 import { type ConnectionOptions, type KeepJobs, Queue } from 'bullmq';
 import { type Logger, silentLogger } from '../../log.ts';
@@ -24,8 +28,13 @@ export interface QueueSinkOptions {
   removeOnComplete?: KeepJobs;
   /** Failed jobs kept. @default { count: 10000, age: 30 days } */
   removeOnFail?: KeepJobs;
+  /** Waiting (unconsumed) events kept in the queue; older ones are dropped from it. @default 10000 */
+  maxWaiting?: number;
   logger?: Logger;
 }
+
+/** How often the "dropped from the events queue" warning may repeat, ms (debug level in between). */
+const DROP_WARN_EVERY_MS = 60_000;
 
 export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Queue } {
   const queue = new Queue(opts.queueName ?? 'events', {
@@ -33,12 +42,33 @@ export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Qu
     prefix: opts.prefix ?? 'retab-mirror',
   });
   // Without a listener an emitted 'error' (Redis unreachable) would crash the process; the lane retries.
-  // One line per error, no stack: during an outage this fires on every reconnect attempt.
-  queue.on('error', (err) =>
-    (opts.logger ?? silentLogger).warn({ err: err.message, sink: QUEUE_SINK }, 'events queue error'),
-  );
+  // Connection errors fire on every reconnect attempt and the Redis health monitor already reports the
+  // outage (queue/redis.ts): they are debug here, so one retry prints one warning.
+  queue.on('error', (err) => {
+    const connection = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Connection is closed/i;
+    (opts.logger ?? silentLogger)[connection.test(err.message) ? 'debug' : 'warn'](
+      { err: err.message, sink: QUEUE_SINK },
+      'events queue error',
+    );
+  });
   const removeOnComplete = opts.removeOnComplete ?? { count: 10_000, age: 7 * 86_400 };
   const removeOnFail = opts.removeOnFail ?? { count: 10_000, age: 30 * 86_400 };
+  const maxWaiting = opts.maxWaiting ?? 10_000;
+  const logger = opts.logger ?? silentLogger;
+  let lastWarnAt = Number.NEGATIVE_INFINITY;
+  /** Drop the oldest waiting events past the cap (BullMQ's wait list is oldest-last; clean takes its tail). */
+  const enforceCap = async (lastSeq: number) => {
+    const waiting = await queue.getWaitingCount();
+    if (waiting <= maxWaiting) return;
+    const dropped = (await queue.clean(0, waiting - maxWaiting, 'wait')).length;
+    if (dropped === 0) return;
+    const warn = Date.now() - lastWarnAt >= DROP_WARN_EVERY_MS;
+    if (warn) lastWarnAt = Date.now();
+    logger[warn ? 'warn' : 'debug'](
+      { sink: QUEUE_SINK, dropped, maxWaiting, upToSeq: lastSeq - maxWaiting },
+      `events queue: nothing consumed it past ${maxWaiting} waiting events, dropped the ${dropped} oldest (seq <= ${lastSeq - maxWaiting}); they stay in the outbox: \`retab-mirror events replay --sink ${QUEUE_SINK} --from-seq N\` sends them again`,
+    );
+  };
   return {
     name: QUEUE_SINK,
     kind: 'feed',
@@ -51,6 +81,8 @@ export function createQueueSink(opts: QueueSinkOptions): EventSink & { queue: Qu
           opts: { jobId: queueJobId(deliveryId(e.eventId, ctx.generation)), removeOnComplete, removeOnFail },
         })),
       );
+      const last = events.at(-1);
+      if (last) await enforceCap(last.seq);
     },
     async close() {
       await queue.close();

@@ -1,0 +1,61 @@
+/**
+ * One owner of the terminal while a progress bar is drawn. cli-progress redraws its line in place; a log line
+ * written to the same terminal in between lands in the middle of it (`…| ETA 0s[18:44:22] WARN …`). So every
+ * log line goes through `terminalStream()`: while a bar is active it is printed above the bar (cli-progress's
+ * `MultiBar.log`), otherwise straight to its stream.
+ */
+import { Writable } from 'node:stream';
+import { MultiBar, type Options, type SingleBar } from 'cli-progress';
+
+let activeBars: MultiBar | null = null;
+let capture: ((text: string) => void) | null = null;
+
+/**
+ * While a full-screen view redraws the terminal (the demo's live view), log lines would be wiped by the
+ * next frame: hand them to `onLine` instead, to show inside the frame. Returns the function that stops.
+ */
+export function captureLogLines(onLine: (text: string) => void): () => void {
+  capture = onLine;
+  return () => {
+    if (capture === onLine) capture = null;
+  };
+}
+
+/** A writable for log lines bound for `target` that never tears a progress bar. */
+export function terminalStream(target: NodeJS.WriteStream): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      const text = String(chunk);
+      if (capture) capture(text.trimEnd());
+      else if (activeBars) activeBars.log(text.endsWith('\n') ? text : `${text}\n`);
+      else target.write(text);
+      done();
+    },
+  });
+}
+
+export interface ProgressBar {
+  bar: SingleBar;
+  /** Stop drawing, leave the final bar on its own line, and let log lines go straight through again. */
+  stop(): void;
+}
+
+/** Start a single progress bar whose stream also receives the log lines written meanwhile (above it). */
+export function startProgressBar(
+  opts: Options,
+  total: number,
+  start: number,
+  payload: Record<string, unknown>,
+): ProgressBar {
+  const bars = new MultiBar({ ...opts, clearOnComplete: false });
+  const bar = bars.create(total, start, payload);
+  activeBars = bars;
+  return {
+    bar,
+    stop() {
+      if (activeBars === bars) activeBars = null;
+      bars.update(); // flush the log lines buffered since the last redraw (stop() would drop them)
+      bars.stop();
+    },
+  };
+}
