@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { credentialValues, MASK, maskCredentials } from './credentials.ts';
+import { credentialValues, MASK, maskCredentials, maskCredentialsInText } from './credentials.ts';
 import { registerSecret } from './log.ts';
 import { ACTIVE_STATUSES, ENDPOINTS, JOB_STATUSES, SOURCES } from './retab/schemas.ts';
 
@@ -301,7 +301,9 @@ export interface LoadConfigOptions {
 
 function describeValue(v: unknown, secret: boolean | undefined): string {
   if (secret) return '(hidden)';
-  const str = typeof v === 'string' ? v : JSON.stringify(v);
+  // A refused value may not parse (so maskCredentials cannot see into it): hide what looks like a credential
+  // in its text, before shortening it (a cut could leave part of one unmasked).
+  const str = maskCredentialsInText(typeof v === 'string' ? v : JSON.stringify(v));
   return JSON.stringify(str.length > 80 ? `${str.slice(0, 77)}...` : str);
 }
 

@@ -81,3 +81,28 @@ export function maskCredentials<T>(value: T): T {
 export function credentialValues(value: unknown): string[] {
   return walk(value, undefined).values;
 }
+
+/**
+ * `text` with every credential that *looks* like one replaced by `********`, for text that may not parse (a
+ * bad setting's value echoed in an error line: `redis://:pw@host:notaport`, a WEBHOOKS array with a syntax
+ * error). Conservative: a URL's whole userinfo password (or a lone userinfo), token-like query parameters, and
+ * JSON fields named like a secret, wherever they sit in the text.
+ */
+export function maskCredentialsInText(text: string): string {
+  return (
+    text
+      // URL userinfo (up to the authority's last `@`): keep a user name before `:`, hide the rest.
+      .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'\\]*)@/gi, (_m, scheme: string, userinfo: string) => {
+        const i = userinfo.indexOf(':');
+        return i === -1 ? `${scheme}${MASK}@` : `${scheme}${userinfo.slice(0, i)}:${MASK}@`;
+      })
+      // Token-like query parameters.
+      .replace(/([?&]([^=&#\s"'\\]+)=)([^&#\s"'\\]+)/g, (m, lead: string, name: string) =>
+        isSecretParam(name) ? `${lead}${MASK}` : m,
+      )
+      // JSON fields named like a secret (a string, number or bare word value).
+      .replace(/("([^"\\]+)"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g, (m, lead: string, name: string) =>
+        isSecretName(name) ? `${lead}"${MASK}"` : m,
+      )
+  );
+}
