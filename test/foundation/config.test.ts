@@ -93,6 +93,24 @@ describe('config', () => {
     });
   });
 
+  it('an out-of-range number is told its range, not that it is not a decimal integer', () => {
+    for (const [name, value, range] of [
+      ['RATE_LIMIT_RPS', '0', 'from 1 to'],
+      ['PAGE_SIZE', '500', 'from 1 to 100'],
+      ['MAX_RETRIES', '99999999999999999999', 'from 0 to'],
+    ] as const) {
+      let message = '';
+      try {
+        load({ [name]: value });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain(name);
+      expect(message).toContain(range);
+      expect(message).not.toContain('plain decimal');
+    }
+  });
+
   it('a refused value is echoed with its credentials masked, even when it does not parse', () => {
     const cases: [Record<string, string>, string[]][] = [
       [{ REDIS_URL: 'redis://:redis-pass-6612@127.0.0.1:notaport' }, ['redis-pass-6612']],
