@@ -184,6 +184,28 @@ export const byLifecycle: RecencyCheck = (s, d) => {
   return undefined;
 };
 
+/** A whole number an item carries in its unknown fields (`extra`: the fields of Retab's newer contract). */
+function extraInt(extra: string | null, key: string): number | null {
+  if (extra === null || !extra.includes(key)) return null;
+  try {
+    const v: unknown = (JSON.parse(extra) as Record<string, unknown>)[key];
+    return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The retry counters Retab's newer API sends (`attempt_count`, `last_attempt_at`; kept in `extra` until the
+ * mirror stores them as columns). Both only ever grow, so when both observations carry one, a higher value is
+ * a later attempt and a lower one an earlier attempt, whatever the clocks say: a late `queued` page of attempt
+ * 1 never undoes the `cancelled` of attempt 1 once attempt 2 is stored, and a retry is never taken for a late
+ * page. Equal counters decide nothing here (byLifecycle, then the clock, do).
+ */
+export const byAttemptCounter: RecencyCheck = (s, d) =>
+  cmp(extraInt(d.extra, 'attempt_count'), extraInt(s.extra, 'attempt_count')) ??
+  cmp(extraInt(d.extra, 'last_attempt_at'), extraInt(s.extra, 'last_attempt_at'));
+
 /**
  * The clock: when the observations' requests were sent. Equal times (a manual test clock) let the later write
  * win, as the later write cannot have been sent earlier by this process.
@@ -192,12 +214,10 @@ export const bySendTime: RecencyCheck = (s, _d, observedAt) => (observedAt < s.o
 
 /**
  * "Which observation is newer", in order: the first check that answers decides. Where the job itself says
- * which state is newer, that wins over any clock (machines' clocks disagree; a response can be read late).
- * The retry counter Retab's newer API sends belongs first in this list, before `byLifecycle`: a higher
- * `attempt_count` is a later attempt, and an equal one makes the rest of the lifecycle comparable even when
- * `started_at` is null (a `queued` page after a `cancelled` one of the same attempt is then a late page).
+ * which state is newer, that wins over any clock (machines' clocks disagree; a response can be read late):
+ * the retry counters first (a higher `attempt_count` is a later attempt), then the lifecycle timestamps.
  */
-export const RECENCY_CHECKS: readonly RecencyCheck[] = [byLifecycle, bySendTime];
+export const RECENCY_CHECKS: readonly RecencyCheck[] = [byAttemptCounter, byLifecycle, bySendTime];
 
 /** > 0 when the observation is newer than the stored state, < 0 when older (see RECENCY_CHECKS). */
 export function recency(stored: StoredJob, d: JobDraft, observedAt: number): number {
