@@ -24,6 +24,21 @@ interface Found {
   values: string[];
 }
 
+/** A userinfo part decoded; as written when it is not valid percent-encoding (a raw `%` in a password). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/** A credential as it may appear in a log line: decoded, and as written in the URL when that differs. */
+const bothForms = (part: string): string[] => {
+  const d = decoded(part);
+  return d === part ? [part] : [d, part];
+};
+
 function inUrl(text: string): Found | undefined {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return undefined;
   let u: URL;
@@ -34,11 +49,11 @@ function inUrl(text: string): Found | undefined {
   }
   const values: string[] = [];
   if (u.password) {
-    values.push(decodeURIComponent(u.password));
+    values.push(...bothForms(u.password));
     u.password = MASK;
-  } else if (TOKEN_LIKE.test(decodeURIComponent(u.username))) {
+  } else if (TOKEN_LIKE.test(decoded(u.username))) {
     // A lone userinfo that looks like a token is one (`https://ghp_…@host`).
-    values.push(decodeURIComponent(u.username));
+    values.push(...bothForms(u.username));
     u.username = MASK;
   }
   for (const [name, value] of [...u.searchParams]) {

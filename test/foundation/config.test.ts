@@ -93,6 +93,17 @@ describe('config', () => {
     });
   });
 
+  it('a password that is not valid percent-encoding (a raw %) is masked, not a crash', () => {
+    const c = load({ REDIS_URL: 'redis://:ab%zz-100%@127.0.0.1:6379' });
+    const shown = JSON.stringify(redactConfig(c));
+    expect(shown).not.toContain('ab%zz');
+    expect((redactConfig(c) as { redisUrl: string }).redisUrl).toBe('redis://:********@127.0.0.1:6379');
+    expect(scrubSecrets('auth ab%zz-100% refused')).toBe('auth [Redacted] refused');
+    // A percent-encoded one is scrubbed as written and decoded.
+    load({ REDIS_URL: 'redis://:p%40ss-8812@127.0.0.1:6379' });
+    expect(scrubSecrets('p@ss-8812 / p%40ss-8812')).toBe('[Redacted] / [Redacted]');
+  });
+
   it('an out-of-range number is told its range, not that it is not a decimal integer', () => {
     for (const [name, value, range] of [
       ['RATE_LIMIT_RPS', '0', 'from 1 to'],
