@@ -179,6 +179,13 @@ const cmp = (a: number | null, b: number | null): number | undefined =>
 export const byLifecycle: RecencyCheck = (s, d) => {
   const attempt = cmp(d.startedAt, s.startedAt) ?? cmp(d.completedAt, s.completedAt);
   if (attempt !== undefined) return attempt;
+  // An attempt that ended before the other one started is the earlier one (a job cancelled while queued has
+  // no started_at: its completed_at still places it before a later attempt that is running). Only across
+  // attempts: within one (the same started_at), timestamps out of order are upstream's noise, not an order.
+  if (d.startedAt !== s.startedAt) {
+    if (d.completedAt !== null && s.startedAt !== null && d.completedAt < s.startedAt) return -1;
+    if (s.completedAt !== null && d.startedAt !== null && s.completedAt < d.startedAt) return 1;
+  }
   if (s.startedAt !== null && s.startedAt === d.startedAt)
     return LIFECYCLE_RANK[d.status] - LIFECYCLE_RANK[s.status];
   return undefined;

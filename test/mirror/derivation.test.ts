@@ -208,6 +208,20 @@ describe('which observation is newer: the job first, then the clock', () => {
     expect(plan.next.observedAt).toBe(5000); // the stored date never moves back
   });
 
+  it('an attempt that ended before the stored one started is older, whatever its clock', () => {
+    // Attempt 1 was cancelled while queued (no started_at) at t(3); attempt 2 started at t(5) and is stored.
+    const running = makeJob({ status: 'in_progress', started_at: t(5), completed_at: null });
+    const lateCancel = jobToRow({ ...running, status: 'cancelled', started_at: null, completed_at: t(3) });
+    expect(mergeObservation(stored(running, 1000), lateCancel, 5000)).toMatchObject({
+      kind: 'stale',
+      steps: [],
+    });
+    // And the other way round: the stored cancel is older than an attempt started after it.
+    const cancelled = makeJob({ status: 'cancelled', started_at: null, completed_at: t(3) });
+    const retried = jobToRow({ ...cancelled, status: 'in_progress', started_at: t(5), completed_at: null });
+    expect(mergeObservation(stored(cancelled, 5000), retried, 1000).kind).toBe('update');
+  });
+
   it("the retry counter of Retab's newer API decides before any clock", () => {
     // Attempt 1 cancelled while queued, then retried: attempt 2 is queued. Timestamps cannot tell these apart.
     const cancelled = makeJob({ status: 'cancelled', completed_at: t(3) });
