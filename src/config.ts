@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { credentialValues, MASK, maskCredentials } from './credentials.ts';
+import { credentialValues, MASK, maskCredentials, maskCredentialsInText } from './credentials.ts';
 import { registerSecret } from './log.ts';
 import {
   ACTIVE_STATUSES,
@@ -26,14 +26,16 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
  * A whole number from the environment or a config file: plain decimal digits only (`100`, `-1`), so `0x20`,
  * `1e1`, `1.0`, ` 12` or `12abc` are refused with the setting's name rather than read as something else.
  */
+const NOT_DECIMAL = 'expected a plain decimal integer (digits only, e.g. 100)';
 const int = (min: number, max: number) =>
   z.preprocess(
     (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v),
     z
-      .number({ error: 'expected a plain decimal integer (digits only, e.g. 100)' })
-      .int({ error: 'expected a plain decimal integer (digits only, e.g. 100)' })
-      .min(min)
-      .max(max),
+      // Only the type's own issue says "not a decimal integer": an out-of-range one says its range.
+      .number({ error: (issue) => (issue.code === 'invalid_type' ? NOT_DECIMAL : undefined) })
+      .min(min, { error: `expected an integer from ${min} to ${max}` })
+      .max(max, { error: `expected an integer from ${min} to ${max}` })
+      .int({ error: NOT_DECIMAL }),
   );
 /**
  * A token compared with what a client sends in a header. HTTP strips a header value's surrounding
@@ -344,7 +346,9 @@ function readEnv(env: Record<string, string | undefined>, name: string): [string
 
 function describeValue(v: unknown, secret: boolean | undefined): string {
   if (secret) return '(hidden)';
-  const str = typeof v === 'string' ? v : JSON.stringify(v);
+  // A refused value may not parse (so maskCredentials cannot see into it): hide what looks like a credential
+  // in its text, before shortening it (a cut could leave part of one unmasked).
+  const str = maskCredentialsInText(typeof v === 'string' ? v : JSON.stringify(v));
   return JSON.stringify(str.length > 80 ? `${str.slice(0, 77)}...` : str);
 }
 

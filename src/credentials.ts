@@ -24,6 +24,21 @@ interface Found {
   values: string[];
 }
 
+/** A userinfo part decoded; as written when it is not valid percent-encoding (a raw `%` in a password). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/** A credential as it may appear in a log line: decoded, and as written in the URL when that differs. */
+const bothForms = (part: string): string[] => {
+  const d = decoded(part);
+  return d === part ? [part] : [d, part];
+};
+
 function inUrl(text: string): Found | undefined {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return undefined;
   let u: URL;
@@ -34,11 +49,11 @@ function inUrl(text: string): Found | undefined {
   }
   const values: string[] = [];
   if (u.password) {
-    values.push(decodeURIComponent(u.password));
+    values.push(...bothForms(u.password));
     u.password = MASK;
-  } else if (TOKEN_LIKE.test(decodeURIComponent(u.username))) {
+  } else if (TOKEN_LIKE.test(decoded(u.username))) {
     // A lone userinfo that looks like a token is one (`https://ghp_…@host`).
-    values.push(decodeURIComponent(u.username));
+    values.push(...bothForms(u.username));
     u.username = MASK;
   }
   for (const [name, value] of [...u.searchParams]) {
@@ -80,4 +95,29 @@ export function maskCredentials<T>(value: T): T {
 /** Every credential found in `value` (see the file header), for scrubbing by value. */
 export function credentialValues(value: unknown): string[] {
   return walk(value, undefined).values;
+}
+
+/**
+ * `text` with every credential that *looks* like one replaced by `********`, for text that may not parse (a
+ * bad setting's value echoed in an error line: `redis://:pw@host:notaport`, a WEBHOOKS array with a syntax
+ * error). Conservative: a URL's whole userinfo password (or a lone userinfo), token-like query parameters, and
+ * JSON fields named like a secret, wherever they sit in the text.
+ */
+export function maskCredentialsInText(text: string): string {
+  return (
+    text
+      // URL userinfo (up to the authority's last `@`): keep a user name before `:`, hide the rest.
+      .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'\\]*)@/gi, (_m, scheme: string, userinfo: string) => {
+        const i = userinfo.indexOf(':');
+        return i === -1 ? `${scheme}${MASK}@` : `${scheme}${userinfo.slice(0, i)}:${MASK}@`;
+      })
+      // Token-like query parameters.
+      .replace(/([?&]([^=&#\s"'\\]+)=)([^&#\s"'\\]+)/g, (m, lead: string, name: string) =>
+        isSecretParam(name) ? `${lead}${MASK}` : m,
+      )
+      // JSON fields named like a secret (a string, number or bare word value).
+      .replace(/("([^"\\]+)"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g, (m, lead: string, name: string) =>
+        isSecretName(name) ? `${lead}"${MASK}"` : m,
+      )
+  );
 }

@@ -193,6 +193,13 @@ const cmp = (a: number | null, b: number | null): number | undefined =>
 export const byLifecycle: RecencyCheck = (s, d) => {
   const attempt = cmp(d.startedAt, s.startedAt) ?? cmp(d.completedAt, s.completedAt);
   if (attempt !== undefined) return attempt;
+  // An attempt that ended before the other one started is the earlier one (a job cancelled while queued has
+  // no started_at: its completed_at still places it before a later attempt that is running). Only across
+  // attempts: within one (the same started_at), timestamps out of order are upstream's noise, not an order.
+  if (d.startedAt !== s.startedAt) {
+    if (d.completedAt !== null && s.startedAt !== null && d.completedAt < s.startedAt) return -1;
+    if (s.completedAt !== null && d.startedAt !== null && s.completedAt < d.startedAt) return 1;
+  }
   if (s.startedAt !== null && s.startedAt === d.startedAt) return rankDiff(s, d);
   return undefined;
 };
@@ -203,13 +210,28 @@ function rankDiff(s: StoredJob, d: JobDraft): number | undefined {
   return from === undefined || to === undefined ? undefined : to - from;
 }
 
+/** A whole number an item carries in its unknown fields (`extra`: e.g. `last_attempt_at`). */
+function extraInt(extra: string | null, key: string): number | null {
+  if (extra === null || !extra.includes(key)) return null;
+  try {
+    const v: unknown = (JSON.parse(extra) as Record<string, unknown>)[key];
+    return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Which observation the job itself says is newer, by `attempt_count` (Retab API, May 2026: a retry adds one
- * when the new attempt starts; it never goes back): a later attempt is newer whenever it was observed, an
- * earlier one is stale. An equal count cannot order a `queued` against a terminal state (a retry goes back to
- * `queued` before its count rises), so it leaves the decision to the next check.
+ * The retry counters Retab's newer API sends (May 2026): `attempt_count` (a column) and `last_attempt_at`
+ * (kept in `extra`). Both only ever grow (a retry adds one when the new attempt starts), so when both
+ * observations carry one, a higher value is a later attempt and a lower one an earlier attempt, whatever the
+ * clocks say: a late `queued` page of attempt 1 never undoes the `cancelled` of attempt 1 once attempt 2 is
+ * stored, and a retry is never taken for a late page. Equal counters decide nothing (a retry goes back to
+ * `queued` before its count rises): byLifecycle, then the clock, do.
  */
-export const byAttemptCount: RecencyCheck = (s, d) => attemptOrder(s, d) || undefined;
+export const byAttemptCount: RecencyCheck = (s, d) =>
+  (attemptOrder(s, d) || undefined) ??
+  cmp(extraInt(d.extra, 'last_attempt_at'), extraInt(s.extra, 'last_attempt_at'));
 
 /**
  * The clock: when the observations' requests were sent. Equal times (a manual test clock) let the later write

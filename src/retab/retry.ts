@@ -70,11 +70,21 @@ function rawRetryAfterMs(headers: Headers, now: number): number | undefined {
   const value = headers.get('retry-after')?.trim();
   if (!value) return undefined;
   if (DECIMAL.test(value)) return Number(value) * 1000;
-  // Only an HTTP date (it names a weekday and a month) is parsed: Date.parse('-3') is a valid year.
-  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
+  // Only an HTTP date in one of its three forms is parsed: V8's Date.parse reads almost anything as a date
+  // ('-3', 'foo 1' = 2001, 'a 2099'), which would turn garbage into no wait or the longest one.
+  const at = HTTP_DATE.some((re) => re.test(value))
+    ? Date.parse(/GMT$/i.test(value) ? value : `${value} GMT`)
+    : Number.NaN;
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }
+
+/** RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850 and asctime (whose time is GMT without saying so). */
+const HTTP_DATE = [
+  /^[a-z]{3}, \d{1,2} [a-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/i,
+  /^[a-z]{6,9}, \d{2}-[a-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/i,
+  /^[a-z]{3} [a-z]{3} [ \d]?\d \d{2}:\d{2}:\d{2} \d{4}$/i,
+];
 
 /**
  * Exponential backoff for the given failed attempt (1-based), capped, with jitter taking up to 25% off so

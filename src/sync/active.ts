@@ -17,7 +17,7 @@ import { partitionKey } from './partitions.ts';
 import { resolveJobs } from './resolveJobs.ts';
 import { runTask } from './taskRun.ts';
 import type { ActiveOptions, RunSummary, SyncDeps } from './types.ts';
-import { joinPages, walkPages } from './walkPages.ts';
+import { joinPages, walkFromTop } from './walkPages.ts';
 
 /**
  * At or above this many vanished jobs in one creation day, re-listing the day is considered (and chosen only
@@ -41,10 +41,9 @@ export function runActive(deps: SyncDeps, opts: ActiveOptions): Promise<RunSumma
     const seen = new Set<string>();
     for (const status of statuses) {
       const part = partitionKey({ task: 'active', status });
-      const { completed } = await walkPages(
+      const { completed } = await walkFromTop(
         ctx,
         { status, limit: opts.pageSize },
-        {},
         {
           write: (batch) => {
             const { jobs, rejected, observedAt, pages } = joinPages(batch);

@@ -132,7 +132,10 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
   const partition = partitionKey({ task: 'head', ...(source ? { source } : {}) });
   const state = getSyncState(mirror, partition);
   // Upstream's "now" minus the history asked for, read when needed (after an answer has told upstream's time).
-  const horizon = () => Math.floor(ctx.upstreamNow() / 1000) - opts.backfillDays * DAY_S;
+  // Fixed at the first call, right after the run's first answer: an empty listing covers upstream's time when
+  // it was read, not the end of the run (jobs created meanwhile are not in it).
+  let horizonS: number | undefined;
+  const horizon = () => (horizonS ??= Math.floor(ctx.upstreamNow() / 1000) - opts.backfillDays * DAY_S);
   const newest = newestMirrored(ctx, source);
   const pending = state?.status === 'running' && state.cursor ? state.cursor : null;
 

@@ -12,7 +12,7 @@ import { dayBounds, utcDay } from '../retab/jobFields.ts';
 import { type Job, type ListJobsParams, MAX_LIMIT_WITH_RESPONSE } from '../retab/schemas.ts';
 import { mapLimit } from './mapLimit.ts';
 import type { TaskContext } from './taskRun.ts';
-import { joinPages, walkPages } from './walkPages.ts';
+import { joinPages, walkFromTop } from './walkPages.ts';
 
 export interface ResolveTarget {
   id: string;
@@ -57,18 +57,13 @@ async function listDay(ctx: TaskContext, day: string, opts: ResolveOptions): Pro
     ...(opts.includeRequest ? { include_request: true } : {}),
     ...(opts.includeResponse ? { include_response: true } : {}),
   };
-  await walkPages(
-    ctx,
-    params,
-    {},
-    {
-      write: (batch) => {
-        const { jobs, rejected, observedAt, pages } = joinPages(batch);
-        for (const j of jobs) seen.add(j.id);
-        ctx.apply(jobs, { observedAt, rejected, payloads: payloadsOf(opts) }, pages);
-      },
+  await walkFromTop(ctx, params, {
+    write: (batch) => {
+      const { jobs, rejected, observedAt, pages } = joinPages(batch);
+      for (const j of jobs) seen.add(j.id);
+      ctx.apply(jobs, { observedAt, rejected, payloads: payloadsOf(opts) }, pages);
     },
-  );
+  });
   return seen;
 }
 

@@ -15,7 +15,9 @@
  * after it) before it is cancelled.
  */
 import type { IterPagesOptions, JobPage, RejectedItem } from '../retab/clientTypes.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
 import type { Job, ListJobsParams } from '../retab/schemas.ts';
+import { CursorTrail } from './cursorTrail.ts';
 import type { TaskContext } from './taskRun.ts';
 
 /** How long an abort waits for a page already in flight before cancelling it, ms. */
@@ -178,5 +180,40 @@ export async function walkPages(
     }
     await producer;
     await pages.return(undefined).catch(() => {});
+  }
+}
+
+/**
+ * `walkPages` from the top of a listing for the walks that keep no checkpoint (the active sweep's status
+ * listings, the re-listing of a day): when upstream rejects a cursor (400 `invalid_cursor`: its job was
+ * deleted between two pages), the walk resumes from its last good position, as often as it keeps making
+ * progress (cursorTrail.ts), instead of failing the run.
+ */
+export async function walkFromTop(
+  ctx: TaskContext,
+  params: ListJobsParams,
+  handlers: WalkHandlers,
+): Promise<WalkResult> {
+  const trail = new CursorTrail(undefined);
+  for (;;) {
+    const from = trail.current;
+    try {
+      return await walkPages(ctx, params, from === undefined ? {} : { startAfter: from }, {
+        ...handlers,
+        write: (batch) => {
+          handlers.write(batch);
+          let lastId: string | null = null;
+          for (const b of batch) lastId = b.page.last_id ?? lastId;
+          trail.advance(lastId);
+        },
+      });
+    } catch (err) {
+      const back = err instanceof InvalidCursorError && !ctx.aborted() ? trail.fallback() : undefined;
+      if (!back) throw err;
+      ctx.log.warn(
+        { err, resumeAfter: back.from ?? null, restarts: trail.restartCount },
+        'cursor rejected upstream (its job was deleted?); resuming from the last good position',
+      );
+    }
   }
 }

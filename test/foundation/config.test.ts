@@ -93,6 +93,64 @@ describe('config', () => {
     });
   });
 
+  it('a password that is not valid percent-encoding (a raw %) is masked, not a crash', () => {
+    const c = load({ REDIS_URL: 'redis://:ab%zz-100%@127.0.0.1:6379' });
+    const shown = JSON.stringify(redactConfig(c));
+    expect(shown).not.toContain('ab%zz');
+    expect((redactConfig(c) as { redisUrl: string }).redisUrl).toBe('redis://:********@127.0.0.1:6379');
+    expect(scrubSecrets('auth ab%zz-100% refused')).toBe('auth [Redacted] refused');
+    // A percent-encoded one is scrubbed as written and decoded.
+    load({ REDIS_URL: 'redis://:p%40ss-8812@127.0.0.1:6379' });
+    expect(scrubSecrets('p@ss-8812 / p%40ss-8812')).toBe('[Redacted] / [Redacted]');
+  });
+
+  it('an out-of-range number is told its range, not that it is not a decimal integer', () => {
+    for (const [name, value, range] of [
+      ['RATE_LIMIT_RPS', '0', 'from 1 to'],
+      ['PAGE_SIZE', '500', 'from 1 to 100'],
+      ['MAX_RETRIES', '99999999999999999999', 'from 0 to'],
+    ] as const) {
+      let message = '';
+      try {
+        load({ [name]: value });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain(name);
+      expect(message).toContain(range);
+      expect(message).not.toContain('plain decimal');
+    }
+  });
+
+  it('a refused value is echoed with its credentials masked, even when it does not parse', () => {
+    const cases: [Record<string, string>, string[]][] = [
+      [{ REDIS_URL: 'redis://:redis-pass-6612@127.0.0.1:notaport' }, ['redis-pass-6612']],
+      [{ REDIS_URL: 'redis://:p@ss-4401@127.0.0.1:notaport' }, ['p@ss-4401', 'ss-4401']],
+      [{ WEBHOOKS: '[{"name":"a","url":"not a url","secret":"whsec-3319"}]' }, ['whsec-3319']],
+      [
+        // Not even JSON (a trailing comma), with the secret past the 80 characters the line keeps.
+        {
+          WEBHOOKS:
+            '[{"name":"a","url":"https://hooks.example.com/in?token=tok-8830","secret":"whsec-2207", }]',
+        },
+        ['tok-8830', 'whsec-2207', 'whsec-22', 'tok-88'],
+      ],
+      [{ WEBHOOKS: '[{"name":"a","url":"https://x.example.com","secret":55512345}]' }, ['55512345']],
+      [{ RETAB_BASE_URL: 'https://:base-pass-1189@api.example.com:99999/v1' }, ['base-pass-1189']],
+    ];
+    for (const [env, secrets] of cases) {
+      let message = '';
+      try {
+        load(env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(new RegExp(Object.keys(env)[0] as string));
+      for (const secret of secrets) expect(message).not.toContain(secret);
+    }
+  });
+
   it('applies env > .env > config file > default', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'config.json');

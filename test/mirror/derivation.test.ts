@@ -208,6 +208,45 @@ describe('which observation is newer: the job first, then the clock', () => {
     expect(plan.next.observedAt).toBe(5000); // the stored date never moves back
   });
 
+  it('an attempt that ended before the stored one started is older, whatever its clock', () => {
+    // Attempt 1 was cancelled while queued (no started_at) at t(3); attempt 2 started at t(5) and is stored.
+    const running = makeJob({ status: 'in_progress', started_at: t(5), completed_at: null });
+    const lateCancel = jobToRow({ ...running, status: 'cancelled', started_at: null, completed_at: t(3) });
+    expect(mergeObservation(stored(running, 1000), lateCancel, 5000)).toMatchObject({
+      kind: 'stale',
+      steps: [],
+    });
+    // And the other way round: the stored cancel is older than an attempt started after it.
+    const cancelled = makeJob({ status: 'cancelled', started_at: null, completed_at: t(3) });
+    const retried = jobToRow({ ...cancelled, status: 'in_progress', started_at: t(5), completed_at: null });
+    expect(mergeObservation(stored(cancelled, 5000), retried, 1000).kind).toBe('update');
+  });
+
+  it("the retry counter of Retab's newer API decides before any clock", () => {
+    // Attempt 1 cancelled while queued, then retried: attempt 2 is queued. Timestamps cannot tell these apart.
+    const cancelled = makeJob({ status: 'cancelled', completed_at: t(3) });
+    const a1 = { ...cancelled, attempt_count: 1, last_attempt_at: t(1) } as typeof cancelled;
+    const a2 = {
+      ...cancelled,
+      status: 'queued',
+      completed_at: null,
+      attempt_count: 2,
+      last_attempt_at: t(6),
+    };
+    // The retry (attempt 2) wins even when its clock is behind.
+    const retry = mergeObservation(stored(a1, 5000), jobToRow(a2 as typeof cancelled), 1000);
+    expect(retry.steps.map((x) => [x.from, x.to])).toEqual([['cancelled', 'queued']]);
+    // A late page of attempt 1 (queued, before its cancel) never undoes attempt 2, even with a later clock.
+    const lateA1 = { ...a1, status: 'queued', completed_at: null } as typeof cancelled;
+    expect(mergeObservation(stored(a2 as typeof cancelled, 1000), jobToRow(lateA1), 5000).kind).toBe('stale');
+    // last_attempt_at alone (no count) says the same.
+    const { attempt_count: _c1, ...b1 } = a1 as typeof a1 & { attempt_count: number };
+    const { attempt_count: _c2, ...b2 } = a2;
+    expect(
+      mergeObservation(stored(b2 as typeof cancelled, 1000), jobToRow(b1 as typeof cancelled), 5000).kind,
+    ).toBe('stale');
+  });
+
   it('when the job cannot tell (queued after cancelled: a retry, or a late page?), the send time decides', () => {
     const cancelled = makeJob({ status: 'cancelled', completed_at: t(3) });
     const queued = jobToRow({ ...cancelled, status: 'queued', completed_at: null });

@@ -37,6 +37,12 @@ describe('parseRetryAfter', () => {
     expect(wait({ 'retry-after-ms': '0.5' })).toBe(500);
     expect(wait({ 'retry-after-ms': '2500.2' })).toBe(2501);
     expect(wait({ 'retry-after': 'soon' })).toBeUndefined(); // garbage: the caller's backoff
+    // Garbage that V8's lenient Date.parse would read as a date: neither "now" nor the longest wait.
+    for (const g of ['foo 1', 'a 2099', 'later, 2030', 'Retry 12/31/2099', 'Sun, 01 Nov 2099'])
+      expect(wait({ 'retry-after': g })).toBeUndefined();
+    // The two older HTTP-date forms (RFC 850, asctime: GMT without saying so) are dates.
+    expect(wait({ 'retry-after': 'Sunday, 01-Nov-26 12:00:05 GMT' })).toBe(5000);
+    expect(wait({ 'retry-after': 'Sun Nov  1 12:00:07 2026' })).toBe(7000);
     expect(wait({ 'retry-after-ms': 'NaN', 'retry-after': '2' })).toBe(2000);
     for (const h of ['0', '0.0001', '1.5', '7e3', '1e400', 'Sun, 01 Nov 2026 12:00:00 GMT']) {
       const ms = wait({ 'retry-after': h });
