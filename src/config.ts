@@ -66,11 +66,21 @@ interface Setting {
   schema: z.ZodType;
   default: unknown;
   doc: string;
+  /** The whole value is a secret. */
   secret?: boolean;
+  /** The value holds secrets in `"secret"` fields (WEBHOOKS): those are masked when it is shown. */
+  secretFields?: boolean;
 }
 
 function s(key: string, env: string, schema: z.ZodType, def: unknown, doc: string, secret = false): Setting {
   return { key, env, schema, default: def, doc, secret };
+}
+
+const MASK = '********';
+
+/** Mask the `"secret": "…"` fields of a JSON text, also a broken or cut one (a secret runs to its quote or the end). */
+function maskSecretFields(text: string): string {
+  return text.replace(/("secret"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${MASK}"`);
 }
 
 /** Every setting: config-file key, environment variable, validation, default, and its one-line doc. */
@@ -212,13 +222,16 @@ export const SETTINGS = [
     'Default HMAC secret for webhooks.',
     true,
   ),
-  s(
-    'webhooks',
-    'WEBHOOKS',
-    json(z.array(WebhookSchema)),
-    [],
-    'JSON array of `{ "name", "url", "secret"? }` webhook sinks.',
-  ),
+  {
+    ...s(
+      'webhooks',
+      'WEBHOOKS',
+      json(z.array(WebhookSchema)),
+      [],
+      'JSON array of `{ "name", "url", "secret"? }` webhook sinks.',
+    ),
+    secretFields: true,
+  },
   s(
     'alertRules',
     'ALERT_RULES',
@@ -274,9 +287,10 @@ export interface LoadConfigOptions {
   overrides?: Partial<Record<keyof Config, unknown>>;
 }
 
-function describeValue(v: unknown, secret: boolean | undefined): string {
-  if (secret) return '(hidden)';
-  const str = typeof v === 'string' ? v : JSON.stringify(v);
+function describeValue(v: unknown, setting: Setting): string {
+  if (setting.secret) return '(hidden)';
+  let str = typeof v === 'string' ? v : JSON.stringify(v);
+  if (setting.secretFields) str = maskSecretFields(str);
   return JSON.stringify(str.length > 80 ? `${str.slice(0, 77)}...` : str);
 }
 
@@ -331,7 +345,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       const issue = result.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
       throw new ConfigError(
-        `Invalid ${setting.env} (${origin}): ${describeValue(raw, setting.secret)}${where}: ${issue?.message ?? 'invalid'}. Expected: ${setting.doc}`,
+        `Invalid ${setting.env} (${origin}): ${describeValue(raw, setting)}${where}: ${issue?.message ?? 'invalid'}. Expected: ${setting.doc}`,
       );
     }
     out[setting.key] = result.data;
@@ -344,7 +358,14 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
     const v = config[setting.key as keyof Config];
-    out[setting.key] = setting.secret && v !== undefined ? '********' : v;
+    out[setting.key] =
+      v === undefined
+        ? v
+        : setting.secret
+          ? MASK
+          : setting.secretFields
+            ? JSON.parse(maskSecretFields(JSON.stringify(v)))
+            : v;
   }
   return out;
 }
