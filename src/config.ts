@@ -78,9 +78,14 @@ function s(key: string, env: string, schema: z.ZodType, def: unknown, doc: strin
 
 const MASK = '********';
 
-/** Mask the `"secret": "…"` fields of a JSON text, also a broken or cut one (a secret runs to its quote or the end). */
+/**
+ * Mask the `"secret": "…"` fields of a JSON text, also a broken or cut one (a secret runs to its quote or
+ * the end), and the password of a URL (`https://user:password@host`).
+ */
 function maskSecretFields(text: string): string {
-  return text.replace(/("secret"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${MASK}"`);
+  return text
+    .replace(/("secret"\s*:\s*)"(?:[^"\\]|\\.)*"?/g, `$1"${MASK}"`)
+    .replace(/(:\/\/[^/?#@"\s:]*:)[^/?#@"\s]*@/g, `$1${MASK}@`);
 }
 
 /** Every setting: config-file key, environment variable, validation, default, and its one-line doc. */

@@ -99,6 +99,23 @@ describe('Standard Webhooks signatures', () => {
     ]);
   });
 
+  it('a webhook URL must be http(s) without credentials (fetch refuses those: every event would fail)', () => {
+    const problems = eventsConfigProblems({
+      webhooks: [
+        { name: 'basic', url: 'https://ops:s3cret-pw@hooks.example.com/in', secret },
+        { name: 'file', url: 'file:///etc/passwd', secret },
+        { name: 'fine', url: 'https://hooks.example.com/in?token=abc', secret },
+      ],
+      webhookSecret: undefined,
+      alertRules: [],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^WEBHOOKS "basic" url: .*credentials/),
+      expect.stringMatching(/^WEBHOOKS "file" url: .*http/),
+    ]);
+    expect(problems.join(' ')).not.toContain('s3cret-pw');
+  });
+
   it('accepts only secrets the reference library reads as the same key (else start-up names them)', () => {
     const ts = new Date(now * 1000);
     const referenceSignature = (s: string) => {

@@ -68,6 +68,10 @@ describe('config', () => {
     expect(shown).not.toContain(secret);
     expect(shown).toContain('https://example.com/hook'); // the rest stays readable
     expect(c.webhooks[0]?.secret).toBe(secret); // only the printed copy is masked
+    const withPassword = load({
+      WEBHOOKS: JSON.stringify([{ name: 'basic', url: 'https://ops:pa55word@example.com/hook' }]),
+    });
+    expect(JSON.stringify(redactConfig(withPassword))).not.toContain('pa55word');
     for (const value of [
       JSON.stringify([{ name: 'ops', url: 'not a url', secret }]),
       `[{"name":"ops","secret":"${secret}","url":`, // not even JSON
