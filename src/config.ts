@@ -100,6 +100,7 @@ interface Setting {
   schema: z.ZodType;
   default: unknown;
   doc: string;
+  /** The whole value is a secret. */
   secret?: boolean;
 }
 
@@ -256,7 +257,7 @@ export const SETTINGS = [
     'WEBHOOK_SECRET',
     z.string().min(1).optional(),
     undefined,
-    'Default HMAC secret for webhooks.',
+    'Default webhook signing secret (Standard Webhooks): `whsec_<base64>` or raw text.',
     true,
   ),
   s(

@@ -5,6 +5,7 @@
  */
 import { type Config, loadConfig } from './config.ts';
 import { createDispatcher, type MirrorDispatcher } from './events/createDispatcher.ts';
+import { DrainTimeoutError } from './events/dispatcher.ts';
 import { MirrorEvents, type MirrorListener } from './events/mirrorEvents.ts';
 import type { MirrorEventName } from './events/types.ts';
 import { type Logger, registerSecret, silentLogger } from './log.ts';
@@ -24,6 +25,11 @@ export interface RetabMirrorOptions {
   logger?: Logger;
   /** Clock for the sync (unix ms); tests pass a simulator's. @default Date.now */
   now?: () => number;
+  /**
+   * Longest wait in `sync()` for its events to reach every sink, ms (a webhook that is down retries for
+   * minutes). What is left is delivered in the background until `close()`, then by the next run. @default 300000
+   */
+  eventsTimeoutMs?: number;
 }
 
 export interface RetabMirror {
@@ -34,7 +40,10 @@ export interface RetabMirror {
   /** Subscribe to `job.discovered`, `job.status_changed`, `job.missing_upstream`, `sync.run_finished`. */
   on<K extends MirrorEventName>(name: K, listener: MirrorListener<K>): RetabMirror;
   off<K extends MirrorEventName>(name: K, listener: MirrorListener<K>): RetabMirror;
-  /** One full pass (head → active → hydrate, plus windows when asked); its events are delivered before it resolves. */
+  /**
+   * One full pass (head → active → hydrate, plus windows when asked); its events are delivered before it
+   * resolves (listeners at once; webhooks within `eventsTimeoutMs`, the rest in the background).
+   */
   sync(opts?: Partial<SyncOnceOptions>): Promise<PassSummary>;
   /** `GET /v1/jobs` over the mirror (offline). Throws a ZodError naming a bad parameter. */
   list(params?: ListJobsParams): JobList;
@@ -98,7 +107,15 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
           },
         },
       );
-      await dispatcher.drain();
+      try {
+        await dispatcher.drain({ timeoutMs: opts.eventsTimeoutMs ?? 300_000 });
+      } catch (err) {
+        if (!(err instanceof DrainTimeoutError)) throw err;
+        logger.warn(
+          { err: err.message },
+          'events not all delivered within eventsTimeoutMs; delivery goes on in the background',
+        );
+      }
       return summary;
     },
     list(params = {}) {

@@ -170,7 +170,13 @@ export function registerEventsCommand(program: Command): void {
         if (!known.includes(opts.sink) && getCursor(mirror, opts.sink) === undefined) {
           throw new CliError(`unknown sink "${opts.sink}"; known sinks: ${known.join(', ')}`, 2);
         }
-        const cursor = replayFrom(mirror, opts.sink, opts.fromSeq);
+        let cursor: number;
+        try {
+          cursor = replayFrom(mirror, opts.sink, opts.fromSeq);
+        } catch (err) {
+          if (err instanceof RangeError) throw new CliError(err.message, 2);
+          throw err;
+        }
         const max = maxSeq(mirror);
         const row = readCursor(mirror, opts.sink);
         const generation = row?.generation ?? 0;

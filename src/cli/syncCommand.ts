@@ -216,9 +216,15 @@ export function registerSyncCommand(program: Command): void {
         throw err; // EventsConfigError (a rule naming an unknown sink): exit 2 with its message
       }
       const stop = new AbortController();
+      let passDone = false;
       const disposeSignals = onStopSignals({
         onStop: (signal) => {
-          logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
+          if (passDone)
+            logger.warn(
+              { signal },
+              'stopping event delivery; what is left is delivered by the next run or the worker',
+            );
+          else logger.info({ signal }, 'stopping after the current page (press again to quit at once)');
           stop.abort();
         },
         onForce: () => process.exit(130), // pressed again: do not wait
@@ -258,6 +264,7 @@ export function registerSyncCommand(program: Command): void {
         throw err;
       } finally {
         progress?.stop();
+        passDone = true;
       }
       let sinks: Awaited<ReturnType<typeof delivery.finish>> = [];
       try {
@@ -279,7 +286,8 @@ export function registerSyncCommand(program: Command): void {
           : formatSummary(summary) + formatDelivery(sinks),
       );
       if (summary.outcome === 'failed') throw new CliError(`sync failed: ${summary.error}`);
-      if (summary.outcome === 'aborted') process.exitCode = 130;
+      // Interrupted, in the pass or while delivering its events: 130, as for any interrupted run.
+      if (summary.outcome === 'aborted' || stop.signal.aborted) process.exitCode = 130;
     });
 }
 

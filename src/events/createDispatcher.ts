@@ -71,7 +71,8 @@ export class EventsConfigError extends Error {
 
 /**
  * Every problem of the events settings, as one-line actionable messages naming the setting: webhook names
- * (unique, not a built-in sink), secrets, and every sink an `ALERT_RULES` rule routes to. Empty when fine.
+ * (unique, not a built-in sink), URLs (http(s), no credentials), secrets, and every sink an `ALERT_RULES`
+ * rule routes to. Empty when fine.
  */
 export function eventsConfigProblems(
   config: Pick<Config, 'webhooks' | 'webhookSecret' | 'alertRules'>,
@@ -83,6 +84,10 @@ export function eventsConfigProblems(
     return [(err as Error).message];
   }
   const problems = checkRuleSinks(config.alertRules, [...RESERVED_SINK_NAMES, ...names]);
+  for (const w of config.webhooks) {
+    const problem = urlProblem(w.url);
+    if (problem) problems.push(`WEBHOOKS "${w.name}" url: ${problem}`);
+  }
   const secrets: [string, string | undefined][] = [
     ['WEBHOOK_SECRET', config.webhookSecret],
     ...config.webhooks.map((w): [string, string | undefined] => [`WEBHOOKS "${w.name}" secret`, w.secret]),
@@ -92,6 +97,24 @@ export function eventsConfigProblems(
     if (problem) problems.push(`${setting}: ${problem}`);
   }
   return problems;
+}
+
+/**
+ * Why a webhook URL cannot be POSTed to (fetch would refuse every request), or undefined. The message never
+ * repeats the URL: it may carry a password.
+ */
+function urlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not a URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return `must be http:// or https://, not ${u.protocol}`;
+  if (u.username || u.password)
+    return 'credentials in the URL (user:password@) are not supported; put a token in the path or query, and verify the signature';
+  return undefined;
 }
 
 /** Throw an `EventsConfigError` listing every problem (see `eventsConfigProblems`). */

@@ -65,11 +65,19 @@ export function listCursors(mirror: Mirror): SinkCursor[] {
  * Rewind (or forward) a sink so the dispatcher delivers again from `fromSeq` on (`events replay`), under a
  * new generation: every re-sent event gets a new delivery id (so the events queue, which drops a job id it
  * already holds, takes it again) while its `eventId` stays the same. Works while a dispatcher runs: its
- * in-flight batch will not overwrite the new cursor. Returns the new cursor (`fromSeq - 1`).
+ * in-flight batch will not overwrite the new cursor. Returns the new cursor (`fromSeq - 1`). A `fromSeq` past
+ * `max seq + 1` throws a RangeError: that cursor would skip events written later.
  */
 export function replayFrom(mirror: Mirror, sink: string, fromSeq: number): number {
   if (!Number.isInteger(fromSeq) || fromSeq < 1)
-    throw new Error(`--from-seq must be an integer >= 1, got ${fromSeq}`);
+    throw new RangeError(`--from-seq must be an integer >= 1, got ${fromSeq}`);
+  // Past the end the cursor would silently skip events not written yet; max + 1 (skip history) is the limit.
+  const max =
+    (stmt(mirror, 'SELECT max(seq) AS max FROM job_events').get() as { max: number | null }).max ?? 0;
+  if (fromSeq > max + 1)
+    throw new RangeError(
+      `--from-seq ${fromSeq} is past the end of the outbox (last seq ${max}): use at most ${max + 1} (${max + 1} skips to the end)`,
+    );
   stmt(
     mirror,
     `INSERT INTO event_cursors (sink, seq, updated_at, generation) VALUES (?, ?, ?, 1)

@@ -63,9 +63,12 @@ export interface SinkStatus {
 }
 
 export interface DrainOptions {
-  /** Give up (reject) after this long, ms. @default no limit */
+  /** Give up (reject) after this long, ms; beyond a timer's range (2^31 - 1 ms, ~24.8 days): no limit. @default no limit */
   timeoutMs?: number;
 }
+
+/** The longest delay `setTimeout` keeps; a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class DrainTimeoutError extends Error {
   override name = 'DrainTimeoutError';
@@ -368,7 +371,7 @@ export class Dispatcher {
         if (done()) finish();
         else if (this.#stopped) finish(new Error('dispatcher stopped before the drain finished'));
       };
-      if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
           const behind = this.#lanes
             .filter((l) => l.cursor < target)

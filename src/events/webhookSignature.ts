@@ -7,8 +7,9 @@
  * - `webhook-signature`: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, one per secret, separated
  *   by spaces (during a rotation configure `"whsec_new whsec_old"`: receivers holding either one verify).
  *
- * A secret is `whsec_<base64 key>` (the spec's format: the key is the decoded bytes) or any other string,
- * whose UTF-8 bytes are the key (`new Webhook(secret, { format: 'raw' })` on the receiving side).
+ * A secret is `whsec_<padded base64 key>` (the spec's format: the key is the decoded bytes) or any other
+ * printable-ASCII string, whose bytes are the key (`new Webhook(secret, { format: 'raw' })` on the receiving
+ * side); `secretProblem` rejects anything else at start-up, as the libraries would read another key.
  *
  * Signing is a single HMAC, so it is done here with node:crypto rather than with a runtime dependency; the
  * tests verify real deliveries with the reference `standardwebhooks` package, so the two cannot drift.
@@ -23,7 +24,10 @@ export const DELIVERY_ID_HEADER = 'x-retab-mirror-delivery-id';
 export const EVENT_TYPE_HEADER = 'x-retab-mirror-event-type';
 
 const SECRET_PREFIX = 'whsec_';
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Padded base64 (the length a multiple of 4), as `openssl rand -base64` prints it and every Standard Webhooks library reads it. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
+/** Printable ASCII: a raw secret the libraries' `format: 'raw'` reads as the same bytes (they take one byte per character). */
+const RAW = /^[\x21-\x7e]+$/;
 
 /** The secrets of a (possibly space-separated) secret setting. */
 export function splitSecrets(secret: string): string[] {
@@ -36,7 +40,9 @@ export function secretProblem(secret: string): string | undefined {
     if (s.startsWith(SECRET_PREFIX)) {
       const key = s.slice(SECRET_PREFIX.length);
       if (!BASE64.test(key) || Buffer.from(key, 'base64').length === 0)
-        return `a "${SECRET_PREFIX}…" secret must be followed by base64 (e.g. from \`openssl rand -base64 32\`)`;
+        return `a "${SECRET_PREFIX}…" secret must be followed by base64, padded (e.g. from \`openssl rand -base64 32\`)`;
+    } else if (!RAW.test(s)) {
+      return `a raw secret (one not starting with "${SECRET_PREFIX}") must be printable ASCII, which receivers' Standard Webhooks libraries read byte for byte; use "${SECRET_PREFIX}" + base64 for any other key`;
     }
   }
   return undefined;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerEventsCommand } from '../../src/cli/eventsCommand.ts';
 import { getCursor } from '../../src/events/cursors.ts';
 import { recordDeadLetter } from '../../src/events/deadLetters.ts';
+import { maxSeq } from '../../src/events/outbox.ts';
 import { insertEvents, outboxIds, type TempMirror, tempMirror, waitFor } from './helpers.ts';
 
 const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
@@ -131,6 +132,24 @@ describe('retab-mirror events', () => {
       exitCode: 2,
       message: expect.stringContaining('unknown sink "nope"'),
     });
+    // Past the end: the cursor would skip events not written yet. One past the end (skip history) is fine.
+    const max = maxSeq(tmp.mirror);
+    const beyond = await runInProcess([
+      'events',
+      'replay',
+      '--from-seq',
+      String(max + 100),
+      '--sink',
+      'queue',
+    ]);
+    expect(beyond.error).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining(`at most ${max + 1}`),
+    });
+    expect(getCursor(tmp.mirror, 'queue')).toBe(4);
+    const toEnd = await runInProcess(['events', 'replay', '--from-seq', String(max + 1), '--sink', 'queue']);
+    expect(toEnd.error).toBeUndefined();
+    expect(getCursor(tmp.mirror, 'queue')).toBe(max);
 
     const retry = await runInProcess(['events', 'retry']);
     expect(retry.error).toMatchObject({ exitCode: 2, message: expect.stringContaining('--id N') });

@@ -91,6 +91,25 @@ describe('Dispatcher', () => {
     expect(d.status().find((s) => s.sink === 'flaky')).toMatchObject({ cursor: 30, failures: 0 });
   });
 
+  it('a drain timeout longer than a timer can hold (2^31 ms, `sync --events-timeout 3000000`) waits, not gives up at once', async () => {
+    tmp = tempMirror();
+    let down = true;
+    const flaky = recordingSink('flaky', () => down);
+    const d = track(new Dispatcher({ mirror: tmp.mirror, sinks: [flaky], retryMinMs: 30, retryMaxMs: 60 }));
+    insertEvents(tmp.mirror, 5);
+    let outcome: unknown = 'pending';
+    const drained = d.drain({ timeoutMs: 3_000_000_000 }).then(
+      () => (outcome = 'drained'),
+      (err: unknown) => (outcome = err),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(outcome).toBe('pending'); // a 1 ms timer (Node's overflow fallback) would have rejected it
+    down = false;
+    await drained;
+    expect(outcome).toBe('drained');
+    expect(flaky.got).toHaveLength(5);
+  });
+
   it('notify() wakes delivery at once; the poll picks up writes nobody announced', async () => {
     tmp = tempMirror();
     const a = recordingSink('a');

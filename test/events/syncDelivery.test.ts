@@ -11,8 +11,8 @@ import { matchRule } from '../../src/events/rules.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
 import { openMirror } from '../../src/mirror/openMirror.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { cliEnv, runCli, type TempDir, tempDir } from '../reliability/helpers.ts';
-import { type Receiver, startReceiver } from './helpers.ts';
+import { cliEnv, runCli, spawnCli, type TempDir, tempDir } from '../reliability/helpers.ts';
+import { type Receiver, startReceiver, waitFor } from './helpers.ts';
 
 const RULES = [
   {
@@ -109,6 +109,38 @@ describe('retab-mirror sync delivers its events', () => {
     expect(b.received.map((r) => r.event.eventId)).toEqual(routedTo('hook-b', final.events));
     expect(a.received.length).toBeGreaterThan(toA.length);
     expect(final.cursors['hook-a']).toBe(final.max);
+  });
+
+  it('Ctrl-C while it waits for a failing webhook stops at once with exit 130, the rest left for the next run', async () => {
+    sim.clock.advance(30 * 60_000); // new status changes for hook-a
+    a.respond = () => 503; // retried with backoff: the run waits in delivery
+    const before = a.received.length;
+    const lastRun = () => {
+      const mirror = openMirror(tmp.dbPath, { readonly: true });
+      try {
+        const row = mirror.sqlite
+          .prepare("SELECT max(id) AS id FROM sync_runs WHERE task = 'hydrate' AND finished_at IS NOT NULL")
+          .get() as { id: number | null };
+        return row.id ?? 0;
+      } finally {
+        mirror.close();
+      }
+    };
+    const runsBefore = lastRun();
+    try {
+      const run = spawnCli(['sync', '--no-progress'], env(), { timeoutMs: 60_000 });
+      // The pass is over (hydrate is its last task) and the run is retrying the webhook.
+      await waitFor(() => lastRun() > runsBefore, 30_000, 'the pass to finish');
+      await waitFor(() => a.received.length > before, 30_000, 'a first delivery attempt');
+      run.child.kill('SIGINT');
+      const r = await run.exited;
+      expect(r.code).toBe(130);
+      expect(r.stdout).toMatch(/^sync complete/);
+      expect(r.stdout).toMatch(/hook-a +seq \d+, \d+ after its cursor/);
+      expect(r.stderr).toContain('stopping event delivery');
+    } finally {
+      delete a.respond;
+    }
   });
 
   it('a rule naming an unknown sink stops sync before it starts: exit 2, one line naming the sink', async () => {

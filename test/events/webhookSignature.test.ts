@@ -83,7 +83,7 @@ describe('Standard Webhooks signatures', () => {
     expect(verifyWebhookSignature({ payload: body, headers: good, secret: '', now })).toBe(false);
   });
 
-  it('a whsec_ secret must carry base64; raw secrets are anything', () => {
+  it('a whsec_ secret must carry base64; raw secrets are any printable ASCII', () => {
     expect(secretProblem('whsec_not-base64!')).toContain('base64');
     expect(secretProblem('whsec_')).toContain('base64');
     expect(secretProblem(secret)).toBeUndefined();
@@ -97,6 +97,46 @@ describe('Standard Webhooks signatures', () => {
       expect.stringMatching(/^WEBHOOK_SECRET: a "whsec_…" secret must be followed by base64/),
       expect.stringMatching(/^WEBHOOKS "ops" secret: a "whsec_…" secret must be followed by base64/),
     ]);
+  });
+
+  it('a webhook URL must be http(s) without credentials (fetch refuses those: every event would fail)', () => {
+    const problems = eventsConfigProblems({
+      webhooks: [
+        { name: 'basic', url: 'https://ops:s3cret-pw@hooks.example.com/in', secret },
+        { name: 'file', url: 'file:///etc/passwd', secret },
+        { name: 'fine', url: 'https://hooks.example.com/in?token=abc', secret },
+      ],
+      webhookSecret: undefined,
+      alertRules: [],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^WEBHOOKS "basic" url: .*credentials/),
+      expect.stringMatching(/^WEBHOOKS "file" url: .*http/),
+    ]);
+    expect(problems.join(' ')).not.toContain('s3cret-pw');
+  });
+
+  it('accepts only secrets the reference library reads as the same key (else start-up names them)', () => {
+    const ts = new Date(now * 1000);
+    const referenceSignature = (s: string) => {
+      try {
+        return s.startsWith('whsec_')
+          ? new Webhook(s).sign(id, ts, body)
+          : new Webhook(s, { format: 'raw' }).sign(id, ts, body);
+      } catch {
+        return undefined; // the library cannot even load it
+      }
+    };
+    // Unpadded or cut base64 (the library throws), non-ASCII raw secrets (it reads one byte per character).
+    for (const s of ['whsec_abc', 'whsec_YQ', 'whsec_YWJjZGU', 'clé-secrète', 'pass🔑word']) {
+      expect(secretProblem(s), s).toBeDefined();
+    }
+    for (const s of [secret, 'whsec_YQ==', 'whsec_YWI=', 'plain-secret', 'a~!@#$%^&*()_+{}|:"<>?']) {
+      expect(secretProblem(s), s).toBeUndefined();
+      expect(signWebhookPayload({ id, payload: body, secret: s, timestamp: now }), s).toBe(
+        referenceSignature(s),
+      );
+    }
   });
 });
 

@@ -151,6 +151,33 @@ describe('config', () => {
     }
   });
 
+  it('masks the secrets inside WEBHOOKS, in `config` output and in an error about WEBHOOKS', () => {
+    const secret = 'whsec_dG9wLXNlY3JldC1ieXRlcw==';
+    const c = load({
+      WEBHOOKS: JSON.stringify([{ name: 'ops', url: 'https://example.com/hook', secret }]),
+    });
+    const shown = JSON.stringify(redactConfig(c));
+    expect(shown).not.toContain(secret);
+    expect(shown).toContain('https://example.com/hook'); // the rest stays readable
+    expect(c.webhooks[0]?.secret).toBe(secret); // only the printed copy is masked
+    const withPassword = load({
+      WEBHOOKS: JSON.stringify([{ name: 'basic', url: 'https://ops:pa55word@example.com/hook' }]),
+    });
+    expect(JSON.stringify(redactConfig(withPassword))).not.toContain('pa55word');
+    for (const value of [
+      JSON.stringify([{ name: 'ops', url: 'not a url', secret }]),
+      `[{"name":"ops","secret":"${secret}","url":`, // not even JSON
+    ]) {
+      expect(() => load({ WEBHOOKS: value })).toThrow(ConfigError);
+      try {
+        load({ WEBHOOKS: value });
+      } catch (err) {
+        expect((err as Error).message).toContain('WEBHOOKS');
+        expect((err as Error).message).not.toContain('dG9wLXNlY3JldC1ieXRlcw');
+      }
+    }
+  });
+
   it('applies env > .env > config file > default', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'config.json');

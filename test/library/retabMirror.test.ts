@@ -62,3 +62,33 @@ describe('createRetabMirror (library facade)', () => {
     expect(() => m.list({ limit: 500 })).toThrow(/limit/);
   });
 });
+
+describe('sync() with a webhook that is down', () => {
+  it('resolves once listeners have the events and eventsTimeoutMs passed, not after every retry', async () => {
+    const lib = createRetabMirror({
+      config: {
+        apiKey: sim.apiKey,
+        baseUrl: sim.url,
+        dbPath: join(mkdtempSync(join(tmpdir(), 'lib-down-')), 'm.db'),
+        backfillDays: 4,
+        // Nothing listens on port 9: every POST is refused and retried (8 attempts, minutes of backoff).
+        webhooks: [{ name: 'down', url: 'http://127.0.0.1:9/hook', secret: 'whsec_ZG93bi1ob29r' }],
+        alertRules: [
+          { name: 'all', when: { includeBackfill: true, includeInferred: true }, sinks: ['down'] },
+        ],
+      },
+      now: () => sim.clock.now(),
+      eventsTimeoutMs: 1500,
+    });
+    try {
+      const heard: MirrorEvent[] = [];
+      lib.on('job.discovered', (e) => void heard.push(e));
+      const started = Date.now();
+      expect((await lib.sync()).outcome).toBe('success');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(heard.length).toBeGreaterThanOrEqual(sim.store.size - 1);
+    } finally {
+      await lib.close();
+    }
+  });
+});
