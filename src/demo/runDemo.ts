@@ -159,13 +159,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     scheduler = startInProcessScheduler({ deps: { ...deps, onPage: () => dispatcher?.notify() }, config });
   }
 
-  // 3. The local read API on its own read-only connection.
+  // 3. The local read API on its own read-only connection. Payloads a reader asks for and the mirror lacks
+  // (PAYLOAD_MODE=request keeps no responses) are fetched from the simulator and stored, as `serve` does.
   const reader = openMirror(dbPath, { readonly: true });
+  const upstream = { client, writer: mirror, logger: opts.logger };
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
-    server = await startServer({ mirror: reader, config, logger: opts.logger });
+    server = await startServer({ mirror: reader, config, logger: opts.logger, upstream });
   } catch {
-    server = await startServer({ mirror: reader, config: { ...config, serverPort: 0 }, logger: opts.logger });
+    server = await startServer({
+      mirror: reader,
+      config: { ...config, serverPort: 0 },
+      logger: opts.logger,
+      upstream,
+    });
   }
   const address = server.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.serverPort}`;
