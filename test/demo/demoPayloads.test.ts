@@ -28,7 +28,7 @@ it('include_response=true on the demo local API returns responses, with X-Mirror
   const dir = mkdtempSync(join(tmpdir(), 'demo-payloads-'));
   const config = loadConfig({
     env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, SERVER_PORT: '0' },
-    dotenvFile: null,
+    dotenvFile: false,
   });
   const stop = new AbortController();
   let text = '';
