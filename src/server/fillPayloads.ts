@@ -28,10 +28,17 @@ export interface UpstreamPayloads {
   maxFetches?: number;
   /** Fetches in flight at once. @default 4 */
   concurrency?: number;
+  /**
+   * Longest wait for upstream per answer, ms: what is not fetched by then stays null (`partial`). An upstream
+   * that accepts connections and never answers then costs a reader this, not rounds of request timeouts.
+   * @default 10000
+   */
+  deadlineMs?: number;
   logger?: Logger;
 }
 
 export const MAX_PAYLOAD_FETCHES = 20;
+export const PAYLOAD_DEADLINE_MS = 10_000;
 
 /**
  * Fill the payloads `want`ed into `jobs` (in place) from upstream where the mirror lacks them; returns whether
@@ -55,11 +62,20 @@ export async function fillPayloads(
   // Dated when the requests leave: an answer can then never pass for fresher than what it saw.
   const observedAt = Date.now();
   let failures = 0;
+  const signal = AbortSignal.timeout(upstream.deadlineMs ?? PAYLOAD_DEADLINE_MS);
   await mapLimit(targets, upstream.concurrency ?? 4, async (id) => {
+    if (signal.aborted) {
+      failures++;
+      return;
+    }
     try {
       fetched.set(
         id,
-        await upstream.client.retrieveJob(id, { includeRequest: true, includeResponse: want.response }),
+        await upstream.client.retrieveJob(id, {
+          includeRequest: true,
+          includeResponse: want.response,
+          signal,
+        }),
       );
     } catch (err) {
       failures++;
