@@ -79,6 +79,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     jobs: opts.jobs ?? 3000,
     days,
     clock: 'realtime',
+    // The names Retab sends since May 2026: its current clients refuse a job with an older name.
+    endpointNames: 'current',
     rates: {
       arrivalsPerMinute: 60,
       retriesPerMinute: 6,

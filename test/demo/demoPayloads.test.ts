@@ -12,7 +12,7 @@ import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { runDemo } from '../../src/demo/runDemo.ts';
 import { silentLogger } from '../../src/log.ts';
-import type { Job } from '../../src/retab/schemas.ts';
+import { CURRENT_ENDPOINTS, type Job } from '../../src/retab/schemas.ts';
 
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -24,7 +24,7 @@ async function closedPort(): Promise<number> {
   });
 }
 
-it('include_response=true on the demo local API returns responses, with X-Mirror-Payload: complete', async () => {
+it('the demo local API: include_response=true returns responses (X-Mirror-Payload: complete); jobs carry current endpoint names', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'demo-payloads-'));
   const config = loadConfig({
     env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, SERVER_PORT: '0' },
@@ -59,6 +59,13 @@ it('include_response=true on the demo local API returns responses, with X-Mirror
     expect(data.length).toBeGreaterThan(0);
     expect(data.filter((j) => j.response === null).map((j) => j.id)).toEqual([]);
     expect(res.headers.get('x-mirror-payload')).toBe('complete');
+    // Retab's clients since May 2026 (retab-dev/retab ba980992, Python `Job.endpoint: SupportedEndpoint`)
+    // refuse a job whose endpoint is not a current name: the demo's jobs carry current names, so a new user's
+    // SDK pointed at the demo's local API reads every page.
+    const page = (await (await fetch(`${base}/v1/jobs?limit=100`)).json()) as { data: Job[] };
+    expect(page.data.length).toBe(100);
+    const current: readonly string[] = CURRENT_ENDPOINTS;
+    expect(page.data.map((j) => j.endpoint).filter((e) => !current.includes(e))).toEqual([]);
   } finally {
     stop.abort();
     await demo;
