@@ -28,7 +28,8 @@ function upstreamPayloads(config: Config, path: string, logger: Logger): Upstrea
     maxRequestsPerSecond: config.rateLimitPerSecond,
     logger,
   });
-  return { client, writer: openMirror(path), logger };
+  // PAYLOAD_MODE=none: the mirror keeps no payloads, so fetched ones are returned and not stored.
+  return { client, writer: config.payloadMode === 'none' ? undefined : openMirror(path), logger };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -56,7 +57,7 @@ export function registerServeCommand(program: Command): void {
         app = await startServer({ mirror, config, logger, ...(upstream ? { upstream } : {}) });
       } catch (err) {
         mirror.close();
-        upstream?.writer.close();
+        upstream?.writer?.close();
         throw new CliError(
           `cannot listen on ${config.serverHost}:${config.serverPort}: ${(err as Error).message} (set SERVER_PORT or --port)`,
         );
@@ -80,7 +81,7 @@ export function registerServeCommand(program: Command): void {
             .catch((err: unknown) => logger.error({ err }, 'server close failed'))
             .finally(() => {
               mirror.close();
-              upstream?.writer.close();
+              upstream?.writer?.close();
               done();
             });
         };

@@ -3,7 +3,7 @@
  * mirror holds; where the mirror lacks a payload (a mirror synced with `PAYLOAD_MODE=request` has no
  * responses, a job first seen by a lightweight listing has no request yet), the server fetches the job from
  * upstream (when it has an API key; at most `maxFetches` jobs per answer), stores it like any observation so
- * the next reader finds it, and answers with it. What it could not fetch stays `null`, and the answer says so
+ * the next reader finds it (unless the mirror keeps no payloads: `PAYLOAD_MODE=none`), and answers with it. What it could not fetch stays `null`, and the answer says so
  * in `X-Mirror-Payload: partial` (else `complete`), so a client such as Retab's `wait_for_completion` is never
  * handed a silent `response: null` for a completed job.
  */
@@ -22,8 +22,11 @@ export type PayloadState = 'complete' | 'partial';
 export interface UpstreamPayloads {
   /** Reads jobs with their payloads (`GET /v1/jobs/{id}`); built from the mirror's own API key. */
   client: Pick<RetabClient, 'retrieveJob'>;
-  /** A writable connection to the mirror the server reads: fetched payloads are stored for next time. */
-  writer: Mirror;
+  /**
+   * A writable connection to the mirror the server reads: fetched payloads are stored for next time. None
+   * (a mirror with `PAYLOAD_MODE=none`, which keeps no payloads): they are returned, not stored.
+   */
+  writer?: Mirror | undefined;
   /** Jobs fetched per answer at most (a list page with `include_response` holds at most 20). @default 20 */
   maxFetches?: number;
   /** Fetches in flight at once. @default 4 */
@@ -82,7 +85,7 @@ export async function fillPayloads(
       upstream.logger?.warn({ err, jobId: id }, 'could not fetch a missing payload from upstream');
     }
   });
-  if (fetched.size > 0) {
+  if (fetched.size > 0 && upstream.writer) {
     try {
       applyPage(upstream.writer, [...fetched.values()], {
         observedAt,
