@@ -29,7 +29,8 @@ function upstreamPayloads(config: Config, path: string, logger: Logger): Upstrea
     maxRequestsPerSecond: config.rateLimitPerSecond,
     logger,
   });
-  return { client, writer: openMirror(path), logger };
+  // PAYLOAD_MODE=none: the mirror keeps no payloads, so fetched ones are returned and not stored.
+  return { client, writer: config.payloadMode === 'none' ? undefined : openMirror(path), logger };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -68,7 +69,7 @@ export function registerServeCommand(program: Command): void {
         });
       } catch (err) {
         mirror.close();
-        upstream?.writer.close();
+        upstream?.writer?.close();
         throw new CliError(
           `cannot listen on ${config.serverHost}:${config.serverPort}: ${(err as Error).message} (set SERVER_PORT or --port)`,
         );
@@ -89,7 +90,7 @@ export function registerServeCommand(program: Command): void {
       logger.info({ signal }, 'stopping the server');
       await app.close().catch((err: unknown) => logger.error({ err }, 'server close failed'));
       mirror.close();
-      upstream?.writer.close();
+      upstream?.writer?.close();
       truncateWal(path);
       dispose();
     });

@@ -107,6 +107,8 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
     jobs: opts.jobs ?? 3000,
     days,
     clock: 'realtime',
+    // The names Retab sends since May 2026: its current clients refuse a job with an older name.
+    endpointNames: 'current',
     rates: {
       arrivalsPerMinute: 60,
       retriesPerMinute: 6,
@@ -194,17 +196,26 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
     scheduler = startInProcessScheduler({ deps: { ...deps, onPage: () => dispatcher?.notify() }, config });
   }
 
-  // 3. The local read API on its own read-only connection.
+  // 3. The local read API on its own read-only connection. Payloads a reader asks for and the mirror lacks
+  // (PAYLOAD_MODE=request keeps no responses) are fetched from the simulator and stored, as `serve` does.
   const reader = openMirror(dbPath, { readonly: true });
+  const upstream = { client, writer: mirror, logger: opts.logger };
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const consoleOptions = { config, openWriter: () => openMirror(dbPath) };
   try {
-    server = await startServer({ mirror: reader, config, logger: opts.logger, console: consoleOptions });
+    server = await startServer({
+      mirror: reader,
+      config,
+      logger: opts.logger,
+      upstream,
+      console: consoleOptions,
+    });
   } catch {
     server = await startServer({
       mirror: reader,
       config: { ...config, serverPort: 0 },
       logger: opts.logger,
+      upstream,
       console: consoleOptions,
     });
   }

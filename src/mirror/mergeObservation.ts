@@ -21,7 +21,7 @@
 import type { JobSource, JobStatus, KnownJobStatus } from '../retab/schemas.ts';
 import { isKnownStatus, isTerminal } from '../retab/schemas.ts';
 import type { JobDraft } from './jobToRow.ts';
-import { statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
+import { retrySteps, statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
 import type { PayloadsIncluded } from './types.ts';
 
 /** The stored columns the merge needs (all of `jobs` except the request/response payloads). */
@@ -288,7 +288,10 @@ export function mergeObservation(
         d.completedAt !== null &&
         s.completedAt !== d.completedAt));
   const moved = s.status !== d.status || cycle;
-  const steps = moved ? timeSteps(transitionSteps(s.status, d.status), d, observedAt) : [];
+  // A rising count: a new attempt started in between, which the shortest walk alone may skip.
+  const walk = () =>
+    (attempts > 0 ? retrySteps(s.status, d.status) : null) ?? transitionSteps(s.status, d.status);
+  const steps = moved ? timeSteps(walk(), d, observedAt) : [];
   const last = steps[steps.length - 1];
   const request = hasReq && !s.hasRequest ? d.request : null;
   const response = d.response !== null && (!s.hasResponse || moved) ? d.response : null;

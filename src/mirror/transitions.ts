@@ -3,7 +3,7 @@
  * status to another. Polls skip states (a job can be queued at one poll and completed at the next); the
  * steps in between are reported as `inferred` so event consumers see a coherent lifecycle.
  */
-import { JOB_STATUSES, type JobStatus, type KnownJobStatus } from '../retab/schemas.ts';
+import { isKnownStatus, JOB_STATUSES, type JobStatus, type KnownJobStatus } from '../retab/schemas.ts';
 
 /**
  * validating → queued → in_progress → completed | failed; cancelled and expired from any active state;
@@ -103,6 +103,33 @@ const TABLE = buildTable();
 export function transitionSteps(from: JobStatus, to: JobStatus): readonly StatusStep[] {
   // A status outside the lifecycle graph (one upstream added since): the observed change, nothing inferred.
   return TABLE.get(`${from}>${to}`) ?? (from === to ? [] : [{ from, to, inferred: false }]);
+}
+
+/** The unique shortest walk's steps from `from` to `to` (all `inferred`), `[]` when equal, null when none or several. */
+function uniqueSteps(from: JobStatus, to: JobStatus): StatusStep[] | null {
+  if (from === to) return [];
+  if (!isKnownStatus(from) || !isKnownStatus(to)) return null;
+  const walk = uniqueShortestWalk(from, to);
+  if (!walk) return null;
+  return walk.slice(1).map((next, i) => ({ from: walk[i] as KnownJobStatus, to: next, inferred: true }));
+}
+
+/**
+ * The steps from a stored status to an observed one when `attempt_count` rose in between: a new attempt
+ * started, so the walk passes `queued → in_progress` (the count rises when an attempt starts). E.g. cancelled
+ * (attempt 1) → cancelled (attempt 2) is cancelled → queued → in_progress → cancelled, not the shorter
+ * cancelled → queued → cancelled. Null when the walk to `queued` or from `in_progress` is ambiguous or
+ * impossible (e.g. from `in_progress`: failed, cancelled or expired before the retry?): then callers fall
+ * back to `transitionSteps`.
+ */
+export function retrySteps(from: JobStatus, to: JobStatus): readonly StatusStep[] | null {
+  const before = uniqueSteps(from, 'queued');
+  const after = uniqueSteps('in_progress', to);
+  if (!before || !after) return null;
+  const steps: StatusStep[] = [...before, { from: 'queued', to: 'in_progress', inferred: true }, ...after];
+  const last = steps[steps.length - 1] as StatusStep;
+  steps[steps.length - 1] = { ...last, inferred: false };
+  return steps;
 }
 
 /** A job's own timestamps (unix seconds), as the mirror's rows and drafts carry them. */

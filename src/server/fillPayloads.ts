@@ -3,7 +3,7 @@
  * mirror holds; where the mirror lacks a payload (a mirror synced with `PAYLOAD_MODE=request` has no
  * responses, a job first seen by a lightweight listing has no request yet), the server fetches the job from
  * upstream (when it has an API key; at most `maxFetches` jobs per answer), stores it like any observation so
- * the next reader finds it, and answers with it. What it could not fetch stays `null`, and the answer says so
+ * the next reader finds it (unless the mirror keeps no payloads: `PAYLOAD_MODE=none`), and answers with it. What it could not fetch stays `null`, and the answer says so
  * in `X-Mirror-Payload: partial` (else `complete`), so a client such as Retab's `wait_for_completion` is never
  * handed a silent `response: null` for a completed job.
  */
@@ -22,16 +22,26 @@ export type PayloadState = 'complete' | 'partial';
 export interface UpstreamPayloads {
   /** Reads jobs with their payloads (`GET /v1/jobs/{id}`); built from the mirror's own API key. */
   client: Pick<RetabClient, 'retrieveJob'>;
-  /** A writable connection to the mirror the server reads: fetched payloads are stored for next time. */
-  writer: Mirror;
+  /**
+   * A writable connection to the mirror the server reads: fetched payloads are stored for next time. None
+   * (a mirror with `PAYLOAD_MODE=none`, which keeps no payloads): they are returned, not stored.
+   */
+  writer?: Mirror | undefined;
   /** Jobs fetched per answer at most (a list page with `include_response` holds at most 20). @default 20 */
   maxFetches?: number;
   /** Fetches in flight at once. @default 4 */
   concurrency?: number;
+  /**
+   * Longest wait for upstream per answer, ms: what is not fetched by then stays null (`partial`). An upstream
+   * that accepts connections and never answers then costs a reader this, not rounds of request timeouts.
+   * @default 10000
+   */
+  deadlineMs?: number;
   logger?: Logger;
 }
 
 export const MAX_PAYLOAD_FETCHES = 20;
+export const PAYLOAD_DEADLINE_MS = 10_000;
 
 /**
  * Fill the payloads `want`ed into `jobs` (in place) from upstream where the mirror lacks them; returns whether
@@ -55,18 +65,27 @@ export async function fillPayloads(
   // Dated when the requests leave: an answer can then never pass for fresher than what it saw.
   const observedAt = Date.now();
   let failures = 0;
+  const signal = AbortSignal.timeout(upstream.deadlineMs ?? PAYLOAD_DEADLINE_MS);
   await mapLimit(targets, upstream.concurrency ?? 4, async (id) => {
+    if (signal.aborted) {
+      failures++;
+      return;
+    }
     try {
       fetched.set(
         id,
-        await upstream.client.retrieveJob(id, { includeRequest: true, includeResponse: want.response }),
+        await upstream.client.retrieveJob(id, {
+          includeRequest: true,
+          includeResponse: want.response,
+          signal,
+        }),
       );
     } catch (err) {
       failures++;
       upstream.logger?.warn({ err, jobId: id }, 'could not fetch a missing payload from upstream');
     }
   });
-  if (fetched.size > 0) {
+  if (fetched.size > 0 && upstream.writer) {
     try {
       applyPage(upstream.writer, [...fetched.values()], {
         observedAt,

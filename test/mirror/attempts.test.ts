@@ -56,6 +56,47 @@ describe('attempt_count', () => {
     expect(rowToJob(row!)).toMatchObject({ attempt_count: 2, last_attempt_at: BASE_CREATED + 50 });
   });
 
+  it('a rising count means a new attempt started: the implied walk passes queued → in_progress', () => {
+    // Cancelled (attempt 1), then cancelled again (attempt 2): the retry ran before it was cancelled, so it
+    // was not cancelled while queued (the shortest walk, which ignores the count).
+    const job = makeJob();
+    const c1 = {
+      ...failedAttempt(job, 1, BASE_CREATED + 2, BASE_CREATED + 3),
+      status: 'cancelled',
+      error: null,
+    };
+    applyPage(m, [c1], { observedAt: T0 });
+    const c2 = {
+      ...failedAttempt(job, 2, BASE_CREATED + 40, BASE_CREATED + 45),
+      status: 'cancelled',
+      error: null,
+    };
+    applyPage(m, [c2], { observedAt: T0 + 60_000 });
+    expect(steps(job.id)).toEqual([
+      ['cancelled', 'queued', true],
+      ['queued', 'in_progress', true],
+      ['in_progress', 'cancelled', false],
+    ]);
+    // Failed (attempt 1), then expired (attempt 2), and a queued job (attempt 0) seen cancelled at attempt 1.
+    const other = makeJob();
+    applyPage(m, [failedAttempt(other, 1, BASE_CREATED + 2, BASE_CREATED + 3)], { observedAt: T0 });
+    const expired = { ...failedAttempt(other, 2, BASE_CREATED + 40, BASE_CREATED + 45), status: 'expired' };
+    applyPage(m, [expired], { observedAt: T0 + 60_000 });
+    expect(steps(other.id)).toEqual([
+      ['failed', 'queued', true],
+      ['queued', 'in_progress', true],
+      ['in_progress', 'expired', false],
+    ]);
+    const third = makeJob();
+    applyPage(m, [third], { observedAt: T0 });
+    const started = { ...failedAttempt(third, 1, BASE_CREATED + 2, BASE_CREATED + 3), status: 'cancelled' };
+    applyPage(m, [{ ...started, error: null }], { observedAt: T0 + 60_000 });
+    expect(steps(third.id)).toEqual([
+      ['queued', 'in_progress', true],
+      ['in_progress', 'cancelled', false],
+    ]);
+  });
+
   it('the same status and count seen twice is no retry', () => {
     const job = makeJob();
     const first = failedAttempt(job, 1, BASE_CREATED + 2, BASE_CREATED + 3);
