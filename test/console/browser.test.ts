@@ -156,6 +156,19 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the skip link (first Tab stop) moves focus to the content and keeps the view', async () => {
+    const page = await open('#/jobs?status=failed');
+    await page.waitForSelector('tbody tr a');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    expect(new URL(page.url()).hash).toBe('#/jobs?status=failed');
+    expect(await page.locator('h1').first().textContent()).toBe('Jobs');
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
   it('a status change in the simulator appears in the live stream within 3 s', async () => {
     // The demo's in-process scheduler (no Redis), with no run listener, as the demo starts it.
     scheduler = startInProcessScheduler({
