@@ -160,9 +160,9 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     const page = await open('#/jobs?status=failed');
     await page.waitForSelector('tbody tr a');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip');
+    expect(await page.evaluate('document.activeElement?.className')).toBe('skip');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await page.waitForFunction("document.activeElement?.id === 'main'");
     expect(new URL(page.url()).hash).toBe('#/jobs?status=failed');
     expect(await page.locator('h1').first().textContent()).toBe('Jobs');
     await page.close();
