@@ -210,6 +210,41 @@ describe('console API (token set)', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
+  it('replay refuses a seq past the outbox end (the sink would skip every new event), 1e30 included', async () => {
+    const end = (w.mirror.sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number }).m;
+    const before = getCursor(w.mirror, 'ops');
+    for (const fromSeq of [end + 2, 99_999_999, 1e30]) {
+      const res = await w.app.inject({
+        method: 'POST',
+        url: '/console/api/sinks/ops/replay',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: { fromSeq },
+      });
+      expect(res.statusCode, String(fromSeq)).toBe(422);
+      expect(res.json().detail.message).toContain(`#${end}`);
+    }
+    expect(getCursor(w.mirror, 'ops')).toBe(before);
+    const toEnd = await w.app.inject({
+      method: 'POST',
+      url: '/console/api/sinks/ops/replay',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: { fromSeq: end + 1 },
+    });
+    expect(toEnd.json()).toEqual({ sink: 'ops', cursor: end });
+  });
+
+  it('the live event stream carries the same Content-Security-Policy as every other response', async () => {
+    const ctl = new AbortController();
+    try {
+      const res = await fetch(`${w.base}/v1/mirror/events`, { headers: auth, signal: ctl.signal });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    } finally {
+      ctl.abort();
+    }
+  });
+
   it('the sync view lists partitions with their runs and the upstream answers by status', async () => {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const range = `from=${day(Date.now() - DAY * 1000)}&to=${day(w.sim.clock.now() + DAY * 1000)}`;
