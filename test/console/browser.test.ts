@@ -97,6 +97,13 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     await job.waitForSelector('.timeline li');
     expect(await job.locator('h1').textContent()).toContain(id);
     expect(await job.locator('pre.json').count()).toBe(0); // payloads load only when asked
+    // Retab's retry counter is one of the job's fields (the simulator sends attempt_count).
+    const attempts = w.mirror.sqlite.prepare('SELECT attempt_count AS n FROM jobs WHERE id = ?').get(id) as {
+      n: number | null;
+    };
+    expect(attempts.n).not.toBeNull();
+    expect(await job.locator('dl.fields dt', { hasText: /^attempts$/ }).count()).toBe(1);
+    expect(await job.locator('dl.fields dt:text-is("attempts") + dd').textContent()).toBe(String(attempts.n));
     await job.locator('details.payload summary').first().click();
     await job.getByRole('button', { name: /Load request/ }).click();
     await job.waitForSelector('pre.json');
