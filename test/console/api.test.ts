@@ -126,6 +126,17 @@ describe('console API (token set)', () => {
     expect((await get('/console/api/alerts', {})).statusCode).toBe(401);
   });
 
+  it('the page is revalidated on every load (it names hashed assets an upgrade replaces); assets are cached', async () => {
+    for (const url of ['/', '/index.html']) {
+      const page = await get(url, {});
+      expect(page.headers['cache-control'], url).toBe('no-cache');
+      const again = await get(url, { 'if-none-match': String(page.headers.etag) });
+      expect(again.statusCode, url).toBe(304);
+    }
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec((await get('/', {})).body)?.[1] as string;
+    expect((await get(script, {})).headers['cache-control']).toMatch(/max-age=\d+/);
+  });
+
   it('a job timeline lists its events oldest first, with the stored payload sizes', async () => {
     const id = (
       w.mirror.sqlite
