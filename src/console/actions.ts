@@ -64,6 +64,16 @@ export function replaySink(
     if (!Number.isInteger(fromSeq) || fromSeq < 1) {
       throw new ActionError(422, 'invalid_request', '`fromSeq` must be an integer >= 1');
     }
+    // A cursor past the outbox's end would make the sink skip every event until seq caught up with it.
+    const end =
+      (mirror.sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number | null }).m ?? 0;
+    if (fromSeq > end + 1) {
+      throw new ActionError(
+        422,
+        'invalid_request',
+        `\`fromSeq\` ${fromSeq} is past the outbox's end (#${end}): replay from #${end + 1} or earlier`,
+      );
+    }
     return { sink, cursor: replayFrom(mirror, sink, fromSeq) };
   });
 }

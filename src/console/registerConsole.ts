@@ -120,7 +120,17 @@ export function registerConsole(
   app.addHook('onClose', async () => columns?.close());
 
   if (existsSync(WEB_ROOT)) {
-    app.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, index: 'index.html', maxAge: '1h' });
+    app.register(fastifyStatic, {
+      root: WEB_ROOT,
+      wildcard: false,
+      index: 'index.html',
+      maxAge: '1h',
+      // The page names its content-hashed assets: a cached copy would, after an upgrade, ask for files that
+      // are gone (a blank console for up to an hour). It is revalidated (ETag) on every load instead.
+      setHeaders: (reply, path) => {
+        if (path.endsWith('.html')) reply.header('cache-control', 'no-cache');
+      },
+    });
   } else {
     app.get('/', async (_req, reply) =>
       reply.type('text/plain').send('The console is not built: run `npm run build:web`.'),

@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { CONTENT_SECURITY_POLICY } from '../console/security.ts';
 import { EVENT_COLUMNS, type EventRow, rowToEvent } from '../events/outbox.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { errorBody, rawQuery } from './errors.ts';
@@ -80,6 +81,10 @@ export function registerEventsRoute(
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
+      // A hijacked reply skips the onSend hook that adds these to every other response.
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
     });
     res.write(`retry: 1000\n: stream from seq ${last}\n\n`);
 

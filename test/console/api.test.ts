@@ -126,6 +126,17 @@ describe('console API (token set)', () => {
     expect((await get('/console/api/alerts', {})).statusCode).toBe(401);
   });
 
+  it('the page is revalidated on every load (it names hashed assets an upgrade replaces); assets are cached', async () => {
+    for (const url of ['/', '/index.html']) {
+      const page = await get(url, {});
+      expect(page.headers['cache-control'], url).toBe('no-cache');
+      const again = await get(url, { 'if-none-match': String(page.headers.etag) });
+      expect(again.statusCode, url).toBe(304);
+    }
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec((await get('/', {})).body)?.[1] as string;
+    expect((await get(script, {})).headers['cache-control']).toMatch(/max-age=\d+/);
+  });
+
   it('a job timeline lists its events oldest first, with the stored payload sizes', async () => {
     const id = (
       w.mirror.sqlite
@@ -208,6 +219,41 @@ describe('console API (token set)', () => {
       payload: { fromSeq: 5 },
     });
     expect(unknown.statusCode).toBe(404);
+  });
+
+  it('replay refuses a seq past the outbox end (the sink would skip every new event), 1e30 included', async () => {
+    const end = (w.mirror.sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number }).m;
+    const before = getCursor(w.mirror, 'ops');
+    for (const fromSeq of [end + 2, 99_999_999, 1e30]) {
+      const res = await w.app.inject({
+        method: 'POST',
+        url: '/console/api/sinks/ops/replay',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: { fromSeq },
+      });
+      expect(res.statusCode, String(fromSeq)).toBe(422);
+      expect(res.json().detail.message).toContain(`#${end}`);
+    }
+    expect(getCursor(w.mirror, 'ops')).toBe(before);
+    const toEnd = await w.app.inject({
+      method: 'POST',
+      url: '/console/api/sinks/ops/replay',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: { fromSeq: end + 1 },
+    });
+    expect(toEnd.json()).toEqual({ sink: 'ops', cursor: end });
+  });
+
+  it('the live event stream carries the same Content-Security-Policy as every other response', async () => {
+    const ctl = new AbortController();
+    try {
+      const res = await fetch(`${w.base}/v1/mirror/events`, { headers: auth, signal: ctl.signal });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    } finally {
+      ctl.abort();
+    }
   });
 
   it('the sync view lists partitions with their runs and the upstream answers by status', async () => {

@@ -97,6 +97,13 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     await job.waitForSelector('.timeline li');
     expect(await job.locator('h1').textContent()).toContain(id);
     expect(await job.locator('pre.json').count()).toBe(0); // payloads load only when asked
+    // Retab's retry counter is one of the job's fields (the simulator sends attempt_count).
+    const attempts = w.mirror.sqlite.prepare('SELECT attempt_count AS n FROM jobs WHERE id = ?').get(id) as {
+      n: number | null;
+    };
+    expect(attempts.n).not.toBeNull();
+    expect(await job.locator('dl.fields dt', { hasText: /^attempts$/ }).count()).toBe(1);
+    expect(await job.locator('dl.fields dt:text-is("attempts") + dd').textContent()).toBe(String(attempts.n));
     await job.locator('details.payload summary').first().click();
     await job.getByRole('button', { name: /Load request/ }).click();
     await job.waitForSelector('pre.json');
@@ -153,6 +160,33 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     expect(await again.getByLabel('Status').inputValue()).toBe('failed');
     await page.close();
     await again.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('a download that fails says so on the page (no uncaught error)', async () => {
+    const page = await open('#/jobs?status=failed');
+    await page.waitForSelector('tbody tr a');
+    await page.route('**/console/api/export*', (r) =>
+      r.fulfill({ status: 503, contentType: 'application/json', body: '{"detail":"busy, try later"}' }),
+    );
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    await page.locator('#export-status', { hasText: 'busy, try later' }).waitFor({ timeout: 5000 });
+    await page.close();
+    // The 503 itself is logged by the browser as a failed resource; anything else is a problem.
+    expect(problems.filter((p) => !/status of 503/.test(p))).toEqual([]);
+    problems.length = 0;
+  });
+
+  it('the skip link (first Tab stop) moves focus to the content and keeps the view', async () => {
+    const page = await open('#/jobs?status=failed');
+    await page.waitForSelector('tbody tr a');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.className')).toBe('skip');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction("document.activeElement?.id === 'main'");
+    expect(new URL(page.url()).hash).toBe('#/jobs?status=failed');
+    expect(await page.locator('h1').first().textContent()).toBe('Jobs');
+    await page.close();
     expect(problems).toEqual([]);
   });
 

@@ -118,6 +118,13 @@ async function render(): Promise<void> {
   }
 }
 
+// The skip link moves focus to the content; followed as a link it would replace the view's hash (`#main`)
+// and the router would show the overview instead of the page being read.
+document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
+
 async function start(): Promise<void> {
   session = await getJson<Session>('/console/api/session');
   window.addEventListener('hashchange', () => void render());

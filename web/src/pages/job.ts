@@ -40,6 +40,18 @@ export async function renderJob(main: HTMLElement, id: string, signal: AbortSign
     ['organization', str(job.organization_id)],
     ['error', error ? `${str(error.code)}: ${str(error.message)}` : '—'],
     ['metadata', job.metadata ? JSON.stringify(job.metadata) : '—'],
+    // Retab's retry counters and warnings (newer API versions; absent from older answers).
+    ['attempts', str(job.attempt_count)],
+    ['last attempt', fmtUnix(job.last_attempt_at as number | null | undefined)],
+    ['last failure code', str(job.last_failure_code)],
+    [
+      'warnings',
+      Array.isArray(job.warnings) && job.warnings.length > 0
+        ? (job.warnings as { code?: unknown; message?: unknown }[])
+            .map((w) => `${str(w.code)}: ${str(w.message)}`)
+            .join('; ')
+        : '—',
+    ],
     ['first seen by the mirror', fmtTime(timeline.firstSeenAt)],
     ['last seen upstream', fmtTime(timeline.lastSeenAt)],
     ['missing upstream since', fmtTime(timeline.upstreamMissingAt)],

@@ -133,15 +133,21 @@ export async function renderJobs(
   const hasNewer = params.has('after') || (backward && list.has_more);
   const hasOlder = backward ? true : list.has_more;
   const exportQuery = listQuery(params);
+  const exportStatus = h('span', { class: 'notice', id: 'export-status', role: 'status' });
   const exportButton = (format: 'csv' | 'jsonl') =>
     h(
       'button',
       {
         type: 'button',
         class: 'secondary',
-        onclick: () => {
+        onclick: async () => {
           exportQuery.set('format', format);
-          void download(`/console/api/export?${exportQuery}`, `jobs.${format}`);
+          exportStatus.textContent = '';
+          try {
+            await download(`/console/api/export?${exportQuery}`, `jobs.${format}`);
+          } catch (err) {
+            exportStatus.textContent = `Download failed: ${(err as Error).message}`;
+          }
         },
       },
       `Download ${format.toUpperCase()}`,
@@ -164,6 +170,7 @@ export async function renderJobs(
           : null,
         exportButton('csv'),
         exportButton('jsonl'),
+        exportStatus,
       ),
       table(
         ['job', 'status', 'endpoint', 'created (UTC)', 'files', 'error', 'metadata'],
