@@ -9,10 +9,14 @@
  * and metadata rows are keyed by its `seq` (the rowid: it grows with each new job), so a page of new jobs
  * appends to those indexes; keyed by the random job id, every commit rewrote pages all over them.
  *
+ * The filename index follows: new jobs are indexed a batch at a time at the end of a page, already indexed
+ * jobs whose files change are re-indexed by triggers (filenameIndex.ts).
+ *
  * Hydration (fetching a known job's request) also goes through here: a retrieved job is just a fresher
  * observation that carries its request.
  */
 import type { Job } from '../retab/schemas.ts';
+import { catchUpFilenameIndex } from './filenameIndex.ts';
 import { type JobDraft, jobSnapshot, jobToRow } from './jobToRow.ts';
 import { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
 import type { Mirror } from './openMirror.ts';
@@ -246,6 +250,8 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
       result.quarantined++;
     }
   }
+  // New jobs join the filename index a batch at a time (filenameIndex.ts), in this page's transaction.
+  if (result.inserted > 0) catchUpFilenameIndex((sql) => prepared(mirror, sql));
   if (opts.checkpoint) saveCheckpoint(mirror, opts.checkpoint);
   return result;
 }

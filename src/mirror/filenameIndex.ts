@@ -1,0 +1,191 @@
+/**
+ * The SQLite side of the filename index (migration 0002): an FTS5 trigram table with one row per job (rowid =
+ * `jobs.seq`), kept in step with `job_files`, and the lookups that turn a filename filter into candidates.
+ *
+ * Writing: indexing a job costs ~10 µs when done in batches of a thousand but twice that one page at a time
+ * (each commit adds a segment that FTS5 must merge later), so applyPage indexes new jobs in batches
+ * (`catchUpFilenameIndex`); jobs past `indexed_through` — at most one batch — are tested directly by every
+ * query. Already indexed jobs whose files change are re-indexed at once by triggers.
+ *
+ * Reading: the literals a filter requires (filenameLiterals.ts) become an FTS5 query over their rarest
+ * trigrams. How rare a trigram is comes from a sample of the stored names, taken once per connection and
+ * again when the mirror has grown by a quarter; trigrams in most names narrow nothing but still cost a walk
+ * over their posting lists, so they are left out. Candidates are then tested exactly, as without the index.
+ */
+import type Database from 'better-sqlite3';
+import { and, containsQuery, indexedText, type LiteralQuery, regexQuery } from './filenameLiterals.ts';
+import { foldChar } from './regexSyntax.ts';
+
+/** New jobs indexed per batch: fewer, larger batches cost less per job but leave more for queries to test directly. */
+export const FILENAME_INDEX_BATCH = 1000;
+
+const STATE = 'SELECT indexed_through AS n FROM filename_index_state WHERE id = 1';
+const TOP = 'SELECT max(seq) AS n FROM jobs';
+const INDEX_RANGE = `INSERT INTO job_filenames_fts (rowid, names)
+  SELECT job_seq, replace(group_concat(filename, char(10)), char(304), 'i') FROM job_files
+  WHERE job_seq > ? AND job_seq <= ? GROUP BY job_seq`;
+const SET_STATE = 'UPDATE filename_index_state SET indexed_through = ? WHERE id = 1';
+
+type Prepare = (sql: string) => Database.Statement;
+
+/**
+ * Index the jobs past `indexed_through` when there are at least `minBatch` of them (0: always). Runs inside
+ * the caller's transaction. Returns how many jobs' seqs it covered.
+ */
+export function catchUpFilenameIndex(prepare: Prepare, minBatch = FILENAME_INDEX_BATCH): number {
+  const through = (prepare(STATE).get() as { n: number } | undefined)?.n ?? 0;
+  const top = (prepare(TOP).get() as { n: number | null }).n ?? 0;
+  if (top - through < Math.max(1, minBatch)) return 0;
+  prepare(INDEX_RANGE).run(through, top);
+  prepare(SET_STATE).run(top);
+  return top - through;
+}
+
+/** The last `seq` in the index: jobs after it are tested directly. */
+export function indexedThrough(prepare: Prepare): number {
+  return (prepare(STATE).get() as { n: number } | undefined)?.n ?? 0;
+}
+
+// ---- trigram frequencies, sampled
+
+/** Names sampled for trigram frequencies. */
+const SAMPLE = 2000;
+/** A trigram in more than this share of names is left out of a lookup (it narrows little and costs a long walk). */
+const COMMON = 0.15;
+/** Trigrams kept per literal: the rarest few already narrow the candidates as far as the rest would. */
+const PER_LITERAL = 3;
+
+interface Stats {
+  jobs: number;
+  samples: number;
+  counts: Map<string, number>;
+}
+const statsCache = new WeakMap<Database.Database, Stats>();
+
+/** The distinct index trigrams of a name, as the index folds it (characters it cannot vouch for break them). */
+function trigramsOf(name: string): Set<string> {
+  const chars = Array.from(indexedText(name), (c) => foldChar(c));
+  const out = new Set<string>();
+  for (let i = 0; i + 2 < chars.length; i++) {
+    const [a, b, c] = [chars[i], chars[i + 1], chars[i + 2]];
+    if (a != null && b != null && c != null) out.add(a + b + c);
+  }
+  return out;
+}
+
+function sampleStats(sqlite: Database.Database, prepare: Prepare, jobs: number): Stats {
+  const top = (prepare('SELECT max(rowid) AS n FROM job_files').get() as { n: number | null }).n ?? 0;
+  const at = prepare('SELECT filename FROM job_files WHERE rowid >= ? ORDER BY rowid LIMIT 1');
+  const counts = new Map<string, number>();
+  let samples = 0;
+  const n = Math.min(SAMPLE, top);
+  for (let k = 0; k < n; k++) {
+    const row = at.get(1 + Math.floor((k * top) / n)) as { filename: string } | undefined;
+    if (!row) continue;
+    samples++;
+    for (const t of trigramsOf(row.filename)) counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  const stats = { jobs, samples, counts };
+  statsCache.set(sqlite, stats);
+  return stats;
+}
+
+function stats(sqlite: Database.Database, prepare: Prepare, jobs: number): Stats {
+  const s = statsCache.get(sqlite);
+  if (s && jobs <= s.jobs * 1.25 && jobs >= s.jobs * 0.8 && (s.samples >= SAMPLE || jobs === s.jobs)) return s;
+  return sampleStats(sqlite, prepare, jobs);
+}
+
+// ---- from a filter to an FTS5 query
+
+/** An FTS5 lookup for a filename filter, and the share of jobs it is estimated to admit (an upper bound). */
+export interface TrigramLookup {
+  match: string;
+  share: number;
+}
+
+const quote = (t: string) => `"${t.replaceAll('"', '""')}"`;
+
+const queryCache = new Map<string, LiteralQuery>();
+
+/** The literal query of the filename filters in `f` (both must hold when both are given), cached per filter. */
+export function filenameQuery(f: { filename_regex?: string; filename_contains?: string }): LiteralQuery {
+  const qs: LiteralQuery[] = [];
+  for (const [kind, value, build] of [
+    ['r', f.filename_regex, regexQuery],
+    ['c', f.filename_contains, containsQuery],
+  ] as const) {
+    if (value === undefined) continue;
+    const key = `${kind}:${value}`;
+    let q = queryCache.get(key);
+    if (!q) {
+      if (queryCache.size >= 256) queryCache.delete(queryCache.keys().next().value as string);
+      q = build(value);
+      queryCache.set(key, q);
+    }
+    qs.push(q);
+  }
+  return and(...qs);
+}
+
+/**
+ * The FTS5 query for `q` over its rarest trigrams, or null when no part of it narrows the candidates (the
+ * caller then uses no index).
+ */
+export function trigramLookup(
+  sqlite: Database.Database,
+  prepare: Prepare,
+  q: LiteralQuery,
+  jobs: number,
+): TrigramLookup | null {
+  const s = stats(sqlite, prepare, jobs);
+  const share = (t: string) => ((s.counts.get(t) ?? 0) + 0.5) / Math.max(1, s.samples);
+  const build = (x: LiteralQuery): TrigramLookup | null => {
+    switch (x.op) {
+      case 'all':
+      case 'none':
+        // `none` (nothing can match) is rare enough not to deserve a plan of its own.
+        return null;
+      case 'lit': {
+        const tris = [...new Set(Array.from({ length: x.lit.length - 2 }, (_, i) => x.lit.slice(i, i + 3)))]
+          .map((t) => ({ t, p: share(t) }))
+          .sort((a, b) => a.p - b.p)
+          .filter((e) => e.p <= COMMON)
+          .slice(0, PER_LITERAL);
+        if (tris.length === 0) return null;
+        return { match: tris.map((e) => quote(e.t)).join(' AND '), share: tris[0]?.p ?? 1 };
+      }
+      case 'and': {
+        const parts = x.args.map(build).filter((p): p is TrigramLookup => p !== null);
+        if (parts.length === 0) return null;
+        return {
+          match: parts.map((p) => `(${p.match})`).join(' AND '),
+          share: Math.min(...parts.map((p) => p.share)),
+        };
+      }
+      case 'or': {
+        const parts = x.args.map(build);
+        if (parts.some((p) => p === null)) return null;
+        const ok = parts as TrigramLookup[];
+        return {
+          match: ok.map((p) => `(${p.match})`).join(' OR '),
+          share: Math.min(1, ok.reduce((sum, p) => sum + p.share, 0)),
+        };
+      }
+    }
+  };
+  return build(q);
+}
+
+/** Candidates of a lookup, counted up to `cap` (the index part only; add the unindexed tail yourself). */
+export function countCandidates(prepare: Prepare, lookup: TrigramLookup, cap: number): number {
+  return (
+    prepare(
+      'SELECT count(*) AS n FROM (SELECT rowid FROM job_filenames_fts WHERE job_filenames_fts MATCH ? LIMIT ?)',
+    ).get(lookup.match, cap) as { n: number }
+  ).n;
+}
+
+/** `FROM` text of the candidates: the index's matches and every job past it; args: match, indexed_through. */
+export const CANDIDATES_FROM = `(SELECT rowid AS job_seq FROM job_filenames_fts WHERE job_filenames_fts MATCH ?
+  UNION ALL SELECT seq FROM jobs WHERE seq > ?) d CROSS JOIN jobs j ON j.seq = d.job_seq`;

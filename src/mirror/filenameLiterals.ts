@@ -1,0 +1,301 @@
+/**
+ * Which literal substrings a filename must contain to pass `filename_contains` or `filename_regex`, as a
+ * boolean query over literals — the store-independent half of the filename index (Russ Cox, "Regular
+ * Expression Matching with a Trigram Index", 2012; the same analysis as Google Code Search's `index/regexp.go`).
+ * A store turns the query into index lookups (SQLite: FTS5 trigram MATCH; PostgreSQL: `ILIKE '%lit%'` over a
+ * pg_trgm index), takes the candidates, and still tests each one exactly (RE2, case-insensitive, anchored).
+ *
+ * The one rule: a query must hold for every name that matches — it may admit names that do not (the exact
+ * test removes them), never miss one. Literals are folded as the index folds names (`foldChar`, `indexedText`)
+ * and hold only characters the index can vouch for; anything unsure becomes `all` (no constraint), which
+ * means "use no index for this pattern".
+ */
+import { RE2JS } from 're2js';
+import { foldChar, parseRegex, type RegexNode, UnsupportedSyntax } from './regexSyntax.ts';
+
+/** A boolean query over literals (folded, ≥ 3 characters): a name is a candidate when it holds. */
+export type LiteralQuery =
+  | { op: 'all' }
+  | { op: 'none' }
+  | { op: 'lit'; lit: string }
+  | { op: 'and' | 'or'; args: LiteralQuery[] };
+
+export const ALL: LiteralQuery = { op: 'all' };
+export const NONE: LiteralQuery = { op: 'none' };
+/** Literals shorter than this cannot be looked up in a trigram index. */
+export const MIN_LITERAL = 3;
+const MAX_EXACT = 7;
+const MAX_SET = 20;
+const MAX_LITERAL = 32;
+const MAX_QUERY_LITERALS = 64;
+
+/**
+ * The text the index stores for a filename: U+0130 (İ) becomes `i`, because JavaScript lower-cases it to
+ * `i` + U+0307 (so `filename_contains` can find an `i` there) while FTS5 leaves it alone. Every other code
+ * point is folded by the index itself. SQL stores apply the same rewrite with `replace(name, 'İ', 'i')`.
+ */
+export const indexedText = (name: string): string => name.replaceAll('\u0130', 'i');
+
+// ---- the query algebra (with the obvious simplifications; all of them keep the query sound)
+
+const isLit = (q: LiteralQuery): q is { op: 'lit'; lit: string } => q.op === 'lit';
+
+export function and(...qs: LiteralQuery[]): LiteralQuery {
+  const args: LiteralQuery[] = [];
+  for (const q of qs) {
+    if (q.op === 'none') return NONE;
+    if (q.op === 'all') continue;
+    if (q.op === 'and') args.push(...q.args);
+    else args.push(q);
+  }
+  // A literal inside a longer required literal is implied by it.
+  const lits = args.filter(isLit).map((q) => q.lit);
+  const kept = args.filter(
+    (q, i) =>
+      !isLit(q) ||
+      (!lits.some((l) => l !== q.lit && l.includes(q.lit)) &&
+        args.findIndex((o) => isLit(o) && o.lit === q.lit) === i),
+  );
+  if (kept.length === 0) return ALL;
+  return kept.length === 1 ? (kept[0] as LiteralQuery) : { op: 'and', args: kept };
+}
+
+export function or(...qs: LiteralQuery[]): LiteralQuery {
+  const args: LiteralQuery[] = [];
+  for (const q of qs) {
+    if (q.op === 'all') return ALL;
+    if (q.op === 'none') continue;
+    if (q.op === 'or') args.push(...q.args);
+    else args.push(q);
+  }
+  // A literal containing another alternative literal adds nothing: the shorter one already admits it.
+  const lits = args.filter(isLit).map((q) => q.lit);
+  const kept = args.filter(
+    (q, i) =>
+      !isLit(q) ||
+      (!lits.some((l) => l !== q.lit && q.lit.includes(l)) &&
+        args.findIndex((o) => isLit(o) && o.lit === q.lit) === i),
+  );
+  if (kept.length === 0) return NONE;
+  return kept.length === 1 ? (kept[0] as LiteralQuery) : { op: 'or', args: kept };
+}
+
+/** The literals of a query (for bounding its size and for stores that look each one up). */
+export function literalsOf(q: LiteralQuery): string[] {
+  if (q.op === 'lit') return [q.lit];
+  if (q.op === 'and' || q.op === 'or') return q.args.flatMap(literalsOf);
+  return [];
+}
+
+/**
+ * Does `name` satisfy the query, as the index would judge it? (Tests use it to check soundness: every name
+ * that matches must satisfy its query.) Characters the index cannot vouch for never match a literal.
+ */
+export function admits(q: LiteralQuery, name: string): boolean {
+  const folded = Array.from(indexedText(name), (c) => foldChar(c) ?? '\u0000').join('');
+  const test = (x: LiteralQuery): boolean => {
+    switch (x.op) {
+      case 'all':
+        return true;
+      case 'none':
+        return false;
+      case 'lit':
+        return folded.includes(x.lit);
+      case 'and':
+        return x.args.every(test);
+      case 'or':
+        return x.args.some(test);
+    }
+  };
+  return test(q);
+}
+
+// ---- plain text (filename_contains, and regexes that do not compile)
+
+/** Every name containing `folded` (already case-folded) contains each run of index-safe characters in it. */
+function textQuery(chars: Iterable<string | null>): LiteralQuery {
+  const runs: LiteralQuery[] = [];
+  let run = '';
+  const flush = () => {
+    if (run.length >= MIN_LITERAL) runs.push({ op: 'lit', lit: run.slice(0, MAX_LITERAL * 4) });
+    run = '';
+  };
+  for (const c of chars) {
+    if (c === null) flush();
+    else run += c;
+  }
+  flush();
+  return and(...runs);
+}
+
+/** `filename_contains`: the needle, lower-cased as the matcher does, split at characters the index cannot fold. */
+export function containsQuery(needle: string): LiteralQuery {
+  return textQuery(Array.from(needle.toLowerCase(), foldChar));
+}
+
+// ---- regexes: Cox's analysis over the parsed pattern
+
+interface Info {
+  /** Matches the empty string. */
+  emptyable: boolean;
+  /** Every string the node matches (folded), when few; null otherwise. */
+  exact: Set<string> | null;
+  /** When `exact` is null: every match starts with one of these / ends with one of these. */
+  prefix: Set<string>;
+  suffix: Set<string>;
+  /** What any match must satisfy. */
+  match: LiteralQuery;
+}
+
+const set = (...xs: string[]) => new Set(xs);
+const minLen = (s: Set<string>) => (s.size === 0 ? 0 : Math.min(...[...s].map((x) => x.length)));
+const cross = (a: Set<string>, b: Set<string>) => set(...[...a].flatMap((x) => [...b].map((y) => x + y)));
+const union = (a: Set<string>, b: Set<string>) => set(...a, ...b);
+
+/** AND the OR of the set's strings into `q`, when every one of them is long enough to look up. */
+function andSet(q: LiteralQuery, s: Set<string>): LiteralQuery {
+  if (s.size === 0 || minLen(s) < MIN_LITERAL) return q;
+  return and(q, or(...[...s].map((lit): LiteralQuery => ({ op: 'lit', lit }))));
+}
+
+const anyChar = (): Info => ({ emptyable: false, exact: null, prefix: set(''), suffix: set(''), match: ALL });
+const anyMatch = (): Info => ({ emptyable: true, exact: null, prefix: set(''), suffix: set(''), match: ALL });
+const emptyString = (): Info => ({ emptyable: true, exact: set(''), prefix: set(), suffix: set(), match: ALL });
+const noMatch = (): Info => ({ emptyable: false, exact: null, prefix: set(), suffix: set(), match: NONE });
+
+function addExact(info: Info): Info {
+  if (info.exact === null) return info;
+  return { ...info, match: andSet(info.match, info.exact) };
+}
+
+/** Keep a prefix/suffix set small: record it in the match, then cut its strings down. */
+function simplifySet(info: Info, which: 'prefix' | 'suffix'): Info {
+  let s = info[which];
+  const match = andSet(info.match, s);
+  for (let n = MIN_LITERAL; n >= 1 && (n === MIN_LITERAL || s.size > MAX_SET); n--) {
+    s = set(
+      ...[...s].map((x) =>
+        x.length >= n ? (which === 'prefix' ? x.slice(0, n - 1) : x.slice(x.length - n + 1)) : x,
+      ),
+    );
+  }
+  return { ...info, match, [which]: s };
+}
+
+function simplify(info: Info, force: boolean): Info {
+  let out = info;
+  const ex = out.exact;
+  if (
+    ex !== null &&
+    (ex.size > MAX_EXACT || (force && minLen(ex) >= MIN_LITERAL) || minLen(ex) >= MAX_LITERAL)
+  ) {
+    out = addExact(out);
+    const cut = (x: string, end: boolean) =>
+      x.length < MIN_LITERAL ? x : end ? x.slice(x.length - MIN_LITERAL + 1) : x.slice(0, MIN_LITERAL - 1);
+    out = {
+      ...out,
+      exact: null,
+      prefix: set(...[...ex].map((x) => cut(x, false))),
+      suffix: set(...[...ex].map((x) => cut(x, true))),
+    };
+  }
+  if (out.exact === null) out = simplifySet(simplifySet(out, 'prefix'), 'suffix');
+  return out;
+}
+
+/** What every match starts / ends with, '' included when it can be empty (the sets alone may not say so). */
+const starts = (i: Info) => i.exact ?? (i.emptyable ? union(i.prefix, set('')) : i.prefix);
+const ends = (i: Info) => i.exact ?? (i.emptyable ? union(i.suffix, set('')) : i.suffix);
+
+function concat(x: Info, y: Info): Info {
+  const xy: Info = {
+    emptyable: x.emptyable && y.emptyable,
+    exact: null,
+    prefix: set(),
+    suffix: set(),
+    match: and(x.match, y.match),
+  };
+  if (x.exact !== null && y.exact !== null) xy.exact = cross(x.exact, y.exact);
+  else {
+    xy.prefix = x.exact !== null ? cross(x.exact, starts(y)) : x.emptyable ? union(x.prefix, starts(y)) : x.prefix;
+    xy.suffix = y.exact !== null ? cross(ends(x), y.exact) : y.emptyable ? union(y.suffix, ends(x)) : y.suffix;
+  }
+  // Strings spanning the boundary: some suffix of x followed by some prefix of y is in every match.
+  if (x.exact === null && y.exact === null) {
+    const [xs, yp] = [ends(x), starts(y)];
+    if (xs.size <= MAX_SET && yp.size <= MAX_SET && minLen(xs) + minLen(yp) >= MIN_LITERAL) {
+      xy.match = andSet(xy.match, cross(xs, yp));
+    }
+  }
+  return simplify(xy, false);
+}
+
+function alternate(x: Info, y: Info): Info {
+  const xy: Info = { emptyable: x.emptyable || y.emptyable, exact: null, prefix: set(), suffix: set(), match: ALL };
+  let [a, b] = [x, y];
+  if (a.exact !== null && b.exact !== null) xy.exact = union(a.exact, b.exact);
+  else if (a.exact !== null) {
+    xy.prefix = union(a.exact, starts(b));
+    xy.suffix = union(a.exact, ends(b));
+    a = addExact(a);
+  } else if (b.exact !== null) {
+    xy.prefix = union(starts(a), b.exact);
+    xy.suffix = union(ends(a), b.exact);
+    b = addExact(b);
+  } else {
+    xy.prefix = union(starts(a), starts(b));
+    xy.suffix = union(ends(a), ends(b));
+  }
+  xy.match = or(a.match, b.match);
+  return simplify(xy, false);
+}
+
+function analyze(node: RegexNode): Info {
+  switch (node.t) {
+    case 'empty':
+      return emptyString();
+    case 'chars':
+      if (node.set === null) return anyChar();
+      if (node.set.length === 0) return noMatch();
+      return simplify({ emptyable: false, exact: set(...node.set), prefix: set(), suffix: set(), match: ALL }, false);
+    case 'cat':
+      return node.subs.reduce((info, sub) => concat(info, analyze(sub)), emptyString());
+    case 'alt':
+      return node.subs.map(analyze).reduce((a, b) => alternate(a, b));
+    case 'rep': {
+      const { min, max } = node;
+      if (max === 0) return emptyString();
+      if (min === 0) return max === 1 ? alternate(analyze(node.sub), emptyString()) : anyMatch();
+      // x{n,m}, n ≥ 1: at least min(n, 3) copies of x, then (when more may follow) anything. A superset of
+      // the strings matched, so every literal it requires is required.
+      const sub = analyze(node.sub);
+      let info = emptyString();
+      for (let k = 0; k < Math.min(min, 3); k++) info = concat(info, sub);
+      return min > 3 || max !== min ? concat(info, anyMatch()) : info;
+    }
+  }
+}
+
+/** Bound the work a store does for one query: past this many literals, use no index. */
+const bounded = (q: LiteralQuery): LiteralQuery => (literalsOf(q).length > MAX_QUERY_LITERALS ? ALL : q);
+
+/**
+ * `filename_regex`: what every matching name contains. A pattern RE2 does not compile is plain text (as the
+ * matcher treats it); a pattern this reader does not fully understand gets `all` (no index).
+ */
+export function regexQuery(pattern: string): LiteralQuery {
+  try {
+    RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+  } catch {
+    return bounded(textQuery(Array.from(pattern, foldChar)));
+  }
+  let tree: RegexNode;
+  try {
+    tree = parseRegex(pattern);
+  } catch (err) {
+    if (err instanceof UnsupportedSyntax) return ALL;
+    throw err;
+  }
+  const info = simplify(analyze(tree), true);
+  return bounded(addExact(info).match);
+}
