@@ -92,7 +92,8 @@ function sampleStats(sqlite: Database.Database, prepare: Prepare, jobs: number):
 
 function stats(sqlite: Database.Database, prepare: Prepare, jobs: number): Stats {
   const s = statsCache.get(sqlite);
-  if (s && jobs <= s.jobs * 1.25 && jobs >= s.jobs * 0.8 && (s.samples >= SAMPLE || jobs === s.jobs)) return s;
+  if (s && jobs <= s.jobs * 1.25 && jobs >= s.jobs * 0.8 && (s.samples >= SAMPLE || jobs === s.jobs))
+    return s;
   return sampleStats(sqlite, prepare, jobs);
 }
 
@@ -169,7 +170,10 @@ export function trigramLookup(
         const ok = parts as TrigramLookup[];
         return {
           match: ok.map((p) => `(${p.match})`).join(' OR '),
-          share: Math.min(1, ok.reduce((sum, p) => sum + p.share, 0)),
+          share: Math.min(
+            1,
+            ok.reduce((sum, p) => sum + p.share, 0),
+          ),
         };
       }
     }

@@ -160,7 +160,13 @@ function andSet(q: LiteralQuery, s: Set<string>): LiteralQuery {
 
 const anyChar = (): Info => ({ emptyable: false, exact: null, prefix: set(''), suffix: set(''), match: ALL });
 const anyMatch = (): Info => ({ emptyable: true, exact: null, prefix: set(''), suffix: set(''), match: ALL });
-const emptyString = (): Info => ({ emptyable: true, exact: set(''), prefix: set(), suffix: set(), match: ALL });
+const emptyString = (): Info => ({
+  emptyable: true,
+  exact: set(''),
+  prefix: set(),
+  suffix: set(),
+  match: ALL,
+});
 const noMatch = (): Info => ({ emptyable: false, exact: null, prefix: set(), suffix: set(), match: NONE });
 
 function addExact(info: Info): Info {
@@ -217,8 +223,10 @@ function concat(x: Info, y: Info): Info {
   };
   if (x.exact !== null && y.exact !== null) xy.exact = cross(x.exact, y.exact);
   else {
-    xy.prefix = x.exact !== null ? cross(x.exact, starts(y)) : x.emptyable ? union(x.prefix, starts(y)) : x.prefix;
-    xy.suffix = y.exact !== null ? cross(ends(x), y.exact) : y.emptyable ? union(y.suffix, ends(x)) : y.suffix;
+    xy.prefix =
+      x.exact !== null ? cross(x.exact, starts(y)) : x.emptyable ? union(x.prefix, starts(y)) : x.prefix;
+    xy.suffix =
+      y.exact !== null ? cross(ends(x), y.exact) : y.emptyable ? union(y.suffix, ends(x)) : y.suffix;
   }
   // Strings spanning the boundary: some suffix of x followed by some prefix of y is in every match.
   if (x.exact === null && y.exact === null) {
@@ -231,7 +239,13 @@ function concat(x: Info, y: Info): Info {
 }
 
 function alternate(x: Info, y: Info): Info {
-  const xy: Info = { emptyable: x.emptyable || y.emptyable, exact: null, prefix: set(), suffix: set(), match: ALL };
+  const xy: Info = {
+    emptyable: x.emptyable || y.emptyable,
+    exact: null,
+    prefix: set(),
+    suffix: set(),
+    match: ALL,
+  };
   let [a, b] = [x, y];
   if (a.exact !== null && b.exact !== null) xy.exact = union(a.exact, b.exact);
   else if (a.exact !== null) {
@@ -257,7 +271,10 @@ function analyze(node: RegexNode): Info {
     case 'chars':
       if (node.set === null) return anyChar();
       if (node.set.length === 0) return noMatch();
-      return simplify({ emptyable: false, exact: set(...node.set), prefix: set(), suffix: set(), match: ALL }, false);
+      return simplify(
+        { emptyable: false, exact: set(...node.set), prefix: set(), suffix: set(), match: ALL },
+        false,
+      );
     case 'cat':
       return node.subs.reduce((info, sub) => concat(info, analyze(sub)), emptyString());
     case 'alt':

@@ -169,7 +169,13 @@ function indexPlan(
 }
 
 /** The first `want` matching rows in walking order, by the cheapest plan for these filters. */
-function firstRows(sqlite: Database.Database, s: Select, want: number, firstWindow: number): unknown[] {
+function firstRows(
+  sqlite: Database.Database,
+  s: Select,
+  want: number,
+  firstWindow: number,
+  useIndex: boolean,
+): unknown[] {
   const driver = choosePlan(sqlite, s.filters, want);
   if (driver.kind !== 'scan' || !hasFileFilter(s.filters)) return run(sqlite, s, driver, want);
   // Few index candidates: take them. Otherwise walk the listing in doubling windows of candidates, each
@@ -179,10 +185,16 @@ function firstRows(sqlite: Database.Database, s: Select, want: number, firstWind
   const total = approxJobCount(sqlite);
   const regex = s.filters.filename_regex !== undefined;
   let fallback: Driver = { kind: 'files' };
-  let cap = Math.max(firstWindow, Math.ceil((total * FILES_PER_JOB) / (regex ? WALK_COST.regex : WALK_COST.contains)));
-  const index = indexPlan(sqlite, s.filters, total, regex ? DRIVE_COST.regex : DRIVE_COST.contains);
+  let cap = Math.max(
+    firstWindow,
+    Math.ceil((total * FILES_PER_JOB) / (regex ? WALK_COST.regex : WALK_COST.contains)),
+  );
+  const index = useIndex
+    ? indexPlan(sqlite, s.filters, total, regex ? DRIVE_COST.regex : DRIVE_COST.contains)
+    : undefined;
   if (index?.now) return run(sqlite, s, index.driver, want);
-  if (index && index.cost < cap) [fallback, cap] = [index.driver, Math.max(firstWindow, Math.ceil(index.cost))];
+  if (index && index.cost < cap)
+    [fallback, cap] = [index.driver, Math.max(firstWindow, Math.ceil(index.cost))];
   const rows: unknown[] = [];
   let rest = s;
   for (
@@ -204,6 +216,8 @@ function firstRows(sqlite: Database.Database, s: Select, want: number, firstWind
 export interface QueryJobsOptions {
   /** Candidates in the first window of a filename-filtered walk (tuning; tests shrink it). @default 1000 */
   walkWindow?: number;
+  /** Use the filename index (benchmarks and tests turn it off to compare with the plan without it). @default true */
+  useFilenameIndex?: boolean;
 }
 
 /**
@@ -231,6 +245,7 @@ export function queryJobs(
     { filters: params, dir, cols, bounds },
     params.limit + 1,
     opts.walkWindow ?? 1000,
+    opts.useFilenameIndex ?? true,
   );
   const hasMore = rows.length > params.limit;
   const page = rows.slice(0, params.limit);

@@ -40,7 +40,10 @@ const DIGITS = '0123456789'.split('');
 const MAX_CLASS = 64;
 const PUNCT = /^[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]$/;
 
-const single = (c: string): RegexNode => ({ t: 'chars', set: foldChar(c) === null ? null : [foldChar(c) as string] });
+const single = (c: string): RegexNode => ({
+  t: 'chars',
+  set: foldChar(c) === null ? null : [foldChar(c) as string],
+});
 const unknown: RegexNode = { t: 'chars', set: null };
 
 /** Parse an RE2 pattern that RE2 compiled. @throws UnsupportedSyntax on anything outside the known subset. */
@@ -169,7 +172,8 @@ export function parseRegex(pattern: string): RegexNode {
     if (e === 'Q') {
       i++;
       const subs: RegexNode[] = [];
-      while (peek() !== undefined && !(peek() === '\\' && peek(1) === 'E')) subs.push(single(cps[i++] as string));
+      while (peek() !== undefined && !(peek() === '\\' && peek(1) === 'E'))
+        subs.push(single(cps[i++] as string));
       if (peek() === '\\') i += 2;
       return { t: 'cat', subs };
     }
