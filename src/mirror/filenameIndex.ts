@@ -13,7 +13,14 @@
  * over their posting lists, so they are left out. Candidates are then tested exactly, as without the index.
  */
 import type Database from 'better-sqlite3';
-import { and, containsQuery, indexedText, type LiteralQuery, regexQuery } from './filenameLiterals.ts';
+import {
+  and,
+  BOUNDARY,
+  containsQuery,
+  indexedText,
+  type LiteralQuery,
+  regexQuery,
+} from './filenameLiterals.ts';
 import { foldChar } from './regexSyntax.ts';
 
 /** New jobs indexed per batch: fewer, larger batches cost less per job but leave more for queries to test directly. */
@@ -22,7 +29,7 @@ export const FILENAME_INDEX_BATCH = 1000;
 const STATE = 'SELECT indexed_through AS n FROM filename_index_state WHERE id = 1';
 const TOP = 'SELECT max(seq) AS n FROM jobs';
 const INDEX_RANGE = `INSERT INTO job_filenames_fts (rowid, names)
-  SELECT job_seq, replace(group_concat(filename, char(10)), char(304), 'i') FROM job_files
+  SELECT job_seq, char(10) || replace(group_concat(filename, char(10)), char(304), 'i') || char(10) FROM job_files
   WHERE job_seq > ? AND job_seq <= ? GROUP BY job_seq`;
 const SET_STATE = 'UPDATE filename_index_state SET indexed_through = ? WHERE id = 1';
 
@@ -64,7 +71,7 @@ const statsCache = new WeakMap<Database.Database, Stats>();
 
 /** The distinct index trigrams of a name, as the index folds it (characters it cannot vouch for break them). */
 function trigramsOf(name: string): Set<string> {
-  const chars = Array.from(indexedText(name), (c) => foldChar(c));
+  const chars = Array.from(indexedText([name]), (c) => (c === BOUNDARY ? c : foldChar(c)));
   const out = new Set<string>();
   for (let i = 0; i + 2 < chars.length; i++) {
     const [a, b, c] = [chars[i], chars[i + 1], chars[i + 2]];

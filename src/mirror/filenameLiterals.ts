@@ -30,11 +30,20 @@ const MAX_LITERAL = 32;
 const MAX_QUERY_LITERALS = 64;
 
 /**
- * The text the index stores for a filename: U+0130 (İ) becomes `i`, because JavaScript lower-cases it to
- * `i` + U+0307 (so `filename_contains` can find an `i` there) while FTS5 leaves it alone. Every other code
- * point is folded by the index itself. SQL stores apply the same rewrite with `replace(name, 'İ', 'i')`.
+ * Where a name starts and ends in the indexed text: a regex must match a whole name, so the literals it
+ * starts or ends with can be looked up with this mark attached (`\ninv` admits only names starting with
+ * `inv`). A name may contain a newline itself; that only admits more candidates.
  */
-export const indexedText = (name: string): string => name.replaceAll('\u0130', 'i');
+export const BOUNDARY = '\n';
+
+/**
+ * The text the index stores for a job's filenames: each name between newlines, U+0130 (İ) rewritten to `i`
+ * because JavaScript lower-cases it to `i` + U+0307 (so `filename_contains` can find an `i` there) while
+ * FTS5 leaves it alone. Every other code point is folded by the index itself. The SQL store builds the same
+ * text with `char(10) || replace(group_concat(filename, char(10)), char(304), 'i') || char(10)`.
+ */
+export const indexedText = (names: readonly string[]): string =>
+  `${BOUNDARY}${names.join(BOUNDARY)}${BOUNDARY}`.replaceAll('\u0130', 'i');
 
 // ---- the query algebra (with the obvious simplifications; all of them keep the query sound)
 
@@ -92,7 +101,9 @@ export function literalsOf(q: LiteralQuery): string[] {
  * that matches must satisfy its query.) Characters the index cannot vouch for never match a literal.
  */
 export function admits(q: LiteralQuery, name: string): boolean {
-  const folded = Array.from(indexedText(name), (c) => foldChar(c) ?? '\u0000').join('');
+  const folded = Array.from(indexedText([name]), (c) =>
+    c === BOUNDARY ? c : (foldChar(c) ?? '\u0000'),
+  ).join('');
   const test = (x: LiteralQuery): boolean => {
     switch (x.op) {
       case 'all':
@@ -112,7 +123,7 @@ export function admits(q: LiteralQuery, name: string): boolean {
 
 // ---- plain text (filename_contains, and regexes that do not compile)
 
-/** Every name containing `folded` (already case-folded) contains each run of index-safe characters in it. */
+/** Every name containing these characters (folded; null: one the index cannot vouch for) contains each run of the others. */
 function textQuery(chars: Iterable<string | null>): LiteralQuery {
   const runs: LiteralQuery[] = [];
   let run = '';
@@ -154,7 +165,8 @@ const union = (a: Set<string>, b: Set<string>) => set(...a, ...b);
 
 /** AND the OR of the set's strings into `q`, when every one of them is long enough to look up. */
 function andSet(q: LiteralQuery, s: Set<string>): LiteralQuery {
-  if (s.size === 0 || minLen(s) < MIN_LITERAL) return q;
+  // A very wide OR narrows little and costs a lookup per literal: leave it out (the query only gets weaker).
+  if (s.size === 0 || s.size > MAX_SET || minLen(s) < MIN_LITERAL) return q;
   return and(q, or(...[...s].map((lit): LiteralQuery => ({ op: 'lit', lit }))));
 }
 
@@ -283,12 +295,22 @@ function analyze(node: RegexNode): Info {
       const { min, max } = node;
       if (max === 0) return emptyString();
       if (min === 0) return max === 1 ? alternate(analyze(node.sub), emptyString()) : anyMatch();
-      // x{n,m}, n ≥ 1: at least min(n, 3) copies of x, then (when more may follow) anything. A superset of
-      // the strings matched, so every literal it requires is required.
+      // x{n,m}, n ≥ 1: x^n when n = m ≤ 3; otherwise x^(k-1) x+ with k = min(n, 3), a superset of what it
+      // matches, so every literal it requires is required.
       const sub = analyze(node.sub);
+      const k = Math.min(min, 3);
       let info = emptyString();
-      for (let k = 0; k < Math.min(min, 3); k++) info = concat(info, sub);
-      return min > 3 || max !== min ? concat(info, anyMatch()) : info;
+      if (max === min && min <= 3) {
+        for (let c = 0; c < min; c++) info = concat(info, sub);
+        return info;
+      }
+      for (let c = 0; c < k - 1; c++) info = concat(info, sub);
+      // x+: at least one x, so prefixes and suffixes stay; an exact x is no longer exact.
+      const plus =
+        sub.exact === null
+          ? sub
+          : simplify({ ...sub, exact: null, prefix: sub.exact, suffix: sub.exact }, false);
+      return concat(info, plus);
     }
   }
 }
@@ -304,7 +326,7 @@ export function regexQuery(pattern: string): LiteralQuery {
   try {
     RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
   } catch {
-    return bounded(textQuery(Array.from(pattern, foldChar)));
+    return bounded(textQuery([BOUNDARY, ...Array.from(pattern, foldChar), BOUNDARY]));
   }
   let tree: RegexNode;
   try {
@@ -313,6 +335,9 @@ export function regexQuery(pattern: string): LiteralQuery {
     if (err instanceof UnsupportedSyntax) return ALL;
     throw err;
   }
-  const info = simplify(analyze(tree), true);
+  // The whole name must match: what it starts and ends with sits next to a boundary in the indexed text.
+  const edge: RegexNode = { t: 'chars', set: [BOUNDARY] };
+  const subs = tree.t === 'cat' ? [edge, ...tree.subs, edge] : [edge, tree, edge];
+  const info = simplify(analyze({ t: 'cat', subs }), true);
   return bounded(addExact(info).match);
 }

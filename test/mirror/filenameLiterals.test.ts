@@ -45,7 +45,7 @@ describe('the folding the index relies on', () => {
       '\u0130',
     ];
     const insert = db.prepare('INSERT INTO t(rowid, names) VALUES (?, ?)');
-    for (const [i, c] of chars.entries()) insert.run(i + 1, `#${indexedText(c)}#`);
+    for (const [i, c] of chars.entries()) insert.run(i + 1, indexedText([`#${c}#`]));
     const find = db.prepare('SELECT rowid FROM t WHERE t MATCH ?').pluck();
     for (const [i, c] of chars.entries()) {
       const folded = c === '\u0130' ? 'i' : foldChar(c);
@@ -66,27 +66,32 @@ describe('required literals', () => {
     expect(containsQuery('Ab"c d')).toEqual(lit('ab"c d'));
   });
 
-  it('filename_regex: literals every match contains, alternatives as OR', () => {
+  it('filename_regex: literals every match contains, alternatives as OR, anchored at the name ends', () => {
+    // `\n` marks a name's start and end in the indexed text: the pattern must match the whole name.
     expect(literalsOf(regexQuery('.*_12345\\.pdf'))).toEqual(
-      expect.arrayContaining(['_12', '123', '234', '345', '45.']),
+      expect.arrayContaining(['_12', '123', '234', '345', '45.', 'df\n']),
     );
     expect(regexQuery('bank_\\d{4}_\\d+\\.\\w+')).toEqual({
       op: 'or',
-      args: Array.from({ length: 10 }, (_, d) => lit(`bank_${d}`)),
+      args: Array.from({ length: 10 }, (_, d) => lit(`\nbank_${d}`)),
     });
-    expect(regexQuery('abc(def|ghi)jkl')).toEqual({ op: 'or', args: [lit('abcdefjkl'), lit('abcghijkl')] });
-    expect(regexQuery('Scan.*')).toEqual(lit('scan'));
-    expect(regexQuery('\\Qa.b*c\\E')).toEqual(lit('a.b*c'));
-    expect(regexQuery('[Kk]elvin')).toEqual(lit('kelvin'));
-    expect(regexQuery('x{2}y')).toEqual(lit('xxy'));
+    expect(regexQuery('abc(def|ghi)jkl')).toEqual({
+      op: 'or',
+      args: [lit('\nabcdefjkl\n'), lit('\nabcghijkl\n')],
+    });
+    expect(regexQuery('Scan.*')).toEqual(lit('\nscan'));
+    expect(regexQuery('\\Qa.b*c\\E')).toEqual(lit('\na.b*c\n'));
+    expect(regexQuery('[Kk]elvin')).toEqual(lit('\nkelvin\n'));
+    expect(regexQuery('x{2}y')).toEqual(lit('\nxxy\n'));
+    expect(regexQuery('a+b')).toEqual(lit('ab\n'));
   });
 
   it('no literal, or syntax the reader does not know: no index; a pattern that does not compile is text', () => {
-    for (const p of ['.*', 'a+b', '(a+)+$', '\\p{Greek}+x', '[[:alpha:]]+']) {
+    for (const p of ['.*', '.*a.*', '(a+)+$', '\\p{Greek}+x', '[[:alpha:]]+']) {
       expect(regexQuery(p), p).toEqual({ op: 'all' });
     }
-    expect(regexQuery('(?=abc)abcd')).toEqual(lit('(?=abc)abcd')); // lookahead: RE2 rejects it
-    expect(regexQuery('report(')).toEqual(lit('report('));
+    expect(regexQuery('(?=abc)abcd')).toEqual(lit('\n(?=abc)abcd\n')); // lookahead: RE2 rejects it
+    expect(regexQuery('report(')).toEqual(lit('\nreport(\n'));
   });
 });
 
