@@ -163,10 +163,14 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
   let from = 'jobs j';
   const fromArgs: unknown[] = [];
   const { where, args } = coreWhere(f);
+  // Side-table probes name the candidate's seq when candidates drive: SQLite then runs them before reading
+  // the (wide) jobs row, which only the survivors need.
+  let seq = 'j.seq';
   if (driver.kind === 'trigram') {
     // Candidates only: every filename filter is still tested exactly below.
     from = CANDIDATES_FROM;
     fromArgs.push(driver.match, driver.through);
+    seq = 'd.job_seq';
   }
   const types = f.document_type ?? [];
   if (types.length > 0) {
@@ -176,7 +180,7 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
       fromArgs.push(...types);
     } else {
       where.push(
-        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND f.document_type IN (${marks}))`,
+        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = ${seq} AND f.document_type IN (${marks}))`,
       );
       args.push(...types);
     }
@@ -187,7 +191,7 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
       where.push('d.key = ? AND d.value = ?');
     } else {
       where.push(
-        'EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ? AND m.value = ?)',
+        `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = ${seq} AND m.key = ? AND m.value = ?)`,
       );
     }
     args.push(key, value);
@@ -202,7 +206,7 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
       from = `(SELECT DISTINCT job_seq FROM job_files f NOT INDEXED WHERE ${c.sql}) d CROSS JOIN jobs j ON j.seq = d.job_seq`;
       fromArgs.push(...c.args);
     } else {
-      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${c.sql})`);
+      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = ${seq} AND ${c.sql})`);
       args.push(...c.args);
     }
   });

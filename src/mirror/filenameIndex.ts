@@ -7,10 +7,11 @@
  * (`catchUpFilenameIndex`); jobs past `indexed_through` — at most one batch — are tested directly by every
  * query. Already indexed jobs whose files change are re-indexed at once by triggers.
  *
- * Reading: the literals a filter requires (filenameLiterals.ts) become an FTS5 query over their rarest
- * trigrams. How rare a trigram is comes from a sample of the stored names, taken once per connection and
- * again when the mirror has grown by a quarter; trigrams in most names narrow nothing but still cost a walk
- * over their posting lists, so they are left out. Candidates are then tested exactly, as without the index.
+ * Reading: the literals a filter requires (filenameLiterals.ts) become an FTS5 query over a few of their
+ * trigrams — those that, together, the fewest names hold. That comes from a sample of the stored names,
+ * taken once per connection and again when the mirror has grown by a quarter; a trigram in most names
+ * narrows nothing but still costs a walk over its posting list. Candidates are then tested exactly, as
+ * without the index.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -57,15 +58,16 @@ export function indexedThrough(prepare: Prepare): number {
 
 /** Names sampled for trigram frequencies. */
 const SAMPLE = 2000;
-/** A trigram in more than this share of names is left out of a lookup (it narrows little and costs a long walk). */
-const COMMON = 0.15;
-/** Trigrams kept per literal: the rarest few already narrow the candidates as far as the rest would. */
+/** A literal in more than this share of names is left out of a lookup (it narrows little and costs a long walk). */
+const COMMON = 0.25;
+/** Trigrams kept per literal at most: a few already narrow the candidates as far as the rest would. */
 const PER_LITERAL = 3;
 
 interface Stats {
   jobs: number;
   samples: number;
-  counts: Map<string, number>;
+  /** For each trigram, the sampled names holding it (ascending indexes). */
+  postings: Map<string, number[]>;
 }
 const statsCache = new WeakMap<Database.Database, Stats>();
 
@@ -83,16 +85,20 @@ function trigramsOf(name: string): Set<string> {
 function sampleStats(sqlite: Database.Database, prepare: Prepare, jobs: number): Stats {
   const top = (prepare('SELECT max(rowid) AS n FROM job_files').get() as { n: number | null }).n ?? 0;
   const at = prepare('SELECT filename FROM job_files WHERE rowid >= ? ORDER BY rowid LIMIT 1');
-  const counts = new Map<string, number>();
+  const postings = new Map<string, number[]>();
   let samples = 0;
   const n = Math.min(SAMPLE, top);
   for (let k = 0; k < n; k++) {
     const row = at.get(1 + Math.floor((k * top) / n)) as { filename: string } | undefined;
     if (!row) continue;
+    for (const t of trigramsOf(row.filename)) {
+      const list = postings.get(t);
+      if (list) list.push(samples);
+      else postings.set(t, [samples]);
+    }
     samples++;
-    for (const t of trigramsOf(row.filename)) counts.set(t, (counts.get(t) ?? 0) + 1);
   }
-  const stats = { jobs, samples, counts };
+  const stats = { jobs, samples, postings };
   statsCache.set(sqlite, stats);
   return stats;
 }
@@ -102,6 +108,44 @@ function stats(sqlite: Database.Database, prepare: Prepare, jobs: number): Stats
   if (s && jobs <= s.jobs * 1.25 && jobs >= s.jobs * 0.8 && (s.samples >= SAMPLE || jobs === s.jobs))
     return s;
   return sampleStats(sqlite, prepare, jobs);
+}
+
+function intersect(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      out.push(a[i] as number);
+      i++;
+      j++;
+    } else if ((a[i] as number) < (b[j] as number)) i++;
+    else j++;
+  }
+  return out;
+}
+
+/**
+ * The trigrams to look a literal up by: greedily, the one that leaves the fewest sampled names holding all
+ * chosen so far, while that still narrows them. Trigrams of one word tend to come together (`med`, `edi`),
+ * so the rarest ones alone are a poor choice; the sample says which pair actually separates.
+ */
+function chooseTrigrams(s: Stats, lit: string): { tris: string[]; share: number } {
+  const all = [...new Set(Array.from({ length: lit.length - 2 }, (_, i) => lit.slice(i, i + 3)))];
+  const postings = (t: string) => s.postings.get(t) ?? [];
+  const chosen: string[] = [];
+  let held: number[] | null = null;
+  while (chosen.length < PER_LITERAL) {
+    let best: { t: string; held: number[] } | undefined;
+    for (const t of all) {
+      if (chosen.includes(t)) continue;
+      const h = held === null ? postings(t) : intersect(held, postings(t));
+      if (!best || h.length < best.held.length) best = { t, held: h };
+    }
+    if (!best || (held !== null && best.held.length >= held.length)) break;
+    chosen.push(best.t);
+    held = best.held;
+    if (held.length === 0) break;
+  }
+  return { tris: chosen, share: ((held?.length ?? s.samples) + 0.5) / Math.max(1, s.samples) };
 }
 
 // ---- from a filter to an FTS5 query
@@ -147,7 +191,6 @@ export function trigramLookup(
   jobs: number,
 ): TrigramLookup | null {
   const s = stats(sqlite, prepare, jobs);
-  const share = (t: string) => ((s.counts.get(t) ?? 0) + 0.5) / Math.max(1, s.samples);
   const build = (x: LiteralQuery): TrigramLookup | null => {
     switch (x.op) {
       case 'all':
@@ -155,13 +198,10 @@ export function trigramLookup(
         // `none` (nothing can match) is rare enough not to deserve a plan of its own.
         return null;
       case 'lit': {
-        const tris = [...new Set(Array.from({ length: x.lit.length - 2 }, (_, i) => x.lit.slice(i, i + 3)))]
-          .map((t) => ({ t, p: share(t) }))
-          .sort((a, b) => a.p - b.p)
-          .filter((e) => e.p <= COMMON)
-          .slice(0, PER_LITERAL);
-        if (tris.length === 0) return null;
-        return { match: tris.map((e) => quote(e.t)).join(' AND '), share: tris[0]?.p ?? 1 };
+        const { tris, share } = chooseTrigrams(s, x.lit);
+        // A literal in most names narrows nothing: leave it to the exact test.
+        if (tris.length === 0 || share > COMMON) return null;
+        return { match: tris.map(quote).join(' AND '), share };
       }
       case 'and': {
         const parts = x.args.map(build).filter((p): p is TrigramLookup => p !== null);
