@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/jobFields.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
-import { CANDIDATES_FROM, filenameQuery, literalCondition } from './filenameIndex.ts';
+import { CANDIDATES_FROM } from './filenameIndex.ts';
 
 // ---- SQL functions: RE2 matching and Unicode-aware substring, with compiled matchers cached per pattern.
 
@@ -143,15 +143,7 @@ const FOLDS_TO_ASCII: [string, string][] = [
 
 /** A condition on `job_files f` for a filename filter. */
 function fileCondition(kind: 'regex' | 'contains', value: string): { sql: string; args: unknown[] } {
-  if (kind === 'regex') {
-    // Literals every match contains, tested in SQL first: most names never reach RE2 (filenameIndex.ts).
-    const pre = literalCondition(filenameQuery({ filename_regex: value }));
-    if (!pre) return { sql: 're2_match(?, f.filename)', args: [value] };
-    return {
-      sql: `(CASE WHEN ${pre.sql} THEN re2_match(?, f.filename) ELSE 0 END)`,
-      args: [...pre.args, value],
-    };
-  }
+  if (kind === 'regex') return { sql: 're2_match(?, f.filename)', args: [value] };
   const needle = value.toLowerCase();
   if (!isAscii(needle)) return { sql: 'ci_contains(?, f.filename)', args: [value] };
   const special = FOLDS_TO_ASCII.filter(([, ascii]) => needle.includes(ascii)).map(([c]) => c);

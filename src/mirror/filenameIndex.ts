@@ -237,40 +237,6 @@ export function countCandidates(prepare: Prepare, lookup: TrigramLookup, cap: nu
   ).n;
 }
 
-/**
- * A cheap SQL test that a name of `job_files f` can satisfy `q` — literal containment in the name as the
- * index folds it — run before the exact RE2 test, which costs far more per name. SQLite's lower() folds
- * ASCII only, so names holding one of the three non-ASCII characters that fold to ASCII always go on to
- * the exact test. Null when `q` constrains nothing.
- */
-export function literalCondition(q: LiteralQuery): { sql: string; args: string[] } | null {
-  const args: string[] = [];
-  const text = '(char(10) || lower(f.filename) || char(10))';
-  const build = (x: LiteralQuery): string | null => {
-    switch (x.op) {
-      case 'all':
-      case 'none':
-        return null;
-      case 'lit':
-        args.push(x.lit);
-        return `instr(${text}, ?) > 0`;
-      case 'and': {
-        const parts = x.args.map(build).filter((p): p is string => p !== null);
-        return parts.length === 0 ? null : `(${parts.join(' AND ')})`;
-      }
-      case 'or': {
-        const parts = x.args.map(build);
-        return parts.some((p) => p === null) ? null : `(${parts.join(' OR ')})`;
-      }
-    }
-  };
-  const sql = build(q);
-  if (sql === null) return null;
-  const unfolded =
-    "instr(f.filename, '\u212a') > 0 OR instr(f.filename, '\u017f') > 0 OR instr(f.filename, '\u0130') > 0";
-  return { sql: `(${sql} OR ${unfolded})`, args };
-}
-
 /** `FROM` text of the candidates: the index's matches and every job past it; args: match, indexed_through. */
 export const CANDIDATES_FROM = `(SELECT rowid AS job_seq FROM job_filenames_fts WHERE job_filenames_fts MATCH ?
   UNION ALL SELECT seq FROM jobs WHERE seq > ?) d CROSS JOIN jobs j ON j.seq = d.job_seq`;
