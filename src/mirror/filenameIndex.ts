@@ -204,7 +204,12 @@ export function trigramLookup(
         return { match: tris.map(quote).join(' AND '), share };
       }
       case 'and': {
-        const parts = x.args.map(build).filter((p): p is TrigramLookup => p !== null);
+        // The rarest few parts narrow as far as all of them would; each more costs a posting-list walk.
+        const parts = x.args
+          .map(build)
+          .filter((p): p is TrigramLookup => p !== null)
+          .sort((a, b) => a.share - b.share)
+          .slice(0, PER_LITERAL);
         if (parts.length === 0) return null;
         return {
           match: parts.map((p) => `(${p.match})`).join(' AND '),

@@ -162,6 +162,9 @@ function indexPlan(
   const through = indexedThrough(prepare);
   const tail = Math.max(0, total - through);
   const driver: Driver = { kind: 'trigram', match: lookup.match, through };
+  // The sample sees no name that holds the lookup's trigrams: take the candidates without counting them.
+  if (lookup.share * total < DRIVE_NOW / 4)
+    return { driver, cost: (lookup.share * total + tail) * perCandidate, now: true };
   const counted = countCandidates(prepare, lookup, DRIVE_NOW);
   if (counted < DRIVE_NOW) return { driver, cost: (counted + tail) * perCandidate, now: true };
   const estimate = Math.max(DRIVE_NOW, lookup.share * total) + tail;
