@@ -2,10 +2,13 @@
  * The SQLite side of the filename index (migration 0002): an FTS5 trigram table with one row per job (rowid =
  * `jobs.seq`), kept in step with `job_files`, and the lookups that turn a filename filter into candidates.
  *
- * Writing: indexing a job costs ~10 µs when done in batches of a thousand but twice that one page at a time
- * (each commit adds a segment that FTS5 must merge later), so applyPage indexes new jobs in batches
- * (`catchUpFilenameIndex`); jobs past `indexed_through` — at most one batch — are tested directly by every
- * query. Already indexed jobs whose files change are re-indexed at once by triggers.
+ * Writing: indexing a job costs ~10 µs when done in batches of a thousand, half that in one large batch,
+ * and twice that one page at a time (each commit adds a segment that FTS5 must merge later). So applyPage
+ * indexes new jobs in batches (`catchUpFilenameIndex`), and a backfill's pages index nothing: the next
+ * other page (head, active, hydrate) indexes what they wrote in large batches. Jobs past `indexed_through`
+ * are tested directly by every query, or, when there are more than a few batches of them (a backfill
+ * running), the query uses no index. Already indexed jobs whose files change are re-indexed at once by
+ * triggers.
  *
  * Reading: the literals a filter requires (filenameLiterals.ts) become an FTS5 query over a few of their
  * trigrams — those that, together, the fewest names hold. That comes from a sample of the stored names,
@@ -36,13 +39,16 @@ const SET_STATE = 'UPDATE filename_index_state SET indexed_through = ? WHERE id 
 
 type Prepare = (sql: string) => Database.Statement;
 
+/** Jobs indexed by one call at most, so one transaction never holds the write lock for long (~0.5 s). */
+const MAX_CATCH_UP = 50_000;
+
 /**
- * Index the jobs past `indexed_through` when there are at least `minBatch` of them (0: always). Runs inside
- * the caller's transaction. Returns how many jobs' seqs it covered.
+ * Index the jobs past `indexed_through` when there are at least `minBatch` of them (0: always), at most
+ * MAX_CATCH_UP. Runs inside the caller's transaction. Returns how many jobs' seqs it covered.
  */
 export function catchUpFilenameIndex(prepare: Prepare, minBatch = FILENAME_INDEX_BATCH): number {
   const through = (prepare(STATE).get() as { n: number } | undefined)?.n ?? 0;
-  const top = (prepare(TOP).get() as { n: number | null }).n ?? 0;
+  const top = Math.min((prepare(TOP).get() as { n: number | null }).n ?? 0, through + MAX_CATCH_UP);
   if (top - through < Math.max(1, minBatch)) return 0;
   prepare(INDEX_RANGE).run(through, top);
   prepare(SET_STATE).run(top);

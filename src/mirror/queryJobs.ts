@@ -24,7 +24,13 @@ import {
   prepareCached,
   registerQueryFunctions,
 } from './buildWhere.ts';
-import { countCandidates, filenameQuery, indexedThrough, trigramLookup } from './filenameIndex.ts';
+import {
+  countCandidates,
+  FILENAME_INDEX_BATCH,
+  filenameQuery,
+  indexedThrough,
+  trigramLookup,
+} from './filenameIndex.ts';
 import type { Mirror } from './openMirror.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
@@ -142,6 +148,8 @@ const WALK_COST = { regex: 6, contains: 20 };
 const FILES_PER_JOB = 1.3;
 /** Driving from one index candidate (lookup, sort, the match) costs about this many walked jobs. */
 const DRIVE_COST = { regex: 1.5, contains: 3 };
+/** More jobs than this not yet in the filename index: use no index (the plan before it). */
+const MAX_TAIL = 5 * FILENAME_INDEX_BATCH;
 /** Fewer index candidates than this are taken at once, without walking the listing first. */
 const DRIVE_NOW = 1000;
 
@@ -161,6 +169,8 @@ function indexPlan(
   if (!lookup) return undefined;
   const through = indexedThrough(prepare);
   const tail = Math.max(0, total - through);
+  // A backfill is writing faster than the index follows: testing its jobs one by one would cost more.
+  if (tail > MAX_TAIL) return undefined;
   const driver: Driver = { kind: 'trigram', match: lookup.match, through };
   // The sample sees no name that holds the lookup's trigrams: take the candidates without counting them.
   if (lookup.share * total < DRIVE_NOW / 4)

@@ -173,4 +173,31 @@ describe('filename filters through the index answer as a brute-force pass does',
       other.cleanup();
     }
   });
+
+  it("a backfill's pages are indexed by the next other page; meanwhile answers stay exact", () => {
+    const other = tempMirror();
+    try {
+      const through = () =>
+        other.mirror.sqlite.prepare('SELECT indexed_through FROM filename_index_state').pluck().get();
+      const many = Array.from({ length: 6 * FILENAME_INDEX_BATCH }, () =>
+        makeJob({ filenames: [randomName()] }),
+      );
+      for (let i = 0; i < many.length; i += 500) {
+        applyPage(other.mirror, many.slice(i, i + 500), { observedAt: Date.now(), backfill: true });
+      }
+      expect(through()).toBe(0);
+      const name = jobFilenames(many[10]?.request)[0] as string;
+      const p = params({ filename_contains: name.slice(-12), limit: '5' });
+      const want = many
+        .filter((j) => jobFilenames(j.request).some(filenameContainsMatcher(name.slice(-12))))
+        .sort((a, b) => compareListingOrder(a, b, 'desc'))
+        .map((j) => j.id);
+      expect(queryJobs(other.reader, p).data.map((j) => j.id)).toEqual(want.slice(0, 5));
+      applyPage(other.mirror, [makeJob({ filenames: ['late.pdf'] })], { observedAt: Date.now() });
+      expect(through()).toBe(many.length + 1);
+      expect(queryJobs(other.reader, p).data.map((j) => j.id)).toEqual(want.slice(0, 5));
+    } finally {
+      other.cleanup();
+    }
+  });
 });
