@@ -149,7 +149,13 @@ function chooseTrigrams(s: Stats, lit: string): { tris: string[]; share: number 
     if (!best || (held !== null && best.held.length >= held.length)) break;
     chosen.push(best.t);
     held = best.held;
-    if (held.length === 0) break;
+    if (held.length === 0) {
+      // Past what the sample can tell apart: add the individually rarest of the rest (cheap to look up).
+      const rest = all.filter((t) => !chosen.includes(t));
+      rest.sort((a, b) => postings(a).length - postings(b).length);
+      chosen.push(...rest.slice(0, PER_LITERAL - chosen.length));
+      break;
+    }
   }
   return { tris: chosen, share: ((held?.length ?? s.samples) + 0.5) / Math.max(1, s.samples) };
 }
