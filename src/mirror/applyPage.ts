@@ -9,10 +9,15 @@
  * and metadata rows are keyed by its `seq` (the rowid: it grows with each new job), so a page of new jobs
  * appends to those indexes; keyed by the random job id, every commit rewrote pages all over them.
  *
+ * The filename index follows: new jobs are indexed a batch at a time at the end of a page (a backfill's pages
+ * leave that to the next other page), already indexed jobs whose files change are re-indexed by triggers
+ * (filenameIndex.ts).
+ *
  * Hydration (fetching a known job's request) also goes through here: a retrieved job is just a fresher
  * observation that carries its request.
  */
 import type { Job } from '../retab/schemas.ts';
+import { catchUpFilenameIndex } from './filenameIndex.ts';
 import { type JobDraft, jobSnapshot, jobToRow } from './jobToRow.ts';
 import { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
 import type { Mirror } from './openMirror.ts';
@@ -251,6 +256,9 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
       result.quarantined++;
     }
   }
+  // New jobs join the filename index a batch at a time (filenameIndex.ts), in this page's transaction; a
+  // backfill's pages leave it to the next other page, which indexes their jobs in larger, cheaper batches.
+  if (!opts.backfill) catchUpFilenameIndex((sql) => prepared(mirror, sql));
   if (opts.checkpoint) saveCheckpoint(mirror, opts.checkpoint);
   return result;
 }

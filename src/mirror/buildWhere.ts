@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/jobFields.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
+import { CANDIDATES_FROM } from './filenameIndex.ts';
 
 // ---- SQL functions: RE2 matching and Unicode-aware substring, with compiled matchers cached per pattern.
 
@@ -76,12 +77,16 @@ export type JobFilters = Partial<
   Omit<NormalizedListParams, 'before' | 'after' | 'limit' | 'order' | 'include_request' | 'include_response'>
 >;
 
-/** Which rows drive the query: the jobs in listing order, or the matches of one side-table filter. */
+/**
+ * Which rows drive the query: the jobs in listing order, the matches of one side-table filter, or the
+ * filename index's candidates (`match`: an FTS5 query; jobs past `through` are not in the index yet).
+ */
 export type Driver =
   | { kind: 'scan' }
   | { kind: 'metadata'; key: string }
   | { kind: 'document_type' }
-  | { kind: 'files' };
+  | { kind: 'files' }
+  | { kind: 'trigram'; match: string; through: number };
 
 export interface JobQuery {
   /** `FROM …` text; the jobs table is always aliased `j`. */
@@ -158,6 +163,15 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
   let from = 'jobs j';
   const fromArgs: unknown[] = [];
   const { where, args } = coreWhere(f);
+  // Side-table probes name the candidate's seq when candidates drive: SQLite then runs them before reading
+  // the (wide) jobs row, which only the survivors need.
+  let seq = 'j.seq';
+  if (driver.kind === 'trigram') {
+    // Candidates only: every filename filter is still tested exactly below.
+    from = CANDIDATES_FROM;
+    fromArgs.push(driver.match, driver.through);
+    seq = 'd.job_seq';
+  }
   const types = f.document_type ?? [];
   if (types.length > 0) {
     const marks = types.map(() => '?').join(', ');
@@ -166,7 +180,7 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
       fromArgs.push(...types);
     } else {
       where.push(
-        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND f.document_type IN (${marks}))`,
+        `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = ${seq} AND f.document_type IN (${marks}))`,
       );
       args.push(...types);
     }
@@ -177,7 +191,7 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
       where.push('d.key = ? AND d.value = ?');
     } else {
       where.push(
-        'EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ? AND m.value = ?)',
+        `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = ${seq} AND m.key = ? AND m.value = ?)`,
       );
     }
     args.push(key, value);
@@ -192,7 +206,7 @@ export function buildQuery(f: JobFilters, driver: Driver = { kind: 'scan' }): Jo
       from = `(SELECT DISTINCT job_seq FROM job_files f NOT INDEXED WHERE ${c.sql}) d CROSS JOIN jobs j ON j.seq = d.job_seq`;
       fromArgs.push(...c.args);
     } else {
-      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${c.sql})`);
+      where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = ${seq} AND ${c.sql})`);
       args.push(...c.args);
     }
   });

@@ -3,10 +3,12 @@
  * `created_at` then `id` in the same direction, cursors that name a position (the cursor job need not match
  * the filters), `has_more` in the direction of travel, payloads only when asked.
  *
- * The SQL comes from buildWhere.ts (bound parameters only). Filename filters have no index, so a page is
- * first looked for by walking the listing through growing windows of candidates (fast when names match
- * often); past a bound, one pass over `job_files` drives the query instead (its cost does not depend on
- * how rare the match is). User regexes run in RE2 (linear time), so no pattern can stall a query.
+ * The SQL comes from buildWhere.ts (bound parameters only). Filename filters use the trigram index
+ * (filenameIndex.ts) when the filter requires literals it can look up: few candidates are taken at once;
+ * otherwise a page is first looked for by walking the listing through growing windows (fast when names match
+ * often), and past a bound the cheaper of the index's candidates and one pass over `job_files` drives the
+ * query. Every candidate is tested exactly, so answers never depend on the plan. User regexes run in RE2
+ * (linear time), so no pattern can stall a query.
  */
 import type Database from 'better-sqlite3';
 import { supersetList } from '../retab/listEnvelope.ts';
@@ -23,6 +25,13 @@ import {
   prepareCached,
   registerQueryFunctions,
 } from './buildWhere.ts';
+import {
+  countCandidates,
+  FILENAME_INDEX_BATCH,
+  filenameQuery,
+  indexedThrough,
+  trigramLookup,
+} from './filenameIndex.ts';
 import type { Mirror } from './openMirror.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
@@ -138,17 +147,68 @@ function kthCandidate(sqlite: Database.Database, s: Select, k: number): Position
 const WALK_COST = { regex: 6, contains: 20 };
 /** Files per job, for the size of a job_files pass (generated and real requests carry one to a few). */
 const FILES_PER_JOB = 1.3;
+/** Driving from one index candidate (lookup, sort, the match) costs about this many walked jobs. */
+const DRIVE_COST = { regex: 1.5, contains: 3 };
+/** More jobs than this not yet in the filename index: use no index (the plan before it). */
+const MAX_TAIL = 5 * FILENAME_INDEX_BATCH;
+/** Fewer index candidates than this are taken at once, without walking the listing first. */
+const DRIVE_NOW = 1000;
+
+/**
+ * The filename index's plan for these filters: its candidates as a driver, how many walked jobs driving
+ * them costs, and whether that is cheap enough to do at once. Undefined when the filters require no literal
+ * the index can look up (then the plan is the one without an index).
+ */
+function indexPlan(
+  sqlite: Database.Database,
+  f: JobFilters,
+  total: number,
+  perCandidate: number,
+): { driver: Driver; cost: number; now: boolean } | undefined {
+  const prepare = (sql: string) => prepareCached(sqlite, sql);
+  const lookup = trigramLookup(sqlite, prepare, filenameQuery(f), total);
+  if (!lookup) return undefined;
+  const through = indexedThrough(prepare);
+  const tail = Math.max(0, total - through);
+  // A backfill is writing faster than the index follows: testing its jobs one by one would cost more.
+  if (tail > MAX_TAIL) return undefined;
+  const driver: Driver = { kind: 'trigram', match: lookup.match, through };
+  // The sample sees no name that holds the lookup's trigrams: take the candidates without counting them.
+  if (lookup.share * total < DRIVE_NOW / 4)
+    return { driver, cost: (lookup.share * total + tail) * perCandidate, now: true };
+  const counted = countCandidates(prepare, lookup, DRIVE_NOW);
+  if (counted < DRIVE_NOW) return { driver, cost: (counted + tail) * perCandidate, now: true };
+  const estimate = Math.max(DRIVE_NOW, lookup.share * total) + tail;
+  return { driver, cost: estimate * perCandidate, now: false };
+}
 
 /** The first `want` matching rows in walking order, by the cheapest plan for these filters. */
-function firstRows(sqlite: Database.Database, s: Select, want: number, firstWindow: number): unknown[] {
+function firstRows(
+  sqlite: Database.Database,
+  s: Select,
+  want: number,
+  firstWindow: number,
+  useIndex: boolean,
+): unknown[] {
   const driver = choosePlan(sqlite, s.filters, want);
   if (driver.kind !== 'scan' || !hasFileFilter(s.filters)) return run(sqlite, s, driver, want);
-  // Walk the listing in doubling windows of candidates, each starting where the last ended, until the walk
-  // has cost about one pass over job_files; then make that pass. Neither part exceeds what the better of
+  // Few index candidates: take them. Otherwise walk the listing in doubling windows of candidates, each
+  // starting where the last ended, until the walk has cost about as much as the cheaper of driving from the
+  // index's candidates and one pass over job_files; then take that. Neither part exceeds what the better of
   // the two would cost alone, so a page costs at most ~2x the best plan, whatever the match rate.
   const total = approxJobCount(sqlite);
-  const jobsPerScan = s.filters.filename_regex !== undefined ? WALK_COST.regex : WALK_COST.contains;
-  const cap = Math.max(firstWindow, Math.ceil((total * FILES_PER_JOB) / jobsPerScan));
+  const regex = s.filters.filename_regex !== undefined;
+  let fallback: Driver = { kind: 'files' };
+  let cap = Math.max(
+    firstWindow,
+    Math.ceil((total * FILES_PER_JOB) / (regex ? WALK_COST.regex : WALK_COST.contains)),
+  );
+  const index = useIndex
+    ? indexPlan(sqlite, s.filters, total, regex ? DRIVE_COST.regex : DRIVE_COST.contains)
+    : undefined;
+  if (index?.now) return run(sqlite, s, index.driver, want);
+  if (index && index.cost < cap)
+    [fallback, cap] = [index.driver, Math.max(firstWindow, Math.ceil(index.cost))];
   const rows: unknown[] = [];
   let rest = s;
   for (
@@ -162,7 +222,7 @@ function firstRows(sqlite: Database.Database, s: Select, want: number, firstWind
     if (rows.length >= want) return rows;
     rest = { ...s, bounds: [relative(end, s.dir, 'beyond')] };
   }
-  return rows.concat(run(sqlite, rest, { kind: 'files' }, want - rows.length));
+  return rows.concat(run(sqlite, rest, fallback, want - rows.length));
 }
 
 // ---- public API
@@ -170,6 +230,8 @@ function firstRows(sqlite: Database.Database, s: Select, want: number, firstWind
 export interface QueryJobsOptions {
   /** Candidates in the first window of a filename-filtered walk (tuning; tests shrink it). @default 1000 */
   walkWindow?: number;
+  /** Use the filename index (benchmarks and tests turn it off to compare with the plan without it). @default true */
+  useFilenameIndex?: boolean;
 }
 
 /**
@@ -197,6 +259,7 @@ export function queryJobs(
     { filters: params, dir, cols, bounds },
     params.limit + 1,
     opts.walkWindow ?? 1000,
+    opts.useFilenameIndex ?? true,
   );
   const hasMore = rows.length > params.limit;
   const page = rows.slice(0, params.limit);
@@ -213,6 +276,7 @@ export function queryJobs(
         { filters: params, dir: back, cols: 'j.id', bounds: [bound] },
         1,
         opts.walkWindow ?? 1000,
+        opts.useFilenameIndex ?? true,
       ).length > 0;
     hasBehind =
       probe({ where: ['j.id = ?'], args: [cursorId] }) ||

@@ -127,6 +127,19 @@ describe('schema upgrades', () => {
       expect(ids(m, { document_type: 'docx' })).toEqual(['job_aaa']);
       expect(ids(m, { filename_contains: 'Z2' })).toEqual(['job_zzz']);
 
+      // The filename index holds every mirrored job's names (one row per job with files), and answers.
+      expect(m.sqlite.prepare('SELECT indexed_through FROM filename_index_state').pluck().get()).toBe(3);
+      const indexed = (match: string) =>
+        m.sqlite
+          .prepare('SELECT rowid FROM job_filenames_fts WHERE job_filenames_fts MATCH ? ORDER BY rowid')
+          .pluck()
+          .all(match);
+      expect(indexed('"z2."')).toEqual([1]);
+      expect(indexed('"\nz." AND "png"')).toEqual([1]); // case folded; names between newlines
+      expect(indexed('"doc"')).toEqual([2]);
+      expect(ids(m, { filename_contains: 'docx' })).toEqual(['job_aaa']);
+      expect(ids(m, { filename_regex: 'Z2\\.png' })).toEqual(['job_zzz']);
+
       // New jobs get the next seq; a changed job rewrites its rows under its own seq.
       const fresh = makeJob({ metadata: { customer: 'acme' } });
       applyPage(m, [fresh], { observedAt: 2 });

@@ -28,7 +28,14 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const TABLES = [
   'event_cursors',
   'event_dead_letters',
+  'filename_index_state',
   'job_events',
+  // The filename index (FTS5) and its shadow tables.
+  'job_filenames_fts',
+  'job_filenames_fts_config',
+  'job_filenames_fts_data',
+  'job_filenames_fts_docsize',
+  'job_filenames_fts_idx',
   'job_files',
   'job_metadata',
   'jobs',
