@@ -101,6 +101,10 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   if (opts.durationSeconds) setTimeout(() => stop.abort(), opts.durationSeconds * 1000).unref();
 
+  const queuePrefix = `${opts.config.queuePrefix}-demo`;
+  // Refused before anything starts: the simulator's server and timers would keep a refused demo running.
+  if (await pingRedis(opts.config.redisUrl)) await refuseSharedPrefix({ ...opts.config, queuePrefix });
+
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
   const sim: Simulator = await startSimulator({
     seed: opts.seed ?? 1,
@@ -124,7 +128,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
     headEveryMs: 3000,
     activeEveryMs: 2000,
     hydrateEveryMs: 5000,
-    queuePrefix: `${opts.config.queuePrefix}-demo`,
+    queuePrefix,
     alertRules: [],
     webhooks: [],
   };
@@ -182,7 +186,6 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const mode: DemoResult['mode'] =
     !stop.signal.aborted && (await pingRedis(config.redisUrl)) ? 'bullmq' : 'in-process';
   if (mode === 'bullmq') {
-    await refuseSharedPrefix(config);
     worker = await startWorker({ config, logger: opts.logger, mirror, client });
     say(
       `Redis answered at ${config.redisUrl}: scheduled with the BullMQ worker (queue prefix ${config.queuePrefix}).`,
