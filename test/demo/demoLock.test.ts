@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { expect, inject, it } from 'vitest';
 import { lockDemo, removePrefixKeys } from '../../src/demo/demoLock.ts';
 import { SYNC_QUEUE } from '../../src/queue/jobData.ts';
@@ -71,3 +72,39 @@ it('a second demo on the same queue prefix is refused in one line before it star
     await removePrefixKeys(redisUrl, `${prefix}-demo`);
   }
 }, 90_000);
+
+it('Ctrl-C during the backfill: the summary, exit 0, no false "No Redis" line, no Redis keys left', async () => {
+  const prefix = `test-demo-early-${randomUUID().slice(0, 8)}`;
+  const redisUrl = inject('redisUrl');
+  const db = dbPath();
+  const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, 'demo', '--db', db, '--jobs', '30000', '--days', '60'], {
+    env: { ...process.env, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, SERVER_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let signalled = false;
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (!signalled && /backfill: \d+\/\d+ days/.test(out)) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  child.stderr.on('data', (d) => (err += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  clearTimeout(timer);
+  expect(signalled).toBe(true);
+  expect(out, err).toMatch(/Done: mirror \d+ jobs/);
+  expect(code, `${out}\n${err}`).toBe(0);
+  expect(err).not.toMatch(/the mirror holds/);
+  expect(out).not.toContain('No Redis at');
+  const redis = new Redis(redisUrl);
+  try {
+    expect(await redis.keys(`${prefix}-demo:*`)).toEqual([]);
+  } finally {
+    redis.disconnect();
+  }
+}, 150_000);
