@@ -44,7 +44,7 @@ export function registerDemoCommand(program: Command): void {
           signal: stop.signal,
           ...(opts.duration ? { durationSeconds: opts.duration } : {}),
         });
-        if (result.mirrorJobs !== result.simulatorJobs) {
+        if (!result.interrupted && result.mirrorJobs !== result.simulatorJobs) {
           throw new CliError(
             `the mirror holds ${result.mirrorJobs} jobs but the simulator ${result.simulatorJobs}`,
           );

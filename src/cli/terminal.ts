@@ -27,8 +27,12 @@ export function terminalStream(target: NodeJS.WriteStream): Writable {
     write(chunk: Buffer | string, _enc, done) {
       const text = String(chunk);
       if (capture) capture(text.trimEnd());
-      else if (activeBars) activeBars.log(text.endsWith('\n') ? text : `${text}\n`);
-      else target.write(text);
+      else if (activeBars) {
+        const line = text.endsWith('\n') ? text : `${text}\n`;
+        // cli-progress turns the terminal's line wrapping off while it draws (ESC[?7l): a line wider than the
+        // terminal would be cut at its last column. Wrapping is on while the line is written, off again after.
+        activeBars.log(target.isTTY ? `\x1b[?7h${line}\x1b[?7l` : line);
+      } else target.write(text);
       done();
     },
   });

@@ -49,6 +49,8 @@ export interface DemoResult {
   mirrorJobs: number;
   simulatorJobs: number;
   dbPath: string;
+  /** Stopped (Ctrl-C) before the backfill finished: the mirror holds only part of the simulator's jobs. */
+  interrupted: boolean;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -101,6 +103,11 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   if (opts.durationSeconds) setTimeout(() => stop.abort(), opts.durationSeconds * 1000).unref();
 
+  const queuePrefix = `${opts.config.queuePrefix}-demo`;
+  // Refused before anything starts: the simulator's server and timers would keep a refused demo running.
+  const redisAnswered = await pingRedis(opts.config.redisUrl);
+  if (redisAnswered) await refuseSharedPrefix({ ...opts.config, queuePrefix });
+
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
   const sim: Simulator = await startSimulator({
     seed: opts.seed ?? 1,
@@ -126,7 +133,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
     headEveryMs: 3000,
     activeEveryMs: 2000,
     hydrateEveryMs: 5000,
-    queuePrefix: `${opts.config.queuePrefix}-demo`,
+    queuePrefix,
     alertRules: [],
     webhooks: [],
   };
@@ -182,15 +189,15 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   let scheduler: InProcessScheduler | undefined;
   let dispatcher: MirrorDispatcher | undefined;
   const mode: DemoResult['mode'] =
-    !stop.signal.aborted && (await pingRedis(config.redisUrl)) ? 'bullmq' : 'in-process';
+    !stop.signal.aborted && redisAnswered && (await pingRedis(config.redisUrl)) ? 'bullmq' : 'in-process';
   if (mode === 'bullmq') {
-    await refuseSharedPrefix(config);
     worker = await startWorker({ config, logger: opts.logger, mirror, client });
     say(
       `Redis answered at ${config.redisUrl}: scheduled with the BullMQ worker (queue prefix ${config.queuePrefix}).`,
     );
   } else {
-    say(`No Redis at ${config.redisUrl}: running the same sync tasks in-process on timers.`);
+    if (!stop.signal.aborted)
+      say(`No Redis at ${config.redisUrl}: running the same sync tasks in-process on timers.`);
     dispatcher = createDispatcher({ mirror, config, logger: opts.logger, redis: null, log: false });
     dispatcher.start();
     scheduler = startInProcessScheduler({ deps: { ...deps, onPage: () => dispatcher?.notify() }, config });
@@ -282,13 +289,24 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   await dispatcher?.drain().catch(() => undefined);
   await dispatcher?.stop();
   // The demo's schedulers, runs and events exist for the demo only: leave Redis as it was.
-  if (mode === 'bullmq') await removePrefixKeys(config.redisUrl, config.queuePrefix).catch(() => 0);
-  const result: DemoResult = { mode, mirrorJobs: countJobs(mirror), simulatorJobs: sim.store.size, dbPath };
+  // (Also after a stop during the backfill: the prefix check above wrote the queue's meta key.)
+  if (redisAnswered) await removePrefixKeys(config.redisUrl, config.queuePrefix).catch(() => 0);
+  const result: DemoResult = {
+    mode,
+    mirrorJobs: countJobs(mirror),
+    simulatorJobs: sim.store.size,
+    dbPath,
+    interrupted: backfill.outcome === 'aborted',
+  };
   await server.close();
   reader.close();
   mirror.close();
   await sim.close();
   if (final.outcome !== 'success') say(`Last sync pass: ${final.outcome} (${final.error ?? 'no cause'})`);
+  if (result.interrupted)
+    say(
+      `Backfill interrupted: the mirror holds ${result.mirrorJobs} of the simulator's ${result.simulatorJobs} jobs.`,
+    );
   say(
     `Done: mirror ${result.mirrorJobs} jobs · simulator ${result.simulatorJobs} jobs · ${result.mode} mode. Explore ${dbPath}:`,
   );

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
@@ -63,6 +64,21 @@ async function until(what: string, run: Run, ready: () => boolean, timeoutMs = 6
 /** Ctrl-C as a terminal sends it: SIGINT to every process of the foreground group. */
 function ctrlC(run: Run): void {
   process.kill(-(run.child.pid as number), 'SIGINT');
+}
+
+/** Jobs committed to the mirror file so far (0 while it does not exist or has no schema yet). */
+function committedJobs(dbPath: string): number {
+  if (!existsSync(dbPath)) return 0;
+  try {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
 }
 
 function walBytes(dbPath: string): number {
@@ -125,8 +141,10 @@ describe('Ctrl-C through each start path ends with the graceful stop', () => {
       const db = join(dir, 'npm-sync.db');
       const env = { RETAB_API_KEY: sim.apiKey, RETAB_BASE_URL: sim.url, MIRROR_DB: db, PAGE_SIZE: '10' };
       const run = start('npm', ['run', 'cli', '--', 'sync', '--no-progress', '--backfill-days', '3'], env);
-      await until('a few committed pages', run, () => existsSync(db) && statSync(db).size > 0, 60_000);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Pages committed, not only the file: the file (and its schema) exists before the program listens for
+      // signals, and on a busy machine a Ctrl-C in between would meet Node's default handler.
+      await until('a few committed pages', run, () => committedJobs(db) > 0, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
       ctrlC(run);
       const result = await run.exited;
       expect(run.stdout(), run.stderr()).toContain('sync interrupted; run again to continue');
