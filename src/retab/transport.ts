@@ -133,9 +133,12 @@ export function createTransport(options: ResolvedClientOptions): Transport {
           path,
         });
         err.message = scrub(err.message);
-        // `/jobs` at the root of the host: the base URL lacks its version (Retab's is https://api.retab.com/v1).
-        if (res.status === 404 && url.pathname === '/jobs')
-          err.message += `; RETAB_BASE_URL has no /v1: set it to ${url.origin}/v1`;
+        // A 404 of `…/jobs` with no `/v1/` in the path: the base URL lacks its version (Retab's is
+        // https://api.retab.com/v1; a bare origin gets it from the config, a base URL with a path does not).
+        if (res.status === 404 && url.pathname.endsWith('/jobs') && !url.pathname.includes('/v1/')) {
+          const base = url.pathname.slice(0, -'/jobs'.length);
+          err.message += `; RETAB_BASE_URL has no /v1: set it to ${url.origin}${base}/v1`;
+        }
         throw err;
       }
       if (!jsonOk) {

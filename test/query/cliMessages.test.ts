@@ -108,7 +108,8 @@ describe('upstream answers', () => {
   it('RETAB_BASE_URL without /v1: the 404 of /jobs says to add /v1', async () => {
     const sim = await startSimulator({ seed: 2, jobs: 5, days: 1 });
     try {
-      const origin = new URL(sim.url).origin;
+      // A bare origin gets /v1 from the config; a base URL with a path is taken as written.
+      const origin = `${new URL(sim.url).origin}/api`;
       const r = await new Promise<Result>((resolve) => {
         const child = spawn(process.execPath, [bin, 'sync', '--no-progress'], {
           cwd: tmp.dir,
