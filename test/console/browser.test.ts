@@ -251,6 +251,27 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('"Replay…" on a sink asks where to start and rewinds that sink\'s cursor there', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`uncaught on #/alerts: ${err.message}`));
+    const asked: string[] = [];
+    page.on('dialog', (d) => {
+      asked.push(d.type());
+      void d.accept('1');
+    });
+    await page.goto(`${w.base}/#/alerts`);
+    const button = page.getByRole('button', { name: 'Replay…' }).first();
+    await button.waitFor();
+    await button.click();
+    await page.locator('.notice', { hasText: /cursor set to/ }).waitFor();
+    expect(asked).toEqual(['prompt']);
+    expect(await page.locator('.notice').textContent()).toMatch(
+      /cursor set to 0; the dispatcher re-delivers from #1\./,
+    );
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+
   it('a filename of <img src=x onerror=alert(1)>.pdf renders as text', async () => {
     const page = await open(`#/jobs?filename_contains=${encodeURIComponent('onerror')}`);
     await page.waitForSelector('tbody tr a');

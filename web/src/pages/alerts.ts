@@ -133,7 +133,8 @@ export async function renderAlerts(
   );
 
   // ---- sinks and dead letters
-  const replayButton = (sink: string, fromSeq: number, label: string) =>
+  // `fromSeq` undefined: ask where to start (the sink's own row), suggesting its last delivered event.
+  const replayButton = (sink: string, fromSeq: number | undefined, label: string, suggest = 1) =>
     actions
       ? h(
           'button',
@@ -141,13 +142,23 @@ export async function renderAlerts(
             type: 'button',
             class: 'secondary',
             onclick: async () => {
-              if (!confirm(`Re-deliver to "${sink}" every event from #${fromSeq} on?`)) return;
+              let from = fromSeq;
+              if (from === undefined) {
+                const answer = prompt(`Re-deliver to "${sink}" from which event #?`, String(suggest));
+                if (answer === null) return;
+                const n = Number(answer.trim());
+                if (!Number.isSafeInteger(n) || n < 1) {
+                  say(`Replay: "${answer}" is not an event number (1 or more).`);
+                  return;
+                }
+                from = n;
+              } else if (!confirm(`Re-deliver to "${sink}" every event from #${from} on?`)) return;
               try {
                 const r = await postJson<{ cursor: number }>(
                   `/console/api/sinks/${encodeURIComponent(sink)}/replay`,
-                  { fromSeq },
+                  { fromSeq: from },
                 );
-                say(`${sink}: cursor set to ${r.cursor}; the dispatcher re-delivers from #${fromSeq}.`);
+                say(`${sink}: cursor set to ${r.cursor}; the dispatcher re-delivers from #${from}.`);
                 reload();
               } catch (err) {
                 say(`Replay failed: ${(err as Error).message}`);
@@ -220,7 +231,7 @@ export async function renderAlerts(
           String(s.seq),
           String(s.lag),
           fmtTime(s.updatedAt),
-          replayButton(s.sink, Math.max(1, s.seq + 1), 'Replay…'),
+          replayButton(s.sink, undefined, 'Replay…', Math.max(1, s.seq)),
         ]),
         `outbox at #${data.maxSeq}`,
       ),
