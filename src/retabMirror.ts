@@ -15,6 +15,7 @@ import { clientFromConfig } from './retab/clientFromConfig.ts';
 import type { RetabClient } from './retab/clientTypes.ts';
 import { normalizeListParams } from './retab/params.ts';
 import { type Job, type JobList, type ListJobsParams, ListJobsParamsSchema } from './retab/schemas.ts';
+import { taskConfigOf } from './sync/catalogue.ts';
 import { type PassSummary, type SyncOnceOptions, syncOnce } from './sync/syncOnce.ts';
 
 export interface RetabMirrorOptions {
@@ -85,12 +86,7 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
       const summary = await syncOnce(
         { client, mirror, logger, onPage: () => dispatcher.notify(), ...(opts.now ? { now: opts.now } : {}) },
         {
-          pageSize: config.pageSize,
-          payloadMode: config.payloadMode,
-          overlapSeconds: config.headOverlapSeconds,
-          backfillDays: config.backfillDays,
-          sources: config.sources,
-          activeStatuses: config.activeStatuses,
+          ...taskConfigOf(config),
           ...overrides,
           onTask: (e) => {
             overrides.onTask?.(e);

@@ -19,6 +19,7 @@ import { type RunningWorker, startWorker } from '../queue/worker.ts';
 import { createRetabClient } from '../retab/client.ts';
 import { startServer } from '../server/createServer.ts';
 import { type Simulator, startSimulator } from '../simulator/index.ts';
+import { taskConfigOf } from '../sync/catalogue.ts';
 import { lastDays } from '../sync/partitions.ts';
 import { syncOnce } from '../sync/syncOnce.ts';
 import type { SyncDeps } from '../sync/types.ts';
@@ -155,11 +156,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const backfill = await syncOnce(
     { ...deps, onPage: (p) => (requests += p.requests) },
     {
-      pageSize: config.pageSize,
-      payloadMode: config.payloadMode,
-      overlapSeconds: config.headOverlapSeconds,
-      backfillDays: config.backfillDays,
-      activeStatuses: config.activeStatuses,
+      ...taskConfigOf(config),
       windowDays,
       windowConcurrency: 4,
       onTask: (e) => {
@@ -261,11 +258,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const final = await syncOnce(
     { client, mirror, logger: opts.logger, now: () => sim.clock.now() },
     {
-      pageSize: config.pageSize,
-      payloadMode: config.payloadMode,
-      overlapSeconds: config.headOverlapSeconds,
-      backfillDays: config.backfillDays,
-      activeStatuses: config.activeStatuses,
+      ...taskConfigOf(config),
     },
   );
   await dispatcher?.drain().catch(() => undefined);
