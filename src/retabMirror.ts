@@ -7,7 +7,7 @@ import { type Config, loadConfig } from './config.ts';
 import { createDispatcher, type MirrorDispatcher } from './events/createDispatcher.ts';
 import { MirrorEvents, type MirrorListener } from './events/mirrorEvents.ts';
 import type { MirrorEventName } from './events/types.ts';
-import { type Logger, registerSecret, silentLogger } from './log.ts';
+import { type Logger, silentLogger } from './log.ts';
 import { type Mirror, openMirror } from './mirror/openMirror.ts';
 import { getJob, queryJobs } from './mirror/queryJobs.ts';
 import { type StatsOptions, type StatsResult, statsJobs } from './mirror/statsJobs.ts';
@@ -46,7 +46,7 @@ export interface RetabMirror {
 
 export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
   const config = loadConfig({ overrides: opts.config ?? {} });
-  registerSecret(config.apiKey);
+  // loadConfig registered every credential (API key, server token, webhook secrets) with the logger.
   const logger = opts.logger ?? silentLogger;
   const client = clientFromConfig(config, logger);
   const mirror = openMirror(config.dbPath, {

@@ -3,6 +3,8 @@
  * this process, one at a time (one writer). Used when no Redis is reachable, so the demo always works.
  * A failed task is logged and retried at its next due time; it never stops the loop.
  */
+
+import { sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/catalogue.ts';
 import { describeError } from '../sync/taskRun.ts';
@@ -54,21 +56,13 @@ export function startInProcessScheduler(opts: InProcessSchedulerOptions): InProc
     slot('head', config.headEveryMs),
     slot('hydrate', config.hydrateEveryMs),
   ];
-  let wake: (() => void) | undefined;
-  abort.signal.addEventListener('abort', () => wake?.());
 
   const loop = (async () => {
     while (!abort.signal.aborted) {
       const next = slots.reduce((a, b) => (b.dueAt < a.dueAt ? b : a));
       const wait = next.dueAt - Date.now();
       if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await sleep(wait, abort.signal).catch(() => undefined); // stop() wakes it
         continue;
       }
       try {

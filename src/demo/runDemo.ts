@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { sleep } from '../backoff.ts';
 import { captureLogLines, startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
@@ -50,21 +51,6 @@ export interface DemoResult {
   mirrorJobs: number;
   simulatorJobs: number;
   dbPath: string;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Another demo (with another --db) whose worker runs under the same queue prefix would share its queue. */
@@ -245,7 +231,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
       say(renderLine(snapshot));
       lastLine = Date.now();
     }
-    await sleep(1000, stop.signal);
+    await sleep(1000, stop.signal).catch(() => undefined);
   }
 
   // 5. Stop syncing, freeze the simulator, and bring the mirror level with it in one last pass.
