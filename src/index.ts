@@ -1,25 +1,44 @@
 /**
- * retab-mirror as a library. Most programs need only `createRetabMirror` (in-process sync, offline queries,
- * typed events) or `startWorker` (scheduled mirroring on BullMQ); the layers below are exported for those
- * who compose their own.
+ * retab-mirror as a library: a deliberate surface, pinned by test/library/surface.test.ts.
+ *
+ * - the facades: `createRetabMirror` (in-process sync, offline queries, typed events) and `startWorker`
+ *   (scheduled mirroring on BullMQ), with `loadConfig` and the `Config` they take;
+ * - the types a caller handles: jobs, list parameters, events, run and pass summaries;
+ * - every error class the library throws, so `instanceof` works (each class exists once);
+ * - `verifyWebhookSignature` for webhook receivers;
+ * - `startSimulator`, the local Retab Jobs API, for a user's own tests.
+ *
+ * Anything else (the sync tasks, the store, the server, the client internals) is internal and may change;
+ * the CLI (`retab-mirror …`) covers what a shell needs.
  */
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type { MirrorEvent, MirrorEventMap, MirrorEventName } from './events/index.ts';
-export {
-  createDispatcher,
-  EventsConfigError,
-  MirrorEvents,
-  signWebhookPayload,
-  verifyWebhookSignature,
-} from './events/index.ts';
-export { createLogger } from './log.ts';
-export { type Mirror, openMirror } from './mirror/openMirror.ts';
-export { getJob, queryJobs } from './mirror/queryJobs.ts';
-export { statsJobs } from './mirror/statsJobs.ts';
+export { EventsConfigError, verifyWebhookSignature } from './events/index.ts';
 export { startWorker } from './queue/worker.ts';
-export * from './retab/index.ts';
+export {
+  AuthenticationError,
+  BadRequestError,
+  ConnectionError,
+  InternalServerError,
+  InvalidCursorError,
+  InvalidResponseError,
+  type Job,
+  type JobStatus,
+  type JobWarning,
+  type KnownJobStatus,
+  type ListJobsParams,
+  type ListMetadata,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  RetabApiError,
+  RetabConfigError,
+  RetabError,
+  RetabParamsError,
+  TimeoutError,
+  UnprocessableEntityError,
+} from './retab/index.ts';
 export { createRetabMirror, type RetabMirror, type RetabMirrorOptions } from './retabMirror.ts';
-export { createServer, startServer } from './server/createServer.ts';
-export { startSimulator } from './simulator/index.ts';
-export type { PassSummary, RunSummary, SyncDeps } from './sync/index.ts';
-export { runActive, runHead, runHydrate, runWindow, syncOnce } from './sync/index.ts';
+export { type Simulator, startSimulator } from './simulator/index.ts';
+export type { PassSummary, RunSummary } from './sync/index.ts';
+export { SyncTaskError } from './sync/index.ts';

@@ -8,7 +8,7 @@ import { createDispatcher, type MirrorDispatcher } from './events/createDispatch
 import { DrainTimeoutError } from './events/dispatcher.ts';
 import { MirrorEvents, type MirrorListener } from './events/mirrorEvents.ts';
 import type { MirrorEventName } from './events/types.ts';
-import { type Logger, registerSecret, silentLogger } from './log.ts';
+import { type Logger, silentLogger } from './log.ts';
 import { type Mirror, openMirror } from './mirror/openMirror.ts';
 import { getJob, queryJobs } from './mirror/queryJobs.ts';
 import { type StatsOptions, type StatsResult, statsJobs } from './mirror/statsJobs.ts';
@@ -16,6 +16,7 @@ import { clientFromConfig } from './retab/clientFromConfig.ts';
 import type { RetabClient } from './retab/clientTypes.ts';
 import { normalizeListParams } from './retab/params.ts';
 import { type Job, type JobList, type ListJobsParams, ListJobsParamsSchema } from './retab/schemas.ts';
+import { taskConfigOf } from './sync/catalogue.ts';
 import { type PassSummary, type SyncOnceOptions, syncOnce } from './sync/syncOnce.ts';
 
 export interface RetabMirrorOptions {
@@ -54,7 +55,7 @@ export interface RetabMirror {
 
 export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
   const config = loadConfig({ overrides: opts.config ?? {} });
-  registerSecret(config.apiKey);
+  // loadConfig registered every credential (API key, server token, webhook secrets) with the logger.
   const logger = opts.logger ?? silentLogger;
   const client = clientFromConfig(config, logger);
   const mirror = openMirror(config.dbPath, {
@@ -94,12 +95,7 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
       const summary = await syncOnce(
         { client, mirror, logger, onPage: () => dispatcher.notify(), ...(opts.now ? { now: opts.now } : {}) },
         {
-          pageSize: config.pageSize,
-          payloadMode: config.payloadMode,
-          overlapSeconds: config.headOverlapSeconds,
-          backfillDays: config.backfillDays,
-          sources: config.sources,
-          activeStatuses: config.activeStatuses,
+          ...taskConfigOf(config),
           ...overrides,
           onTask: (e) => {
             overrides.onTask?.(e);

@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { windowSources } from '../queue/jobData.ts';
 import { SOURCES } from '../retab/schemas.ts';
 import { backfillDays, isDay } from '../sync/partitions.ts';
 import { CliError, cliContext } from './context.ts';
@@ -48,12 +47,8 @@ export function registerBackfillCommand(program: Command): void {
       if (days === 0) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, 2);
       if (days > MAX_DAYS) throw new CliError(`--from..--to spans ${days} days; at most ${MAX_DAYS}`, 2);
 
-      const configured = windowSources(config.sources).filter((x) => x !== undefined);
-      const sources = opts.source
-        ? [...new Set(opts.source)]
-        : configured.length > 0
-          ? configured
-          : undefined;
+      // One window per day, or per (day, source) when only some are mirrored (`planWindows`).
+      const sources = opts.source ? [...new Set(opts.source)] : config.sources;
 
       // Loaded here, not at the top: every other command would pay for BullMQ and ioredis at startup.
       const [
@@ -83,7 +78,7 @@ export function registerBackfillCommand(program: Command): void {
           const result = await enqueueBackfill(queue, {
             from: opts.from,
             to: opts.to,
-            ...(sources ? { sources } : {}),
+            sources,
           });
           if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           else

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { DestinationStream } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
-import { createLogger, type Logger, prettyStream, registerSecret } from '../log.ts';
+import { createLogger, type Logger, prettyStream } from '../log.ts';
 import { terminalStream } from './terminal.ts';
 
 export interface GlobalOptions {
@@ -55,10 +55,7 @@ export function cliContext(
     ...(opts.config ? { configFile: opts.config } : {}),
     overrides: { ...(opts.logLevel ? { logLevel: opts.logLevel } : {}), ...overrides },
   });
-  registerSecret(config.apiKey);
-  registerSecret(config.serverToken);
-  registerSecret(config.webhookSecret);
-  for (const w of config.webhooks) registerSecret(w.secret);
+  // loadConfig registered every credential of the config with the logger (config.ts registerConfigSecrets).
   const logger =
     route === 'service'
       ? createLogger({

@@ -13,6 +13,7 @@ import { type Mirror, MirrorOpenError, openMirror } from '../mirror/openMirror.t
 import type { RetabClient } from '../retab/clientTypes.ts';
 import { RetabConfigError } from '../retab/errors.ts';
 import { JOB_STATUSES, SOURCES } from '../retab/schemas.ts';
+import { taskConfigOf } from '../sync/catalogue.ts';
 import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
 import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
@@ -245,12 +246,7 @@ export function registerSyncCommand(program: Command): void {
             },
           },
           {
-            pageSize: config.pageSize,
-            payloadMode: config.payloadMode,
-            overlapSeconds: config.headOverlapSeconds,
-            backfillDays: config.backfillDays,
-            sources: config.sources,
-            activeStatuses: config.activeStatuses,
+            ...taskConfigOf(config),
             ...(windowDays ? { windowDays } : {}),
             ...(flags.reconcile ? { reconcile: true } : {}),
             ...(progress ? { onTask: progress.onTask } : {}),

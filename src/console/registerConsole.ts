@@ -229,7 +229,7 @@ export function registerConsole(
     try {
       queryJobs(mirror, { ...params, limit: 1 });
     } catch (err) {
-      if (err instanceof InvalidCursorError) return reply.code(err.status).send(err.body);
+      if (err instanceof InvalidCursorError) return reply.code(err.status ?? 400).send(err.body);
       throw err;
     }
     async function* lines(): AsyncGenerator<string> {

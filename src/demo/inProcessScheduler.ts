@@ -3,8 +3,10 @@
  * this process, one at a time (one writer). Used when no Redis is reachable, so the demo always works.
  * A failed task is logged and retried at its next due time; it never stops the loop.
  */
+
+import { sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
-import { runActive, runHead, runHydrate } from '../sync/index.ts';
+import { runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/catalogue.ts';
 import { describeError } from '../sync/taskRun.ts';
 import type { RunSummary, SyncDeps } from '../sync/types.ts';
 
@@ -43,48 +45,24 @@ export function startInProcessScheduler(opts: InProcessSchedulerOptions): InProc
   const abort = new AbortController();
   const deps: SyncDeps = { ...opts.deps, signal: abort.signal };
   const now = Date.now();
+  const tasks = taskConfigOf(config);
+  const slot = (name: 'active' | 'head' | 'hydrate', everyMs: number): Slot => {
+    const spec = taskSpecs(tasks, { task: name })[0] as TaskSpec;
+    return { name, everyMs, dueAt: now, run: () => runSpec(deps, spec) };
+  };
+  // No reconcile here: the embedded scheduler serves the demo's short sessions (catalogue.ts has it).
   const slots: Slot[] = [
-    {
-      name: 'active',
-      everyMs: config.activeEveryMs,
-      dueAt: now,
-      run: () => runActive(deps, { statuses: config.activeStatuses, pageSize: config.pageSize }),
-    },
-    {
-      name: 'head',
-      everyMs: config.headEveryMs,
-      dueAt: now,
-      run: () =>
-        runHead(deps, {
-          pageSize: config.pageSize,
-          payloadMode: config.payloadMode,
-          overlapSeconds: config.headOverlapSeconds,
-          backfillDays: config.backfillDays,
-          sources: config.sources,
-        }),
-    },
-    {
-      name: 'hydrate',
-      everyMs: config.hydrateEveryMs,
-      dueAt: now,
-      run: () => runHydrate(deps, { payloadMode: config.payloadMode }),
-    },
+    slot('active', config.activeEveryMs),
+    slot('head', config.headEveryMs),
+    slot('hydrate', config.hydrateEveryMs),
   ];
-  let wake: (() => void) | undefined;
-  abort.signal.addEventListener('abort', () => wake?.());
 
   const loop = (async () => {
     while (!abort.signal.aborted) {
       const next = slots.reduce((a, b) => (b.dueAt < a.dueAt ? b : a));
       const wait = next.dueAt - Date.now();
       if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await sleep(wait, abort.signal).catch(() => undefined); // stop() wakes it
         continue;
       }
       try {

@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { sleep } from '../backoff.ts';
 import { captureLogLines, startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
@@ -19,6 +20,7 @@ import { type RunningWorker, startWorker } from '../queue/worker.ts';
 import { createRetabClient } from '../retab/client.ts';
 import { startServer } from '../server/createServer.ts';
 import { type Simulator, startSimulator } from '../simulator/index.ts';
+import { taskConfigOf } from '../sync/catalogue.ts';
 import { lastDays } from '../sync/partitions.ts';
 import { syncOnce } from '../sync/syncOnce.ts';
 import type { SyncDeps } from '../sync/types.ts';
@@ -51,21 +53,6 @@ export interface DemoResult {
   dbPath: string;
   /** Stopped (Ctrl-C) before the backfill finished: the mirror holds only part of the simulator's jobs. */
   interrupted: boolean;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Another demo (with another --db) whose worker runs under the same queue prefix would share its queue. */
@@ -164,11 +151,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const backfill = await syncOnce(
     { ...deps, onPage: (p) => (requests += p.requests) },
     {
-      pageSize: config.pageSize,
-      payloadMode: config.payloadMode,
-      overlapSeconds: config.headOverlapSeconds,
-      backfillDays: config.backfillDays,
-      activeStatuses: config.activeStatuses,
+      ...taskConfigOf(config),
       windowDays,
       windowConcurrency: 4,
       onTask: (e) => {
@@ -266,7 +249,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
       say(renderLine(snapshot));
       lastLine = Date.now();
     }
-    await sleep(1000, stop.signal);
+    await sleep(1000, stop.signal).catch(() => undefined);
   }
 
   // 5. Stop syncing, freeze the simulator, and bring the mirror level with it in one last pass.
@@ -279,11 +262,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const final = await syncOnce(
     { client, mirror, logger: opts.logger, now: () => sim.clock.now() },
     {
-      pageSize: config.pageSize,
-      payloadMode: config.payloadMode,
-      overlapSeconds: config.headOverlapSeconds,
-      backfillDays: config.backfillDays,
-      activeStatuses: config.activeStatuses,
+      ...taskConfigOf(config),
     },
   );
   await dispatcher?.drain().catch(() => undefined);

@@ -13,6 +13,8 @@
  * `event_cursors`, logged once, and skipped until `events enable`; its cursor stays at the last event it
  * took, so nothing is lost meanwhile. A drain does not wait for a disabled sink.
  */
+
+import { backoffMs } from '../backoff.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { Mirror } from '../mirror/openMirror.ts';
 import { advanceCursor, disableSink, readCursor, setCursor } from './cursors.ts';
@@ -291,8 +293,12 @@ export class Dispatcher {
       if (this.#abort.signal.aborted) return false;
       lane.failures++;
       lane.lastError = (err as Error)?.message ?? String(err);
-      const base = Math.min(this.#retryMaxMs, this.#retryMinMs * 2 ** (lane.failures - 1));
-      const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+      const delay = backoffMs(lane.failures, {
+        minMs: this.#retryMinMs,
+        maxMs: this.#retryMaxMs,
+        below: 0.2,
+        above: 0.2,
+      });
       this.#logger.warn(
         { err, sink: sink.name, afterSeq: acked, failures: lane.failures, retryInMs: delay },
         `event sink "${sink.name}" failed; retrying in ${delay} ms (other sinks continue)`,

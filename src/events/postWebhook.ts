@@ -24,7 +24,7 @@ export class WebhookDeliveryError extends Error {
 }
 
 /** 408 timeout, 425 too early, 429 rate limited and 5xx are worth retrying; other 4xx are not. */
-export function isRetryableStatus(status: number): boolean {
+export function isRetryableWebhookStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
@@ -90,7 +90,7 @@ export async function postWebhook(
   }
   throw new WebhookDeliveryError(
     `webhook ${target.name}: answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
-    isRetryableStatus(res.status),
+    isRetryableWebhookStatus(res.status),
     res.status,
   );
 }

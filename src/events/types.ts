@@ -4,6 +4,7 @@
  */
 import type { EventType } from '../mirror/types.ts';
 import type { Job, JobStatus } from '../retab/schemas.ts';
+import type { RunSummary } from '../sync/types.ts';
 
 export type { EventType } from '../mirror/types.ts';
 
@@ -38,21 +39,8 @@ export interface MirrorEvent<T extends EventType = EventType> {
   job: Job;
 }
 
-/** What a finished sync task run reports (`sync.run_finished`). */
-export interface RunSummary {
-  task: string;
-  partition: string;
-  outcome: 'success' | 'failed' | 'aborted';
-  requests: number;
-  pages: number;
-  jobs: number;
-  inserted: number;
-  updated: number;
-  events: number;
-  missing: number;
-  durationMs: number;
-  error?: string;
-}
+/** What a finished sync task run reports (`sync.run_finished`): the sync engine's own `RunSummary`. */
+export type { RunSummary } from '../sync/types.ts';
 
 /** The typed event map of the in-process emitter (`mirror.on(name, listener)`). */
 export interface MirrorEventMap {

@@ -9,7 +9,7 @@ export { listQuarantine, type QuarantineRow } from './quarantine.ts';
 export {
   countByStatus,
   countJobs,
-  getJob,
+  getJobRow,
   jobsMissingPayload,
   knownIds,
   latestCreatedAt,

@@ -7,7 +7,7 @@ import type { JobStatus } from '../retab/schemas.ts';
 import type { Mirror } from './openMirror.ts';
 import { eventWriter } from './outbox.ts';
 import { prepared } from './prepared.ts';
-import { getJob } from './reads.ts';
+import { getJobRow } from './reads.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
 export interface MarkMissingOptions {
@@ -26,7 +26,7 @@ function markInTransaction(
   const write = eventWriter(mirror);
   let marked = 0;
   for (const id of ids) {
-    const row: JobRow | undefined = getJob(mirror, id);
+    const row: JobRow | undefined = getJobRow(mirror, id);
     // Unknown, already marked, or seen after this 404 was observed (it came back): nothing to report.
     if (!row || row.upstreamMissingAt !== null || observedAt < row.observedAt) continue;
     prepared(mirror, MARK).run(observedAt, id);

@@ -11,6 +11,7 @@
  * (linear time), so no pattern can stall a query.
  */
 import type Database from 'better-sqlite3';
+import { InvalidCursorError } from '../retab/errors.ts';
 import { supersetList } from '../retab/listEnvelope.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
 import type { Job, JobList } from '../retab/schemas.ts';
@@ -35,31 +36,9 @@ import {
 import type { Mirror } from './openMirror.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
+export { InvalidCursorError } from '../retab/errors.ts';
 export type { JobFilters } from './buildWhere.ts';
 export { registerQueryFunctions } from './buildWhere.ts';
-
-/** A cursor id that names no mirrored job: the upstream answers 400 `invalid_cursor`. */
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-  readonly status = 400;
-  constructor(
-    readonly param: 'before' | 'after',
-    readonly cursor: string,
-  ) {
-    super(`\`${param}\` is not the id of an existing job: ${cursor}. Restart the listing without a cursor.`);
-  }
-
-  /** The upstream's error body for this cursor. */
-  get body(): { detail: { code: string; message: string; details: Record<string, unknown> } } {
-    return {
-      detail: {
-        code: 'invalid_cursor',
-        message: this.message,
-        details: { param: this.param, cursor: this.cursor },
-      },
-    };
-  }
-}
 
 // ---- rows → jobs
 
@@ -99,7 +78,7 @@ function cursorPosition(sqlite: Database.Database, param: 'before' | 'after', id
   const pos = prepareCached(sqlite, 'SELECT created_at AS createdAt, id FROM jobs WHERE id = ?').get(id) as
     | Position
     | undefined;
-  if (!pos) throw new InvalidCursorError(param, id);
+  if (!pos) throw InvalidCursorError.unknownCursor(param, id);
   return pos;
 }
 

@@ -93,7 +93,7 @@ export function countByStatus(mirror: Mirror): Record<JobStatus, number> {
   return counts;
 }
 
-/** One stored job row (turn it into the wire shape with `rowToJob`). */
-export function getJob(mirror: Mirror, id: string): JobRow | undefined {
+/** One stored job row (turn it into the wire shape with `rowToJob`; `queryJobs.getJob` gives the wire shape). */
+export function getJobRow(mirror: Mirror, id: string): JobRow | undefined {
   return mirror.db.select().from(jobs).where(eq(jobs.id, id)).get();
 }

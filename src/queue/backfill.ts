@@ -4,6 +4,7 @@
  * Workers run them in parallel, each resuming from its checkpoint.
  */
 import type { JobSource } from '../retab/schemas.ts';
+import { planWindows } from '../sync/catalogue.ts';
 import { backfillDays } from '../sync/partitions.ts';
 import { jobIdOf, partitionOf, type SyncJobData } from './jobData.ts';
 import type { SyncQueue } from './syncQueue.ts';
@@ -24,7 +25,7 @@ export interface EnqueueBackfillOptions {
   from: string;
   /** Last UTC day, `YYYY-MM-DD`, inclusive. */
   to: string;
-  /** One window per (day, source); one per day covering every source when omitted. */
+  /** One window per (day, source); one per day covering every source when omitted or all (`windowSources`). */
   sources?: JobSource[];
 }
 
@@ -42,26 +43,23 @@ export async function enqueueBackfill(
   opts: EnqueueBackfillOptions,
 ): Promise<EnqueueBackfillResult> {
   const days = backfillDays(opts.from, opts.to);
-  const sources: (JobSource | undefined)[] = opts.sources?.length ? opts.sources : [undefined];
   const result: EnqueueBackfillResult = { added: [], existing: [], retried: [] };
   const toAdd: { name: string; data: SyncJobData; opts: typeof WINDOW_JOB_OPTS & { jobId: string } }[] = [];
-  for (const day of days) {
-    for (const source of sources) {
-      const data: SyncJobData = { task: 'window', day, backfill: true, ...(source ? { source } : {}) };
-      const jobId = jobIdOf(partitionOf(data));
-      const job = await queue.getJob(jobId);
-      if (job) {
-        // A window that gave up (e.g. upstream down for too long) is what a second backfill is for.
-        if ((await job.getState()) === 'failed') {
-          await job.retry('failed');
-          result.retried.push(jobId);
-        } else {
-          result.existing.push(jobId);
-        }
-        continue;
+  for (const window of planWindows(opts.sources, days, { backfill: true })) {
+    const data: SyncJobData = { task: 'window', ...window };
+    const jobId = jobIdOf(partitionOf(data));
+    const job = await queue.getJob(jobId);
+    if (job) {
+      // A window that gave up (e.g. upstream down for too long) is what a second backfill is for.
+      if ((await job.getState()) === 'failed') {
+        await job.retry('failed');
+        result.retried.push(jobId);
+      } else {
+        result.existing.push(jobId);
       }
-      toAdd.push({ name: 'window', data, opts: { ...WINDOW_JOB_OPTS, jobId } });
+      continue;
     }
+    toAdd.push({ name: 'window', data, opts: { ...WINDOW_JOB_OPTS, jobId } });
   }
   // The job id makes this idempotent even against a concurrent `backfill` of the same range.
   for (let i = 0; i < toAdd.length; i += 500) await queue.addBulk(toAdd.slice(i, i + 500));

@@ -4,7 +4,7 @@
  * written by another version or by hand fails once with a clear reason instead of running half-understood.
  */
 import { z } from 'zod';
-import { type JobSource, SOURCES } from '../retab/schemas.ts';
+import { SOURCES } from '../retab/schemas.ts';
 import { partitionKey } from '../sync/partitions.ts';
 
 /** The one BullMQ queue that carries sync work (under `QUEUE_PREFIX`). */
@@ -45,13 +45,7 @@ export function partitionOf(data: SyncJobData): string {
   }
 }
 
-/** Whether `sources` covers every upstream source (then one window per day needs no source filter). */
-export const mirrorsAllSources = (sources: readonly JobSource[]) => SOURCES.every((s) => sources.includes(s));
-
-/** One window per day when every source is mirrored, else one per (day, configured source). */
-export function windowSources(sources: readonly JobSource[]): (JobSource | undefined)[] {
-  return mirrorsAllSources(sources) ? [undefined] : [...sources];
-}
+export { mirrorsAllSources, windowSources } from '../sync/catalogue.ts';
 
 /**
  * The BullMQ job id of a partition: the key with `:` replaced by `-` (BullMQ refuses `:` in custom ids), so

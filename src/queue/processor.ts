@@ -12,21 +12,11 @@
  */
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../config.ts';
-import { runActive } from '../sync/active.ts';
-import { runHead } from '../sync/head.ts';
-import { runHydrate } from '../sync/hydrate.ts';
-import { reconcileDays } from '../sync/partitions.ts';
+import { runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/catalogue.ts';
 import { RUN_COUNTERS, type RunSummary, type SyncDeps } from '../sync/types.ts';
-import { runWindow } from '../sync/window.ts';
 import { classifyFailure, DEFAULT_RATE_LIMIT_PAUSE_MS } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
-import {
-  mirrorsAllSources,
-  partitionOf,
-  type SyncJobData,
-  SyncJobDataSchema,
-  windowSources,
-} from './jobData.ts';
+import { partitionOf, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
 import { PartitionLocks } from './partitionLocks.ts';
 
 export type SyncConfig = Pick<
@@ -89,61 +79,44 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     },
   };
 
-  async function windowRun(
-    signal: AbortSignal,
-    w: { day: string; source?: Config['sources'][number]; restart?: boolean; backfill?: boolean },
-  ): Promise<RunSummary> {
-    const partition = partitionOf({ task: 'window', ...w });
-    const release = await locks.acquire(partition);
+  const tasks = taskConfigOf(config);
+
+  /** Window specs wait for their partition's lock (reconcile and a queued window may share a day). */
+  async function windowRun(signal: AbortSignal, spec: TaskSpec): Promise<RunSummary> {
+    const release = await locks.acquire(spec.partition);
     try {
-      return await runWindow(
-        { ...sync, signal },
-        {
-          day: w.day,
-          pageSize: config.pageSize,
-          payloadMode: config.payloadMode,
-          ...(w.source ? { source: w.source } : {}),
-          ...(w.restart ? { restart: true } : {}),
-          ...(w.backfill ? { backfill: true } : {}),
-        },
-      );
+      return await runSpec({ ...sync, signal }, spec);
     } finally {
       release();
     }
   }
 
-  /** Re-sweep the mutable horizon, one window at a time; a curable failure does not stop the other days. */
+  /**
+   * Re-sweep the mutable horizon, one window at a time. Independent windows (catalogue.ts's failure policy):
+   * a curable failure does not stop the other days and is thrown at the end; a fatal one stops the sweep.
+   */
   async function reconcile(signal: AbortSignal, days: number | undefined): Promise<ReconcileSummary> {
     const started = Date.now();
     const total: ReconcileSummary = {
       task: 'reconcile',
       partition: 'reconcile',
       windows: 0,
-      requests: 0,
-      pages: 0,
-      jobs: 0,
-      inserted: 0,
-      updated: 0,
-      events: 0,
-      missing: 0,
-      quarantined: 0,
+      ...(Object.fromEntries(RUN_COUNTERS.map((k) => [k, 0])) as Record<(typeof RUN_COUNTERS)[number], 0>),
       durationMs: 0,
       outcome: 'success',
     };
     let firstError: unknown;
     const now = sync.now ?? Date.now;
-    for (const day of reconcileDays(now(), days)) {
-      for (const source of windowSources(config.sources)) {
-        if (signal.aborted) break;
-        try {
-          const s = await windowRun(signal, { day, restart: true, ...(source ? { source } : {}) });
-          total.windows++;
-          for (const k of RUN_COUNTERS) total[k] += s[k];
-          if (s.outcome === 'aborted') total.outcome = 'aborted';
-        } catch (err) {
-          if (classifyFailure(err, config).kind === 'fatal') throw err;
-          firstError ??= err;
-        }
+    for (const spec of taskSpecs(tasks, { task: 'reconcile', now: now(), ...(days ? { days } : {}) })) {
+      if (signal.aborted) break;
+      try {
+        const s = await windowRun(signal, spec);
+        total.windows++;
+        for (const k of RUN_COUNTERS) total[k] += s[k];
+        if (s.outcome === 'aborted') total.outcome = 'aborted';
+      } catch (err) {
+        if (classifyFailure(err, config).kind === 'fatal') throw err;
+        firstError ??= err;
       }
     }
     total.durationMs = Date.now() - started;
@@ -153,24 +126,13 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
   }
 
   async function run(data: SyncJobData, signal: AbortSignal): Promise<RunSummary | ReconcileSummary> {
-    const tdeps = { ...sync, signal };
     switch (data.task) {
-      case 'head':
-        return runHead(tdeps, {
-          pageSize: config.pageSize,
-          payloadMode: config.payloadMode,
-          overlapSeconds: config.headOverlapSeconds,
-          backfillDays: config.backfillDays,
-          ...(mirrorsAllSources(config.sources) ? {} : { sources: config.sources }),
-        });
-      case 'active':
-        return runActive(tdeps, { statuses: [data.status], pageSize: config.pageSize });
-      case 'hydrate':
-        return runHydrate(tdeps, { payloadMode: config.payloadMode });
-      case 'window':
-        return windowRun(signal, data);
       case 'reconcile':
         return reconcile(signal, data.days);
+      case 'window':
+        return windowRun(signal, taskSpecs(tasks, data)[0] as TaskSpec);
+      default:
+        return runSpec({ ...sync, signal }, taskSpecs(tasks, data)[0] as TaskSpec);
     }
   }
 

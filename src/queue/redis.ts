@@ -5,6 +5,7 @@
  * one info line. Reconnection is ioredis' job (`retryStrategy` never gives up); BullMQ resumes on `ready`.
  */
 import { Redis } from 'ioredis';
+import { backoffMs } from '../backoff.ts';
 import { maskCredentials } from '../credentials.ts';
 import type { Logger } from '../log.ts';
 
@@ -53,7 +54,7 @@ export function describeRedisProblem(url: string, cause: string): string {
 export function reconnectDelay(attempt: number, opts: RedisRetryOptions = {}): number {
   const min = opts.minDelayMs ?? 500;
   const max = opts.maxDelayMs ?? 10_000;
-  return Math.min(max, min * 2 ** Math.max(0, attempt - 1));
+  return backoffMs(attempt, { minMs: min, maxMs: max });
 }
 
 /**

@@ -53,9 +53,26 @@ export class RetabApiError extends RetabError {
 export class BadRequestError extends RetabApiError {
   override name = 'BadRequestError';
 }
-/** 400 `invalid_cursor`: the cursor job no longer exists upstream; restart the walk from a watermark. */
+/**
+ * 400 `invalid_cursor`: a `before`/`after` cursor names no job. Thrown by the client (the cursor job no
+ * longer exists upstream; restart the walk from a watermark) and by the mirror's `queryJobs` (the mirror
+ * answers like upstream): one class, so `instanceof` holds for a library user whichever threw it.
+ */
 export class InvalidCursorError extends BadRequestError {
   override name = 'InvalidCursorError';
+
+  /** The error `queryJobs` throws for a cursor that names no mirrored job; `details` is `{ param, cursor }`. */
+  static unknownCursor(param: 'before' | 'after', cursor: string): InvalidCursorError {
+    return new InvalidCursorError(
+      `\`${param}\` is not the id of an existing job: ${cursor}. Restart the listing without a cursor.`,
+      { status: 400, code: 'invalid_cursor', details: { param, cursor } },
+    );
+  }
+
+  /** The upstream's error body for this error (what the mirror's server answers). */
+  get body(): { detail: { code: string; message: string; details: unknown } } {
+    return { detail: { code: 'invalid_cursor', message: this.message, details: this.details } };
+  }
 }
 export class AuthenticationError extends RetabApiError {
   override name = 'AuthenticationError';
@@ -122,6 +139,7 @@ export class RetabConfigError extends RetabError {
   override name = 'RetabConfigError';
 }
 
+/** An upstream status worth retrying: 408 timeout, 409 conflict, 429 rate limited, 5xx. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }

@@ -3,6 +3,7 @@
  * the next free slot and waits for it, abortably. One pacer per client, shared by every task of a process,
  * so concurrent tasks (hydrate, resolve, parallel windows) cannot together exceed the upstream rate.
  */
+import { sleep } from '../backoff.ts';
 export interface Pacer {
   /** Resolves when this request may go; rejects with the signal's reason when aborted first. */
   wait(signal?: AbortSignal): Promise<void>;
@@ -22,17 +23,9 @@ export function createPacer(
       nextSlot = slot + gapMs;
       const delay = slot - t;
       if (delay <= 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(signal?.reason);
-        };
-        const timer = setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, delay);
-        signal?.addEventListener('abort', onAbort, { once: true });
+      // Rejects with the signal's own reason (the caller's "why"), not Node's generic AbortError.
+      return sleep(delay, signal).catch((err: unknown) => {
+        throw signal?.aborted ? signal.reason : err;
       });
     },
   };

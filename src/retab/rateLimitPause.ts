@@ -6,7 +6,7 @@
  *
  * Times are `performance.now()` milliseconds: a monotonic clock, so a wall-clock jump cannot shorten a pause.
  */
-import { sleep } from './retry.ts';
+import { sleep } from '../backoff.ts';
 
 const pausedUntil = new Map<string, number>();
 

@@ -7,6 +7,7 @@
  * abortable sleep, and p-retry's own backoff is set to zero so the two never stack.
  */
 import pRetry from 'p-retry';
+import { backoffMs, sleep } from '../backoff.ts';
 import { RetabApiError } from './errors.ts';
 
 export interface RetryPolicy {
@@ -95,9 +96,11 @@ export function backoffDelay(
   policy: Pick<RetryPolicy, 'minRetryDelayMs' | 'maxRetryDelayMs'>,
   random: () => number = Math.random,
 ): number {
-  const exp = policy.minRetryDelayMs * 2 ** Math.max(0, attempt - 1);
-  const capped = Math.min(exp, policy.maxRetryDelayMs);
-  return Math.round(capped * (1 - 0.25 * random()));
+  return backoffMs(
+    attempt,
+    { minMs: policy.minRetryDelayMs, maxMs: policy.maxRetryDelayMs, below: 0.25 },
+    random,
+  );
 }
 
 /** How long to wait before retrying after `error` failed `attempt`. */
@@ -106,30 +109,7 @@ export function retryDelay(error: RetabApiError, attempt: number, policy: RetryP
   return backoffDelay(attempt, policy);
 }
 
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return new DOMException(typeof reason === 'string' ? reason : 'This operation was aborted', 'AbortError');
-}
-
-/** Sleep `ms`, rejecting at once with the signal's reason (an `AbortError`) when it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { sleep } from '../backoff.ts';
 
 export interface WithRetryOptions {
   policy: RetryPolicy;

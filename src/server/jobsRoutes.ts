@@ -23,7 +23,7 @@ export function registerJobsRoutes(
     try {
       page = queryJobs(mirror, parsed.params);
     } catch (err) {
-      if (err instanceof InvalidCursorError) return reply.code(err.status).send(err.body);
+      if (err instanceof InvalidCursorError) return reply.code(err.status ?? 400).send(err.body);
       throw err;
     }
     const want = { request: parsed.params.include_request, response: parsed.params.include_response };

@@ -1,5 +1,18 @@
-/** The sync engine: tasks as plain async functions of (deps, options), and one full in-process pass. */
+/** The sync engine: tasks as plain async functions of (deps, options), the catalogue that builds them from the config, and one full in-process pass. */
 export { DEFAULT_RESOLVE_BY_DAY_THRESHOLD, runActive } from './active.ts';
+export {
+  mirrorsAllSources,
+  planWindows,
+  runSpec,
+  type TaskConfig,
+  type TaskRequest,
+  type TaskSettings,
+  type TaskSpec,
+  taskConfigOf,
+  taskSpecs,
+  type WindowRequest,
+  windowSources,
+} from './catalogue.ts';
 export { runHead } from './head.ts';
 export { HYDRATE_DEFAULTS, runHydrate } from './hydrate.ts';
 export {

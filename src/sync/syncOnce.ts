@@ -32,26 +32,14 @@
  * with `outcome: 'aborted'`; running the pass again continues from the checkpoints.
  */
 import { countByStatus } from '../mirror/reads.ts';
-import { type ActiveStatus, type JobSource, type JobStatus, SOURCES } from '../retab/schemas.ts';
-import { runActive } from './active.ts';
-import { runHead } from './head.ts';
-import { runHydrate } from './hydrate.ts';
+import type { JobStatus } from '../retab/schemas.ts';
+import { runSpec, type TaskConfig, type TaskRequest, type TaskSpec, taskSpecs } from './catalogue.ts';
 import { mapLimit } from './mapLimit.ts';
-import { partitionKey, reconcileDays } from './partitions.ts';
 import { describeError, isRetryable } from './taskRun.ts';
-import { type PayloadMode, RUN_COUNTERS, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
-import { runWindow } from './window.ts';
+import { RUN_COUNTERS, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
 
-export interface SyncOnceOptions {
-  pageSize: number;
-  payloadMode: PayloadMode;
-  /** Head overlap, seconds. */
-  overlapSeconds: number;
-  /** History the head's first run walks back (days); see runHead. */
-  backfillDays: number;
-  /** Sources to mirror; all when omitted. A strict subset splits head and windows per source. */
-  sources?: JobSource[];
-  activeStatuses: ActiveStatus[];
+/** The pass: what the tasks take from the config (see `taskConfigOf`), and which extra work to do. */
+export interface SyncOnceOptions extends TaskConfig {
   /** History as window tasks (UTC days), swept before head; done windows are skipped. */
   windowDays?: string[];
   /** Re-sweep the days of the mutable horizon from their start, even where done. @default false */
@@ -60,8 +48,6 @@ export interface SyncOnceOptions {
   reconcileDays?: number;
   /** Windows swept at once (fetches overlap; writes stay serial). @default 2 */
   windowConcurrency?: number;
-  /** Jobs hydrated per payload kind in this pass. @default 5000 */
-  hydrateLimit?: number;
   /** Called before each task starts and after each ends (progress displays). Must not throw. */
   onTask?: (event: TaskEvent) => void;
 }
@@ -98,25 +84,15 @@ export interface PassSummary {
 
 class PassStop extends Error {}
 
-interface WindowPlan {
-  day: string;
-  source?: JobSource;
-  restart: boolean;
-  backfill: boolean;
-}
-
 export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<PassSummary> {
   const started = Date.now();
   const now = deps.now ?? Date.now;
   const tasks: RunSummary[] = [];
-  const sources =
-    opts.sources && new Set(opts.sources).size < SOURCES.length ? [...new Set(opts.sources)] : [undefined];
-  const plan = (days: string[], restart: boolean, backfill: boolean): WindowPlan[] =>
-    days.flatMap((day) =>
-      sources.map((source) => ({ day, restart, backfill, ...(source ? { source } : {}) })),
-    );
-  const history = plan(opts.windowDays ?? [], false, true);
-  const reconcile = opts.reconcile ? plan(reconcileDays(now(), opts.reconcileDays ?? 7), true, false) : [];
+  const config: TaskConfig = opts;
+  const history = taskSpecs(config, { task: 'history', days: opts.windowDays ?? [] });
+  const reconcile = opts.reconcile
+    ? taskSpecs(config, { task: 'reconcile', now: now(), days: opts.reconcileDays ?? 7 })
+    : [];
   const windows = { done: 0, total: history.length + reconcile.length };
   let failure: { error: string; retryable: boolean } | undefined;
 
@@ -127,12 +103,13 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
       // A progress display must never break the pass.
     }
   };
-  const step = async (task: RunSummary['task'], partition: string, run: () => Promise<RunSummary>) => {
+  // The pass's failure policy (catalogue.ts): its steps build on each other, so it stops at the first failure.
+  const step = async (spec: TaskSpec) => {
     if (deps.signal?.aborted || failure) throw new PassStop();
-    notify({ phase: 'start', task, partition });
+    notify({ phase: 'start', task: spec.task, partition: spec.partition });
     let summary: RunSummary;
     try {
-      summary = await run();
+      summary = await runSpec(deps, spec);
     } catch (err) {
       if (err instanceof SyncTaskError) {
         tasks.push(err.summary);
@@ -143,39 +120,19 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
       throw new PassStop();
     }
     tasks.push(summary);
-    if (task === 'window' && summary.outcome === 'success') windows.done++;
-    notify({ phase: 'end', task, partition: summary.partition, summary });
+    if (spec.task === 'window' && summary.outcome === 'success') windows.done++;
+    notify({ phase: 'end', task: spec.task, partition: summary.partition, summary });
     if (summary.outcome === 'aborted') throw new PassStop();
   };
-  const sweep = (list: WindowPlan[]) =>
-    mapLimit(list, opts.windowConcurrency ?? 2, (w) =>
-      step('window', partitionKey({ task: 'window', ...w }), () =>
-        runWindow(deps, { ...w, pageSize: opts.pageSize, payloadMode: opts.payloadMode }),
-      ),
-    );
+  const sweep = (list: TaskSpec[]) => mapLimit(list, opts.windowConcurrency ?? 2, step);
+  const one = (request: TaskRequest) => step(taskSpecs(config, request)[0] as TaskSpec);
 
   try {
     await sweep(history);
-    await step('head', 'head', () =>
-      runHead(deps, {
-        pageSize: opts.pageSize,
-        payloadMode: opts.payloadMode,
-        overlapSeconds: opts.overlapSeconds,
-        backfillDays: opts.backfillDays,
-        ...(opts.sources ? { sources: opts.sources } : {}),
-      }),
-    );
-    await step('active', 'active', () =>
-      runActive(deps, { statuses: opts.activeStatuses, pageSize: opts.pageSize }),
-    );
+    await one({ task: 'head' });
+    await one({ task: 'active' });
     await sweep(reconcile);
-    await step('hydrate', 'hydrate', () =>
-      runHydrate(deps, {
-        payloadMode: opts.payloadMode,
-        pageSize: opts.pageSize,
-        ...(opts.hydrateLimit ? { limit: opts.hydrateLimit } : {}),
-      }),
-    );
+    await one({ task: 'hydrate' });
   } catch (err) {
     if (!(err instanceof PassStop)) failure ??= { error: describeError(err), retryable: isRetryable(err) };
   }

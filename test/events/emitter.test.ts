@@ -89,6 +89,7 @@ describe('the typed emitter', () => {
       updated: 0,
       events: 250,
       missing: 0,
+      quarantined: 0,
       durationMs: 1200,
     };
     await emitter.emit('sync.run_finished', summary);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   applyPage,
   type EventPayload,
-  getJob,
+  getJobRow,
   getSyncState,
   jobsMissingPayload,
   listQuarantine,
@@ -53,7 +53,7 @@ describe('applyPage', () => {
     const r = applyPage(m, [a, b], { observedAt: T0 });
     expect(r).toEqual({ inserted: 2, updated: 0, unchanged: 0, events: 2, quarantined: 0 });
 
-    const row = getJob(m, a.id);
+    const row = getJobRow(m, a.id);
     expect(row).toMatchObject({
       source: 'workflow',
       workflowId: 'wf_1',
@@ -81,7 +81,7 @@ describe('applyPage', () => {
     expect(evB.map((e) => [e.type, e.from_status, e.to_status])).toEqual([
       ['job.discovered', null, 'completed'],
     ]);
-    expect(getJob(m, b.id)?.statusChangedAt).toBe((BASE_CREATED + 9) * 1000);
+    expect(getJobRow(m, b.id)?.statusChangedAt).toBe((BASE_CREATED + 9) * 1000);
   });
 
   it('is idempotent: the same page twice writes no second event', () => {
@@ -110,25 +110,25 @@ describe('applyPage', () => {
       response: { status_code: 200, body: { total: 3 } },
     });
     applyPage(m, [full], { observedAt: T0 });
-    const before = getJob(m, full.id);
+    const before = getJobRow(m, full.id);
 
     const r = applyPage(m, [light(full)], { observedAt: T0 + 10 });
     expect(r.unchanged).toBe(1);
-    const after = getJob(m, full.id);
+    const after = getJobRow(m, full.id);
     expect(after).toEqual({ ...before, lastSeenAt: T0 + 10, observedAt: T0 + 10 });
     expect(rowToJob(after!, { includeRequest: true, includeResponse: true })).toEqual(full);
     expect(files(full.id)).toHaveLength(2);
 
     // Source is recomputed from the stored request and the incoming metadata.
     applyPage(m, [light(full, { metadata: { workflow_id: 'wf_2' } })], { observedAt: T0 + 20 });
-    expect(getJob(m, full.id)).toMatchObject({
+    expect(getJobRow(m, full.id)).toMatchObject({
       source: 'workflow',
       projectId: 'p9',
       model: 'm2',
       hasRequest: true,
     });
     applyPage(m, [light(full, { metadata: null })], { observedAt: T0 + 30 });
-    expect(getJob(m, full.id)).toMatchObject({ source: 'project', workflowId: null, metadata: null });
+    expect(getJobRow(m, full.id)).toMatchObject({ source: 'project', workflowId: null, metadata: null });
     expect(meta(full.id)).toEqual([]);
     expect(files(full.id)).toHaveLength(2);
   });
@@ -152,7 +152,7 @@ describe('applyPage', () => {
   it('fills in a request later (hydration) and derives its columns then', () => {
     const job = makeJob();
     applyPage(m, [light(job)], { observedAt: T0 });
-    expect(getJob(m, job.id)).toMatchObject({
+    expect(getJobRow(m, job.id)).toMatchObject({
       hasRequest: false,
       source: 'api',
       projectId: null,
@@ -162,7 +162,7 @@ describe('applyPage', () => {
     const r = applyPage(m, [job], { observedAt: T0 + 5 });
     expect(r.updated).toBe(1);
     expect(r.events).toBe(0);
-    expect(getJob(m, job.id)).toMatchObject({ hasRequest: true, source: 'project', projectId: 'proj_1' });
+    expect(getJobRow(m, job.id)).toMatchObject({ hasRequest: true, source: 'project', projectId: 'proj_1' });
     expect(files(job.id)).toEqual([{ position: 0, filename: 'Invoice-001.PDF', document_type: 'pdf' }]);
   });
 
@@ -178,7 +178,7 @@ describe('applyPage', () => {
     const r = applyPage(m, [noRequest], { observedAt: T0 + 2, payloads: { request: true } });
     expect(r).toMatchObject({ updated: 1, events: 0 });
     expect(missing()).toEqual([]);
-    expect(getJob(m, noRequest.id)).toMatchObject({ hasRequest: true, request: null, source: 'api' });
+    expect(getJobRow(m, noRequest.id)).toMatchObject({ hasRequest: true, request: null, source: 'api' });
     expect(files(noRequest.id)).toEqual([]);
     // A new job first seen that way is known at once.
     const other = makeJob({ request: null });
@@ -188,10 +188,10 @@ describe('applyPage', () => {
     // A response is only settled by a completed job: an in-flight one has none yet.
     const running = makeJob({ status: 'in_progress', started_at: BASE_CREATED + 5 });
     applyPage(m, [running], { observedAt: T0 + 4, payloads: { request: true, response: true } });
-    expect(getJob(m, running.id)).toMatchObject({ hasResponse: false });
+    expect(getJobRow(m, running.id)).toMatchObject({ hasResponse: false });
     const done = { ...running, status: 'completed' as const, completed_at: BASE_CREATED + 9 };
     applyPage(m, [done], { observedAt: T0 + 5, payloads: { request: true, response: true } });
-    expect(getJob(m, running.id)).toMatchObject({ hasResponse: true, response: null });
+    expect(getJobRow(m, running.id)).toMatchObject({ hasResponse: true, response: null });
     expect(jobsMissingPayload(m, { kind: 'response', limit: 10 })).toEqual([]);
   });
 
@@ -202,7 +202,7 @@ describe('applyPage', () => {
     });
     const r = applyPage(m, [job], { observedAt: T0 });
     expect(r.updated).toBe(1);
-    expect(getJob(m, job.id)).toMatchObject({
+    expect(getJobRow(m, job.id)).toMatchObject({
       status: 'in_progress',
       hasRequest: true,
       observedAt: T0 + 100,
@@ -223,7 +223,7 @@ describe('applyPage', () => {
       observedAt: T0 + 50,
     });
     expect(r).toMatchObject({ updated: 0, unchanged: 1, events: 0 });
-    expect(getJob(m, job.id)).toMatchObject({
+    expect(getJobRow(m, job.id)).toMatchObject({
       status: 'completed',
       observedAt: T0 + 100,
       lastSeenAt: T0 + 100,
@@ -234,7 +234,7 @@ describe('applyPage', () => {
     const job = makeJob();
     applyPage(m, [job], { observedAt: T0 });
     applyPage(m, [{ ...job, status: 'in_progress', started_at: BASE_CREATED + 4 }], { observedAt: T0 });
-    expect(getJob(m, job.id)?.status).toBe('in_progress');
+    expect(getJobRow(m, job.id)?.status).toBe('in_progress');
     expect(transitions(job.id)).toEqual([['queued', 'in_progress', false]]);
   });
 
@@ -256,7 +256,7 @@ describe('applyPage', () => {
       ['job.status_changed', 'in_progress', 'completed', 0, (BASE_CREATED + 30) * 1000],
     ]);
     expect(ev[1]!.seq).toBeLessThan(ev[2]!.seq);
-    expect(getJob(m, job.id)?.statusChangedAt).toBe((BASE_CREATED + 30) * 1000);
+    expect(getJobRow(m, job.id)?.statusChangedAt).toBe((BASE_CREATED + 30) * 1000);
     const payload = JSON.parse(ev[1]!.payload) as EventPayload;
     expect(payload).toMatchObject({ from: 'queued', to: 'in_progress', inferred: true, backfill: false });
     expect(payload.observed_at).toBe(T0 + 60_000);
@@ -293,7 +293,7 @@ describe('applyPage', () => {
     const retried = { ...job, status: 'queued' as const, started_at: null, completed_at: null, error: null };
     const r = applyPage(m, [retried], { observedAt: T0 + 2000 });
     expect(r.events).toBe(1);
-    expect(getJob(m, job.id)).toMatchObject({ status: 'queued', errorCode: null, errorMessage: null });
+    expect(getJobRow(m, job.id)).toMatchObject({ status: 'queued', errorCode: null, errorMessage: null });
     const failed2 = { ...failed1, started_at: BASE_CREATED + 100, completed_at: BASE_CREATED + 200 };
     applyPage(m, [failed2], { observedAt: T0 + 3000 });
     expect(transitions(job.id)).toEqual([
@@ -308,7 +308,7 @@ describe('applyPage', () => {
       (BASE_CREATED + 2) * 1000,
       (BASE_CREATED + 200) * 1000,
     ]);
-    expect(getJob(m, job.id)).toMatchObject({ errorCode: 'timeout', errorMessage: 'took too long' });
+    expect(getJobRow(m, job.id)).toMatchObject({ errorCode: 'timeout', errorMessage: 'took too long' });
   });
 
   it('reports a retry that failed again between two observations as a full cycle', () => {
@@ -349,7 +349,7 @@ describe('applyPage', () => {
     const withExtra = { ...job, response: { status_code: 200, body: 'x' }, usage: { pages: 3 } } as Job;
     applyPage(m, [withExtra], { observedAt: T0 });
     const payload = JSON.parse(events(m, job.id)[0]!.payload) as EventPayload;
-    expect(payload.job).toEqual(rowToJob(getJob(m, job.id)!));
+    expect(payload.job).toEqual(rowToJob(getJobRow(m, job.id)!));
     expect(payload.job).toMatchObject({ request: null, response: null, usage: { pages: 3 } });
   });
 
@@ -359,7 +359,7 @@ describe('applyPage', () => {
       observedAt: T0,
     });
     expect(r).toMatchObject({ inserted: 1, updated: 1, events: 2 });
-    expect(getJob(m, job.id)?.status).toBe('in_progress');
+    expect(getJobRow(m, job.id)?.status).toBe('in_progress');
   });
 
   it('writes the checkpoint with the page: deltas add up, absent fields stay', () => {
@@ -444,7 +444,7 @@ describe('applyPage', () => {
       }),
     ).toThrow(/NOT NULL/);
     expect(count(m, 'jobs')).toBe(1);
-    expect(getJob(m, seed.id)?.status).toBe('queued');
+    expect(getJobRow(m, seed.id)?.status).toBe('queued');
     expect(count(m, 'job_events')).toBe(1);
     expect(count(m, 'job_files')).toBe(1);
     expect(count(m, 'quarantine')).toBe(0);
@@ -463,9 +463,9 @@ describe('applyPage', () => {
     applyPage(m, [job], { observedAt: T0 });
     m.sqlite.prepare('UPDATE jobs SET upstream_missing_at = ? WHERE id = ?').run(T0 + 10, job.id);
     applyPage(m, [light(job)], { observedAt: T0 + 5 });
-    expect(getJob(m, job.id)?.upstreamMissingAt).toBe(T0 + 10);
+    expect(getJobRow(m, job.id)?.upstreamMissingAt).toBe(T0 + 10);
     const r = applyPage(m, [light(job)], { observedAt: T0 + 20 });
     expect(r.updated).toBe(1);
-    expect(getJob(m, job.id)?.upstreamMissingAt).toBeNull();
+    expect(getJobRow(m, job.id)?.upstreamMissingAt).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPage, getJob, type Mirror, mergeObservation, rowToJob } from '../../src/mirror/index.ts';
+import { applyPage, getJobRow, type Mirror, mergeObservation, rowToJob } from '../../src/mirror/index.ts';
 import { jobToRow } from '../../src/mirror/jobToRow.ts';
 import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import type { Job } from '../../src/retab/schemas.ts';
@@ -51,7 +51,7 @@ describe('attempt_count', () => {
       ['queued', 'in_progress', true],
       ['in_progress', 'failed', false],
     ]);
-    const row = getJob(m, job.id);
+    const row = getJobRow(m, job.id);
     expect(row).toMatchObject({ status: 'failed', attemptCount: 2, lastFailureCode: 'timeout_2' });
     expect(rowToJob(row!)).toMatchObject({ attempt_count: 2, last_attempt_at: BASE_CREATED + 50 });
   });
@@ -112,10 +112,10 @@ describe('attempt_count', () => {
     applyPage(m, [attempt1], { observedAt: T0 + 60_000 });
     // A page fetched before the stored one (an earlier clock) but showing a later attempt wins.
     applyPage(m, [attempt2], { observedAt: T0 });
-    expect(getJob(m, job.id)).toMatchObject({ attemptCount: 2, completedAt: BASE_CREATED + 45 });
+    expect(getJobRow(m, job.id)).toMatchObject({ attemptCount: 2, completedAt: BASE_CREATED + 45 });
     // A later page showing the first attempt again (a lagging replica) changes nothing.
     applyPage(m, [attempt1], { observedAt: T0 + 120_000 });
-    expect(getJob(m, job.id)).toMatchObject({ attemptCount: 2, completedAt: BASE_CREATED + 45 });
+    expect(getJobRow(m, job.id)).toMatchObject({ attemptCount: 2, completedAt: BASE_CREATED + 45 });
   });
 
   it('as a pure rule: rising count with the same terminal status is a cycle; unknown counts fall back to clocks', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { getJob, MIGRATIONS_FOLDER, openMirror, rowToJob } from '../../src/mirror/index.ts';
+import { getJobRow, MIGRATIONS_FOLDER, openMirror, rowToJob } from '../../src/mirror/index.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -54,7 +54,7 @@ it('moves attempt_count and last_failure_code out of extra into their columns, k
 
   const mirror = openMirror(path);
   try {
-    const moved = getJob(mirror, 'job_moved');
+    const moved = getJobRow(mirror, 'job_moved');
     expect(moved).toMatchObject({ attemptCount: 3, lastFailureCode: 'timeout' });
     expect(JSON.parse(moved?.extra as string)).toEqual({ warnings: [{ code: 'w', message: 'm' }] });
     expect(rowToJob(moved!)).toMatchObject({
@@ -63,13 +63,13 @@ it('moves attempt_count and last_failure_code out of extra into their columns, k
       warnings: [{ code: 'w' }],
     });
     // A null code is not a text value: it stays in extra, which rowToJob reads the same way.
-    expect(getJob(mirror, 'job_only')).toMatchObject({ attemptCount: 2, lastFailureCode: null });
+    expect(getJobRow(mirror, 'job_only')).toMatchObject({ attemptCount: 2, lastFailureCode: null });
     // A value of the wrong type is kept where it was, not coerced into the column.
-    expect(getJob(mirror, 'job_odd')).toMatchObject({
+    expect(getJobRow(mirror, 'job_odd')).toMatchObject({
       attemptCount: null,
       extra: '{"attempt_count":"three"}',
     });
-    expect(getJob(mirror, 'job_none')).toMatchObject({
+    expect(getJobRow(mirror, 'job_none')).toMatchObject({
       attemptCount: null,
       lastFailureCode: null,
       extra: null,

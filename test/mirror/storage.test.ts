@@ -5,7 +5,7 @@ import {
   countJobs,
   type EventPayload,
   finishRun,
-  getJob,
+  getJobRow,
   getSyncState,
   jobsMissingPayload,
   knownIds,
@@ -38,7 +38,7 @@ describe('markMissing', () => {
     applyPage(m, [job], { observedAt: T0 });
     expect(markMissing(m, [job.id, 'job_unknown'], T0 + 10)).toBe(1);
     expect(markMissing(m, [job.id], T0 + 20)).toBe(0);
-    expect(getJob(m, job.id)).toMatchObject({ status: 'in_progress', upstreamMissingAt: T0 + 10 });
+    expect(getJobRow(m, job.id)).toMatchObject({ status: 'in_progress', upstreamMissingAt: T0 + 10 });
     const missing = events(m, job.id).filter((e) => e.type === 'job.missing_upstream');
     expect(missing).toHaveLength(1);
     expect(missing[0]).toMatchObject({ from_status: 'in_progress', to_status: null, occurred_at: T0 + 10 });
@@ -47,7 +47,7 @@ describe('markMissing', () => {
 
     // It comes back, then disappears again: a second report.
     applyPage(m, [light(job)], { observedAt: T0 + 30 });
-    expect(getJob(m, job.id)?.upstreamMissingAt).toBeNull();
+    expect(getJobRow(m, job.id)?.upstreamMissingAt).toBeNull();
     expect(markMissing(m, [job.id], T0 + 40)).toBe(1);
     expect(events(m, job.id).filter((e) => e.type === 'job.missing_upstream')).toHaveLength(2);
   });
@@ -56,7 +56,7 @@ describe('markMissing', () => {
     const job = makeJob();
     applyPage(m, [job], { observedAt: T0 + 100 });
     expect(markMissing(m, [job.id], T0 + 50)).toBe(0);
-    expect(getJob(m, job.id)?.upstreamMissingAt).toBeNull();
+    expect(getJobRow(m, job.id)?.upstreamMissingAt).toBeNull();
     expect(count(m, 'job_events')).toBe(1);
   });
 });
@@ -116,7 +116,7 @@ describe('read helpers', () => {
     expect(jobsMissingPayload(m, { kind: 'request' })).toEqual([lightOnly.id]);
     expect(jobsMissingPayload(m, { kind: 'response' })).toEqual([done.id]);
     expect(jobsMissingPayload(m, { kind: 'request', limit: 0 })).toEqual([]);
-    expect(getJob(m, 'job_nope')).toBeUndefined();
+    expect(getJobRow(m, 'job_nope')).toBeUndefined();
   });
 });
 

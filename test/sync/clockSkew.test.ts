@@ -5,7 +5,7 @@
  * `BACKFILL_DAYS=0` run must be mirrored by the next head run, and nothing older than that first run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJob } from '../../src/mirror/reads.ts';
+import { getJobRow } from '../../src/mirror/reads.ts';
 import { getSyncState } from '../../src/mirror/syncState.ts';
 import { runHead, runWindow } from '../../src/sync/index.ts';
 import { HEAD, type World, world } from './helpers.ts';
@@ -46,7 +46,7 @@ describe('upstream clock skewed against the machine', () => {
         );
       }
       expect((await runHead(w.deps, head)).outcome).toBe('success');
-      for (const j of created) expect(getJob(mirror, j.id)?.id).toBe(j.id);
+      for (const j of created) expect(getJobRow(mirror, j.id)?.id).toBe(j.id);
     });
   }
 

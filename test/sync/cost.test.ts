@@ -4,7 +4,7 @@
  * vanished job it had to resolve, where a naive full re-list costs ≥ 200.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countByStatus, getJob } from '../../src/mirror/reads.ts';
+import { countByStatus, getJobRow } from '../../src/mirror/reads.ts';
 import { runActive, runHead, runWindow } from '../../src/sync/index.ts';
 import { backfillDays } from '../../src/sync/partitions.ts';
 import { ACTIVE, HEAD, type World, world } from './helpers.ts';
@@ -62,9 +62,9 @@ describe('steady-state cost', () => {
     expect(listingPages).toBeLessThanOrEqual(6);
     expect(head.requests).toBe(1);
     expect(cycle).toBeLessThanOrEqual(1 + listingPages + Math.ceil(k / 100) + vanished);
-    for (const j of created) expect(getJob(mirror, j.id)?.status).toBe('validating');
-    for (const j of running) expect(getJob(mirror, j.id)?.status).toBe('cancelled');
-    for (const j of failed) expect(getJob(mirror, j.id)?.status).toBe('queued');
+    for (const j of created) expect(getJobRow(mirror, j.id)?.status).toBe('validating');
+    for (const j of running) expect(getJobRow(mirror, j.id)?.status).toBe('cancelled');
+    for (const j of failed) expect(getJobRow(mirror, j.id)?.status).toBe('queued');
 
     // The naive alternative: re-list everything.
     sim.stats.reset();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJob } from '../../src/mirror/reads.ts';
+import { getJobRow } from '../../src/mirror/reads.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import { runActive, runHead } from '../../src/sync/index.ts';
 import { HEAD, type World, world } from './helpers.ts';
@@ -66,7 +66,7 @@ describe('a late response never rolls a job back', () => {
     const { sim, mirror } = w;
     await runHead(w.deps, HEAD);
     const x = newestQueued(w);
-    expect(getJob(mirror, x)?.status).toBe('queued');
+    expect(getJobRow(mirror, x)?.status).toBe('queued');
 
     const h = holdingFetch((url) => url.includes('status=queued'));
     const held = createRetabClient({ apiKey: sim.apiKey, baseUrl: sim.url, fetch: h.fetch });
@@ -76,11 +76,11 @@ describe('a late response never rolls a job back', () => {
     sim.clock.advance(1000);
     sim.store.cancel(x);
     await runHead(w.deps, HEAD);
-    expect(getJob(mirror, x)?.status).toBe('cancelled');
+    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
 
     h.release();
     expect((await active).outcome).toBe('success');
-    expect(getJob(mirror, x)?.status).toBe('cancelled');
+    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
     expect(statusEvents(w, x)).toEqual([{ from: 'queued', to: 'cancelled' }]);
   });
 
@@ -107,13 +107,13 @@ describe('a late response never rolls a job back', () => {
     await new Promise((r) => setTimeout(r, 5)); // the parent's request leaves strictly later
     sim.store.cancel(x);
     await runHead(w.deps, HEAD);
-    expect(getJob(mirror, x)?.status).toBe('cancelled');
+    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
 
     child.stdin.write('go\n');
     const done = await lines.next();
     expect(stderr).toBe('');
     expect(done.value).toBe('success');
-    expect(getJob(mirror, x)?.status).toBe('cancelled');
+    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
     expect(statusEvents(w, x)).toEqual([{ from: 'queued', to: 'cancelled' }]);
   });
 });

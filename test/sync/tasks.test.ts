@@ -4,7 +4,7 @@
  * their checkpoint without fetching a page twice, and an interrupted head backfill completes on the next run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJob } from '../../src/mirror/reads.ts';
+import { getJobRow } from '../../src/mirror/reads.ts';
 import { listRuns } from '../../src/mirror/runs.ts';
 import { getSyncState } from '../../src/mirror/syncState.ts';
 import { utcDay } from '../../src/retab/jobFields.ts';
@@ -28,13 +28,13 @@ describe('active sweep', () => {
     await runActive(deps, active);
     const failed = sim.store.all().find((j) => j.status === 'failed');
     if (!failed) throw new Error('the simulator generated no failed job');
-    expect(getJob(mirror, failed.id)?.status).toBe('failed');
+    expect(getJobRow(mirror, failed.id)?.status).toBe('failed');
 
     sim.store.retry(failed.id);
     sim.stats.reset();
     const r = await runActive(deps, active);
     expect(r.outcome).toBe('success');
-    expect(getJob(mirror, failed.id)?.status).toBe('queued');
+    expect(getJobRow(mirror, failed.id)?.status).toBe('queued');
     const events = mirror.sqlite
       .prepare(
         "SELECT from_status, to_status, inferred FROM job_events WHERE job_id = ? AND type = 'job.status_changed'",
@@ -56,8 +56,8 @@ describe('active sweep', () => {
     sim.store.remove(deleted.id);
     const r = await runActive(deps, active);
     expect(r.outcome).toBe('success');
-    expect(getJob(mirror, cancelled.id)?.status).toBe('cancelled');
-    const gone = getJob(mirror, deleted.id);
+    expect(getJobRow(mirror, cancelled.id)?.status).toBe('cancelled');
+    const gone = getJobRow(mirror, deleted.id);
     expect(gone?.upstreamMissingAt).not.toBeNull(); // kept, marked
     expect(r.missing).toBe(1);
   });
@@ -87,7 +87,7 @@ describe('quarantine', () => {
     expect(rows[0]?.partition).toBe('head');
     expect(rows[0]?.reason.length).toBeGreaterThan(0);
     // Everything else of that first page (and of every other page) is mirrored.
-    const missing = sim.store.all().filter((j) => !getJob(mirror, j.id));
+    const missing = sim.store.all().filter((j) => !getJobRow(mirror, j.id));
     expect(missing.length).toBeLessThanOrEqual(1);
     for (const j of missing) expect(rows[0]?.job_id).toBe(j.id);
   });
@@ -170,7 +170,7 @@ describe('head', () => {
     const second = await runHead(deps, { ...HEAD, pageSize: 50 });
     expect(second.outcome).toBe('success');
     const truth = sim.store.all();
-    expect(truth.filter((j) => !getJob(mirror, j.id)).map((j) => j.id)).toEqual([]);
+    expect(truth.filter((j) => !getJobRow(mirror, j.id)).map((j) => j.id)).toEqual([]);
     const state = getSyncState(mirror, 'head');
     expect(state).toMatchObject({ status: 'done', cursor: null });
     expect(state?.watermark).toBe(Math.max(...truth.map((j) => j.created_at)));
@@ -210,7 +210,7 @@ describe('hydrate', () => {
     expect(sim.stats.count((q) => q.route === 'retrieve')).toBe(0);
     expect(sim.stats.total).toBeLessThanOrEqual(Math.ceil(sim.store.size / 100) + days.length);
     for (const truth of sim.store.all().slice(0, 50)) {
-      const row = getJob(mirror, truth.id);
+      const row = getJobRow(mirror, truth.id);
       expect(JSON.parse(row?.request ?? 'null')).toEqual(truth.request);
       expect(row?.model).toBe(truth.request?.model ?? null);
     }
@@ -241,12 +241,12 @@ describe('hydrate', () => {
       .get();
     expect(noResponse).toBe(0);
     const sample = completed[0];
-    expect(JSON.parse(getJob(mirror, sample?.id ?? '')?.response ?? 'null')).toEqual(sample?.response);
+    expect(JSON.parse(getJobRow(mirror, sample?.id ?? '')?.response ?? 'null')).toEqual(sample?.response);
     // include_response pages hold at most 20 jobs.
     const limits = sim.stats.requests
       .filter((q) => q.query.include_response === 'true')
       .map((q) => Number(q.query.limit ?? 20));
     expect(Math.max(...limits)).toBeLessThanOrEqual(20);
-    expect(JSON.parse(getJob(mirror, big.id)?.request ?? 'null')).toEqual(big.request);
+    expect(JSON.parse(getJobRow(mirror, big.id)?.request ?? 'null')).toEqual(big.request);
   });
 });

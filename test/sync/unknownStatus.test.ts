@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPage, getJob, type Mirror } from '../../src/mirror/index.ts';
+import { applyPage, getJobRow, type Mirror } from '../../src/mirror/index.ts';
 import { staleActiveJobs } from '../../src/mirror/reads.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import { isTerminal, type Job } from '../../src/retab/schemas.ts';
@@ -59,7 +59,7 @@ describe('a status upstream added since this release', () => {
     expect(warnings).toHaveLength(1);
 
     applyPage(m, page.data, { observedAt: 2 });
-    expect(getJob(m, job.id)?.status).toBe('paused');
+    expect(getJobRow(m, job.id)?.status).toBe('paused');
     const steps = events(m, job.id)
       .filter((e) => e.type === 'job.status_changed')
       .map((e) => [e.from_status, e.to_status, e.inferred === 1]);
@@ -77,7 +77,7 @@ describe('a status upstream added since this release', () => {
     const r = await runActive(deps, { statuses: ['queued', 'paused'], pageSize: 100 });
     expect(r.outcome).toBe('success');
     expect(asked).toEqual(['queued', 'paused']);
-    expect(getJob(m, job.id)?.status).toBe('paused');
+    expect(getJobRow(m, job.id)?.status).toBe('paused');
   });
 
   it('an endpoint name outside both families is stored and served as given', async () => {
@@ -87,6 +87,6 @@ describe('a status upstream added since this release', () => {
     const page = await client.listJobs({ status: 'paused' });
     expect(page.rejected).toEqual([]);
     applyPage(m, page.data, { observedAt: 1 });
-    expect(getJob(m, job.id)?.endpoint).toBe('/v1/translations');
+    expect(getJobRow(m, job.id)?.endpoint).toBe('/v1/translations');
   });
 });

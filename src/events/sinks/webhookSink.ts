@@ -16,6 +16,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs } from '../../backoff.ts';
 import { type Logger, silentLogger } from '../../log.ts';
 import type { Mirror } from '../../mirror/openMirror.ts';
 import { deliveryId } from '../cursors.ts';
@@ -121,12 +122,13 @@ export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
           );
           return 'dead-lettered';
         }
-        const delay =
-          Math.min(o.maxBackoffMs, o.backoffMs * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
-        logger.debug(
-          { eventId: event.eventId, attempt, retryInMs: Math.round(delay), lastError },
-          'retrying',
-        );
+        const delay = backoffMs(attempt, {
+          minMs: o.backoffMs,
+          maxMs: o.maxBackoffMs,
+          below: 0.2,
+          above: 0.2,
+        });
+        logger.debug({ eventId: event.eventId, attempt, retryInMs: delay, lastError }, 'retrying');
         await sleep(delay, undefined, { signal });
       }
     }
