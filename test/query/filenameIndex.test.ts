@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPage } from '../../src/mirror/applyPage.ts';
 import { FILENAME_INDEX_BATCH } from '../../src/mirror/filenameIndex.ts';
 import { iterateJobs, queryJobs } from '../../src/mirror/queryJobs.ts';
+import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import {
   compareListingOrder,
   filenameContainsMatcher,
@@ -201,7 +202,7 @@ describe('filename filters through the index answer as a brute-force pass does',
     }
   });
 
-  it('every matching job (`jobs list --all`, export): the same answers, a rare filter from the index', () => {
+  it('every matching job (`jobs list --all`, export, stats): the same answers, a rare filter from the index', () => {
     rand = prng(2401);
     for (let i = 0; i < 30; i++) {
       const p = params({ ...randomFilter(), limit: '100' });
@@ -227,9 +228,12 @@ describe('filename filters through the index answer as a brute-force pass does',
     const other = tempMirror();
     try {
       load(other.mirror, jobs, 100);
+      const count = () => statsJobs(other.reader, { groupBy: 'status', filters: p }).totals.count;
       expect([...iterateJobs(other.reader, p)].map((j) => j.id)).toContain(indexed?.id);
+      expect(count()).toBe(expected({ ...p, limit: 100 }).ids.length);
       other.mirror.sqlite.exec('DELETE FROM job_filenames_fts');
       expect([...iterateJobs(other.reader, p)].map((j) => j.id)).not.toContain(indexed?.id);
+      expect(count()).toBe(expected({ ...p, limit: 100 }).ids.length - 1);
     } finally {
       other.cleanup();
     }
