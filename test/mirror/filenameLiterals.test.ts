@@ -94,6 +94,14 @@ describe('required literals', () => {
     expect(regexQuery('report(')).toEqual(lit('\nreport(\n'));
   });
 
+  it('thousands of alternatives: analysed in well under a second, still sound', () => {
+    const pattern = Array.from({ length: 3000 }, (_, i) => `n${i}x`).join('|');
+    const t = performance.now();
+    const q = regexQuery(pattern);
+    expect(performance.now() - t).toBeLessThan(2000);
+    for (const name of ['n0x', 'N1234X', 'n2999x']) expect(admits(q, name), name).toBe(true);
+  });
+
   it('a repetition after \\Q…\\E or a flags group applies to the one operand before it, as in RE2', () => {
     // RE2 pushes each quoted character as its own operand, and `(?i)` pushes none.
     for (const [pattern, name] of [
