@@ -14,6 +14,12 @@ export const ALL: LiteralQuery = { op: 'all' };
 export const NONE: LiteralQuery = { op: 'none' };
 /** Literals shorter than this cannot be looked up in a trigram index. */
 export const MIN_LITERAL = 3;
+/**
+ * Arguments of one AND / OR at most: past it an OR becomes `all` and an AND keeps its first ones (both only
+ * admit more names). It bounds the work on hostile patterns (`n0x|n1x|…` with thousands of alternatives),
+ * whose simplification is quadratic in the arguments; a store would drop such a query anyway (too many literals).
+ */
+const MAX_ARGS = 128;
 
 const isLit = (q: LiteralQuery): q is { op: 'lit'; lit: string } => q.op === 'lit';
 
@@ -25,6 +31,7 @@ export function and(...qs: LiteralQuery[]): LiteralQuery {
     if (q.op === 'and') args.push(...q.args);
     else args.push(q);
   }
+  if (args.length > MAX_ARGS) args.length = MAX_ARGS;
   // A literal inside a longer required literal is implied by it.
   const lits = args.filter(isLit).map((q) => q.lit);
   const kept = args.filter(
@@ -45,6 +52,7 @@ export function or(...qs: LiteralQuery[]): LiteralQuery {
     if (q.op === 'or') args.push(...q.args);
     else args.push(q);
   }
+  if (args.length > MAX_ARGS) return ALL;
   // A literal containing another alternative literal adds nothing: the shorter one already admits it.
   const lits = args.filter(isLit).map((q) => q.lit);
   const kept = args.filter(

@@ -266,6 +266,17 @@ export function queryJobs(
   return supersetList(data, { hasMore, hasBehind, backward });
 }
 
+/**
+ * The driver for reading every match of `f` (streams, stats): the plan of `choosePlan`, or, for a selective
+ * filename filter, its few index candidates instead of testing every job's names.
+ */
+export function everyMatchDriver(sqlite: Database.Database, f: JobFilters): Driver {
+  const driver = choosePlan(sqlite, f, Number.POSITIVE_INFINITY);
+  if (driver.kind !== 'scan' || f.id !== undefined || !hasFileFilter(f)) return driver;
+  const index = indexPlan(sqlite, f, approxJobCount(sqlite), 1);
+  return index?.now ? index.driver : driver;
+}
+
 export type IterateParams = JobFilters &
   IncludeFlags & {
     order?: Dir;
@@ -287,7 +298,7 @@ export function* iterateJobs(mirror: Pick<Mirror, 'sqlite'>, params: IteratePara
     params.after === undefined
       ? []
       : [relative(cursorPosition(sqlite, 'after', params.after), dir, 'beyond')];
-  const q = buildQuery(params, choosePlan(sqlite, params, Number.POSITIVE_INFINITY));
+  const q = buildQuery(params, everyMatchDriver(sqlite, params));
   const where = [...q.where, ...bounds.flatMap((b) => b.where)];
   const cols = columns(params.include_request === true, params.include_response === true);
   const text = `SELECT ${cols} FROM ${q.from} ${whereText(where)} ${orderBy(dir)}`;

@@ -17,6 +17,12 @@ export type RegexNode =
   | { t: 'alt'; subs: RegexNode[] }
   | { t: 'rep'; sub: RegexNode; min: number; max: number };
 
+/** Operands an atom contributes one by one (`\\Q…\\E`), or none (`(?i)`): parseCat splices them in. */
+interface Splice {
+  t: 'splice';
+  subs: RegexNode[];
+}
+
 export class UnsupportedSyntax extends Error {
   override name = 'UnsupportedSyntax';
 }
@@ -161,7 +167,7 @@ export function parseRegex(pattern: string): RegexNode {
     return { t: 'chars', set: [...set] };
   }
 
-  function parseEscape(): RegexNode {
+  function parseEscape(): RegexNode | Splice {
     // after `\`
     const e = peek();
     if (e === undefined) return fail('trailing backslash');
@@ -175,13 +181,14 @@ export function parseRegex(pattern: string): RegexNode {
       while (peek() !== undefined && !(peek() === '\\' && peek(1) === 'E'))
         subs.push(single(cps[i++] as string));
       if (peek() === '\\') i += 2;
-      return { t: 'cat', subs };
+      // Each quoted character is its own operand: in `\Qab\E?` the `?` applies to `b` alone.
+      return { t: 'splice', subs };
     }
     const m = classEscape();
     return 'lit' in m ? single(m.lit) : { t: 'chars', set: m.cls };
   }
 
-  function parseGroup(): RegexNode {
+  function parseGroup(): RegexNode | Splice {
     // after `(`
     if (peek() === '?') {
       i++;
@@ -197,7 +204,8 @@ export function parseRegex(pattern: string): RegexNode {
         while (peek() !== undefined && /^[imsU-]$/.test(peek() as string)) i++;
         if (peek() === ')') {
           i++;
-          return { t: 'empty' };
+          // No operand: in `ab(?i)*` the `*` applies to `b`.
+          return { t: 'splice', subs: [] };
         }
         if (peek() !== ':') fail('bad group flags');
         i++;
@@ -209,7 +217,7 @@ export function parseRegex(pattern: string): RegexNode {
     return inner;
   }
 
-  function parseAtom(): RegexNode {
+  function parseAtom(): RegexNode | Splice {
     const c = cps[i++] as string;
     switch (c) {
       case '(':
@@ -257,7 +265,21 @@ export function parseRegex(pattern: string): RegexNode {
 
   function parseCat(): RegexNode {
     const subs: RegexNode[] = [];
-    while (peek() !== undefined && peek() !== '|' && peek() !== ')') subs.push(parseRepeat(parseAtom()));
+    while (peek() !== undefined && peek() !== '|' && peek() !== ')') {
+      const atom = parseAtom();
+      if (atom.t !== 'splice') {
+        subs.push(parseRepeat(atom));
+        continue;
+      }
+      // Operands pushed one by one (\Q…\E) or none at all (flags): a repetition that follows applies to
+      // the last operand before it, as in RE2's parser.
+      subs.push(...atom.subs);
+      if (peek() !== undefined && '*+?{'.includes(peek() as string)) {
+        const last = subs.pop();
+        if (last === undefined) fail('repetition without an operand');
+        subs.push(parseRepeat(last as RegexNode));
+      }
+    }
     return { t: 'cat', subs };
   }
 

@@ -4,8 +4,9 @@
  * cost is linear in the jobs selected and the memory two numbers per job.
  */
 import { utcDay } from '../retab/jobFields.ts';
-import { buildQuery, choosePlan, type JobFilters, registerQueryFunctions } from './buildWhere.ts';
+import { buildQuery, type JobFilters, registerQueryFunctions } from './buildWhere.ts';
 import type { Mirror } from './openMirror.ts';
+import { everyMatchDriver } from './queryJobs.ts';
 
 /**
  * `last_failure_code` groups by the code of each job's last failed attempt (kept across retries, so a job
@@ -137,7 +138,7 @@ export function statsJobs(mirror: Pick<Mirror, 'sqlite'>, opts: StatsOptions): S
   if (opts.from !== undefined) filters.from_date = opts.from;
   if (opts.to !== undefined) filters.to_date = opts.to;
   registerQueryFunctions(mirror.sqlite);
-  const q = buildQuery(filters, choosePlan(mirror.sqlite, filters, Number.POSITIVE_INFINITY));
+  const q = buildQuery(filters, everyMatchDriver(mirror.sqlite, filters));
   const cond = q.where.length > 0 ? `WHERE ${q.where.join(' AND ')}` : '';
   const text = `SELECT ${KEY_EXPR[opts.groupBy]} AS k, j.status, j.created_at, j.started_at, j.completed_at
     FROM ${q.from} ${cond}`;

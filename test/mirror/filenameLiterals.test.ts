@@ -93,6 +93,31 @@ describe('required literals', () => {
     expect(regexQuery('(?=abc)abcd')).toEqual(lit('\n(?=abc)abcd\n')); // lookahead: RE2 rejects it
     expect(regexQuery('report(')).toEqual(lit('\nreport(\n'));
   });
+
+  it('thousands of alternatives: analysed in well under a second, still sound', () => {
+    const pattern = Array.from({ length: 3000 }, (_, i) => `n${i}x`).join('|');
+    const t = performance.now();
+    const q = regexQuery(pattern);
+    expect(performance.now() - t).toBeLessThan(2000);
+    for (const name of ['n0x', 'N1234X', 'n2999x']) expect(admits(q, name), name).toBe(true);
+  });
+
+  it('a repetition after \\Q…\\E or a flags group applies to the one operand before it, as in RE2', () => {
+    // RE2 pushes each quoted character as its own operand, and `(?i)` pushes none.
+    for (const [pattern, name] of [
+      ['x\\Qab\\E?y', 'xay'],
+      ['xx\\Qabc\\E{0}yy', 'xxabyy'],
+      ['foo\\Qbar\\E+', 'foobarrr'],
+      ['.*_\\Q2026\\E*\\.pdf', 'a_202.pdf'],
+      ['xa\\Q\\E*y', 'xy'],
+      ['xab(?i)*cy', 'xacy'],
+      ['xab(?i)?cy', 'xacy'],
+      ['invoice(?s){0}s\\.pdf', 'invoics.pdf'],
+    ] as const) {
+      expect(filenameRegexMatcher(pattern)(name), pattern).toBe(true);
+      expect(admits(regexQuery(pattern), name), `${pattern} admits ${name}`).toBe(true);
+    }
+  });
 });
 
 // ---- random patterns, with names sampled from them
