@@ -17,6 +17,7 @@ import { runHead } from '../sync/head.ts';
 import { runHydrate } from '../sync/hydrate.ts';
 import { reconcileDays } from '../sync/partitions.ts';
 import { RUN_COUNTERS, type RunSummary, type SyncDeps } from '../sync/types.ts';
+import { probeUpstreamNow } from '../sync/upstreamClock.ts';
 import { runWindow } from '../sync/window.ts';
 import { classifyFailure, DEFAULT_RATE_LIMIT_PAUSE_MS } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
@@ -132,7 +133,9 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     };
     let firstError: unknown;
     const now = sync.now ?? Date.now;
-    for (const day of reconcileDays(now(), days)) {
+    // The mutable horizon is counted on upstream's clock (upstreamClock.ts), not the machine's.
+    const upstreamNow = await probeUpstreamNow(sync.client, now, sync.logger, { signal });
+    for (const day of reconcileDays(upstreamNow, days)) {
       for (const source of windowSources(config.sources)) {
         if (signal.aborted) break;
         try {

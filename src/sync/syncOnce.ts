@@ -40,6 +40,7 @@ import { mapLimit } from './mapLimit.ts';
 import { partitionKey, reconcileDays } from './partitions.ts';
 import { describeError, isRetryable } from './taskRun.ts';
 import { type PayloadMode, RUN_COUNTERS, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
+import { probeUpstreamNow } from './upstreamClock.ts';
 import { runWindow } from './window.ts';
 
 export interface SyncOnceOptions {
@@ -116,7 +117,17 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
       sources.map((source) => ({ day, restart, backfill, ...(source ? { source } : {}) })),
     );
   const history = plan(opts.windowDays ?? [], false, true);
-  const reconcile = opts.reconcile ? plan(reconcileDays(now(), opts.reconcileDays ?? 7), true, false) : [];
+  // Reconcile's days are counted on upstream's clock (upstreamClock.ts), not the machine's.
+  const reconcile = opts.reconcile
+    ? plan(
+        reconcileDays(
+          await probeUpstreamNow(deps.client, now, deps.logger, deps.signal ? { signal: deps.signal } : {}),
+          opts.reconcileDays ?? 7,
+        ),
+        true,
+        false,
+      )
+    : [];
   const windows = { done: 0, total: history.length + reconcile.length };
   let failure: { error: string; retryable: boolean } | undefined;
 
