@@ -6,9 +6,11 @@
  * head backfill all history nor keep a finished day's window open.
  */
 import { spawn } from 'node:child_process';
+import type { Job as BullJob } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/mirror/openMirror.ts';
 import { getSyncState } from '../../src/mirror/syncState.ts';
+import { createProcessor } from '../../src/queue/processor.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import { runHead, runWindow } from '../../src/sync/index.ts';
 import { reconcileDays } from '../../src/sync/partitions.ts';
@@ -82,6 +84,37 @@ describe("days counted on upstream's clock", () => {
       reconcile: true,
     });
     expect(pass.outcome).toBe('success');
+    const swept = (
+      w.mirror.sqlite
+        .prepare("SELECT partition FROM sync_state WHERE partition LIKE 'window:%' ORDER BY partition")
+        .pluck()
+        .all() as string[]
+    ).map((p) => p.slice('window:'.length));
+    expect(swept).toEqual(reconcileDays(w.sim.clock.now()));
+  });
+
+  it('the worker’s reconcile job with upstream 10 days behind re-sweeps upstream’s last 7 days', async () => {
+    w = await world(
+      { jobs: 300, days: 20, now: Date.now() - 10 * DAY, rates: { arrivalsPerMinute: 0 } },
+      { now: Date.now },
+    );
+    const processor = createProcessor({
+      config: {
+        pageSize: 100,
+        payloadMode: 'request',
+        headOverlapSeconds: 300,
+        backfillDays: 0,
+        sources: ['api', 'project', 'workflow'],
+        activeStatuses: ['queued'],
+        dbPath: `${w.dir}/mirror.db`,
+      },
+      sync: w.deps,
+      shutdown: new AbortController().signal,
+    });
+    // The processor reads a job's id, name and data only (BullMQ's Job is not needed to run reconcile).
+    const job = { id: 'reconcile-1', name: 'reconcile', data: { task: 'reconcile' } } as unknown as BullJob;
+    const result = await processor(job);
+    expect(result.outcome).toBe('success');
     const swept = (
       w.mirror.sqlite
         .prepare("SELECT partition FROM sync_state WHERE partition LIKE 'window:%' ORDER BY partition")
