@@ -137,7 +137,7 @@ export const SETTINGS = [
         'credentials in the URL (user:password@) are not supported; Retab authenticates with RETAB_API_KEY, so remove them',
     }),
     'https://api.retab.com/v1',
-    'Upstream base URL, including `/v1` (a bare origin gets `/v1`); `RETAB_API_BASE_URL`, the name Retab’s clients read, is accepted too.',
+    'Upstream base URL, including `/v1` (a bare origin gets `/v1`), without `user:password@`; `RETAB_API_BASE_URL`, the name Retab’s clients read, is accepted too.',
   ),
   s(
     'dbPath',
@@ -231,7 +231,7 @@ export const SETTINGS = [
         }),
     ),
     [...ACTIVE_STATUSES],
-    'Non-terminal statuses the active sweep lists; a status upstream added since this release may be listed too.',
+    'Non-terminal statuses the active sweep lists; a status upstream added since this release may be listed too (one within 2 edits of a known status, e.g. `in_progres`, is refused as a typo).',
   ),
   s('requestTimeoutMs', 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000, 'Per-request upstream timeout, ms.'),
   s(
