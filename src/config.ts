@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { credentialValues, MASK, maskCredentials, maskCredentialsInText } from './credentials.ts';
 import { registerSecret } from './log.ts';
@@ -48,6 +49,15 @@ const headerToken = z
     error:
       'has leading or trailing whitespace, which HTTP strips from headers, so no request could ever match it; remove the spaces',
   });
+/**
+ * The known status a name is a likely typo of: within Levenshtein distance 2 of one of `JOB_STATUSES` and not
+ * equal to any. Unknown statuses are otherwise allowed (Retab may add new ones), so `in_progres` is refused
+ * with a hint while `paused` is accepted.
+ */
+function nearKnownStatus(status: string): string | undefined {
+  if ((JOB_STATUSES as readonly string[]).includes(status)) return undefined;
+  return JOB_STATUSES.find((known) => distance(status, known) <= 2);
+}
 const csv = <T extends z.ZodType>(item: T) =>
   z.preprocess(
     (v) =>
@@ -121,9 +131,13 @@ export const SETTINGS = [
   s(
     'baseUrl',
     'RETAB_BASE_URL',
-    z.url(),
+    // Fetch refuses a URL with userinfo on every request (after all its retries): refused here, at once.
+    z.url().refine((v) => !URL.canParse(v) || (new URL(v).username === '' && new URL(v).password === ''), {
+      error:
+        'credentials in the URL (user:password@) are not supported; Retab authenticates with RETAB_API_KEY, so remove them',
+    }),
     'https://api.retab.com/v1',
-    'Upstream base URL, including `/v1` (a bare origin gets `/v1`); `RETAB_API_BASE_URL`, the name Retab’s clients read, is accepted too.',
+    'Upstream base URL, including `/v1` (a bare origin gets `/v1`), without `user:password@`; `RETAB_API_BASE_URL`, the name Retab’s clients read, is accepted too.',
   ),
   s(
     'dbPath',
@@ -207,10 +221,17 @@ export const SETTINGS = [
         .min(1)
         .refine((list) => list.every((st) => !TERMINAL_STATUSES.includes(st as never)), {
           message: `terminal statuses (${TERMINAL_STATUSES.join(', ')}) cannot be swept as active`,
+        })
+        .superRefine((list, ctx) => {
+          for (const st of list) {
+            const known = nearKnownStatus(st);
+            if (known)
+              ctx.addIssue({ code: 'custom', message: `unknown status "${st}"; did you mean ${known}?` });
+          }
         }),
     ),
     [...ACTIVE_STATUSES],
-    'Non-terminal statuses the active sweep lists; a status upstream added since this release may be listed too.',
+    'Non-terminal statuses the active sweep lists; a status upstream added since this release may be listed too (one within 2 edits of a known status, e.g. `in_progres`, is refused as a typo).',
   ),
   s('requestTimeoutMs', 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000, 'Per-request upstream timeout, ms.'),
   s(

@@ -17,6 +17,7 @@ import { taskConfigOf } from '../sync/catalogue.ts';
 import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
 import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
 import type { PageInfo } from '../sync/types.ts';
+import { probeUpstreamNow } from '../sync/upstreamClock.ts';
 import { CliError, cliContext } from './context.ts';
 import { onStopSignals } from './stopSignals.ts';
 import { formatDelivery, startSyncDelivery } from './syncDelivery.ts';
@@ -35,9 +36,14 @@ interface SyncFlags {
 }
 
 const LOG_EVERY_MS = 5000;
-const today = () => new Date().toISOString().slice(0, 10);
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function windowDaysOf(flags: SyncFlags): string[] | undefined {
+/**
+ * The history days a `sync` sweeps, checked before anything is sent: a list, or a function of upstream's
+ * now (unix ms; `--backfill-days N`, `--from` without `--to`) since those days are counted on upstream's
+ * clock, not the machine's (upstreamClock.ts). `undefined` when no history was asked for.
+ */
+function windowDaysOf(flags: SyncFlags): ((upstreamNow: number) => string[]) | string[] | undefined {
   if (flags.backfillDays !== undefined) {
     const n = Number(flags.backfillDays);
     if (!Number.isInteger(n) || n < 0 || n > 3650) {
@@ -47,20 +53,24 @@ function windowDaysOf(flags: SyncFlags): string[] | undefined {
       );
     }
     if (flags.from || flags.to) throw new CliError('use either --backfill-days or --from/--to, not both', 2);
-    return lastDays(Date.now(), n);
+    return (upstreamNow) => lastDays(upstreamNow, n);
   }
   if (!flags.from && !flags.to) return undefined;
-  if (!flags.from) throw new CliError('--to needs --from (the first UTC day to sweep)', 2);
-  const to = flags.to ?? today();
+  const from = flags.from;
+  if (!from) throw new CliError('--to needs --from (the first UTC day to sweep)', 2);
   for (const [flag, v] of [
-    ['--from', flags.from],
-    ['--to', to],
+    ['--from', from],
+    ['--to', flags.to ?? from],
   ] as const) {
     if (!isDay(v)) throw new CliError(`${flag} ${JSON.stringify(v)} is not a UTC day; use YYYY-MM-DD`, 2);
   }
-  const days = backfillDays(flags.from, to);
-  if (days.length === 0) throw new CliError(`--from ${flags.from} is after --to ${to}`, 2);
-  return days;
+  const range = (to: string) => {
+    const days = backfillDays(from, to);
+    if (days.length === 0) throw new CliError(`--from ${from} is after --to ${to}`, 2);
+    return days;
+  };
+  if (flags.to) return range(flags.to);
+  return (upstreamNow) => range(dayOf(upstreamNow));
 }
 
 /** Live progress: a bar on a TTY, else a log line every ~5 s. */
@@ -165,7 +175,7 @@ export function registerSyncCommand(program: Command): void {
     .option('--once', 'accepted for compatibility: sync always runs one pass')
     .option('--backfill-days <n>', 'also sweep the last N days as resumable date windows')
     .option('--from <YYYY-MM-DD>', 'also sweep date windows from this UTC day')
-    .option('--to <YYYY-MM-DD>', 'last UTC day of --from (default: today)')
+    .option('--to <YYYY-MM-DD>', "last UTC day of --from (default: upstream's today)")
     .option('--source <source>', `only this source, repeatable (${SOURCES.join(', ')})`, collect)
     .option('--reconcile', "re-sweep the last 7 days' windows from their start, even where done")
     .option('--no-progress', 'no progress bar or progress lines')
@@ -179,7 +189,7 @@ export function registerSyncCommand(program: Command): void {
       '300',
     )
     .action(async (flags: SyncFlags, cmd: Command) => {
-      const windowDays = windowDaysOf(flags);
+      const windowPlan = windowDaysOf(flags);
       const overrides: Record<string, unknown> = {};
       if (flags.backfillDays !== undefined) overrides.backfillDays = flags.backfillDays;
       if (flags.source) overrides.sources = [...new Set(flags.source)];
@@ -208,6 +218,11 @@ export function registerSyncCommand(program: Command): void {
         if (err instanceof RetabConfigError) throw new CliError(err.message);
         throw err;
       }
+      // Days counted back from now are counted on upstream's clock: one cheap request learns it.
+      const windowDays =
+        typeof windowPlan === 'function'
+          ? windowPlan(await probeUpstreamNow(client, Date.now, logger))
+          : windowPlan;
       const mirror = openMirrorOrFail(config);
       let delivery: Awaited<ReturnType<typeof startSyncDelivery>>;
       try {

@@ -14,6 +14,7 @@ import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } fr
 import type { Config } from '../config.ts';
 import { runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/catalogue.ts';
 import { RUN_COUNTERS, type RunSummary, type SyncDeps } from '../sync/types.ts';
+import { probeUpstreamNow } from '../sync/upstreamClock.ts';
 import { classifyFailure, DEFAULT_RATE_LIMIT_PAUSE_MS } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
 import { partitionOf, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
@@ -107,7 +108,9 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     };
     let firstError: unknown;
     const now = sync.now ?? Date.now;
-    for (const spec of taskSpecs(tasks, { task: 'reconcile', now: now(), ...(days ? { days } : {}) })) {
+    // The mutable horizon is counted on upstream's clock (upstreamClock.ts), not the machine's.
+    const upstreamNow = await probeUpstreamNow(sync.client, now, sync.logger, { signal });
+    for (const spec of taskSpecs(tasks, { task: 'reconcile', now: upstreamNow, ...(days ? { days } : {}) })) {
       if (signal.aborted) break;
       try {
         const s = await windowRun(signal, spec);

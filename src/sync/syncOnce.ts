@@ -37,6 +37,7 @@ import { runSpec, type TaskConfig, type TaskRequest, type TaskSpec, taskSpecs } 
 import { mapLimit } from './mapLimit.ts';
 import { describeError, isRetryable } from './taskRun.ts';
 import { RUN_COUNTERS, type RunSummary, type SyncDeps, SyncTaskError } from './types.ts';
+import { probeUpstreamNow } from './upstreamClock.ts';
 
 /** The pass: what the tasks take from the config (see `taskConfigOf`), and which extra work to do. */
 export interface SyncOnceOptions extends TaskConfig {
@@ -91,7 +92,17 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
   const config: TaskConfig = opts;
   const history = taskSpecs(config, { task: 'history', days: opts.windowDays ?? [] });
   const reconcile = opts.reconcile
-    ? taskSpecs(config, { task: 'reconcile', now: now(), days: opts.reconcileDays ?? 7 })
+    ? taskSpecs(config, {
+        task: 'reconcile',
+        // Reconcile's days are counted on upstream's clock (upstreamClock.ts), not the machine's.
+        now: await probeUpstreamNow(
+          deps.client,
+          now,
+          deps.logger,
+          deps.signal ? { signal: deps.signal } : {},
+        ),
+        days: opts.reconcileDays ?? 7,
+      })
     : [];
   const windows = { done: 0, total: history.length + reconcile.length };
   let failure: { error: string; retryable: boolean } | undefined;

@@ -12,6 +12,7 @@ import type { AttemptInfo, RequestOptions } from '../retab/clientTypes.ts';
 import { RetabApiError, RetabError } from '../retab/errors.ts';
 import type { Job } from '../retab/schemas.ts';
 import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
+import { trustedClockOffset, warnUntrustedDate } from './upstreamClock.ts';
 
 export interface TaskContext {
   readonly deps: SyncDeps;
@@ -23,7 +24,8 @@ export interface TaskContext {
   now(): number;
   /**
    * Upstream's clock, unix ms: `now()` corrected by the offset of the last `Date` header upstream sent in this
-   * task (up to 1 s behind: the header has whole seconds). `now()` until an answer arrived. Every boundary
+   * task (up to 1 s behind: the header has whole seconds). `now()` until an answer arrived, and `now()` again
+   * for a header more than 30 days off the machine's clock (ignored with a warning; upstreamClock.ts). Every boundary
    * compared with jobs' `created_at` (history floor, watermark, "day closed") uses it: machines' clocks
    * disagree, and a local "now" ahead of upstream's would skip the jobs created in between.
    */
@@ -99,9 +101,17 @@ export async function runTask(
   let requestsAtLastPage = 0;
   const statuses: Record<string, number> = {};
   let clockOffsetMs = 0;
+  let warnedDate = false;
   const onAttempt = (info: AttemptInfo) => {
     totals.requests++;
-    if (info.serverDate !== undefined) clockOffsetMs = info.serverDate - now();
+    if (info.serverDate !== undefined) {
+      const offset = trustedClockOffset(info.serverDate, now());
+      if (offset !== undefined) clockOffsetMs = offset;
+      else if (!warnedDate) {
+        warnedDate = true;
+        warnUntrustedDate(log, info.serverDate, now());
+      }
+    }
     const key = info.status === undefined ? 'network' : String(info.status);
     statuses[key] = (statuses[key] ?? 0) + 1;
   };

@@ -62,6 +62,33 @@ describe('config', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
+  it('refuses RETAB_BASE_URL with user:password@ at start-up, in one line naming it, the password masked', () => {
+    // Fetch refuses such a URL on every request: the sync would only fail after all its retries.
+    const message = (() => {
+      try {
+        load({ RETAB_BASE_URL: 'https://alice:hunter2secret@api.retab.com/v1' });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/^Invalid RETAB_BASE_URL .*user:password@/);
+    expect(message).not.toContain('hunter2secret');
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('ACTIVE_STATUSES: a close typo of a known status is refused with a hint; a new status is accepted', () => {
+    expect(() => load({ ACTIVE_STATUSES: 'queued,in_progres' })).toThrow(
+      /ACTIVE_STATUSES.*unknown status "in_progres"; did you mean in_progress\?/,
+    );
+    expect(() => load({ ACTIVE_STATUSES: 'qeued' })).toThrow(/did you mean queued\?/);
+    // Retab may add statuses: one that is not a near miss of a known one is swept as given.
+    expect(load({ ACTIVE_STATUSES: 'queued,awaiting_review' }).activeStatuses).toEqual([
+      'queued',
+      'awaiting_review',
+    ]);
+  });
+
   it('never prints a secret value in an error', () => {
     expect(() => load({ MIRROR_API_TOKEN: '' })).not.toThrow();
     const c = load({ RETAB_API_KEY: 'sk-very-secret' });
