@@ -5,24 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { AlertRule, Config } from '../config.ts';
+import type { AlertsView } from './wire.ts';
 
-export interface AlertsView {
-  maxSeq: number;
-  sinks: { sink: string; seq: number; lag: number; updatedAt: number }[];
-  deadLetters: {
-    id: number;
-    sink: string;
-    seq: number;
-    eventId: string;
-    jobId: string | null;
-    attempts: number;
-    lastError: string | null;
-    failedAt: number;
-    resolvedAt: number | null;
-  }[];
-  rules: AlertRule[];
-  webhooks: { name: string; url: string }[];
-}
+export type { AlertsView } from './wire.ts';
 
 function safeUrl(url: string): string {
   try {

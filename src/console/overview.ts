@@ -9,6 +9,9 @@
  * exact seconds below 120 s and 2 %-wide bins above, so they are within 2 % of the nearest-rank value.
  */
 import type { JobColumns } from './jobColumns.ts';
+import type { Overview, PercentilePoint } from './wire.ts';
+
+export type { Overview, PercentilePoint } from './wire.ts';
 
 export interface OverviewFilters {
   /** Unix seconds, inclusive. */
@@ -20,30 +23,6 @@ export interface OverviewFilters {
   model?: string;
   /** Job seqs allowed by the metadata filter (1 = allowed); absent = no metadata filter. */
   allow?: Uint8Array;
-}
-
-export interface PercentilePoint {
-  p50: number | null;
-  p95: number | null;
-}
-
-export interface Overview {
-  from: number;
-  to: number;
-  /** Bucket width, seconds (an hour, 6 hours or a day: at most ~200 buckets). */
-  bucketSeconds: number;
-  /** Bucket starts, unix seconds. */
-  buckets: number[];
-  total: number;
-  byStatus: Record<string, number>;
-  /** Per status, one count per bucket. */
-  series: Record<string, number[]>;
-  failureByEndpoint: { endpoint: string; completed: number; failed: number; failureRate: number | null }[];
-  failureByErrorCode: { code: string; count: number }[];
-  duration: PercentilePoint[];
-  queueWait: PercentilePoint[];
-  /** Values present in the whole mirror, for the filter menus. */
-  choices: { endpoint: string[]; source: string[]; model: string[]; status: string[] };
 }
 
 const EXACT = 120;

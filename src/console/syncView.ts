@@ -7,55 +7,9 @@
  */
 import type Database from 'better-sqlite3';
 import { bucketWidth } from './overview.ts';
+import type { PartitionView, RunView, SyncView, TaskLag } from './wire.ts';
 
-export interface RunView {
-  id: number;
-  task: string;
-  outcome: string;
-  /** Unix ms. */
-  startedAt: number;
-  durationMs: number | null;
-  requests: number;
-  jobs: number;
-  events: number;
-  quarantined: number;
-  error: string | null;
-}
-
-export interface PartitionView {
-  partition: string;
-  status: string;
-  /** Unix ms. */
-  lastSuccessAt: number | null;
-  lastError: string | null;
-  runs: RunView[];
-}
-
-export interface TaskLag {
-  task: string;
-  /** The schedule, ms (POLL_* settings). */
-  everyMs: number;
-  /** Unix ms the last successful run of this task finished; null before any. */
-  lastSuccessAt: number | null;
-  /** now − lastSuccessAt, ms. */
-  lagMs: number | null;
-  /** Lag beyond three periods: the schedule is not being kept. */
-  late: boolean;
-}
-
-export interface SyncView {
-  at: number;
-  partitions: PartitionView[];
-  lag: TaskLag[];
-  upstream: { bucketSeconds: number; buckets: number[]; byStatus: Record<string, number[]> };
-  quarantine: {
-    id: number;
-    jobId: string | null;
-    partition: string | null;
-    reason: string;
-    observedAt: number;
-  }[];
-}
+export type { PartitionView, RunView, SyncView, TaskLag } from './wire.ts';
 
 export interface SyncViewOptions {
   /** Unix seconds, inclusive / exclusive: the range of the upstream chart. */

@@ -2,28 +2,12 @@
  * Alerts: the live event stream (filter by type and status; pauses while the pointer is over it), each
  * sink's cursor and lag, dead letters with retry and "replay from here", and the rules in force.
  */
+
+import type { AlertsView } from '../../../src/console/wire.ts';
 import { getJson, postJson } from '../api.ts';
 import { append, fmtTime, h, section, statusBadge, table } from '../dom.ts';
 import { type LiveEvent, openStream, toLiveEvent } from '../sse.ts';
 import { STATUSES } from './jobs.ts';
-
-interface AlertsView {
-  maxSeq: number;
-  sinks: { sink: string; seq: number; lag: number; updatedAt: number }[];
-  deadLetters: {
-    id: number;
-    sink: string;
-    seq: number;
-    eventId: string;
-    jobId: string | null;
-    attempts: number;
-    lastError: string | null;
-    failedAt: number;
-    resolvedAt: number | null;
-  }[];
-  rules: unknown[];
-  webhooks: { name: string; url: string }[];
-}
 
 const TYPES = ['job.discovered', 'job.status_changed', 'job.missing_upstream'];
 const MAX_SHOWN = 200;

@@ -1,24 +1,11 @@
 /** Overview: jobs by status, per bucket stacked by status, failures by endpoint and code, p50/p95 times. */
+
+import type { Overview } from '../../../src/console/wire.ts';
 import { getJson } from '../api.ts';
 import { colorOf, lines, stackedBars } from '../charts.ts';
 import { fmtPct, h, section, statusBadge, table } from '../dom.ts';
 import { field, select, textarea } from '../form.ts';
 import { formParams, go } from '../route.ts';
-
-interface Overview {
-  from: number;
-  to: number;
-  bucketSeconds: number;
-  buckets: number[];
-  total: number;
-  byStatus: Record<string, number>;
-  series: Record<string, number[]>;
-  failureByEndpoint: { endpoint: string; completed: number; failed: number; failureRate: number | null }[];
-  failureByErrorCode: { code: string; count: number }[];
-  duration: { p50: number | null; p95: number | null }[];
-  queueWait: { p50: number | null; p95: number | null }[];
-  choices: { endpoint: string[]; source: string[]; model: string[]; status: string[] };
-}
 
 const STATUS_ORDER = ['completed', 'failed', 'cancelled', 'expired', 'in_progress', 'queued', 'validating'];
 const KEYS = ['from', 'to', 'endpoint', 'source', 'model', 'meta'];

@@ -1,38 +1,10 @@
 /** Sync: lag against the schedule, the last runs of each partition, upstream answers by HTTP status, quarantine. */
+
+import type { SyncView } from '../../../src/console/wire.ts';
 import { getJson } from '../api.ts';
 import { colorOf, stackedBars } from '../charts.ts';
 import { append, clear, fmtDuration, fmtTime, h, section, table } from '../dom.ts';
 
-interface RunView {
-  id: number;
-  task: string;
-  outcome: string;
-  startedAt: number;
-  durationMs: number | null;
-  requests: number;
-  jobs: number;
-  events: number;
-  quarantined: number;
-  error: string | null;
-}
-interface SyncView {
-  partitions: {
-    partition: string;
-    status: string;
-    lastSuccessAt: number | null;
-    lastError: string | null;
-    runs: RunView[];
-  }[];
-  lag: { task: string; everyMs: number; lastSuccessAt: number | null; lagMs: number | null; late: boolean }[];
-  upstream: { bucketSeconds: number; buckets: number[]; byStatus: Record<string, number[]> };
-  quarantine: {
-    id: number;
-    jobId: string | null;
-    partition: string | null;
-    reason: string;
-    observedAt: number;
-  }[];
-}
 interface Schedulers {
   redis: { url?: string; reachable: boolean; error?: string };
   schedulers?: { id: string; everyMs: number | null; nextRunAt: number | null }[];
