@@ -26,7 +26,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Dispatcher } from '../src/events/dispatcher.ts';
 import { MirrorEvents } from '../src/events/mirrorEvents.ts';
-import { readEventsAfter } from '../src/events/outbox.ts';
+import { readEventsAfter } from '../src/mirror/sqlite/outbox.ts';
 import { queueJobId } from '../src/events/queueJobId.ts';
 import { createEmitterSink } from '../src/events/sinks/emitterSink.ts';
 import { createQueueSink } from '../src/events/sinks/queueSink.ts';

@@ -4,13 +4,11 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { enableSink, getCursor, listCursors, readCursor, replayFrom } from '../events/cursors.ts';
-import { listDeadLetters } from '../events/deadLetters.ts';
-import { maxSeq, readLastEvents, readMatchingAfter } from '../events/outbox.ts';
 import { retryDeadLetters } from '../events/retryDeadLetters.ts';
 import { JOB_EVENT_TYPES, type MirrorEvent } from '../events/types.ts';
 import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
-import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { openStore } from '../mirror/openStore.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { JOB_STATUSES } from '../retab/schemas.ts';
 import { CliError, cliContext } from './context.ts';
 import { untilStopSignal } from './stopSignals.ts';
@@ -67,12 +65,16 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-function withMirror<T>(path: string, readonly: boolean, fn: (mirror: Mirror) => T): T {
-  const mirror = openMirror(path, { readonly });
+async function withMirror<T>(
+  path: string,
+  readonly: boolean,
+  fn: (mirror: MirrorStore) => Promise<T>,
+): Promise<T> {
+  const mirror = await openStore(path, { readonly });
   try {
-    return fn(mirror);
+    return await fn(mirror);
   } finally {
-    mirror.close();
+    await mirror.close();
   }
 }
 
@@ -90,12 +92,12 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
   checkChoices('--to-status', opts.toStatus, JOB_STATUSES);
   const query = { types: opts.type ?? [], toStatuses: opts.toStatus ?? [] };
   const print = (e: MirrorEvent) => out(json ? JSON.stringify(e) : formatEvent(e));
-  const mirror = openMirror(config.dbPath, { readonly: true });
+  const mirror = await openStore(config.dbPath, { readonly: true });
   try {
     // Snapshot the max seq before each read: an event committed in between is printed next time, not skipped.
-    let seq = maxSeq(mirror);
+    let seq = await mirror.outbox.maxSeq();
     let shown = 0;
-    for (const e of readLastEvents(mirror, opts.lines, { ...query, upToSeq: seq })) {
+    for (const e of await mirror.outbox.last(opts.lines, { ...query, upToSeq: seq })) {
       print(e);
       shown++;
     }
@@ -105,26 +107,39 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
         `${seq === 0 ? 'no events yet' : 'no events match'}${opts.follow ? '; waiting for new ones (Ctrl-C to stop)' : ''}\n`,
       );
     if (!opts.follow) return;
-    await new Promise<void>((resolve) => {
+    let polling: Promise<void> | undefined;
+    const poll = async () => {
+      const max = await mirror.outbox.maxSeq();
+      for (;;) {
+        const batch = await mirror.outbox.after(seq, 500, { ...query, upToSeq: max });
+        for (const e of batch) print(e);
+        // Past non-matching events too, so the next poll does not rescan them.
+        seq = batch.length < 500 ? max : (batch.at(-1)?.seq ?? max);
+        if (batch.length < 500) break;
+      }
+    };
+    await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        const max = maxSeq(mirror);
-        for (;;) {
-          const batch = readMatchingAfter(mirror, seq, 500, { ...query, upToSeq: max });
-          for (const e of batch) print(e);
-          // Past non-matching events too, so the next poll does not rescan them.
-          seq = batch.length < 500 ? max : (batch.at(-1)?.seq ?? max);
-          if (batch.length < 500) break;
-        }
+        // One poll at a time: a slow read is not overlapped by the next tick.
+        polling ??= poll()
+          .catch((err: unknown) => {
+            clearInterval(timer);
+            reject(err);
+          })
+          .finally(() => {
+            polling = undefined;
+          });
       }, opts.intervalMs);
       const { stopped, dispose } = untilStopSignal();
-      void stopped.then(() => {
+      void stopped.then(async () => {
         clearInterval(timer);
         dispose();
+        await polling;
         resolve();
       });
     });
   } finally {
-    mirror.close();
+    await mirror.close();
   }
 }
 
@@ -165,20 +180,20 @@ export function registerEventsCommand(program: Command): void {
     .requiredOption('--sink <name>', 'sink name: emitter, queue, log, stdout or a webhook name')
     .action((opts: { fromSeq: number; sink: string }, cmd: Command) => {
       const { config, json } = cliContext(cmd);
-      withMirror(config.dbPath, false, (mirror) => {
+      return withMirror(config.dbPath, false, async (mirror) => {
         const known = [...RESERVED_SINK_NAMES, ...config.webhooks.map((w) => w.name)];
-        if (!known.includes(opts.sink) && getCursor(mirror, opts.sink) === undefined) {
+        if (!known.includes(opts.sink) && (await mirror.cursors.get(opts.sink)) === undefined) {
           throw new CliError(`unknown sink "${opts.sink}"; known sinks: ${known.join(', ')}`, 2);
         }
         let cursor: number;
         try {
-          cursor = replayFrom(mirror, opts.sink, opts.fromSeq);
+          cursor = await mirror.cursors.replayFrom(opts.sink, opts.fromSeq);
         } catch (err) {
           if (err instanceof RangeError) throw new CliError(err.message, 2);
           throw err;
         }
-        const max = maxSeq(mirror);
-        const row = readCursor(mirror, opts.sink);
+        const max = await mirror.outbox.maxSeq();
+        const row = await mirror.cursors.get(opts.sink);
         const generation = row?.generation ?? 0;
         if (json)
           out(JSON.stringify({ sink: opts.sink, cursor, generation, pending: Math.max(0, max - cursor) }));
@@ -198,9 +213,9 @@ export function registerEventsCommand(program: Command): void {
     .description('where each sink is in the outbox')
     .action((_opts, cmd: Command) => {
       const { config, json } = cliContext(cmd);
-      withMirror(config.dbPath, true, (mirror) => {
-        const max = maxSeq(mirror);
-        const rows = listCursors(mirror).map((c) => ({ ...c, lag: Math.max(0, max - c.seq) }));
+      return withMirror(config.dbPath, true, async (mirror) => {
+        const max = await mirror.outbox.maxSeq();
+        const rows = (await mirror.cursors.list()).map((c) => ({ ...c, lag: Math.max(0, max - c.seq) }));
         if (json) for (const r of rows) out(JSON.stringify(r));
         else if (rows.length === 0) out('no sink has delivered anything yet');
         else
@@ -228,15 +243,16 @@ export function registerEventsCommand(program: Command): void {
     .requiredOption('--sink <name>', 'the disabled sink (see `events cursors`)')
     .action((opts: { sink: string }, cmd: Command) => {
       const { config, json } = cliContext(cmd);
-      withMirror(config.dbPath, false, (mirror) => {
-        if (getCursor(mirror, opts.sink) === undefined)
+      return withMirror(config.dbPath, false, async (mirror) => {
+        if ((await mirror.cursors.get(opts.sink)) === undefined)
           throw new CliError(`unknown sink "${opts.sink}": it has no cursor (see \`events cursors\`)`, 2);
-        const changed = enableSink(mirror, opts.sink);
+        const changed = await mirror.cursors.enable(opts.sink);
+        const after = (await mirror.cursors.get(opts.sink))?.seq;
         if (json) out(JSON.stringify({ sink: opts.sink, enabled: true, changed }));
         else
           out(
             changed
-              ? `${opts.sink}: enabled; a running dispatcher resumes after seq ${getCursor(mirror, opts.sink)}`
+              ? `${opts.sink}: enabled; a running dispatcher resumes after seq ${after}`
               : `${opts.sink} was not disabled`,
           );
       });
@@ -248,8 +264,8 @@ export function registerEventsCommand(program: Command): void {
     .option('--all', 'include the ones already resent successfully')
     .action((opts: { all?: boolean }, cmd: Command) => {
       const { config, json } = cliContext(cmd);
-      withMirror(config.dbPath, true, (mirror) => {
-        const rows = listDeadLetters(mirror, { includeResolved: opts.all === true });
+      return withMirror(config.dbPath, true, async (mirror) => {
+        const rows = await mirror.deadLetters.list({ includeResolved: opts.all === true });
         if (json) for (const r of rows) out(JSON.stringify(r));
         else if (rows.length === 0) out('no failed deliveries');
         else
@@ -291,7 +307,7 @@ export function registerEventsCommand(program: Command): void {
       if (!opts.all && ids.length === 0)
         throw new CliError('say which to resend: --id N (see `events failed`) or --all', 2);
       if (opts.all && ids.length > 0) throw new CliError('use either --id or --all, not both', 2);
-      const mirror = openMirror(config.dbPath);
+      const mirror = await openStore(config.dbPath);
       try {
         const results = await retryDeadLetters({
           mirror,
@@ -317,7 +333,7 @@ export function registerEventsCommand(program: Command): void {
           );
         if (results.some((r) => !r.ok)) process.exitCode = 1;
       } finally {
-        mirror.close();
+        await mirror.close();
       }
     });
 }

@@ -4,11 +4,10 @@
  * sink from a seq (`events replay`). Both call the functions the CLI calls, so they behave the same.
  */
 import type { Config } from '../config.ts';
-import { getCursor, replayFrom } from '../events/cursors.ts';
 import { type RetryResult, retryDeadLetters } from '../events/retryDeadLetters.ts';
 import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
 import type { Logger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 
 export class ActionError extends Error {
   override name = 'ActionError';
@@ -22,17 +21,18 @@ export class ActionError extends Error {
 }
 
 export interface ActionDeps {
-  openWriter: () => Mirror;
+  /** Opens a writable connection for one action (closed after it). */
+  openWriter: () => MirrorStore | Promise<MirrorStore>;
   config: Partial<Pick<Config, 'webhooks' | 'webhookSecret'>>;
   logger?: Logger;
 }
 
-async function withWriter<T>(deps: ActionDeps, fn: (m: Mirror) => T | Promise<T>): Promise<T> {
-  const mirror = deps.openWriter();
+async function withWriter<T>(deps: ActionDeps, fn: (m: MirrorStore) => Promise<T>): Promise<T> {
+  const mirror = await deps.openWriter();
   try {
     return await fn(mirror);
   } finally {
-    mirror.close();
+    await mirror.close();
   }
 }
 
@@ -56,17 +56,16 @@ export function replaySink(
   sink: string,
   fromSeq: number,
 ): Promise<{ sink: string; cursor: number }> {
-  return withWriter(deps, (mirror) => {
+  return withWriter(deps, async (mirror) => {
     const known = [...RESERVED_SINK_NAMES, ...(deps.config.webhooks ?? []).map((w) => w.name)] as string[];
-    if (!known.includes(sink) && getCursor(mirror, sink) === undefined) {
+    if (!known.includes(sink) && (await mirror.cursors.get(sink)) === undefined) {
       throw new ActionError(404, 'unknown_sink', `unknown sink "${sink}"; known sinks: ${known.join(', ')}`);
     }
     if (!Number.isInteger(fromSeq) || fromSeq < 1) {
       throw new ActionError(422, 'invalid_request', '`fromSeq` must be an integer >= 1');
     }
     // A cursor past the outbox's end would make the sink skip every event until seq caught up with it.
-    const end =
-      (mirror.sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number | null }).m ?? 0;
+    const end = await mirror.outbox.maxSeq();
     if (fromSeq > end + 1) {
       throw new ActionError(
         422,
@@ -74,6 +73,6 @@ export function replaySink(
         `\`fromSeq\` ${fromSeq} is past the outbox's end (#${end}): replay from #${end + 1} or earlier`,
       );
     }
-    return { sink, cursor: replayFrom(mirror, sink, fromSeq) };
+    return { sink, cursor: await mirror.cursors.replayFrom(sink, fromSeq) };
   });
 }

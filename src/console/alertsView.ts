@@ -3,7 +3,7 @@
  * (unresolved first, then the most recently resolved), and the alert rules and webhooks in force. Webhook
  * URLs are shown as origin and path only: a query string may carry a credential.
  */
-import type Database from 'better-sqlite3';
+import type { MirrorStore } from '../mirror/store.ts';
 import type { AlertRule, Config } from '../config.ts';
 import type { AlertsView } from './wire.ts';
 
@@ -18,28 +18,19 @@ function safeUrl(url: string): string {
   }
 }
 
-export function computeAlertsView(
-  sqlite: Database.Database,
+export async function computeAlertsView(
+  store: MirrorStore,
   config: Partial<Pick<Config, 'alertRules' | 'webhooks'>>,
   limit = 100,
-): AlertsView {
-  const maxSeq =
-    (sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number | null }).m ?? 0;
-  const sinks = (
-    sqlite.prepare('SELECT sink, seq, updated_at AS updatedAt FROM event_cursors ORDER BY sink').all() as {
-      sink: string;
-      seq: number;
-      updatedAt: number;
-    }[]
-  ).map((c) => ({ ...c, lag: Math.max(0, maxSeq - c.seq) }));
-  const deadLetters = sqlite
-    .prepare(
-      `SELECT d.id, d.sink, d.seq, d.event_id AS eventId, e.job_id AS jobId, d.attempts, d.last_error AS lastError,
-              d.failed_at AS failedAt, d.resolved_at AS resolvedAt
-       FROM event_dead_letters d LEFT JOIN job_events e ON e.seq = d.seq
-       ORDER BY (d.resolved_at IS NOT NULL), d.id DESC LIMIT ?`,
-    )
-    .all(limit) as AlertsView['deadLetters'];
+): Promise<AlertsView> {
+  const maxSeq = await store.outbox.maxSeq();
+  const sinks = (await store.cursors.list()).map((c) => ({
+    sink: c.sink,
+    seq: c.seq,
+    updatedAt: c.updatedAt,
+    lag: Math.max(0, maxSeq - c.seq),
+  }));
+  const deadLetters: AlertsView['deadLetters'] = await store.views.deadLetterBriefs(limit);
   return {
     maxSeq,
     sinks,

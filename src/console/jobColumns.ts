@@ -12,7 +12,7 @@
  * hydration) are caught by a background re-scan every `rescanMs`. Reads are read-only: the server's own
  * connection, never the sync's.
  */
-import type Database from 'better-sqlite3';
+import type { JobColumnsRow, MirrorStore } from '../mirror/store.ts';
 
 /** Strings of one column as small integer codes; code 0 is "none" (SQL NULL). */
 export class Dictionary {
@@ -36,19 +36,7 @@ export class Dictionary {
   }
 }
 
-type Row = [
-  seq: number,
-  status: string,
-  endpoint: string,
-  source: string,
-  model: string | null,
-  errorCode: string | null,
-  createdAt: number,
-  startedAt: number | null,
-  completedAt: number | null,
-];
-
-const COLUMNS = 'seq, status, endpoint, source, model, error_code, created_at, started_at, completed_at';
+type Row = JobColumnsRow;
 
 export interface JobColumnsOptions {
   /** Rows read per step of the initial load and of a re-scan (the event loop runs between steps). @default 50000 */
@@ -83,7 +71,7 @@ export class JobColumns {
   /** Resolves once every job present at start is loaded. */
   readonly ready: Promise<void>;
 
-  readonly #sqlite: Database.Database;
+  readonly #store: MirrorStore;
   readonly #chunk: number;
   readonly #rescanMs: number;
   readonly #now: () => number;
@@ -93,8 +81,9 @@ export class JobColumns {
   #rescanning = false;
   #closed = false;
 
-  constructor(sqlite: Database.Database, opts: JobColumnsOptions = {}) {
-    this.#sqlite = sqlite;
+  /** `store`: the server's own (read-only) connection, never the sync's. */
+  constructor(store: MirrorStore, opts: JobColumnsOptions = {}) {
+    this.#store = store;
     this.#chunk = opts.chunk ?? 50_000;
     this.#rescanMs = opts.rescanMs ?? 600_000;
     this.#now = opts.now ?? Date.now;
@@ -108,20 +97,17 @@ export class JobColumns {
 
   async #load(): Promise<void> {
     // Events written from here on are replayed by refresh(); rows they name are re-read then.
-    this.#eventSeq = this.#maxEventSeq();
+    this.#eventSeq = await this.#store.outbox.maxSeq();
     await this.#scan(true);
     this.#lastRescanAt = this.#now();
   }
 
   /** Read every row in steps of `chunk`, yielding to the event loop between steps. */
   async #scan(grow: boolean): Promise<void> {
-    const stmt = this.#sqlite
-      .prepare(`SELECT ${COLUMNS} FROM jobs WHERE seq > ? ORDER BY seq LIMIT ?`)
-      .raw(true);
     let from = 0;
     const end = grow ? Number.POSITIVE_INFINITY : this.#maxSeq;
     while (!this.#closed && from < end) {
-      const rows = stmt.all(from, this.#chunk) as Row[];
+      const rows = await this.#store.views.jobColumnsAfter(from, this.#chunk);
       for (const r of rows) if (r[0] <= end) this.#put(r);
       if (rows.length < this.#chunk) break;
       from = (rows[rows.length - 1] as Row)[0];
@@ -129,37 +115,18 @@ export class JobColumns {
     }
   }
 
-  #maxEventSeq(): number {
-    return (
-      (this.#sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number | null }).m ?? 0
-    );
-  }
-
   /**
    * Bring the columns level with the database: new rows, then rows named by new outbox events. Cheap when
    * little changed (two index range reads); call it before answering.
    */
-  refresh(): void {
-    const fresh = this.#sqlite
-      .prepare(`SELECT ${COLUMNS} FROM jobs WHERE seq > ? ORDER BY seq`)
-      .raw(true)
-      .all(this.#maxSeq) as Row[];
+  async refresh(): Promise<void> {
+    const fresh = await this.#store.views.jobColumnsAfter(this.#maxSeq);
     for (const r of fresh) this.#put(r);
-    const ids = this.#sqlite
-      .prepare('SELECT seq, job_id FROM job_events WHERE seq > ? ORDER BY seq')
-      .raw(true)
-      .all(this.#eventSeq) as [number, string][];
+    const ids = await this.#store.views.eventJobIdsAfter(this.#eventSeq);
     if (ids.length > 0) {
       this.#eventSeq = (ids[ids.length - 1] as [number, string])[0];
       const unique = [...new Set(ids.map((e) => e[1]))];
-      for (let i = 0; i < unique.length; i += 500) {
-        const part = unique.slice(i, i + 500);
-        const rows = this.#sqlite
-          .prepare(`SELECT ${COLUMNS} FROM jobs WHERE id IN (${part.map(() => '?').join(', ')})`)
-          .raw(true)
-          .all(...part) as Row[];
-        for (const r of rows) this.#put(r);
-      }
+      for (const r of await this.#store.views.jobColumnsOf(unique)) this.#put(r);
     }
     if (!this.#rescanning && this.#now() - this.#lastRescanAt >= this.#rescanMs) {
       this.#rescanning = true;

@@ -8,6 +8,7 @@
  * `started_at − created_at` over jobs that started. Percentiles per bucket come from a histogram of
  * exact seconds below 120 s and 2 %-wide bins above, so they are within 2 % of the nearest-rank value.
  */
+import type { MirrorStore } from '../mirror/store.ts';
 import type { JobColumns } from './jobColumns.ts';
 import type { Overview, PercentilePoint } from './wire.ts';
 
@@ -167,17 +168,15 @@ export function computeOverview(cols: JobColumns, f: OverviewFilters): Overview 
  * The seqs of jobs having every `key=value` pair (one index range read per pair on `job_metadata`'s
  * primary key), as a mask over seqs.
  */
-export function metadataMask(
-  sqlite: import('better-sqlite3').Database,
+export async function metadataMask(
+  store: MirrorStore,
   pairs: [string, string][],
   size: number,
-): Uint8Array {
+): Promise<Uint8Array> {
   let mask: Uint8Array | undefined;
-  const stmt = sqlite.prepare('SELECT job_seq FROM job_metadata WHERE key = ? AND value = ?').pluck(true);
   for (const [key, value] of pairs) {
     const next = new Uint8Array(size);
-    // all() crosses into SQLite once per statement; iterate() once per row (several times slower here).
-    for (const seq of stmt.all(key, value) as number[]) {
+    for (const seq of await store.views.metadataSeqs(key, value)) {
       if (seq < size && (mask === undefined || mask[seq] === 1)) next[seq] = 1;
     }
     mask = next;

@@ -13,11 +13,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CSV_HEADER, csvLine, jsonJob } from '../cli/exportCommand.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
-import { InvalidCursorError, queryJobs } from '../mirror/queryJobs.ts';
+import type { MirrorStore } from '../mirror/store.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
 import { parseListQuery } from '../retab/params.ts';
 import { errorBody, rawQuery } from '../server/errors.ts';
-import { ActionError, replaySink, retryDeadLetter } from './actions.ts';
+import { type ActionDeps, ActionError, replaySink, retryDeadLetter } from './actions.ts';
 import { computeAlertsView } from './alertsView.ts';
 import { JobColumns } from './jobColumns.ts';
 import { readJobTimeline } from './jobTimeline.ts';
@@ -46,7 +46,7 @@ export type ConsoleConfig = Partial<
 export interface ConsoleOptions {
   config?: ConsoleConfig;
   /** A writable connection for one action (closed after it); without it the console is read-only. */
-  openWriter?: () => Mirror;
+  openWriter?: ActionDeps['openWriter'];
   /** Show the job schedulers from Redis on the Sync page. @default true when `config.redisUrl` is set */
   redis?: boolean;
   logger?: Logger;
@@ -98,21 +98,21 @@ const invalid = (reply: FastifyReply, message: string) =>
 
 export function registerConsole(
   app: FastifyInstance,
-  mirror: Pick<Mirror, 'sqlite'>,
+  mirror: MirrorStore,
   opts: ConsoleOptions = {},
 ): void {
   const config = opts.config ?? {};
   const actionsEnabled = Boolean(config.serverToken) && opts.openWriter !== undefined;
   let columns: JobColumns | undefined;
   const cols = async () => {
-    columns ??= new JobColumns(mirror.sqlite);
+    columns ??= new JobColumns(mirror);
     await columns.ready;
-    columns.refresh();
+    await columns.refresh();
     return columns;
   };
   // Start loading the columns with the server, so the first overview does not wait for the whole table.
   app.addHook('onReady', async () => {
-    columns ??= new JobColumns(mirror.sqlite);
+    columns ??= new JobColumns(mirror);
     columns.ready.catch((err: unknown) =>
       opts.logger?.warn({ err }, 'console: loading the job columns failed'),
     );
@@ -161,7 +161,7 @@ export function registerConsole(
       ...(endpoint ? { endpoint } : {}),
       ...(source ? { source } : {}),
       ...(model ? { model } : {}),
-      ...(pairs.length > 0 ? { allow: metadataMask(mirror.sqlite, pairs, c.size) } : {}),
+      ...(pairs.length > 0 ? { allow: await metadataMask(mirror, pairs, c.size) } : {}),
     });
   });
 
@@ -176,7 +176,7 @@ export function registerConsole(
       if (typeof range === 'string') return invalid(reply, range);
       ({ from, to } = range);
     }
-    return computeSyncView(mirror.sqlite, {
+    return computeSyncView(mirror, {
       from,
       to,
       now,
@@ -198,16 +198,16 @@ export function registerConsole(
         redisUrl: config.redisUrl,
         queuePrefix: config.queuePrefix ?? 'retab-mirror',
       },
-      mirror: mirror as Mirror,
+      mirror,
       redisTimeoutMs: 1000,
     });
     return { redis: report.redis, schedulers: report.schedulers ?? [], queue: report.queue ?? null };
   });
 
-  app.get('/console/api/alerts', async () => computeAlertsView(mirror.sqlite, config));
+  app.get('/console/api/alerts', async () => computeAlertsView(mirror, config));
 
   app.get<{ Params: { id: string } }>('/console/api/jobs/:id/timeline', async (request, reply) => {
-    const t = readJobTimeline(mirror.sqlite, request.params.id);
+    const t = await readJobTimeline(mirror, request.params.id);
     if (!t) return reply.code(404).send(errorBody('not_found', `No job with id ${request.params.id}.`));
     return t;
   });
@@ -227,7 +227,7 @@ export function registerConsole(
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
     const params = parsed.params;
     try {
-      queryJobs(mirror, { ...params, limit: 1 });
+      await mirror.jobs.query({ ...params, limit: 1 });
     } catch (err) {
       if (err instanceof InvalidCursorError) return reply.code(err.status ?? 400).send(err.body);
       throw err;
@@ -236,7 +236,7 @@ export function registerConsole(
       if (format === 'csv') yield `${CSV_HEADER.join(',')}\r\n`;
       let after: string | undefined;
       for (;;) {
-        const page = queryJobs(mirror, { ...params, ...(after ? { after } : {}) });
+        const page = await mirror.jobs.query({ ...params, ...(after ? { after } : {}) });
         yield page.data
           .map((job) => (format === 'csv' ? csvLine(job) : `${JSON.stringify(jsonJob(job, {}))}\n`))
           .join('');
@@ -272,7 +272,7 @@ export function registerConsole(
     return true;
   };
   const actionDeps = () => ({
-    openWriter: opts.openWriter as () => Mirror,
+    openWriter: opts.openWriter as ActionDeps['openWriter'],
     config,
     ...(opts.logger ? { logger: opts.logger.child({ scope: 'console' }) } : {}),
   });

@@ -5,7 +5,7 @@
  * an index range read bounded by a limit or by the chosen time range (runs are read newest first by id,
  * which follows `started_at`), so it costs what the page shows, not what the mirror holds.
  */
-import type Database from 'better-sqlite3';
+import type { MirrorStore } from '../mirror/store.ts';
 import { bucketWidth } from './overview.ts';
 import type { PartitionView, RunView, SyncView, TaskLag } from './wire.ts';
 
@@ -23,57 +23,21 @@ export interface SyncViewOptions {
   now?: number;
 }
 
-type RunRow = {
-  id: number;
-  task: string;
-  outcome: string;
-  started_at: number;
-  finished_at: number | null;
-  requests: number;
-  jobs: number;
-  events: number;
-  quarantined: number;
-  error: string | null;
-};
-
-const toRun = (r: RunRow): RunView => ({
-  id: r.id,
-  task: r.task,
-  outcome: r.outcome,
-  startedAt: r.started_at,
-  durationMs: r.finished_at === null ? null : r.finished_at - r.started_at,
-  requests: r.requests,
-  jobs: r.jobs,
-  events: r.events,
-  quarantined: r.quarantined,
-  error: r.error,
-});
-
-export function computeSyncView(sqlite: Database.Database, opts: SyncViewOptions): SyncView {
+export async function computeSyncView(store: MirrorStore, opts: SyncViewOptions): Promise<SyncView> {
   const now = opts.now ?? Date.now();
-  const states = sqlite
-    .prepare(
-      `SELECT partition, status, last_success_at AS lastSuccessAt, last_error AS lastError FROM sync_state
-       ORDER BY (partition LIKE 'window:%'), partition DESC LIMIT ?`,
-    )
-    .all(opts.maxPartitions ?? 60) as Omit<PartitionView, 'runs'>[];
-  const runsOf = sqlite.prepare(
-    `SELECT id, task, outcome, started_at, finished_at, requests, jobs, events, quarantined, error
-     FROM sync_runs WHERE partition = ? ORDER BY id DESC LIMIT ?`,
-  );
-  const partitions = states.map((s) => ({
-    ...s,
-    runs: (runsOf.all(s.partition, opts.runsPerPartition ?? 5) as RunRow[]).map(toRun),
-  }));
+  const states: Omit<PartitionView, 'runs'>[] = await store.views.partitions(opts.maxPartitions ?? 60);
+  const partitions: PartitionView[] = [];
+  for (const s of states) {
+    const runs: RunView[] = await store.views.runsOf(s.partition, opts.runsPerPartition ?? 5);
+    partitions.push({ ...s, runs });
+  }
 
-  const lastOk = sqlite.prepare(
-    `SELECT finished_at AS t FROM sync_runs WHERE task = ? AND outcome = 'success' ORDER BY id DESC LIMIT 1`,
-  );
-  const lag = Object.entries(opts.schedule).map(([task, everyMs]) => {
-    const t = (lastOk.get(task) as { t: number | null } | undefined)?.t ?? null;
+  const lag: TaskLag[] = [];
+  for (const [task, everyMs] of Object.entries(opts.schedule)) {
+    const t = await store.views.lastSuccessAt(task);
     const lagMs = t === null ? null : Math.max(0, now - t);
-    return { task, everyMs, lastSuccessAt: t, lagMs, late: lagMs !== null && lagMs > 3 * everyMs };
-  });
+    lag.push({ task, everyMs, lastSuccessAt: t, lagMs, late: lagMs !== null && lagMs > 3 * everyMs });
+  }
 
   const width = bucketWidth(opts.from, opts.to);
   const start = Math.floor(opts.from / width) * width;
@@ -81,14 +45,9 @@ export function computeSyncView(sqlite: Database.Database, opts: SyncViewOptions
   const byStatus: Record<string, number[]> = {};
   // Runs repeat a handful of distinct answers (`{"200":2}`): each distinct text is parsed once.
   const seen = new Map<string, [string, number][]>();
-  // Newest first by id (ids follow start times): stop at the first run older than the range.
-  const rows = sqlite
-    .prepare('SELECT started_at, upstream_statuses FROM sync_runs ORDER BY id DESC')
-    .raw(true)
-    .iterate() as IterableIterator<[number, string | null]>;
-  for (const [startedMs, statuses] of rows) {
+  // Newest first by id (ids follow start times), down to the first run older than the range.
+  for (const [startedMs, statuses] of await store.views.upstreamStatusesSince(opts.from * 1000)) {
     const t = Math.floor(startedMs / 1000);
-    if (t < opts.from) break;
     if (t >= opts.to || statuses === null) continue;
     const b = Math.floor((t - start) / width);
     let parsed = seen.get(statuses);
@@ -107,12 +66,7 @@ export function computeSyncView(sqlite: Database.Database, opts: SyncViewOptions
     }
   }
 
-  const quarantine = sqlite
-    .prepare(
-      `SELECT id, job_id AS jobId, partition, reason, observed_at AS observedAt FROM quarantine
-       ORDER BY id DESC LIMIT 50`,
-    )
-    .all() as SyncView['quarantine'];
+  const quarantine: SyncView['quarantine'] = await store.views.recentQuarantine(50);
   return {
     at: now,
     partitions,

@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import type { ConnectionOptions } from 'bullmq';
 import type { Config } from '../config.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { Dispatcher, type DispatcherOptions, type DrainOptions, type SinkStatus } from './dispatcher.ts';
 import { MirrorEvents } from './mirrorEvents.ts';
 import { checkRuleSinks, createRouter } from './rules.ts';
@@ -38,7 +38,7 @@ export interface CreateDispatcherOptions
     DispatcherOptions,
     'pollMs' | 'batchSize' | 'retryMinMs' | 'retryMaxMs' | 'newSinkStart' | 'stopTimeoutMs'
   > {
-  mirror: Mirror;
+  mirror: MirrorStore;
   config: EventsConfig;
   logger?: Logger;
   /** Redis for the events queue; null/absent = no events queue. */

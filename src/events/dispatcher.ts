@@ -16,14 +16,12 @@
 
 import { backoffMs } from '../backoff.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
-import { advanceCursor, disableSink, readCursor, setCursor } from './cursors.ts';
-import { maxSeq, readEventsAfter } from './outbox.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import type { SinkFilter } from './rules.ts';
 import { type EventSink, SinkDisabledError } from './types.ts';
 
 export interface DispatcherOptions {
-  mirror: Mirror;
+  mirror: MirrorStore;
   sinks: readonly EventSink[];
   /** Which events a sink receives (skipped ones still advance its cursor). @default every event */
   filter?: SinkFilter;
@@ -82,13 +80,17 @@ interface Lane {
   failures: number;
   lastError?: string;
   disabled: boolean;
+  /** Unix ms, as last read from (or written to) the sink's cursor row. */
+  disabledAt?: number;
   retryTimer?: NodeJS.Timeout;
   running: Promise<void> | null;
   again: boolean;
 }
 
 export class Dispatcher {
-  readonly #mirror: Mirror;
+  readonly #mirror: MirrorStore;
+  /** The highest outbox seq this dispatcher has read: `status()` reports lag against it without a read. */
+  #seenMax = 0;
   readonly #lanes: Lane[];
   readonly #filter: SinkFilter;
   readonly #logger: Logger;
@@ -159,7 +161,8 @@ export class Dispatcher {
    */
   async drain(opts: DrainOptions = {}): Promise<void> {
     if (this.#stopped) throw new Error('this dispatcher was stopped; create a new one');
-    const target = maxSeq(this.#mirror);
+    const target = await this.#mirror.outbox.maxSeq();
+    this.#seen(target);
     this.#drains++;
     try {
       for (const lane of this.#lanes) this.#kick(lane);
@@ -206,20 +209,24 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Each lane as of its last read of the store (no read here, so it stays synchronous over an asynchronous
+   * store): its cursor, and its lag behind the highest seq this dispatcher has seen.
+   */
   status(): SinkStatus[] {
-    const max = maxSeq(this.#mirror);
-    return this.#lanes.map((l) => {
-      const row = readCursor(this.#mirror, l.sink.name);
-      const cursor = row?.seq ?? l.cursor;
-      return {
-        sink: l.sink.name,
-        cursor,
-        lag: Math.max(0, max - cursor),
-        failures: l.failures,
-        ...(l.lastError !== undefined ? { lastError: l.lastError } : {}),
-        ...(row?.disabledAt != null ? { disabledAt: row.disabledAt } : {}),
-      };
-    });
+    const max = this.#seenMax;
+    return this.#lanes.map((l) => ({
+      sink: l.sink.name,
+      cursor: l.cursor,
+      lag: Math.max(0, max - l.cursor),
+      failures: l.failures,
+      ...(l.lastError !== undefined ? { lastError: l.lastError } : {}),
+      ...(l.disabledAt !== undefined ? { disabledAt: l.disabledAt } : {}),
+    }));
+  }
+
+  #seen(seq: number): void {
+    if (seq > this.#seenMax) this.#seenMax = seq;
   }
 
   #active(): boolean {
@@ -255,12 +262,13 @@ export class Dispatcher {
     try {
       // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
       // to retry with backoff, never an exception that escapes the dispatcher.
-      const state = this.#readCursor(lane);
+      const state = await this.#readCursor(lane);
       if (state.disabled) return false;
       cursor = acked = state.cursor;
-      const batch = readEventsAfter(this.#mirror, cursor, this.#batchSize);
+      const batch = await this.#mirror.outbox.after(cursor, this.#batchSize);
       const last = batch.at(-1);
       if (!last) return false;
+      this.#seen(last.seq);
       const selected = batch.filter((e) => this.#filter(sink, e));
       if (selected.length > 0) {
         await sink.deliver(selected, {
@@ -271,17 +279,18 @@ export class Dispatcher {
           },
         });
       }
-      this.#advance(lane, cursor, last.seq);
+      await this.#advance(lane, cursor, last.seq);
       if (lane.failures > 0) this.#logger.info({ sink: sink.name, seq: last.seq }, 'event sink recovered');
       lane.failures = 0;
       delete lane.lastError;
       return batch.length === this.#batchSize;
     } catch (err) {
-      if (acked > cursor) this.#tryAdvance(lane, cursor, acked);
+      if (acked > cursor) await this.#tryAdvance(lane, cursor, acked);
       if (err instanceof SinkDisabledError) {
         lane.disabled = true;
         lane.lastError = err.message;
-        if (this.#tryDisable(sink.name, err.message)) {
+        lane.disabledAt ??= Date.now();
+        if (await this.#tryDisable(sink.name, err.message)) {
           this.#logger.error(
             { sink: sink.name, afterSeq: acked, reason: err.message },
             `event sink "${sink.name}" disabled: ${err.message}. Nothing more is sent to it; its cursor stays at seq ${acked}. Fix the receiver, then \`retab-mirror events enable --sink ${sink.name}\``,
@@ -312,22 +321,25 @@ export class Dispatcher {
     }
   }
 
-  #readCursor(lane: Lane): { cursor: number; generation: number; disabled: boolean } {
-    let row = readCursor(this.#mirror, lane.sink.name);
+  async #readCursor(lane: Lane): Promise<{ cursor: number; generation: number; disabled: boolean }> {
+    const cursors = this.#mirror.cursors;
+    let row = await cursors.get(lane.sink.name);
     if (row === undefined) {
-      setCursor(this.#mirror, lane.sink.name, this.#newSinkStart === 'end' ? maxSeq(this.#mirror) : 0);
-      row = readCursor(this.#mirror, lane.sink.name);
+      await cursors.set(lane.sink.name, this.#newSinkStart === 'end' ? await this.#mirror.outbox.maxSeq() : 0);
+      row = await cursors.get(lane.sink.name);
     }
     const cursor = row?.seq ?? 0;
     lane.cursor = cursor;
     lane.disabled = row?.disabledAt != null;
+    if (row?.disabledAt != null) lane.disabledAt = row.disabledAt;
+    else delete lane.disabledAt;
     return { cursor, generation: row?.generation ?? 0, disabled: lane.disabled };
   }
 
   /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
-  #tryAdvance(lane: Lane, expected: number, seq: number): void {
+  async #tryAdvance(lane: Lane, expected: number, seq: number): Promise<void> {
     try {
-      this.#advance(lane, expected, seq);
+      await this.#advance(lane, expected, seq);
     } catch (err) {
       this.#logger.warn(
         { err, sink: lane.sink.name, seq },
@@ -336,19 +348,19 @@ export class Dispatcher {
     }
   }
 
-  #advance(lane: Lane, expected: number, seq: number): void {
-    if (advanceCursor(this.#mirror, lane.sink.name, expected, seq)) lane.cursor = seq;
+  async #advance(lane: Lane, expected: number, seq: number): Promise<void> {
+    if (await this.#mirror.cursors.advance(lane.sink.name, expected, seq)) lane.cursor = seq;
     else {
       // Someone rewound the cursor meanwhile (`events replay`): theirs wins.
-      lane.cursor = readCursor(this.#mirror, lane.sink.name)?.seq ?? 0;
+      lane.cursor = (await this.#mirror.cursors.get(lane.sink.name))?.seq ?? 0;
       this.#logger.info({ sink: lane.sink.name, cursor: lane.cursor }, 'cursor moved externally (replay)');
     }
     this.#wake();
   }
 
-  #tryDisable(sink: string, reason: string): boolean {
+  async #tryDisable(sink: string, reason: string): Promise<boolean> {
     try {
-      return disableSink(this.#mirror, sink, reason);
+      return await this.#mirror.cursors.disable(sink, reason);
     } catch (err) {
       this.#logger.warn({ err, sink }, 'could not store that the sink is disabled');
       return true;

@@ -7,19 +7,9 @@ export {
   eventsConfigProblems,
   type MirrorDispatcher,
 } from './createDispatcher.ts';
-export {
-  deliveryId,
-  enableSink,
-  getCursor,
-  listCursors,
-  readCursor,
-  replayFrom,
-  type SinkCursor,
-} from './cursors.ts';
-export { type DeadLetter, listDeadLetters } from './deadLetters.ts';
+export { deliveryId, type SinkCursor } from './cursors.ts';
 export { Dispatcher, type DispatcherOptions, DrainTimeoutError, type SinkStatus } from './dispatcher.ts';
 export { createMirrorEvents, MirrorEvents, type MirrorListener } from './mirrorEvents.ts';
-export { readLastEvents } from './outbox.ts';
 export { WebhookDeliveryError } from './postWebhook.ts';
 export { type RetryResult, retryDeadLetters } from './retryDeadLetters.ts';
 export { matchRule, routeEvent } from './rules.ts';

@@ -5,14 +5,12 @@
  */
 import type { Config } from '../config.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
-import { listDeadLetters, markDeadLetterFailedAgain, markDeadLetterResolved } from './deadLetters.ts';
-import { readEventById } from './outbox.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { postWebhook } from './postWebhook.ts';
 import { webhookTargets } from './webhookTargets.ts';
 
 export interface RetryDeadLettersOptions {
-  mirror: Mirror;
+  mirror: MirrorStore;
   config: Pick<Config, 'webhooks' | 'webhookSecret'>;
   /** Only these dead-letter ids (`events failed` lists them). */
   ids?: readonly number[];
@@ -37,7 +35,7 @@ export async function retryDeadLetters(opts: RetryDeadLettersOptions): Promise<R
   }
   const logger = opts.logger ?? silentLogger;
   const targets = webhookTargets(opts.config);
-  const rows = listDeadLetters(opts.mirror, opts.all ? {} : { ids: opts.ids ?? [] });
+  const rows = await opts.mirror.deadLetters.list(opts.all ? {} : { ids: opts.ids ?? [] });
   const results: RetryResult[] = [];
   if (!opts.all) {
     const found = new Set(rows.map((r) => r.id));
@@ -49,7 +47,7 @@ export async function retryDeadLetters(opts: RetryDeadLettersOptions): Promise<R
     const base = { id: row.id, sink: row.sink, eventId: row.eventId };
     const attempts = row.attempts + 1;
     const target = targets.get(row.sink);
-    const event = readEventById(opts.mirror, row.eventId);
+    const event = await opts.mirror.outbox.byEventId(row.eventId);
     try {
       if (!target) throw new Error(`webhook "${row.sink}" is not configured in WEBHOOKS`);
       if (!event) throw new Error(`event ${row.eventId} is no longer in the outbox`);
@@ -57,12 +55,12 @@ export async function retryDeadLetters(opts: RetryDeadLettersOptions): Promise<R
         timeoutMs: opts.timeoutMs ?? 10_000,
         deliveryId: `${event.eventId}.d${attempts}`,
       });
-      markDeadLetterResolved(opts.mirror, row.id, attempts);
+      await opts.mirror.deadLetters.resolve(row.id, attempts);
       logger.info({ ...base, attempts }, 'dead-lettered event delivered');
       results.push({ ...base, ok: true });
     } catch (err) {
       const error = (err as Error).message;
-      markDeadLetterFailedAgain(opts.mirror, row.id, attempts, error);
+      await opts.mirror.deadLetters.failedAgain(row.id, attempts, error);
       logger.warn({ ...base, attempts, error }, 'dead-lettered event failed again');
       results.push({ ...base, ok: false, error });
     }

@@ -9,18 +9,15 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import * as schema from './schema.ts';
+import { SqliteStore } from './sqlite/sqliteStore.ts';
 
 export type MirrorDb = BetterSQLite3Database<typeof schema>;
 
-export interface Mirror {
-  /** Absolute path of the database file (`:memory:` for an in-memory mirror). */
-  readonly path: string;
-  /** The raw better-sqlite3 handle: prepared statements on hot paths. */
-  readonly sqlite: Database.Database;
-  /** drizzle over the same handle. */
-  readonly db: MirrorDb;
-  close(): void;
-}
+/**
+ * An open SQLite mirror: the `MirrorStore` of this file (what code outside src/mirror/ sees) and the raw
+ * handle the modules of src/mirror/ use (`path`, `sqlite`, `db`).
+ */
+export type Mirror = SqliteStore;
 
 export interface OpenMirrorOptions {
   /** Open read-only (no migrations; the file must exist and be current). @default false */
@@ -193,17 +190,12 @@ export function openMirror(path: string, opts: OpenMirrorOptions = {}): Mirror {
     if (opts.readonly) assertCurrent(sqlite, abs);
     else migrateMirror(sqlite, abs, opts.onUpgrade);
     const db = drizzle(sqlite, { schema });
-    return {
-      path: abs,
-      sqlite,
-      db,
-      close: () => {
-        if (!sqlite.open) return;
-        // A clean stop leaves no WAL behind, even while another process (the server) keeps the file open.
-        if (!opts.readonly && !memory) checkpointWal(sqlite);
-        sqlite.close();
-      },
-    };
+    return new SqliteStore(abs, sqlite, db, () => {
+      if (!sqlite.open) return;
+      // A clean stop leaves no WAL behind, even while another process (the server) keeps the file open.
+      if (!opts.readonly && !memory) checkpointWal(sqlite);
+      sqlite.close();
+    });
   } catch (err) {
     sqlite.close();
     if (err instanceof MirrorOpenError) throw err;

@@ -4,11 +4,9 @@
  * is known, not a gap. The local API fetches the gaps from upstream (server/fillPayloads.ts).
  */
 import type { Mirror } from './openMirror.ts';
+import type { PayloadWants } from './store.ts';
 
-export interface PayloadWants {
-  request: boolean;
-  response: boolean;
-}
+export type { PayloadWants } from './store.ts';
 
 const GAPS = `SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))
   AND ((? = 1 AND has_request = 0) OR (? = 1 AND status = 'completed' AND has_response = 0))`;

@@ -5,8 +5,8 @@
  */
 import type { Config } from '../config.ts';
 import { silentLogger } from '../log.ts';
-import { type Mirror, openMirror } from '../mirror/openMirror.ts';
-import { lastSuccessfulRun, type SyncRunRow } from '../mirror/runs.ts';
+import { displayLocation, openStore } from '../mirror/openStore.ts';
+import type { MirrorStore, SyncRunRow } from '../mirror/store.ts';
 import {
   closeRedis,
   createRedis,
@@ -67,35 +67,24 @@ export interface StatusReport {
 export interface CollectStatusOptions {
   config: Pick<Config, 'dbPath' | 'redisUrl' | 'queuePrefix'>;
   /** An already open mirror (else `config.dbPath` is opened read-only). */
-  mirror?: Mirror;
+  mirror?: MirrorStore;
   /** How long to wait for Redis before reporting it unreachable, ms. @default 2000 */
   redisTimeoutMs?: number;
   now?: () => number;
 }
 
-function lastRuns(mirror: Mirror): PartitionRun[] {
-  const rows = mirror.sqlite
-    .prepare(
-      `SELECT r.* FROM sync_runs r
-       JOIN (SELECT partition, MAX(id) AS id FROM sync_runs GROUP BY partition) m ON r.id = m.id
-       ORDER BY r.partition`,
-    )
-    .all() as Record<string, unknown>[];
-  return rows.map((r) => {
-    const startedAt = r.started_at as number;
-    const finishedAt = (r.finished_at as number | null) ?? null;
-    return {
-      partition: r.partition as string,
-      task: r.task as string,
-      outcome: r.outcome as string,
-      jobs: r.jobs as number,
-      requests: r.requests as number,
-      startedAt,
-      finishedAt,
-      durationMs: finishedAt === null ? null : finishedAt - startedAt,
-      error: (r.error as string | null) ?? null,
-    };
-  });
+async function lastRuns(mirror: MirrorStore): Promise<PartitionRun[]> {
+  return (await mirror.runs.latestPerPartition()).map((r) => ({
+    partition: r.partition,
+    task: r.task,
+    outcome: r.outcome,
+    jobs: r.jobs,
+    requests: r.requests,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: r.finishedAt === null ? null : r.finishedAt - r.startedAt,
+    error: r.error,
+  }));
 }
 
 async function redisPart(
@@ -155,18 +144,21 @@ export async function collectStatus(opts: CollectStatusOptions): Promise<StatusR
   const now = opts.now ?? Date.now;
   const redis = redisPart(opts);
   let mirror = opts.mirror;
-  let mirrorInfo: StatusReport['mirror'] = { path: mirror?.path ?? opts.config.dbPath, ok: true };
+  let mirrorInfo: StatusReport['mirror'] = {
+    path: mirror?.location ?? displayLocation(opts.config.dbPath),
+    ok: true,
+  };
   let runs: PartitionRun[] = [];
   let last: SyncRunRow | undefined;
   try {
-    mirror ??= openMirror(opts.config.dbPath, { readonly: true });
-    mirrorInfo = { path: mirror.path, ok: true };
-    runs = lastRuns(mirror);
-    last = lastSuccessfulRun(mirror, 'active');
+    mirror ??= await openStore(opts.config.dbPath, { readonly: true });
+    mirrorInfo = { path: mirror.location, ok: true };
+    runs = await lastRuns(mirror);
+    last = await mirror.runs.lastSuccessful('active');
   } catch (err) {
-    mirrorInfo = { path: opts.config.dbPath, ok: false, error: (err as Error).message };
+    mirrorInfo = { path: displayLocation(opts.config.dbPath), ok: false, error: (err as Error).message };
   } finally {
-    if (!opts.mirror) mirror?.close();
+    if (!opts.mirror) await mirror?.close();
   }
   const at = now();
   const lastActiveSweepAt = last?.finishedAt ?? null;

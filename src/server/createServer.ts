@@ -14,7 +14,7 @@ import type { Config } from '../config.ts';
 import { type ConsoleOptions, isConsolePublicPath, registerConsole } from '../console/registerConsole.ts';
 import { registerSecurityHeaders } from '../console/security.ts';
 import type { Logger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { presentedToken, tokenChecker } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { type EventsRouteOptions, registerEventsRoute } from './eventsRoute.ts';
@@ -26,7 +26,7 @@ import { registerStatsRoute } from './statsRoute.ts';
 
 export interface CreateServerOptions {
   /** A connection of its own (ideally read-only): the server's reads then never hold up the sync's writes. */
-  mirror: Pick<Mirror, 'sqlite'>;
+  mirror: MirrorStore;
   config: Pick<Config, 'serverHost' | 'serverPort' | 'serverToken'>;
   logger?: Logger;
   /** SSE polling and keep-alive intervals. */

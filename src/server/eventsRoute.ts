@@ -9,8 +9,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { CONTENT_SECURITY_POLICY } from '../console/security.ts';
-import { EVENT_COLUMNS, type EventRow, rowToEvent } from '../events/outbox.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorEvent } from '../events/types.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { errorBody, rawQuery } from './errors.ts';
 
 export interface EventsRouteOptions {
@@ -22,9 +22,9 @@ export interface EventsRouteOptions {
   batchSize?: number;
 }
 
-function frame(row: EventRow): string {
+function frame(event: MirrorEvent): string {
   // JSON.stringify escapes newlines inside strings, so the event is one `data:` line.
-  return `id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(rowToEvent(row))}\n\n`;
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 function parseSeq(v: string | string[] | undefined): number | undefined | null {
@@ -35,7 +35,7 @@ function parseSeq(v: string | string[] | undefined): number | undefined | null {
 
 export function registerEventsRoute(
   app: FastifyInstance,
-  mirror: Pick<Mirror, 'sqlite'>,
+  mirror: MirrorStore,
   opts: EventsRouteOptions = {},
 ): void {
   const pollMs = opts.pollMs ?? 250;
@@ -64,15 +64,8 @@ export function registerEventsRoute(
       .flatMap((t) => t.split(','))
       .map((t) => t.trim())
       .filter(Boolean);
-    const typeCond = types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
-    const stmt = mirror.sqlite.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM job_events WHERE seq > ? ${typeCond} ORDER BY seq LIMIT ?`,
-    );
-    let last =
-      lastEventId ??
-      since ??
-      (mirror.sqlite.prepare('SELECT max(seq) AS m FROM job_events').get() as { m: number | null }).m ??
-      0;
+    const query = types.length > 0 ? { types } : {};
+    let last = lastEventId ?? since ?? (await mirror.outbox.maxSeq());
 
     reply.hijack();
     const res: ServerResponse = reply.raw;
@@ -91,17 +84,18 @@ export function registerEventsRoute(
     let timer: NodeJS.Timeout | undefined;
     let waitingForDrain = false;
     let closed = false;
-    const poll = (): void => {
+    const poll = async (): Promise<void> => {
       timer = undefined;
       if (closed || waitingForDrain) return;
-      let rows: EventRow[];
+      let rows: MirrorEvent[];
       try {
-        rows = stmt.all(last, ...types, batchSize) as EventRow[];
+        rows = await mirror.outbox.after(last, batchSize, query);
       } catch (err) {
         request.log.error({ err }, 'events stream: reading the outbox failed');
         stop();
         return;
       }
+      if (closed) return;
       let ok = true;
       for (const row of rows) {
         ok = res.write(frame(row));
@@ -118,7 +112,7 @@ export function registerEventsRoute(
       schedule(rows.length === batchSize ? 0 : pollMs);
     };
     const schedule = (ms: number): void => {
-      if (!closed && timer === undefined) timer = setTimeout(poll, ms);
+      if (!closed && timer === undefined) timer = setTimeout(() => void poll(), ms);
     };
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
     const stop = (): void => {
@@ -132,6 +126,6 @@ export function registerEventsRoute(
     open.add(stop);
     // The response's `close` (not the request's, which fires once a GET is read) marks a gone client.
     res.on('close', stop);
-    poll();
+    void poll();
   });
 }

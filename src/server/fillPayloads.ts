@@ -8,9 +8,7 @@
  * handed a silent `response: null` for a completed job.
  */
 import type { Logger } from '../log.ts';
-import { applyPage } from '../mirror/applyPage.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
-import { type PayloadWants, payloadGaps } from '../mirror/payloadGaps.ts';
+import type { MirrorStore, PayloadWants } from '../mirror/store.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import type { Job } from '../retab/schemas.ts';
 import { mapLimit } from '../sync/mapLimit.ts';
@@ -26,7 +24,7 @@ export interface UpstreamPayloads {
    * A writable connection to the mirror the server reads: fetched payloads are stored for next time. None
    * (a mirror with `PAYLOAD_MODE=none`, which keeps no payloads): they are returned, not stored.
    */
-  writer?: Mirror | undefined;
+  writer?: MirrorStore | undefined;
   /** Jobs fetched per answer at most (a list page with `include_response` holds at most 20). @default 20 */
   maxFetches?: number;
   /** Fetches in flight at once. @default 4 */
@@ -48,13 +46,12 @@ export const PAYLOAD_DEADLINE_MS = 10_000;
  * the answer is now complete. Without `upstream` (no API key configured) every gap stays and it is `partial`.
  */
 export async function fillPayloads(
-  reader: Pick<Mirror, 'sqlite'>,
+  reader: MirrorStore,
   jobs: Job[],
   want: PayloadWants,
   upstream: UpstreamPayloads | undefined,
 ): Promise<PayloadState> {
-  const gaps = payloadGaps(
-    reader,
+  const gaps = await reader.jobs.payloadGaps(
     jobs.map((j) => j.id),
     want,
   );
@@ -87,7 +84,7 @@ export async function fillPayloads(
   });
   if (fetched.size > 0 && upstream.writer) {
     try {
-      applyPage(upstream.writer, [...fetched.values()], {
+      await upstream.writer.jobs.applyPage([...fetched.values()], {
         observedAt,
         payloads: { request: true, response: want.response },
       });

@@ -1,6 +1,6 @@
 /** `GET /healthz`: the database answers, and how long ago a sync run last succeeded. */
 import type { FastifyInstance } from 'fastify';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 
 export interface Health {
   ok: boolean;
@@ -9,20 +9,18 @@ export interface Health {
   error?: string;
 }
 
-export function readHealth(mirror: Pick<Mirror, 'sqlite'>, now = Date.now()): Health {
-  const row = mirror.sqlite
-    .prepare("SELECT max(finished_at) AS t FROM sync_runs WHERE outcome = 'success'")
-    .get() as { t: number | null };
+export async function readHealth(mirror: MirrorStore, now = Date.now()): Promise<Health> {
+  const t = await mirror.views.lastSuccessAt();
   return {
     ok: true,
-    lastSuccessAgeSeconds: row.t === null ? null : Math.max(0, Math.round((now - row.t) / 1000)),
+    lastSuccessAgeSeconds: t === null ? null : Math.max(0, Math.round((now - t) / 1000)),
   };
 }
 
-export function registerHealthRoute(app: FastifyInstance, mirror: Pick<Mirror, 'sqlite'>): void {
+export function registerHealthRoute(app: FastifyInstance, mirror: MirrorStore): void {
   app.get('/healthz', async (request, reply) => {
     try {
-      return readHealth(mirror);
+      return await readHealth(mirror);
     } catch (err) {
       request.log.warn({ err }, 'health check: database unreadable');
       return reply.code(503).send({

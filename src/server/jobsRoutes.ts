@@ -5,23 +5,24 @@
  * the answer holds them all.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Mirror } from '../mirror/openMirror.ts';
-import { getJob, InvalidCursorError, queryJobs } from '../mirror/queryJobs.ts';
+import type { MirrorStore } from '../mirror/store.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
 import { parseListQuery } from '../retab/params.ts';
+import type { JobList } from '../retab/schemas.ts';
 import { jobNotFound, rawQuery } from './errors.ts';
 import { fillPayloads, PAYLOAD_HEADER, type UpstreamPayloads } from './fillPayloads.ts';
 
 export function registerJobsRoutes(
   app: FastifyInstance,
-  mirror: Pick<Mirror, 'sqlite'>,
+  mirror: MirrorStore,
   upstream?: UpstreamPayloads,
 ): void {
   app.get('/v1/jobs', async (request, reply) => {
     const parsed = parseListQuery(rawQuery(request.raw.url ?? ''));
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
-    let page: ReturnType<typeof queryJobs>;
+    let page: JobList;
     try {
-      page = queryJobs(mirror, parsed.params);
+      page = await mirror.jobs.query(parsed.params);
     } catch (err) {
       if (err instanceof InvalidCursorError) return reply.code(err.status ?? 400).send(err.body);
       throw err;
@@ -40,7 +41,7 @@ export function registerJobsRoutes(
       include_response: q.include_response,
     });
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
-    const job = getJob(mirror, request.params.id, parsed.params);
+    const job = await mirror.jobs.get(request.params.id, parsed.params);
     if (!job) return reply.code(404).send(jobNotFound(request.params.id));
     const want = { request: parsed.params.include_request, response: parsed.params.include_response };
     if (want.request || want.response) {

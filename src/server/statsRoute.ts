@@ -1,14 +1,13 @@
 /** `GET /v1/mirror/stats`: aggregates over the mirror (see `statsJobs`). */
 import type { FastifyInstance } from 'fastify';
-import type { Mirror } from '../mirror/openMirror.ts';
-import { statsJobs } from '../mirror/statsJobs.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { rawQuery } from './errors.ts';
 import { parseStatsQuery } from './statsQuery.ts';
 
-export function registerStatsRoute(app: FastifyInstance, mirror: Pick<Mirror, 'sqlite'>): void {
+export function registerStatsRoute(app: FastifyInstance, mirror: MirrorStore): void {
   app.get('/v1/mirror/stats', async (request, reply) => {
     const parsed = parseStatsQuery(rawQuery(request.raw.url ?? ''));
     if (!parsed.ok) return reply.code(parsed.status).send(parsed.body);
-    return statsJobs(mirror, parsed.options);
+    return mirror.jobs.stats(parsed.options);
   });
 }

@@ -10,8 +10,6 @@
  * "Seen" is the set of ids of this sweep, not a timestamp comparison, so two sweeps at the same instant
  * (a manual test clock) still resolve correctly.
  */
-import { staleActiveJobs } from '../mirror/reads.ts';
-import { saveCheckpoint } from '../mirror/syncState.ts';
 import { ACTIVE_STATUSES, isKnownStatus } from '../retab/schemas.ts';
 import { partitionKey } from './partitions.ts';
 import { resolveJobs } from './resolveJobs.ts';
@@ -45,10 +43,10 @@ export function runActive(deps: SyncDeps, opts: ActiveOptions): Promise<RunSumma
         ctx,
         { status, limit: opts.pageSize },
         {
-          write: (batch) => {
+          write: async (batch) => {
             const { jobs, rejected, observedAt, pages } = joinPages(batch);
             for (const j of jobs) seen.add(j.id);
-            ctx.apply(
+            await ctx.apply(
               jobs,
               {
                 observedAt,
@@ -63,7 +61,7 @@ export function runActive(deps: SyncDeps, opts: ActiveOptions): Promise<RunSumma
       if (!completed) return; // aborted
     }
     // Everything stored with a swept status, minus what this sweep saw (+1: include jobs seen at this instant).
-    const vanished = staleActiveJobs(mirror, { statuses, notSeenSince: ctx.now() + 1 }).filter(
+    const vanished = (await mirror.jobs.staleActive({ statuses, notSeenSince: ctx.now() + 1 })).filter(
       (j) => !seen.has(j.id),
     );
     if (vanished.length > 0)
@@ -77,8 +75,7 @@ export function runActive(deps: SyncDeps, opts: ActiveOptions): Promise<RunSumma
     });
     if (ctx.aborted()) return;
     for (const status of statuses) {
-      saveCheckpoint(
-        mirror,
+      await mirror.syncState.save(
         {
           partition: partitionKey({ task: 'active', status }),
           status: 'done',

@@ -18,8 +18,6 @@
  *   upstream (its job was deleted) resumes the segment from its last good position, as often as the walk
  *   keeps making progress (cursorTrail.ts); its watermark still bounds the walk.
  */
-import { knownIds } from '../mirror/reads.ts';
-import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
 import type { JobPage } from '../retab/clientTypes.ts';
 import { InvalidCursorError } from '../retab/errors.ts';
 import { type JobSource, SOURCES } from '../retab/schemas.ts';
@@ -33,12 +31,8 @@ import { WINDOW_BATCH_PAGES } from './window.ts';
 const DAY_S = 86_400;
 
 /** The newest mirrored `created_at` (of one source when given): the watermark when none is stored. */
-function newestMirrored(ctx: TaskContext, source: JobSource | undefined): number | null {
-  const sqlite = ctx.deps.mirror.sqlite;
-  const row = source
-    ? sqlite.prepare('SELECT max(created_at) AS m FROM jobs WHERE source = ?').get(source)
-    : sqlite.prepare('SELECT max(created_at) AS m FROM jobs').get();
-  return (row as { m: number | null }).m;
+function newestMirrored(ctx: TaskContext, source: JobSource | undefined): Promise<number | null> {
+  return ctx.deps.mirror.jobs.latestCreatedAt(source);
 }
 
 interface Segment {
@@ -69,7 +63,7 @@ async function walkSegment(
   const floorOf = () => (floorS ??= W === null ? horizon() : Math.min(W - overlap, horizon()));
   let top: number | null = null;
 
-  const more = (page: JobPage): boolean => {
+  const more = async (page: JobPage): Promise<boolean> => {
     const jobs = page.data;
     const oldest = jobs[jobs.length - 1];
     if (!oldest) return true; // only rejected items: keep walking
@@ -78,21 +72,18 @@ async function walkSegment(
     if (W === null) return true;
     const below = jobs.filter((j) => j.created_at < W - overlap);
     if (below.length === 0) return true;
-    const known = knownIds(
-      ctx.deps.mirror,
-      below.map((j) => j.id),
-    );
+    const known = await ctx.deps.mirror.jobs.knownIds(below.map((j) => j.id));
     return !below.every((j) => known.has(j.id));
   };
 
-  const write = (batch: FetchedPage[]) => {
+  const write = async (batch: FetchedPage[]) => {
     const { jobs: all, rejected, lastId, observedAt, pages } = joinPages(batch);
     const floor = floorOf();
     const jobs = all.filter((j) => j.created_at >= floor);
     for (const j of jobs) top = max(top, j.created_at);
     const cursor = seg.checkpointCursor && lastId !== null ? { cursor: lastId } : {};
     const advance = () => seg.trail.advance(lastId);
-    ctx.apply(
+    await ctx.apply(
       jobs,
       {
         observedAt,
@@ -130,13 +121,13 @@ async function walkSegment(
 async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSource | undefined) {
   const mirror = ctx.deps.mirror;
   const partition = partitionKey({ task: 'head', ...(source ? { source } : {}) });
-  const state = getSyncState(mirror, partition);
+  const state = await mirror.syncState.get(partition);
   // Upstream's "now" minus the history asked for, read when needed (after an answer has told upstream's time).
   // Fixed at the first call, right after the run's first answer: an empty listing covers upstream's time when
   // it was read, not the end of the run (jobs created meanwhile are not in it).
   let horizonS: number | undefined;
   const horizon = () => (horizonS ??= Math.floor(ctx.upstreamNow() / 1000) - opts.backfillDays * DAY_S);
-  const newest = newestMirrored(ctx, source);
+  const newest = await newestMirrored(ctx, source);
   const pending = state?.status === 'running' && state.cursor ? state.cursor : null;
 
   const segments: Segment[] = pending
@@ -172,14 +163,14 @@ async function headOfSource(ctx: TaskContext, opts: HeadOptions, source: JobSour
           );
           continue;
         }
-        if (!ctx.aborted()) saveCheckpoint(mirror, { partition, lastError: describeError(err) });
+        if (!ctx.aborted()) await mirror.syncState.save({ partition, lastError: describeError(err) });
         throw err;
       }
     }
   }
   // Nothing listed at all (an empty account, or backfillDays 0): everything from the horizon on is covered.
   const watermark = max(top, segments[0]?.watermark ?? null) ?? horizon();
-  saveCheckpoint(mirror, {
+  await mirror.syncState.save({
     partition,
     cursor: null,
     watermark,

@@ -6,9 +6,6 @@
  * The path per creation day is the cheaper of one GET each and a day listing with the payload included
  * (resolveJobs.ts); with responses the listing pages hold at most 20 jobs, and the estimate accounts for it.
  */
-import { prepared } from '../mirror/prepared.ts';
-import { jobsMissingPayload } from '../mirror/reads.ts';
-import { saveCheckpoint } from '../mirror/syncState.ts';
 import { DEFAULT_RESOLVE_BY_DAY_THRESHOLD } from './active.ts';
 import { partitionKey } from './partitions.ts';
 import { type ResolveTarget, resolveJobs } from './resolveJobs.ts';
@@ -17,12 +14,8 @@ import type { HydrateOptions, RunSummary, SyncDeps } from './types.ts';
 
 export const HYDRATE_DEFAULTS = { limit: 5000, concurrency: 4, pageSize: 100 } as const;
 
-function targetsOf(ctx: TaskContext, ids: string[]): ResolveTarget[] {
-  if (ids.length === 0) return [];
-  return prepared(
-    ctx.deps.mirror,
-    'SELECT id, created_at AS createdAt FROM jobs WHERE id IN (SELECT value FROM json_each(?))',
-  ).all(JSON.stringify(ids)) as ResolveTarget[];
+function targetsOf(ctx: TaskContext, ids: string[]): Promise<ResolveTarget[]> {
+  return ctx.deps.mirror.jobs.createdAtOf(ids);
 }
 
 /** Fetch missing payloads (see the file header). A `none` payload mode is a successful no-op. */
@@ -38,15 +31,14 @@ export function runHydrate(deps: SyncDeps, opts: HydrateOptions): Promise<RunSum
     };
     // Responses first: those fetches carry the request too, so the request pass then has less to do.
     if (opts.payloadMode === 'full') {
-      const responses = targetsOf(ctx, jobsMissingPayload(deps.mirror, { kind: 'response', limit }));
+      const responses = await targetsOf(ctx, await deps.mirror.jobs.missingPayload({ kind: 'response', limit }));
       await resolveJobs(ctx, responses, { ...common, includeRequest: true, includeResponse: true });
     }
     if (ctx.aborted()) return;
-    const requests = targetsOf(ctx, jobsMissingPayload(deps.mirror, { kind: 'request', limit }));
+    const requests = await targetsOf(ctx, await deps.mirror.jobs.missingPayload({ kind: 'request', limit }));
     await resolveJobs(ctx, requests, { ...common, includeRequest: true, includeResponse: false });
     if (ctx.aborted()) return;
-    saveCheckpoint(
-      deps.mirror,
+    await deps.mirror.syncState.save(
       { partition, status: 'done', lastError: null, lastSuccessAt: ctx.now(), jobsDelta: ctx.totals.jobs },
       ctx.now(),
     );

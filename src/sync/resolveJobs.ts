@@ -5,8 +5,6 @@
  * requests whatever the number of targets. A 404 marks the job missing upstream (the mirror keeps it).
  * Used by the active sweep (jobs that left the in-flight statuses) and by hydrate (missing payloads).
  */
-import { markMissing } from '../mirror/markMissing.ts';
-import { prepared } from '../mirror/prepared.ts';
 import { NotFoundError } from '../retab/errors.ts';
 import { dayBounds, utcDay } from '../retab/jobFields.ts';
 import { type Job, type ListJobsParams, MAX_LIMIT_WITH_RESPONSE } from '../retab/schemas.ts';
@@ -34,11 +32,9 @@ export interface ResolveOptions {
 /** Jobs applied per transaction when resolving one by one. */
 const GET_BATCH = 50;
 
-const COUNT_DAY = 'SELECT count(*) AS n FROM jobs WHERE created_at >= ? AND created_at < ?';
-
-function mirroredInDay(ctx: TaskContext, day: string): number {
+function mirroredInDay(ctx: TaskContext, day: string): Promise<number> {
   const { start, end } = dayBounds(day);
-  return (prepared(ctx.deps.mirror, COUNT_DAY).get(start, end) as { n: number }).n;
+  return ctx.deps.mirror.jobs.countCreatedBetween(start, end);
 }
 
 const payloadsOf = (opts: ResolveOptions) => ({
@@ -58,10 +54,10 @@ async function listDay(ctx: TaskContext, day: string, opts: ResolveOptions): Pro
     ...(opts.includeResponse ? { include_response: true } : {}),
   };
   await walkFromTop(ctx, params, {
-    write: (batch) => {
+    write: async (batch) => {
       const { jobs, rejected, observedAt, pages } = joinPages(batch);
       for (const j of jobs) seen.add(j.id);
-      ctx.apply(jobs, { observedAt, rejected, payloads: payloadsOf(opts) }, pages);
+      await ctx.apply(jobs, { observedAt, rejected, payloads: payloadsOf(opts) }, pages);
     },
   });
   return seen;
@@ -94,9 +90,9 @@ async function getEach(ctx: TaskContext, ids: string[], opts: ResolveOptions): P
       // The batch is written as one observation dated by its earliest request: never newer than the truth.
       observedAt = Math.min(observedAt, sentAt);
     });
-    if (found.length > 0) ctx.apply(found, { observedAt, payloads: payloadsOf(opts) }, 0);
+    if (found.length > 0) await ctx.apply(found, { observedAt, payloads: payloadsOf(opts) }, 0);
     if (gone.length > 0) {
-      const marked = markMissing(ctx.deps.mirror, gone, observedAt);
+      const marked = await ctx.deps.mirror.jobs.markMissing(gone, observedAt);
       ctx.totals.missing += marked;
       ctx.log.info(
         { ids: gone.slice(0, 10), count: gone.length },
@@ -124,7 +120,7 @@ export async function resolveJobs(
   const oneByOne: string[] = [];
   for (const [day, ids] of byDay) {
     if (ctx.aborted()) return;
-    const listingCost = Math.max(1, Math.ceil(mirroredInDay(ctx, day) / pageSize));
+    const listingCost = Math.max(1, Math.ceil((await mirroredInDay(ctx, day)) / pageSize));
     if (ids.length < opts.byDayThreshold || listingCost >= ids.length) {
       oneByOne.push(...ids);
       continue;

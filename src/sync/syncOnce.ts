@@ -31,7 +31,6 @@
  * with the cause (the run is recorded as failed in `sync_runs`). An abort stops it after the current page
  * with `outcome: 'aborted'`; running the pass again continues from the checkpoints.
  */
-import { countByStatus } from '../mirror/reads.ts';
 import type { JobStatus } from '../retab/schemas.ts';
 import { runSpec, type TaskConfig, type TaskRequest, type TaskSpec, taskSpecs } from './catalogue.ts';
 import { mapLimit } from './mapLimit.ts';
@@ -153,7 +152,7 @@ export async function syncOnce(deps: SyncDeps, opts: SyncOnceOptions): Promise<P
   ) as PassTotals;
   let jobsByStatus: PassSummary['jobsByStatus'] = {};
   try {
-    jobsByStatus = countByStatus(deps.mirror);
+    jobsByStatus = await deps.mirror.jobs.countByStatus();
   } catch (err) {
     failure ??= { error: describeError(err), retryable: false };
   }

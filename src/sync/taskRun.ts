@@ -5,8 +5,6 @@
  * into a `SyncTaskError` that says whether trying again later can help.
  */
 import type { Logger } from '../log.ts';
-import { applyPage } from '../mirror/applyPage.ts';
-import { finishRun, startRun } from '../mirror/runs.ts';
 import type { ApplyPageOptions, ApplyResult, RunCounters } from '../mirror/types.ts';
 import type { AttemptInfo, RequestOptions } from '../retab/clientTypes.ts';
 import { RetabApiError, RetabError } from '../retab/errors.ts';
@@ -38,7 +36,7 @@ export interface TaskContext {
    * Apply jobs in one transaction (rows, events, quarantine, checkpoint), then report them to `onPage`.
    * @param pages list pages these jobs came from (0 for jobs fetched one by one)
    */
-  apply(jobs: Job[], opts: ApplyPageOptions, pages?: number): ApplyResult;
+  apply(jobs: Job[], opts: ApplyPageOptions, pages?: number): Promise<ApplyResult>;
 }
 
 const emptyCounters = (): RunCounters => ({
@@ -126,8 +124,8 @@ export async function runTask(
     upstreamNow: () => now() + clockOffsetMs,
     aborted: () => signal?.aborted === true,
     request,
-    apply(jobs, opts, pages = 1) {
-      const result = applyPage(deps.mirror, jobs, { partition, ...opts });
+    async apply(jobs, opts, pages = 1) {
+      const result = await deps.mirror.jobs.applyPage(jobs, { partition, ...opts });
       totals.pages += pages;
       totals.jobs += jobs.length;
       totals.inserted += result.inserted;
@@ -154,8 +152,8 @@ export async function runTask(
     },
   };
 
-  const runId = startRun(deps.mirror, { task, partition, startedAt: now() });
-  const finish = (outcome: RunSummary['outcome'], error?: string): RunSummary => {
+  const runId = await deps.mirror.runs.start({ task, partition, startedAt: now() });
+  const finish = async (outcome: RunSummary['outcome'], error?: string): Promise<RunSummary> => {
     const summary: RunSummary = {
       task,
       partition,
@@ -165,7 +163,7 @@ export async function runTask(
       ...(error === undefined ? {} : { error }),
     };
     try {
-      finishRun(deps.mirror, runId, {
+      await deps.mirror.runs.finish(runId, {
         ...totals,
         outcome,
         error: error ?? null,
@@ -186,7 +184,7 @@ export async function runTask(
       return finish('aborted');
     }
     const message = describeError(err);
-    const summary = finish('failed', message);
+    const summary = await finish('failed', message);
     // Upstream errors are expected failures: their message says it all. Anything else may be a bug: keep the stack.
     const detail = err instanceof RetabError ? { errorName: (err as Error).name } : { err };
     log.error({ ...detail, requests: totals.requests, pages: totals.pages }, `${task} failed: ${message}`);
@@ -196,7 +194,7 @@ export async function runTask(
     log.info({ requests: totals.requests, pages: totals.pages }, 'aborted; checkpoint kept');
     return finish('aborted');
   }
-  const summary = finish('success');
+  const summary = await finish('success');
   log.debug({ ...totals, durationMs: summary.durationMs }, `${task} done`);
   return summary;
 }

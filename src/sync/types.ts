@@ -4,7 +4,7 @@
  */
 import type { PayloadMode } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import type { RunCounters } from '../mirror/types.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import type { ActiveStatus, JobSource } from '../retab/schemas.ts';
@@ -13,7 +13,8 @@ export type { PayloadMode } from '../config.ts';
 
 export interface SyncDeps {
   client: RetabClient;
-  mirror: Mirror;
+  /** The mirror (any `MirrorStore`: SQLite today, PostgreSQL with #21). */
+  mirror: MirrorStore;
   /** A pino logger; each task logs through a child with `{ task, partition }`. */
   logger: Logger;
   /** Unix ms. Tests pass the simulator's clock. @default Date.now */

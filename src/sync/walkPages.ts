@@ -40,9 +40,9 @@ export interface WalkHandlers {
    * Decide, before the next page is requested, whether the walk goes on past this one. Only asked when
    * upstream has more. @default () => true
    */
-  more?: (page: JobPage) => boolean;
+  more?: (page: JobPage) => boolean | Promise<boolean>;
   /** Write one or more consecutive pages, in one transaction. */
-  write: (pages: FetchedPage[]) => void;
+  write: (pages: FetchedPage[]) => void | Promise<void>;
   /**
    * Pages per transaction: the consumer waits for this many (or the end of the walk, or an abort) before it
    * writes. 1 writes every page as soon as it arrives (plus any that queued up meanwhile). @default 1
@@ -143,7 +143,7 @@ export async function walkPages(
           completed = true;
           return;
         }
-        if (stopping || ctx.aborted() || !(handlers.more?.(page) ?? true)) return;
+        if (stopping || ctx.aborted() || !(await (handlers.more?.(page) ?? true))) return;
         while (queue.length >= ahead && !stopping) await new Promise<void>((resolve) => (space = resolve));
         if (stopping || ctx.aborted()) return;
       }
@@ -166,7 +166,7 @@ export async function walkPages(
       const batch = queue.splice(0);
       space?.();
       space = undefined;
-      handlers.write(batch);
+      await handlers.write(batch);
     }
     if (failure) throw failure.error;
     return { completed };
@@ -200,8 +200,8 @@ export async function walkFromTop(
     try {
       return await walkPages(ctx, params, from === undefined ? {} : { startAfter: from }, {
         ...handlers,
-        write: (batch) => {
-          handlers.write(batch);
+        write: async (batch) => {
+          await handlers.write(batch);
           let lastId: string | null = null;
           for (const b of batch) lastId = b.page.last_id ?? lastId;
           trail.advance(lastId);

@@ -9,7 +9,6 @@
  * An `invalid_cursor` (the cursor job was deleted upstream) resumes the walk from its last good position, as
  * often as it keeps making progress (cursorTrail.ts), so a day loses no job to deletions during its walk.
  */
-import { getSyncState, saveCheckpoint } from '../mirror/syncState.ts';
 import { InvalidCursorError } from '../retab/errors.ts';
 import { dayBounds } from '../retab/jobFields.ts';
 import type { ListJobsParams } from '../retab/schemas.ts';
@@ -34,10 +33,10 @@ async function walkWindow(ctx: TaskContext, opts: WindowOptions, partition: stri
   const start = trail.current;
   return walkPages(ctx, params, start ? { startAfter: start } : {}, {
     batchPages: opts.batchPages ?? WINDOW_BATCH_PAGES,
-    write: (batch) => {
+    write: async (batch) => {
       const { jobs, rejected, lastId, observedAt, pages } = joinPages(batch);
       const cursor = lastId ?? trail.current ?? null;
-      ctx.apply(
+      await ctx.apply(
         jobs,
         {
           observedAt,
@@ -55,14 +54,13 @@ async function walkWindow(ctx: TaskContext, opts: WindowOptions, partition: stri
 
 async function sweepWindow(ctx: TaskContext, opts: WindowOptions, partition: string): Promise<void> {
   const mirror = ctx.deps.mirror;
-  const state = getSyncState(mirror, partition);
+  const state = await mirror.syncState.get(partition);
   if (state?.status === 'done' && !opts.restart) {
     ctx.log.debug('window already done; nothing to do (pass restart to sweep it again)');
     return;
   }
   const trail = new CursorTrail(opts.restart ? undefined : (state?.cursor ?? undefined));
-  saveCheckpoint(
-    mirror,
+  await mirror.syncState.save(
     { partition, status: 'running', ...(opts.restart ? { cursor: null } : {}) },
     ctx.now(),
   );
@@ -78,18 +76,17 @@ async function sweepWindow(ctx: TaskContext, opts: WindowOptions, partition: str
           { err, resumeAfter: back.from ?? null, restarts: trail.restartCount },
           'cursor rejected upstream (its job was deleted?); resuming from the last good position',
         );
-        saveCheckpoint(mirror, { partition, cursor: back.from ?? null }, ctx.now());
+        await mirror.syncState.save({ partition, cursor: back.from ?? null }, ctx.now());
         continue;
       }
       if (!ctx.aborted())
-        saveCheckpoint(mirror, { partition, status: 'failed', lastError: describeError(err) });
+        await mirror.syncState.save({ partition, status: 'failed', lastError: describeError(err) });
       throw err;
     }
   }
   // Closed by upstream's clock: until upstream's midnight passes, it can still create jobs on that day.
   const closed = dayBounds(opts.day).end * 1000 <= ctx.upstreamNow();
-  saveCheckpoint(
-    mirror,
+  await mirror.syncState.save(
     {
       partition,
       status: closed ? 'done' : 'idle',

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { getCursor } from '../../src/events/cursors.ts';
-import { listDeadLetters } from '../../src/events/deadLetters.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
+import { listDeadLetters } from '../../src/mirror/sqlite/deadLetters.ts';
 import { createSyncQueue } from '../../src/queue/syncQueue.ts';
 import { createServer } from '../../src/server/createServer.ts';
 import { type ConsoleWorld, consoleWorld, TOKEN } from './helpers.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { recordDeadLetter } from '../../src/events/deadLetters.ts';
+import { recordDeadLetter } from '../../src/mirror/sqlite/deadLetters.ts';
 import { silentLogger } from '../../src/log.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
 import { createRetabClient } from '../../src/retab/client.ts';

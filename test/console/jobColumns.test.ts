@@ -21,7 +21,7 @@ describe('JobColumns', () => {
       makeJob({ created_at: T0 + i, started_at: T0 + i + (i % 7), completed_at: T0 + i + (i % 7) + (i + 1) }),
     );
     load(t.mirror, jobs);
-    const cols = new JobColumns(t.reader.sqlite);
+    const cols = new JobColumns(t.reader);
     await cols.ready;
     const o = computeOverview(cols, { from: T0, to: T0 + 3600 });
     const durations = jobs
@@ -37,7 +37,7 @@ describe('JobColumns', () => {
   it('a change no event announces (a model learned by hydration) is picked up by the background re-scan', async () => {
     t = tempMirror();
     load(t.mirror, [makeJob({ created_at: T0 + 10 }), makeJob({ created_at: T0 + 20 })]);
-    const cols = new JobColumns(t.reader.sqlite, { rescanMs: 0, chunk: 1 });
+    const cols = new JobColumns(t.reader, { rescanMs: 0, chunk: 1 });
     await cols.ready;
     expect(computeOverview(cols, { ...RANGE, model: 'gpt-5' }).total).toBe(0);
     t.mirror.sqlite.prepare("UPDATE jobs SET model = 'gpt-5' WHERE created_at = ?").run(T0 + 20);

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerEventsCommand } from '../../src/cli/eventsCommand.ts';
-import { getCursor } from '../../src/events/cursors.ts';
-import { recordDeadLetter } from '../../src/events/deadLetters.ts';
-import { maxSeq } from '../../src/events/outbox.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
+import { recordDeadLetter } from '../../src/mirror/sqlite/deadLetters.ts';
+import { maxSeq } from '../../src/mirror/sqlite/outbox.ts';
 import { insertEvents, outboxIds, type TempMirror, tempMirror, waitFor } from './helpers.ts';
 
 const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;

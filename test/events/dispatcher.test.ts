@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getCursor, replayFrom } from '../../src/events/cursors.ts';
+import { getCursor, replayFrom } from '../../src/mirror/sqlite/cursors.ts';
 import { Dispatcher, DrainTimeoutError } from '../../src/events/dispatcher.ts';
 import { createMirrorEvents } from '../../src/events/mirrorEvents.ts';
 import { createEmitterSink } from '../../src/events/sinks/emitterSink.ts';

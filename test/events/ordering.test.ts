@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { getCursor } from '../../src/events/cursors.ts';
-import { listDeadLetters } from '../../src/events/deadLetters.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
+import { listDeadLetters } from '../../src/mirror/sqlite/deadLetters.ts';
 import { insertEvents, type Receiver, startReceiver, type TempMirror, tempMirror } from './helpers.ts';
 
 const connection = { url: inject('redisUrl') };

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
-import { readCursor } from '../../src/events/cursors.ts';
-import { maxSeq, readEventsAfter } from '../../src/events/outbox.ts';
+import { readCursor } from '../../src/mirror/sqlite/cursors.ts';
+import { maxSeq, readEventsAfter } from '../../src/mirror/sqlite/outbox.ts';
 import { matchRule } from '../../src/events/rules.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
 import { openMirror } from '../../src/mirror/openMirror.ts';

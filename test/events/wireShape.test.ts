@@ -10,7 +10,7 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { replayFrom } from '../../src/events/cursors.ts';
+import { replayFrom } from '../../src/mirror/sqlite/cursors.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
 import { openMirror } from '../../src/mirror/openMirror.ts';
 import { createRetabMirror } from '../../src/retabMirror.ts';

@@ -18,9 +18,8 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../../backoff.ts';
 import { type Logger, silentLogger } from '../../log.ts';
-import type { Mirror } from '../../mirror/openMirror.ts';
+import type { MirrorStore } from '../../mirror/store.ts';
 import { deliveryId } from '../cursors.ts';
-import { recordDeadLetter } from '../deadLetters.ts';
 import { postWebhook, WebhookDeliveryError, type WebhookTarget } from '../postWebhook.ts';
 import { SeqSlots } from '../seqSlots.ts';
 import { type DeliveryContext, type EventSink, type MirrorEvent, SinkDisabledError } from '../types.ts';
@@ -48,7 +47,7 @@ export const WEBHOOK_DEFAULTS = {
 
 export interface WebhookSinkOptions extends WebhookRetryOptions {
   target: WebhookTarget;
-  mirror: Mirror;
+  mirror: MirrorStore;
   logger?: Logger;
 }
 
@@ -109,7 +108,7 @@ export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
         const retryable = !(error instanceof WebhookDeliveryError) || error.retryable;
         const lastError = (error as Error).message;
         if (!retryable || attempt >= o.attempts) {
-          recordDeadLetter(mirror, {
+          await mirror.deadLetters.record({
             sink: target.name,
             seq: event.seq,
             eventId: event.eventId,

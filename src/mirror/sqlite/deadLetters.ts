@@ -1,27 +1,14 @@
-/** `event_dead_letters`: events a sink gave up on after its retries, kept until `events retry` resends them. */
-import type { Mirror } from '../mirror/openMirror.ts';
+/**
+ * SQLite side of `event_dead_letters` (`MirrorStore.deadLetters`): events a sink gave up on after its
+ * retries, kept until `events retry` resends them.
+ */
+import type { Mirror } from '../openMirror.ts';
+import type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from '../store.ts';
 
-export interface DeadLetter {
-  id: number;
-  sink: string;
-  seq: number;
-  eventId: string;
-  attempts: number;
-  lastError: string | null;
-  failedAt: number;
-  resolvedAt: number | null;
-}
+export type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from '../store.ts';
 
 const COLUMNS =
   'id, sink, seq, event_id AS eventId, attempts, last_error AS lastError, failed_at AS failedAt, resolved_at AS resolvedAt';
-
-export interface DeadLetterInput {
-  sink: string;
-  seq: number;
-  eventId: string;
-  attempts: number;
-  lastError: string;
-}
 
 /** Record (or refresh) a dead letter; one row per (sink, event), re-opened if it fails again. */
 export function recordDeadLetter(mirror: Mirror, d: DeadLetterInput): void {
@@ -34,13 +21,6 @@ export function recordDeadLetter(mirror: Mirror, d: DeadLetterInput): void {
          failed_at = excluded.failed_at, resolved_at = NULL`,
     )
     .run(d.sink, d.seq, d.eventId, d.attempts, d.lastError.slice(0, 2000), Date.now());
-}
-
-export interface ListDeadLettersOptions {
-  /** Also list the ones `events retry` already resolved. @default false */
-  includeResolved?: boolean;
-  /** Only these ids. */
-  ids?: readonly number[];
 }
 
 export function listDeadLetters(mirror: Mirror, opts: ListDeadLettersOptions = {}): DeadLetter[] {

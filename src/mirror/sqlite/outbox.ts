@@ -1,13 +1,17 @@
 /**
- * Reads of the outbox (`job_events`). SQLite serializes writers, so once seq N is visible every seq below
- * it is committed too: a reader that resumes "after seq N" can never skip a late-committing row.
+ * SQLite reads of the outbox (`job_events`): the one reader behind `MirrorStore.outbox`. SQLite serialises
+ * writers, so once seq N is visible every seq below it is committed too: a reader that resumes "after seq N"
+ * can never skip a late-committing row.
  */
 import type Database from 'better-sqlite3';
-import type { Mirror } from '../mirror/openMirror.ts';
-import type { Job, JobStatus } from '../retab/schemas.ts';
-import type { EventType, MirrorEvent } from './types.ts';
+import type { EventType, MirrorEvent } from '../../events/types.ts';
+import type { Job, JobStatus } from '../../retab/schemas.ts';
+import type { Mirror } from '../openMirror.ts';
+import type { OutboxQuery } from '../store.ts';
 
-/** A `job_events` row as better-sqlite3 returns it. */
+type Handle = Pick<Mirror, 'sqlite'>;
+
+/** A `job_events` row as better-sqlite3 returns it: the outbox's one row type. */
 export interface EventRow {
   seq: number;
   event_id: string;
@@ -49,6 +53,7 @@ interface Statements {
   after: Database.Statement<[number, number], EventRow>;
   max: Database.Statement<[], { max: number | null }>;
   byEventId: Database.Statement<[string], EventRow>;
+  count: Database.Statement<[], { n: number }>;
 }
 const cache = new WeakMap<Database.Database, Statements>();
 
@@ -59,35 +64,15 @@ function statements(sqlite: Database.Database): Statements {
       after: sqlite.prepare(`SELECT ${COLUMNS} FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?`),
       max: sqlite.prepare('SELECT max(seq) AS max FROM job_events'),
       byEventId: sqlite.prepare(`SELECT ${COLUMNS} FROM job_events WHERE event_id = ?`),
+      count: sqlite.prepare('SELECT count(*) AS n FROM job_events'),
     };
     cache.set(sqlite, s);
   }
   return s;
 }
 
-/** Up to `limit` events with `seq > afterSeq`, in seq order. */
-export function readEventsAfter(mirror: Mirror, afterSeq: number, limit: number): MirrorEvent[] {
-  return statements(mirror.sqlite).after.all(afterSeq, limit).map(rowToEvent);
-}
-
-/** The highest seq written so far (0 for an empty outbox). */
-export function maxSeq(mirror: Mirror): number {
-  return statements(mirror.sqlite).max.get()?.max ?? 0;
-}
-
-export function readEventById(mirror: Mirror, eventId: string): MirrorEvent | undefined {
-  const row = statements(mirror.sqlite).byEventId.get(eventId);
-  return row ? rowToEvent(row) : undefined;
-}
-
-export interface OutboxQuery {
-  /** Only these types. */
-  types?: readonly string[];
-  /** Only events whose `to` status is one of these. */
-  toStatuses?: readonly string[];
-  /** Only events up to this seq (a snapshot of `maxSeq`, so a concurrent write is never skipped). */
-  upToSeq?: number;
-}
+const isEmpty = (q: OutboxQuery): boolean =>
+  !q.types?.length && !q.toStatuses?.length && q.upToSeq === undefined && !q.excludeBackfill;
 
 function where(q: OutboxQuery, params: unknown[]): string {
   const clauses: string[] = [];
@@ -103,28 +88,47 @@ function where(q: OutboxQuery, params: unknown[]): string {
     clauses.push('seq <= ?');
     params.push(q.upToSeq);
   }
+  if (q.excludeBackfill) clauses.push('backfill = 0');
   return clauses.length > 0 ? ` AND ${clauses.join(' AND ')}` : '';
 }
 
+/** Up to `limit` events with `seq > afterSeq` matching `q`, in seq order. */
+export function readEventsAfter(m: Handle, afterSeq: number, limit: number, q: OutboxQuery = {}): MirrorEvent[] {
+  if (isEmpty(q)) return statements(m.sqlite).after.all(afterSeq, limit).map(rowToEvent);
+  const params: unknown[] = [afterSeq];
+  const sql = `SELECT ${COLUMNS} FROM job_events WHERE seq > ?${where(q, params)} ORDER BY seq LIMIT ?`;
+  return m.sqlite
+    .prepare<unknown[], EventRow>(sql)
+    .all(...params, limit)
+    .map(rowToEvent);
+}
+
+/** The highest seq written so far (0 for an empty outbox). */
+export function maxSeq(m: Handle): number {
+  return statements(m.sqlite).max.get()?.max ?? 0;
+}
+
+export function readEventById(m: Handle, eventId: string): MirrorEvent | undefined {
+  const row = statements(m.sqlite).byEventId.get(eventId);
+  return row ? rowToEvent(row) : undefined;
+}
+
+export function countEvents(m: Handle): number {
+  return statements(m.sqlite).count.get()?.n ?? 0;
+}
+
 /** The last `n` matching events, oldest first (for `events tail`). */
-export function readLastEvents(mirror: Mirror, n: number, q: OutboxQuery = {}): MirrorEvent[] {
+export function readLastEvents(m: Handle, n: number, q: OutboxQuery = {}): MirrorEvent[] {
   const params: unknown[] = [];
   const sql = `SELECT ${COLUMNS} FROM job_events WHERE 1 = 1${where(q, params)} ORDER BY seq DESC LIMIT ?`;
-  const rows = mirror.sqlite.prepare<unknown[], EventRow>(sql).all(...params, n);
+  const rows = m.sqlite.prepare<unknown[], EventRow>(sql).all(...params, n);
   return rows.reverse().map(rowToEvent);
 }
 
-/** Matching events after `afterSeq`, oldest first (for `events tail --follow`). */
-export function readMatchingAfter(
-  mirror: Mirror,
-  afterSeq: number,
-  limit: number,
-  q: OutboxQuery = {},
-): MirrorEvent[] {
-  const params: unknown[] = [afterSeq];
-  const sql = `SELECT ${COLUMNS} FROM job_events WHERE seq > ?${where(q, params)} ORDER BY seq LIMIT ?`;
-  return mirror.sqlite
-    .prepare<unknown[], EventRow>(sql)
-    .all(...params, limit)
+/** A job's events, oldest first (through the `job_events (job_id, seq)` index). */
+export function readJobEvents(m: Handle, jobId: string): MirrorEvent[] {
+  return m.sqlite
+    .prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM job_events WHERE job_id = ? ORDER BY seq`)
+    .all(jobId)
     .map(rowToEvent);
 }
