@@ -13,9 +13,9 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../src/config.ts';
-import { recordDeadLetter } from '../src/mirror/sqlite/deadLetters.ts';
 import { applyPage } from '../src/mirror/applyPage.ts';
 import { type Mirror, openMirror } from '../src/mirror/openMirror.ts';
+import { recordDeadLetter } from '../src/mirror/sqlite/deadLetters.ts';
 import { createServer } from '../src/server/createServer.ts';
 import { generateJobs, toJob } from '../src/simulator/index.ts';
 

@@ -26,7 +26,6 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Dispatcher } from '../src/events/dispatcher.ts';
 import { MirrorEvents } from '../src/events/mirrorEvents.ts';
-import { readEventsAfter } from '../src/mirror/sqlite/outbox.ts';
 import { queueJobId } from '../src/events/queueJobId.ts';
 import { createEmitterSink } from '../src/events/sinks/emitterSink.ts';
 import { createQueueSink } from '../src/events/sinks/queueSink.ts';
@@ -35,6 +34,7 @@ import type { EventSink, MirrorEvent } from '../src/events/types.ts';
 import { jobSnapshot } from '../src/mirror/jobToRow.ts';
 import { openMirror } from '../src/mirror/openMirror.ts';
 import { eventWriter } from '../src/mirror/outbox.ts';
+import { readEventsAfter } from '../src/mirror/sqlite/outbox.ts';
 import { generateJobs, toJob } from '../src/simulator/index.ts';
 
 const { values } = parseArgs({

@@ -9,9 +9,10 @@ import { DrainTimeoutError } from './events/dispatcher.ts';
 import { MirrorEvents, type MirrorListener } from './events/mirrorEvents.ts';
 import type { MirrorEventName } from './events/types.ts';
 import { type Logger, silentLogger } from './log.ts';
-import { type Mirror, openMirror } from './mirror/openMirror.ts';
+import { openMirror } from './mirror/openMirror.ts';
 import { getJob, queryJobs } from './mirror/queryJobs.ts';
 import { type StatsOptions, type StatsResult, statsJobs } from './mirror/statsJobs.ts';
+import type { MirrorStore } from './mirror/store.ts';
 import { clientFromConfig } from './retab/clientFromConfig.ts';
 import type { RetabClient } from './retab/clientTypes.ts';
 import { normalizeListParams } from './retab/params.ts';
@@ -35,7 +36,8 @@ export interface RetabMirrorOptions {
 
 export interface RetabMirror {
   readonly config: Config;
-  readonly mirror: Mirror;
+  /** The mirror's store (`MirrorStore`: every read and write of the mirror, asynchronous). */
+  readonly mirror: MirrorStore;
   readonly client: RetabClient;
   readonly events: MirrorEvents;
   /** Subscribe to `job.discovered`, `job.status_changed`, `job.missing_upstream`, `sync.run_finished`. */
@@ -58,6 +60,8 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
   // loadConfig registered every credential (API key, server token, webhook secrets) with the logger.
   const logger = opts.logger ?? silentLogger;
   const client = clientFromConfig(config, logger);
+  // SQLite, opened synchronously: `list`, `get` and `stats` answer synchronously (SQLite does), so this
+  // facade cannot take an asynchronous store yet; a PostgreSQL mirror (#21) needs async variants of them.
   const mirror = openMirror(config.dbPath, {
     onUpgrade: ({ path, pending }) =>
       logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
@@ -129,7 +133,7 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
     async close() {
       closed = true;
       await dispatcher.stop();
-      mirror.close();
+      await mirror.close();
     },
   };
   return facade;

@@ -9,19 +9,21 @@ import { type Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { RE2JS } from 're2js';
 import type { Config } from '../config.ts';
-import { type Mirror, openMirror } from '../mirror/openMirror.ts';
-import { InvalidCursorError, iterateJobs } from '../mirror/queryJobs.ts';
+import { openStore, storeKindOf } from '../mirror/openStore.ts';
+import type { MirrorStore } from '../mirror/store.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
 import { deriveSource, jobFilenames, workflowNodeId } from '../retab/jobFields.ts';
 import { type NormalizedListParams, parseListQuery, type ValidationDetail } from '../retab/params.ts';
 import type { Job } from '../retab/schemas.ts';
 import { CliError, cliContext } from './context.ts';
 
 /** Open the configured mirror read-only (a reader never blocks the sync's writes). */
-export function openReadMirror(config: Pick<Config, 'dbPath'>): Mirror {
+export async function openReadMirror(config: Pick<Config, 'dbPath'>): Promise<MirrorStore> {
+  if (storeKindOf(config.dbPath) !== 'sqlite') return openStore(config.dbPath, { readonly: true });
   const path = resolve(config.dbPath);
   if (!existsSync(path))
     throw new CliError(`no mirror at ${path}: run retab-mirror sync first (or set MIRROR_DB)`);
-  return openMirror(path, { readonly: true });
+  return openStore(path, { readonly: true });
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -223,12 +225,12 @@ async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
   warnAboutFilters(params);
   const include_response = flags.includeResponse === true;
   const include_request = flags.includeRequest === true || flags.format === 'csv';
-  const mirror = openReadMirror(config);
+  const mirror = await openReadMirror(config);
   try {
     if (flags.format === 'csv') await writeOut(csvRecord(CSV_HEADER));
     const shown = { includeRequest: flags.includeRequest === true, includeResponse: include_response };
     let n = 0;
-    for (const job of iterateJobs(mirror, { ...params, include_request, include_response })) {
+    for await (const job of mirror.jobs.iterate({ ...params, include_request, include_response })) {
       await writeOut(flags.format === 'csv' ? csvLine(job) : `${JSON.stringify(jsonJob(job, shown))}\n`);
       n++;
     }
@@ -237,7 +239,7 @@ async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
     if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
     throw err;
   } finally {
-    mirror.close();
+    await mirror.close();
   }
 }
 

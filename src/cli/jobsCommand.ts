@@ -3,7 +3,7 @@
  * CLI and validated by the API's own parser, so a bad flag gets the message the API would give (exit 2).
  */
 import { type Command, Option } from 'commander';
-import { getJob, InvalidCursorError, iterateJobs, queryJobs } from '../mirror/queryJobs.ts';
+import { InvalidCursorError } from '../retab/errors.ts';
 import { deriveSource, jobFilenames } from '../retab/jobFields.ts';
 import type { Job } from '../retab/schemas.ts';
 import { CliError, cliContext } from './context.ts';
@@ -115,7 +115,7 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
   warnAboutFilters(params);
   if (flags.all && params.before !== undefined)
     throw new CliError('--all walks forward: use --after, not --before', 2);
-  const mirror = openReadMirror(config);
+  const mirror = await openReadMirror(config);
   // Table and CSV show filenames, so read the request even when it is not printed.
   const read = {
     ...params,
@@ -123,7 +123,7 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
   };
   const shown = { includeRequest: params.include_request, includeResponse: params.include_response };
   try {
-    const page = flags.all ? undefined : queryJobs(mirror, read);
+    const page = flags.all ? undefined : await mirror.jobs.query(read);
     if (format === 'json' && page) {
       await writeOut(
         `${JSON.stringify({ ...page, data: page.data.map((j) => jsonJob(j, shown)) }, null, 2)}\n`,
@@ -133,7 +133,7 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
     if (format === 'csv') await writeOut(csvRecord(CSV_HEADER));
     if (format === 'json') await writeOut('[');
     let n = 0;
-    for (const job of page ? page.data : iterateJobs(mirror, read)) {
+    for await (const job of page ? page.data : mirror.jobs.iterate(read)) {
       if (format === 'table') await writeOut(`${n === 0 ? tableHeader() : ''}${tableRow(job)}`);
       else if (format === 'csv') await writeOut(csvLine(job));
       else if (format === 'jsonl') await writeOut(`${JSON.stringify(jsonJob(job, shown))}\n`);
@@ -150,7 +150,7 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
     if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
     throw err;
   } finally {
-    mirror.close();
+    await mirror.close();
   }
 }
 
@@ -173,18 +173,20 @@ export function registerJobsCommand(program: Command): void {
     .description('one mirrored job (like GET /v1/jobs/{id})')
     .option('--include-request', 'include the stored request payload')
     .option('--include-response', 'include the stored response')
-    .action((id: string, flags: { includeRequest?: boolean; includeResponse?: boolean }, cmd: Command) => {
-      const { config, json } = cliContext(cmd);
-      const mirror = openReadMirror(config);
-      try {
-        const job = getJob(mirror, id, {
-          include_request: flags.includeRequest === true || !json,
-          include_response: flags.includeResponse === true,
-        });
-        if (!job) throw new CliError(`job ${id} not found in the mirror (${mirror.path})`);
-        process.stdout.write(json ? `${JSON.stringify(job, null, 2)}\n` : describeJob(job));
-      } finally {
-        mirror.close();
-      }
-    });
+    .action(
+      async (id: string, flags: { includeRequest?: boolean; includeResponse?: boolean }, cmd: Command) => {
+        const { config, json } = cliContext(cmd);
+        const mirror = await openReadMirror(config);
+        try {
+          const job = await mirror.jobs.get(id, {
+            include_request: flags.includeRequest === true || !json,
+            include_response: flags.includeResponse === true,
+          });
+          if (!job) throw new CliError(`job ${id} not found in the mirror (${mirror.location})`);
+          process.stdout.write(json ? `${JSON.stringify(job, null, 2)}\n` : describeJob(job));
+        } finally {
+          await mirror.close();
+        }
+      },
+    );
 }

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { openMirror, truncateWal } from '../mirror/openMirror.ts';
+import { truncateWal } from '../mirror/openMirror.ts';
+import { openStore, storeKindOf } from '../mirror/openStore.ts';
 import { createRetabClient } from '../retab/client.ts';
 import type { UpstreamPayloads } from '../server/fillPayloads.ts';
 import { CliError, cliContext } from './context.ts';
@@ -19,7 +20,11 @@ import { untilStopSignal } from './stopSignals.ts';
  * The upstream side of honest payloads, or undefined without an API key. A reader is waiting: one retry and
  * at most 10 s per attempt, so an unreachable upstream costs seconds, not the sync's patient minutes.
  */
-function upstreamPayloads(config: Config, path: string, logger: Logger): UpstreamPayloads | undefined {
+async function upstreamPayloads(
+  config: Config,
+  path: string,
+  logger: Logger,
+): Promise<UpstreamPayloads | undefined> {
   if (!config.apiKey) return undefined;
   const client = createRetabClient({
     apiKey: config.apiKey,
@@ -30,7 +35,7 @@ function upstreamPayloads(config: Config, path: string, logger: Logger): Upstrea
     logger,
   });
   // PAYLOAD_MODE=none: the mirror keeps no payloads, so fetched ones are returned and not stored.
-  return { client, writer: config.payloadMode === 'none' ? undefined : openMirror(path), logger };
+  return { client, writer: config.payloadMode === 'none' ? undefined : await openStore(path), logger };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -50,11 +55,12 @@ export function registerServeCommand(program: Command): void {
         },
         'service',
       );
-      const path = resolve(config.dbPath);
+      const sqlite = storeKindOf(config.dbPath) === 'sqlite';
+      const path = sqlite ? resolve(config.dbPath) : config.dbPath;
       // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
-      if (!existsSync(path)) openMirror(path).close();
-      const mirror = openMirror(path, { readonly: true });
-      const upstream = upstreamPayloads(config, path, logger);
+      if (sqlite && !existsSync(path)) await (await openStore(path)).close();
+      const mirror = await openStore(path, { readonly: true });
+      const upstream = await upstreamPayloads(config, path, logger);
       // Loaded here, not at the top: every other command starts faster without fastify.
       const { startServer } = await import('../server/createServer.ts');
       let app: Awaited<ReturnType<typeof startServer>>;
@@ -65,11 +71,11 @@ export function registerServeCommand(program: Command): void {
           logger,
           ...(upstream ? { upstream } : {}),
           // The console's actions (retry, replay) write through a connection of their own, opened per action.
-          console: { config, openWriter: () => openMirror(path) },
+          console: { config, openWriter: () => openStore(path) },
         });
       } catch (err) {
-        mirror.close();
-        upstream?.writer?.close();
+        await mirror.close();
+        await upstream?.writer?.close();
         throw new CliError(
           `cannot listen on ${config.serverHost}:${config.serverPort}: ${(err as Error).message} (set SERVER_PORT or --port)`,
         );
@@ -79,7 +85,7 @@ export function registerServeCommand(program: Command): void {
         typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
       logger.info(
         {
-          db: path,
+          db: mirror.location,
           auth: config.serverToken ? 'token' : 'none',
           missingPayloads: upstream ? 'fetched from upstream' : 'null, X-Mirror-Payload: partial',
         },
@@ -89,9 +95,10 @@ export function registerServeCommand(program: Command): void {
       const signal = await stopped;
       logger.info({ signal }, 'stopping the server');
       await app.close().catch((err: unknown) => logger.error({ err }, 'server close failed'));
-      mirror.close();
-      upstream?.writer?.close();
-      truncateWal(path);
+      await mirror.close();
+      await upstream?.writer?.close();
+      // The read-only connection cannot truncate SQLite's WAL on close: a short writable one does.
+      if (sqlite) truncateWal(path);
       dispose();
     });
 }

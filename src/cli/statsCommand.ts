@@ -1,6 +1,6 @@
 /** `retab-mirror stats --by endpoint --from … --to …`: aggregates over the mirror, as a table or `--json`. */
 import { type Command, Option } from 'commander';
-import { STATS_GROUP_BY, type StatsResult, type StatsRow, statsJobs } from '../mirror/statsJobs.ts';
+import { STATS_GROUP_BY, type StatsResult, type StatsRow } from '../mirror/statsJobs.ts';
 import { parseStatsQuery } from '../server/statsQuery.ts';
 import { CliError, cliContext } from './context.ts';
 import {
@@ -69,7 +69,7 @@ export function registerStatsCommand(program: Command): void {
     .addOption(new Option('--by <group>', 'group rows by').choices(STATS_GROUP_BY).default('status'))
     .option('--from <YYYY-MM-DD>', 'first UTC day (inclusive) of created_at')
     .option('--to <YYYY-MM-DD>', 'last UTC day (inclusive) of created_at')
-    .action((flags: StatsFlags, cmd: Command) => {
+    .action(async (flags: StatsFlags, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       const query: Record<string, string | string[]> = { ...filterFlagsToQuery(flags), by: flags.by };
       if (flags.from !== undefined) query.from = flags.from;
@@ -84,12 +84,12 @@ export function registerStatsCommand(program: Command): void {
         });
         throw new CliError(validationMessage(detail), 2);
       }
-      const mirror = openReadMirror(config);
+      const mirror = await openReadMirror(config);
       try {
-        const result = statsJobs(mirror, parsed.options);
+        const result = await mirror.jobs.stats(parsed.options);
         process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatStats(result));
       } finally {
-        mirror.close();
+        await mirror.close();
       }
     });
 }

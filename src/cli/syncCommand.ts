@@ -9,7 +9,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { type Mirror, MirrorOpenError, openMirror } from '../mirror/openMirror.ts';
+import { MirrorOpenError, openStore } from '../mirror/openStore.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import { RetabConfigError } from '../retab/errors.ts';
 import { JOB_STATUSES, SOURCES } from '../retab/schemas.ts';
@@ -154,9 +155,9 @@ function formatSummary(s: PassSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
-function openMirrorOrFail(config: Config): Mirror {
+async function openMirrorOrFail(config: Config): Promise<MirrorStore> {
   try {
-    return openMirror(config.dbPath, {
+    return await openStore(config.dbPath, {
       onUpgrade: ({ path }) =>
         process.stderr.write(`upgrading the mirror schema of ${path}; large mirrors take a minute\n`),
     });
@@ -223,12 +224,12 @@ export function registerSyncCommand(program: Command): void {
         typeof windowPlan === 'function'
           ? windowPlan(await probeUpstreamNow(client, Date.now, logger))
           : windowPlan;
-      const mirror = openMirrorOrFail(config);
+      const mirror = await openMirrorOrFail(config);
       let delivery: Awaited<ReturnType<typeof startSyncDelivery>>;
       try {
         delivery = await startSyncDelivery(config, mirror, logger, flags.events !== false);
       } catch (err) {
-        mirror.close();
+        await mirror.close();
         throw err; // EventsConfigError (a rule naming an unknown sink): exit 2 with its message
       }
       const stop = new AbortController();
@@ -271,7 +272,7 @@ export function registerSyncCommand(program: Command): void {
         // Not expected (a pass reports failures in its summary), but never leave the dispatcher running.
         await delivery.finish({ timeoutMs: 0, signal: stop.signal, deliver: false }).catch(() => []);
         disposeSignals();
-        mirror.close();
+        await mirror.close();
         throw err;
       } finally {
         progress?.stop();
@@ -289,7 +290,7 @@ export function registerSyncCommand(program: Command): void {
         });
       } finally {
         disposeSignals();
-        mirror.close();
+        await mirror.close();
       }
       process.stdout.write(
         json

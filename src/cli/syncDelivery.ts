@@ -10,7 +10,7 @@ import type { MirrorDispatcher } from '../events/createDispatcher.ts';
 import type { SinkStatus } from '../events/dispatcher.ts';
 import { EMITTER_SINK } from '../events/sinkNames.ts';
 import type { Logger } from '../log.ts';
-import type { Mirror } from '../mirror/openMirror.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 
 export interface SyncDelivery {
   notify(): void;
@@ -24,7 +24,7 @@ export interface SyncDelivery {
  */
 export async function startSyncDelivery(
   config: Config,
-  mirror: Mirror,
+  mirror: MirrorStore,
   logger: Logger,
   enabled: boolean,
 ): Promise<SyncDelivery> {

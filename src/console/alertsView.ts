@@ -3,8 +3,9 @@
  * (unresolved first, then the most recently resolved), and the alert rules and webhooks in force. Webhook
  * URLs are shown as origin and path only: a query string may carry a credential.
  */
+
+import type { Config } from '../config.ts';
 import type { MirrorStore } from '../mirror/store.ts';
-import type { AlertRule, Config } from '../config.ts';
 import type { AlertsView } from './wire.ts';
 
 export type { AlertsView } from './wire.ts';

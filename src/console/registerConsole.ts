@@ -96,11 +96,7 @@ function metadataPairs(q: Record<string, string | string[]>): [string, string][]
 const invalid = (reply: FastifyReply, message: string) =>
   reply.code(422).send(errorBody('invalid_request', message));
 
-export function registerConsole(
-  app: FastifyInstance,
-  mirror: MirrorStore,
-  opts: ConsoleOptions = {},
-): void {
+export function registerConsole(app: FastifyInstance, mirror: MirrorStore, opts: ConsoleOptions = {}): void {
   const config = opts.config ?? {};
   const actionsEnabled = Boolean(config.serverToken) && opts.openWriter !== undefined;
   let columns: JobColumns | undefined;

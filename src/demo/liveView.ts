@@ -3,8 +3,7 @@
  * syncs): jobs by status, the latest status changes, sync lag and upstream requests per minute.
  */
 
-import type { Mirror } from '../mirror/openMirror.ts';
-import { countByStatus } from '../mirror/reads.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { JOB_STATUSES } from '../retab/schemas.ts';
 
 export interface LiveSnapshot {
@@ -24,48 +23,27 @@ export interface LiveSnapshot {
   events: number;
 }
 
-interface EventRow {
-  job_id: string;
-  from_status: string | null;
-  to_status: string | null;
-  occurred_at: number;
-  inferred: number;
-  payload: string;
-}
-
-export function liveSnapshot(mirror: Mirror, now = Date.now()): LiveSnapshot {
-  const byStatus = countByStatus(mirror);
+export async function liveSnapshot(mirror: MirrorStore, now = Date.now()): Promise<LiveSnapshot> {
+  const byStatus = await mirror.jobs.countByStatus();
   const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
-  const rows = mirror.sqlite
-    .prepare(
-      `SELECT job_id, from_status, to_status, occurred_at, inferred, payload FROM job_events
-       WHERE type = 'job.status_changed' AND backfill = 0 ORDER BY seq DESC LIMIT 8`,
-    )
-    .all() as EventRow[];
-  const recent = rows.map((r) => {
-    const payload = JSON.parse(r.payload) as { job?: { endpoint?: string } };
-    return {
-      from: r.from_status,
-      to: r.to_status,
-      endpoint: payload.job?.endpoint ?? '?',
-      jobId: r.job_id,
-      ageSeconds: Math.max(0, Math.round((now - r.occurred_at) / 1000)),
-      inferred: r.inferred === 1,
-    };
-  });
-  const lastActive = mirror.sqlite
-    .prepare(`SELECT max(finished_at) AS t FROM sync_runs WHERE task = 'active' AND outcome = 'success'`)
-    .get() as { t: number | null };
-  const requests = mirror.sqlite
-    .prepare('SELECT coalesce(sum(requests), 0) AS n FROM sync_runs WHERE finished_at >= ?')
-    .get(now - 60_000) as { n: number };
-  const events = (mirror.sqlite.prepare('SELECT count(*) AS n FROM job_events').get() as { n: number }).n;
+  const latest = await mirror.outbox.last(8, { types: ['job.status_changed'], excludeBackfill: true });
+  const recent = latest.reverse().map((e) => ({
+    from: e.from,
+    to: e.to,
+    endpoint: e.job?.endpoint ?? '?',
+    jobId: e.jobId,
+    ageSeconds: Math.max(0, Math.round((now - e.occurredAt) / 1000)),
+    inferred: e.inferred,
+  }));
+  const lastActive = await mirror.views.lastSuccessAt('active');
+  const requests = await mirror.views.requestsSince(now - 60_000);
+  const events = await mirror.outbox.count();
   return {
     total,
     byStatus,
     recent,
-    lagSeconds: lastActive.t === null ? null : Math.max(0, (now - lastActive.t) / 1000),
-    requestsLastMinute: requests.n,
+    lagSeconds: lastActive === null ? null : Math.max(0, (now - lastActive) / 1000),
+    requestsLastMinute: requests,
     events,
   };
 }

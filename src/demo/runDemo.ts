@@ -12,8 +12,8 @@ import { captureLogLines, startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
-import { type Mirror, openMirror } from '../mirror/openMirror.ts';
-import { countJobs } from '../mirror/reads.ts';
+import { openStore } from '../mirror/openStore.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { pingRedis } from '../queue/redis.ts';
 import { createSyncQueue } from '../queue/syncQueue.ts';
 import { type RunningWorker, startWorker } from '../queue/worker.ts';
@@ -128,7 +128,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
     `Simulated Retab API at ${sim.url} with ${sim.store.size} jobs over ${days} days (new jobs every second).`,
   );
 
-  const mirror: Mirror = openMirror(dbPath);
+  const mirror: MirrorStore = await openStore(dbPath);
   const client = createRetabClient({ apiKey: sim.apiKey, baseUrl: sim.url, logger: opts.logger });
   const deps: SyncDeps = { client, mirror, logger: opts.logger, signal: stop.signal };
 
@@ -155,16 +155,16 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
       windowDays,
       windowConcurrency: 4,
       onTask: (e) => {
-        bar?.update(e.windowsDone, { jobs: countJobs(mirror), requests });
+        if (bar) void mirror.jobs.count().then((jobs) => bar.update(e.windowsDone, { jobs, requests }));
         if (!tty && e.phase === 'end' && e.task === 'window')
           say(`backfill: ${e.windowsDone}/${e.windowsTotal} days`);
       },
     },
   );
-  bar?.update(windowDays.length, { jobs: countJobs(mirror), requests });
+  bar?.update(windowDays.length, { jobs: await mirror.jobs.count(), requests });
   progress?.stop();
   say(
-    `Backfilled ${countJobs(mirror)} jobs in ${(backfill.durationMs / 1000).toFixed(1)} s with ${backfill.totals.requests} requests (${backfill.outcome}).`,
+    `Backfilled ${await mirror.jobs.count()} jobs in ${(backfill.durationMs / 1000).toFixed(1)} s with ${backfill.totals.requests} requests (${backfill.outcome}).`,
   );
 
   // 2. Keep it fresh: the BullMQ worker when Redis answers, else the same tasks on timers.
@@ -188,10 +188,10 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
 
   // 3. The local read API on its own read-only connection. Payloads a reader asks for and the mirror lacks
   // (PAYLOAD_MODE=request keeps no responses) are fetched from the simulator and stored, as `serve` does.
-  const reader = openMirror(dbPath, { readonly: true });
+  const reader = await openStore(dbPath, { readonly: true });
   const upstream = { client, writer: mirror, logger: opts.logger };
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
-  const consoleOptions = { config, openWriter: () => openMirror(dbPath) };
+  const consoleOptions = { config, openWriter: () => openStore(dbPath) };
   try {
     server = await startServer({
       mirror: reader,
@@ -211,12 +211,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   }
   const address = server.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.serverPort}`;
-  const batch =
-    (
-      mirror.sqlite.prepare("SELECT value FROM job_metadata WHERE key = 'batch_id' LIMIT 1").get() as
-        | { value: string }
-        | undefined
-    )?.value ?? 'batch_001';
+  const batch = (await mirror.jobs.anyMetadataValue('batch_id')) ?? 'batch_001';
   const queries = [
     `curl -s '${base}/v1/jobs?status=failed&limit=5'`,
     `MIRROR_DB=${dbPath} npx retab-mirror jobs list --metadata batch_id=${batch} --limit 10`,
@@ -242,7 +237,7 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
       })
     : () => {};
   while (!stop.signal.aborted) {
-    const snapshot = liveSnapshot(mirror);
+    const snapshot = await liveSnapshot(mirror);
     const recentLogs = logged.length > 0 ? ['', 'Latest log lines:', ...logged.slice(-3)] : [];
     if (tty) out.write(`\x1b[H\x1b[2J${[renderFrame(snapshot, header, true), ...recentLogs].join('\n')}\n`);
     else if (Date.now() - lastLine >= 5000) {
@@ -272,14 +267,14 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   if (redisAnswered) await removePrefixKeys(config.redisUrl, config.queuePrefix).catch(() => 0);
   const result: DemoResult = {
     mode,
-    mirrorJobs: countJobs(mirror),
+    mirrorJobs: await mirror.jobs.count(),
     simulatorJobs: sim.store.size,
     dbPath,
     interrupted: backfill.outcome === 'aborted',
   };
   await server.close();
-  reader.close();
-  mirror.close();
+  await reader.close();
+  await mirror.close();
   await sim.close();
   if (final.outcome !== 'success') say(`Last sync pass: ${final.outcome} (${final.error ?? 'no cause'})`);
   if (result.interrupted)

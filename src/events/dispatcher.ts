@@ -325,7 +325,10 @@ export class Dispatcher {
     const cursors = this.#mirror.cursors;
     let row = await cursors.get(lane.sink.name);
     if (row === undefined) {
-      await cursors.set(lane.sink.name, this.#newSinkStart === 'end' ? await this.#mirror.outbox.maxSeq() : 0);
+      await cursors.set(
+        lane.sink.name,
+        this.#newSinkStart === 'end' ? await this.#mirror.outbox.maxSeq() : 0,
+      );
       row = await cursors.get(lane.sink.name);
     }
     const cursor = row?.seq ?? 0;

@@ -11,6 +11,8 @@
 import { MirrorOpenError, type OpenMirrorOptions, openMirror } from './openMirror.ts';
 import type { MirrorStore, StoreKind } from './store.ts';
 
+export { MirrorOpenError } from './openMirror.ts';
+
 export interface OpenStoreOptions extends OpenMirrorOptions {}
 
 /** Which implementation serves `location` (see the file header). */

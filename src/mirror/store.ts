@@ -440,7 +440,9 @@ export interface ViewsStore {
   /** The newest quarantined items (id, job, partition, reason, observedAt), at most `limit`. */
   recentQuarantine(
     limit: number,
-  ): Promise<{ id: number; jobId: string | null; partition: string | null; reason: string; observedAt: number }[]>;
+  ): Promise<
+    { id: number; jobId: string | null; partition: string | null; reason: string; observedAt: number }[]
+  >;
   deadLetterBriefs(limit: number): Promise<DeadLetterBrief[]>;
   /** A job's bookkeeping and outbox history; undefined when it is not mirrored. */
   jobTrace(jobId: string): Promise<JobTrace | undefined>;

@@ -9,7 +9,8 @@ import { Worker } from 'bullmq';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/createDispatcher.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import { type Mirror, openMirror } from '../mirror/openMirror.ts';
+import { openStore } from '../mirror/openStore.ts';
+import type { MirrorStore } from '../mirror/store.ts';
 import { watchMirrorFile } from '../mirror/watchMirrorFile.ts';
 import { clientFromConfig } from '../retab/clientFromConfig.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
@@ -34,7 +35,7 @@ export interface StartWorkerOptions {
   /** @default silentLogger */
   logger?: Logger;
   /** An open mirror to write to; when omitted the worker opens `config.dbPath` and closes it on `close()`. */
-  mirror?: Mirror;
+  mirror?: MirrorStore;
   /** @default clientFromConfig(config) */
   client?: RetabClient;
   /** Aborting it is the same as calling `close()` (and cancels a start still waiting for Redis). */
@@ -105,10 +106,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const ownMirror = opts.mirror === undefined;
   const mirror =
     opts.mirror ??
-    openMirror(config.dbPath, {
+    (await openStore(config.dbPath, {
       onUpgrade: ({ path, pending }) =>
         logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
-    });
+    }));
   const health = new RedisHealth(config.redisUrl, logger);
   const retry = opts.redisRetry ?? {};
   const queueRedis = createRedis(config.redisUrl, { ...retry, health, connectionName: 'retab-mirror-queue' });
@@ -124,7 +125,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     await withTimeout(queue.close(), 1000);
     await closeRedis(queueRedis);
     await closeRedis(workerRedis);
-    if (ownMirror) mirror.close();
+    if (ownMirror) await mirror.close();
   };
 
   let schedulers: SchedulerSyncResult | undefined;
@@ -228,7 +229,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       queue: `${config.queuePrefix}:${SYNC_QUEUE}`,
       concurrency: config.workerConcurrency,
       rateLimitPerSecond: config.rateLimitPerSecond,
-      mirror: mirror.path,
+      mirror: mirror.location,
     },
     'worker started',
   );
@@ -251,14 +252,17 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     return closing;
   };
   opts.signal?.addEventListener('abort', () => void close(), { once: true });
-  unwatch = watchMirrorFile(
-    mirror.path,
-    (reason) => {
-      logger.error(reason);
-      void close().then(() => opts.onMirrorLost?.(reason));
-    },
-    { everyMs: opts.mirrorCheckMs ?? 5000 },
-  );
+  // A file can be deleted or replaced under an open SQLite handle without an error; a server cannot.
+  if (mirror.kind === 'sqlite') {
+    unwatch = watchMirrorFile(
+      mirror.location,
+      (reason) => {
+        logger.error(reason);
+        void close().then(() => opts.onMirrorLost?.(reason));
+      },
+      { everyMs: opts.mirrorCheckMs ?? 5000 },
+    );
+  }
   return {
     queue,
     worker,

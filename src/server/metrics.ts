@@ -29,7 +29,10 @@ function counterOf<L extends string>(
  * A registry whose collectors read `snapshot()`: the values the store returned for this scrape
  * (`MirrorStore.views.metrics`, one read per scrape).
  */
-export function createMetricsRegistry(snapshot: () => MetricsSnapshot, now: () => number = Date.now): Registry {
+export function createMetricsRegistry(
+  snapshot: () => MetricsSnapshot,
+  now: () => number = Date.now,
+): Registry {
   const registry = new Registry();
   new Gauge({
     name: 'retab_mirror_jobs',
@@ -50,9 +53,13 @@ export function createMetricsRegistry(snapshot: () => MetricsSnapshot, now: () =
       this.set(t == null ? Number.NaN : Math.max(0, (now() - t) / 1000));
     },
   });
-  counterOf(registry, 'retab_mirror_upstream_requests_total', 'Upstream HTTP requests made by sync runs', [], () => [
-    { labels: {}, value: snapshot().upstreamRequests },
-  ]);
+  counterOf(
+    registry,
+    'retab_mirror_upstream_requests_total',
+    'Upstream HTTP requests made by sync runs',
+    [],
+    () => [{ labels: {}, value: snapshot().upstreamRequests }],
+  );
   counterOf(
     registry,
     'retab_mirror_upstream_responses_total',
@@ -66,8 +73,12 @@ export function createMetricsRegistry(snapshot: () => MetricsSnapshot, now: () =
   counterOf(registry, 'retab_mirror_events_total', 'Change events in the outbox by type', ['type'], () =>
     snapshot().eventsByType.map((r) => ({ labels: { type: r.type }, value: r.n })),
   );
-  counterOf(registry, 'retab_mirror_sync_runs_total', 'Sync runs by task and outcome', ['task', 'outcome'], () =>
-    snapshot().runsByOutcome.map((r) => ({ labels: { task: r.task, outcome: r.outcome }, value: r.n })),
+  counterOf(
+    registry,
+    'retab_mirror_sync_runs_total',
+    'Sync runs by task and outcome',
+    ['task', 'outcome'],
+    () => snapshot().runsByOutcome.map((r) => ({ labels: { task: r.task, outcome: r.outcome }, value: r.n })),
   );
   counterOf(
     registry,

@@ -31,7 +31,10 @@ export function runHydrate(deps: SyncDeps, opts: HydrateOptions): Promise<RunSum
     };
     // Responses first: those fetches carry the request too, so the request pass then has less to do.
     if (opts.payloadMode === 'full') {
-      const responses = await targetsOf(ctx, await deps.mirror.jobs.missingPayload({ kind: 'response', limit }));
+      const responses = await targetsOf(
+        ctx,
+        await deps.mirror.jobs.missingPayload({ kind: 'response', limit }),
+      );
       await resolveJobs(ctx, responses, { ...common, includeRequest: true, includeResponse: true });
     }
     if (ctx.aborted()) return;

@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import { AlertRuleSchema } from '../../src/config.ts';
 import type { EventsConfig } from '../../src/events/createDispatcher.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import {
   insertEvents,
   outboxIds,

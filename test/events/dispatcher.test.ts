@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getCursor, replayFrom } from '../../src/mirror/sqlite/cursors.ts';
 import { Dispatcher, DrainTimeoutError } from '../../src/events/dispatcher.ts';
 import { createMirrorEvents } from '../../src/events/mirrorEvents.ts';
 import { createEmitterSink } from '../../src/events/sinks/emitterSink.ts';
 import type { EventSink, MirrorEvent } from '../../src/events/types.ts';
 import { applyPage } from '../../src/mirror/applyPage.ts';
+import { getCursor, replayFrom } from '../../src/mirror/sqlite/cursors.ts';
 import { insertEvents, makeJob, outboxIds, type TempMirror, tempMirror, waitFor } from './helpers.ts';
 
 let tmp: TempMirror | undefined;

@@ -2,9 +2,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import { createMirrorEvents } from '../../src/events/mirrorEvents.ts';
 import type { MirrorEvent, RunSummary } from '../../src/events/types.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import { insertEvents, type TempMirror, tempMirror } from './helpers.ts';
 
 function memoryLogger() {

@@ -8,8 +8,8 @@ import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import {
   insertEvents,
   outboxIds,

@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
-import { readCursor } from '../../src/mirror/sqlite/cursors.ts';
-import { maxSeq, readEventsAfter } from '../../src/mirror/sqlite/outbox.ts';
 import { matchRule } from '../../src/events/rules.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
 import { openMirror } from '../../src/mirror/openMirror.ts';
+import { readCursor } from '../../src/mirror/sqlite/cursors.ts';
+import { maxSeq, readEventsAfter } from '../../src/mirror/sqlite/outbox.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { cliEnv, runCli, spawnCli, type TempDir, tempDir } from '../reliability/helpers.ts';
 import { type Receiver, startReceiver, waitFor } from './helpers.ts';

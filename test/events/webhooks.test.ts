@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher, type EventsConfig } from '../../src/events/createDispatcher.ts';
-import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
-import { listDeadLetters } from '../../src/mirror/sqlite/deadLetters.ts';
 import { retryDeadLetters } from '../../src/events/retryDeadLetters.ts';
 import { verifyWebhookSignature } from '../../src/events/webhookSignature.ts';
+import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
+import { listDeadLetters } from '../../src/mirror/sqlite/deadLetters.ts';
 import { captureLogs } from '../queue/helpers.ts';
 import {
   insertEvents,

@@ -10,9 +10,9 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
-import { replayFrom } from '../../src/mirror/sqlite/cursors.ts';
 import type { MirrorEvent } from '../../src/events/types.ts';
 import { openMirror } from '../../src/mirror/openMirror.ts';
+import { replayFrom } from '../../src/mirror/sqlite/cursors.ts';
 import { createRetabMirror } from '../../src/retabMirror.ts';
 import { LOCAL_CONFIG, listen } from '../query/helpers.ts';
 import {

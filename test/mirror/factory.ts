@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventRow } from '../../src/mirror/sqlite/outbox.ts';
 import { type Mirror, openMirror } from '../../src/mirror/index.ts';
+import type { EventRow } from '../../src/mirror/sqlite/outbox.ts';
 import type { Job } from '../../src/retab/schemas.ts';
 
 let counter = 0;

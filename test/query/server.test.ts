@@ -1,9 +1,9 @@
 /** The local server's own routes: auth, bind address, health, metrics, stats and the SSE event stream. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { readEventsAfter } from '../../src/mirror/sqlite/outbox.ts';
 import { applyPage } from '../../src/mirror/applyPage.ts';
 import { finishRun, startRun } from '../../src/mirror/runs.ts';
+import { readEventsAfter } from '../../src/mirror/sqlite/outbox.ts';
 import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import { startServer } from '../../src/server/createServer.ts';
 import { getJson, LOCAL_CONFIG, listen, load, makeJob, type TempMirror, tempMirror } from './helpers.ts';

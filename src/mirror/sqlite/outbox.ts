@@ -93,7 +93,12 @@ function where(q: OutboxQuery, params: unknown[]): string {
 }
 
 /** Up to `limit` events with `seq > afterSeq` matching `q`, in seq order. */
-export function readEventsAfter(m: Handle, afterSeq: number, limit: number, q: OutboxQuery = {}): MirrorEvent[] {
+export function readEventsAfter(
+  m: Handle,
+  afterSeq: number,
+  limit: number,
+  q: OutboxQuery = {},
+): MirrorEvent[] {
   if (isEmpty(q)) return statements(m.sqlite).after.all(afterSeq, limit).map(rowToEvent);
   const params: unknown[] = [afterSeq];
   const sql = `SELECT ${COLUMNS} FROM job_events WHERE seq > ?${where(q, params)} ORDER BY seq LIMIT ?`;

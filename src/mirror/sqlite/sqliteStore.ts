@@ -76,21 +76,21 @@ export class SqliteStore implements MirrorStore {
     this.sqlite = sqlite;
     this.db = db;
     this.#close = close;
-    const m = this;
     this.jobs = {
-      applyPage: (jobs: readonly Job[], opts) => settle(() => applyPage(m, jobs, opts)),
-      markMissing: (ids, observedAt, opts) => settle(() => markMissing(m, ids, observedAt, opts)),
-      get: (id: string, include?: IncludeFlags) => settle(() => getJob(m, id, include)),
-      query: (params: NormalizedListParams, opts?: QueryOptions) => settle(() => queryJobs(m, params, opts)),
-      iterate: (params: IterateParams) => iterateAsync(m, params),
-      stats: (opts) => settle(() => statsJobs(m, opts)),
-      count: () => settle(() => countJobs(m)),
-      countByStatus: () => settle(() => countByStatus(m)),
+      applyPage: (jobs: readonly Job[], opts) => settle(() => applyPage(this, jobs, opts)),
+      markMissing: (ids, observedAt, opts) => settle(() => markMissing(this, ids, observedAt, opts)),
+      get: (id: string, include?: IncludeFlags) => settle(() => getJob(this, id, include)),
+      query: (params: NormalizedListParams, opts?: QueryOptions) =>
+        settle(() => queryJobs(this, params, opts)),
+      iterate: (params: IterateParams) => iterateAsync(this, params),
+      stats: (opts) => settle(() => statsJobs(this, opts)),
+      count: () => settle(() => countJobs(this)),
+      countByStatus: () => settle(() => countByStatus(this)),
       countCreatedBetween: (fromS, toS) =>
         settle(
           () =>
             (
-              prepared(m, 'SELECT count(*) AS n FROM jobs WHERE created_at >= ? AND created_at < ?').get(
+              prepared(this, 'SELECT count(*) AS n FROM jobs WHERE created_at >= ? AND created_at < ?').get(
                 fromS,
                 toS,
               ) as { n: number }
@@ -101,75 +101,75 @@ export class SqliteStore implements MirrorStore {
           () =>
             (
               (source
-                ? prepared(m, 'SELECT max(created_at) AS m FROM jobs WHERE source = ?').get(source)
-                : prepared(m, 'SELECT max(created_at) AS m FROM jobs').get()) as { m: number | null }
+                ? prepared(this, 'SELECT max(created_at) AS m FROM jobs WHERE source = ?').get(source)
+                : prepared(this, 'SELECT max(created_at) AS m FROM jobs').get()) as { m: number | null }
             ).m,
         ),
-      knownIds: (ids) => settle(() => knownIds(m, ids)),
+      knownIds: (ids) => settle(() => knownIds(this, ids)),
       createdAtOf: (ids) =>
         settle(() =>
           ids.length === 0
             ? []
             : (prepared(
-                m,
+                this,
                 'SELECT id, created_at AS createdAt FROM jobs WHERE id IN (SELECT value FROM json_each(?))',
               ).all(JSON.stringify(ids)) as { id: string; createdAt: number }[]),
         ),
-      staleActive: (opts) => settle(() => staleActiveJobs(m, opts)),
-      missingPayload: (opts) => settle(() => jobsMissingPayload(m, opts)),
-      payloadGaps: (ids, want) => settle(() => payloadGaps(m, ids, want)),
-      anyMetadataValue: (key) => settle(() => views.anyMetadataValue(m, key)),
+      staleActive: (opts) => settle(() => staleActiveJobs(this, opts)),
+      missingPayload: (opts) => settle(() => jobsMissingPayload(this, opts)),
+      payloadGaps: (ids, want) => settle(() => payloadGaps(this, ids, want)),
+      anyMetadataValue: (key) => settle(() => views.anyMetadataValue(this, key)),
     };
     this.syncState = {
-      save: (patch, now) => settle(() => saveCheckpoint(m, patch, now)),
-      get: (partition) => settle(() => getSyncState(m, partition)),
-      list: (prefix) => settle(() => listSyncStates(m, prefix)),
+      save: (patch, now) => settle(() => saveCheckpoint(this, patch, now)),
+      get: (partition) => settle(() => getSyncState(this, partition)),
+      list: (prefix) => settle(() => listSyncStates(this, prefix)),
     };
     this.runs = {
-      start: (run) => settle(() => startRun(m, run)),
-      finish: (id, totals) => settle(() => finishRun(m, id, totals)),
-      list: (opts) => settle(() => listRuns(m, opts)),
-      lastSuccessful: (prefix) => settle(() => lastSuccessfulRun(m, prefix)),
-      latestPerPartition: () => settle(() => views.latestPerPartition(m)),
+      start: (run) => settle(() => startRun(this, run)),
+      finish: (id, totals) => settle(() => finishRun(this, id, totals)),
+      list: (opts) => settle(() => listRuns(this, opts)),
+      lastSuccessful: (prefix) => settle(() => lastSuccessfulRun(this, prefix)),
+      latestPerPartition: () => settle(() => views.latestPerPartition(this)),
     };
-    this.quarantine = { list: (opts) => settle(() => listQuarantine(m, opts)) };
+    this.quarantine = { list: (opts) => settle(() => listQuarantine(this, opts)) };
     this.outbox = {
-      after: (afterSeq, limit, q) => settle(() => outbox.readEventsAfter(m, afterSeq, limit, q)),
-      last: (n, q) => settle(() => outbox.readLastEvents(m, n, q)),
-      maxSeq: () => settle(() => outbox.maxSeq(m)),
-      byEventId: (eventId) => settle(() => outbox.readEventById(m, eventId)),
-      count: () => settle(() => outbox.countEvents(m)),
+      after: (afterSeq, limit, q) => settle(() => outbox.readEventsAfter(this, afterSeq, limit, q)),
+      last: (n, q) => settle(() => outbox.readLastEvents(this, n, q)),
+      maxSeq: () => settle(() => outbox.maxSeq(this)),
+      byEventId: (eventId) => settle(() => outbox.readEventById(this, eventId)),
+      count: () => settle(() => outbox.countEvents(this)),
     };
     this.cursors = {
-      get: (sink) => settle(() => cursors.readCursor(m, sink)),
-      set: (sink, seq) => settle(() => cursors.setCursor(m, sink, seq)),
-      advance: (sink, expected, seq) => settle(() => cursors.advanceCursor(m, sink, expected, seq)),
-      list: () => settle(() => cursors.listCursors(m)),
-      replayFrom: (sink, fromSeq) => settle(() => cursors.replayFrom(m, sink, fromSeq)),
-      disable: (sink, reason) => settle(() => cursors.disableSink(m, sink, reason)),
-      enable: (sink) => settle(() => cursors.enableSink(m, sink)),
+      get: (sink) => settle(() => cursors.readCursor(this, sink)),
+      set: (sink, seq) => settle(() => cursors.setCursor(this, sink, seq)),
+      advance: (sink, expected, seq) => settle(() => cursors.advanceCursor(this, sink, expected, seq)),
+      list: () => settle(() => cursors.listCursors(this)),
+      replayFrom: (sink, fromSeq) => settle(() => cursors.replayFrom(this, sink, fromSeq)),
+      disable: (sink, reason) => settle(() => cursors.disableSink(this, sink, reason)),
+      enable: (sink) => settle(() => cursors.enableSink(this, sink)),
     };
     this.deadLetters = {
-      record: (d) => settle(() => deadLetters.recordDeadLetter(m, d)),
-      list: (opts) => settle(() => deadLetters.listDeadLetters(m, opts)),
-      resolve: (id, attempts) => settle(() => deadLetters.markDeadLetterResolved(m, id, attempts)),
+      record: (d) => settle(() => deadLetters.recordDeadLetter(this, d)),
+      list: (opts) => settle(() => deadLetters.listDeadLetters(this, opts)),
+      resolve: (id, attempts) => settle(() => deadLetters.markDeadLetterResolved(this, id, attempts)),
       failedAgain: (id, attempts, error) =>
-        settle(() => deadLetters.markDeadLetterFailedAgain(m, id, attempts, error)),
+        settle(() => deadLetters.markDeadLetterFailedAgain(this, id, attempts, error)),
     };
     this.views = {
-      lastSuccessAt: (task) => settle(() => views.lastSuccessAt(m, task)),
-      requestsSince: (sinceMs) => settle(() => views.requestsSince(m, sinceMs)),
-      metrics: () => settle(() => views.metricsSnapshot(m)),
-      partitions: (limit) => settle(() => views.partitions(m, limit)),
-      runsOf: (partition, limit) => settle(() => views.runsOf(m, partition, limit)),
-      upstreamStatusesSince: (sinceMs) => settle(() => views.upstreamStatusesSince(m, sinceMs)),
-      recentQuarantine: (limit) => settle(() => views.recentQuarantine(m, limit)),
-      deadLetterBriefs: (limit) => settle(() => views.deadLetterBriefs(m, limit)),
-      jobTrace: (jobId) => settle(() => views.jobTrace(m, jobId)),
-      metadataSeqs: (key, value) => settle(() => views.metadataSeqs(m, key, value)),
-      jobColumnsAfter: (afterSeq, limit) => settle(() => views.jobColumnsAfter(m, afterSeq, limit)),
-      jobColumnsOf: (ids) => settle(() => views.jobColumnsOf(m, ids)),
-      eventJobIdsAfter: (afterSeq) => settle(() => views.eventJobIdsAfter(m, afterSeq)),
+      lastSuccessAt: (task) => settle(() => views.lastSuccessAt(this, task)),
+      requestsSince: (sinceMs) => settle(() => views.requestsSince(this, sinceMs)),
+      metrics: () => settle(() => views.metricsSnapshot(this)),
+      partitions: (limit) => settle(() => views.partitions(this, limit)),
+      runsOf: (partition, limit) => settle(() => views.runsOf(this, partition, limit)),
+      upstreamStatusesSince: (sinceMs) => settle(() => views.upstreamStatusesSince(this, sinceMs)),
+      recentQuarantine: (limit) => settle(() => views.recentQuarantine(this, limit)),
+      deadLetterBriefs: (limit) => settle(() => views.deadLetterBriefs(this, limit)),
+      jobTrace: (jobId) => settle(() => views.jobTrace(this, jobId)),
+      metadataSeqs: (key, value) => settle(() => views.metadataSeqs(this, key, value)),
+      jobColumnsAfter: (afterSeq, limit) => settle(() => views.jobColumnsAfter(this, afterSeq, limit)),
+      jobColumnsOf: (ids) => settle(() => views.jobColumnsOf(this, ids)),
+      eventJobIdsAfter: (afterSeq) => settle(() => views.eventJobIdsAfter(this, afterSeq)),
     };
   }
 

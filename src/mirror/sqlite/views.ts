@@ -6,7 +6,6 @@
  */
 import type Database from 'better-sqlite3';
 import type { Mirror } from '../openMirror.ts';
-import { readJobEvents } from './outbox.ts';
 import type {
   DeadLetterBrief,
   JobColumnsRow,
@@ -16,6 +15,7 @@ import type {
   RunBrief,
   SyncRunRow,
 } from '../store.ts';
+import { readJobEvents } from './outbox.ts';
 
 type Handle = Pick<Mirror, 'sqlite'>;
 
@@ -138,7 +138,13 @@ export function upstreamStatusesSince(m: Handle, sinceMs: number): [number, stri
 }
 
 export function recentQuarantine(m: Handle, limit: number) {
-  return all<{ id: number; jobId: string | null; partition: string | null; reason: string; observedAt: number }>(
+  return all<{
+    id: number;
+    jobId: string | null;
+    partition: string | null;
+    reason: string;
+    observedAt: number;
+  }>(
     m.sqlite,
     `SELECT id, job_id AS jobId, partition, reason, observed_at AS observedAt FROM quarantine
      ORDER BY id DESC LIMIT ?`,
