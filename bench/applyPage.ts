@@ -17,6 +17,9 @@
  * - `applyPage, 10 pages per commit`: the same pages applied inside an outer transaction of 10 pages
  *   (applyPage nests as a savepoint), as a backfill that accepts redoing up to 10 pages after a crash could.
  *
+ * - `store.jobs.applyPage (new jobs)`: the same pages as the first row through the store seam
+ *   (`MirrorStore.jobs.applyPage`, awaited), the path every sync task takes: it must cost what applyPage does.
+ *
  * Generating the jobs is never timed. Profile with: node --cpu-prof --import tsx bench/applyPage.ts --quick
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -175,6 +178,22 @@ function applyPages(m: Mirror, include: typeof FULL, observedBase: number): Timi
   return t;
 }
 
+/** The first row's pages through the store seam, each awaited as a sync task awaits it. */
+async function applyPagesViaStore(m: Mirror): Promise<Timing> {
+  const t = { ms: 0, cpuMs: 0, jobs: 0 };
+  for (const [i, page] of pages.entries()) {
+    const wire = page.map((r) => toJob(r, ORG, FULL));
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await m.jobs.applyPage(wire, { observedAt: NOW + i, backfill: true });
+    t.ms += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    t.cpuMs += (c.user + c.system) / 1000;
+    t.jobs += page.length;
+  }
+  return t;
+}
+
 /** The same, `group` pages per outer transaction (applyPage nests as a savepoint): what a backfill could do. */
 function applyPagesGrouped(m: Mirror, group: number): Timing {
   const t = { ms: 0, cpuMs: 0, jobs: 0 };
@@ -221,6 +240,10 @@ try {
   const mg = open('apply-grouped.db');
   const grouped = applyPagesGrouped(mg, GROUP);
   mg.close();
+  gc?.();
+  const ms = open('apply-store.db');
+  const viaStore = await applyPagesViaStore(ms);
+  ms.close();
 
   const line = (label: string, t: Timing, extra = '') =>
     console.log(
@@ -238,6 +261,7 @@ try {
   );
   line('applyPage (same pages, lightweight)', again, `  events ${fmt(again.events)}`);
   line(`applyPage, ${GROUP} pages per commit`, grouped);
+  line('store.jobs.applyPage (new jobs)', viaStore);
   const pct = (a: number, b: number) => `${Math.round((100 * a) / b)}%`;
   console.log(
     `applyPage / floor of the same rows (jobs+files+metadata+events, one transaction): wall ${pct(rate(first), rate(floorAll))}, cpu ${pct(cpuRate(first), cpuRate(floorAll))}   (target >= 50%)`,
@@ -245,6 +269,9 @@ try {
   console.log(
     `for reference, against the jobs rows alone (applyPage writes ${((first.jobs + derived.f + derived.k + first.events) / first.jobs).toFixed(1)}x as many rows): wall ${pct(rate(first), rate(floor))}, cpu ${pct(cpuRate(first), cpuRate(floor))}` +
       `; with the row build timed: wall ${pct(rate(first), rate(floorMap))}, cpu ${pct(cpuRate(first), cpuRate(floorMap))}`,
+  );
+  console.log(
+    `store.jobs.applyPage / floor of the same rows: wall ${pct(rate(viaStore), rate(floorAll))}, cpu ${pct(cpuRate(viaStore), cpuRate(floorAll))}`,
   );
   console.log(
     `applyPage / floor committed per page (same durability unit): wall ${pct(rate(first), rate(floorPerPage))}, cpu ${pct(cpuRate(first), cpuRate(floorPerPage))}`,
