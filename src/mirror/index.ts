@@ -1,9 +1,13 @@
-/** The mirror's public surface: open, write a page, mark missing, checkpoints, runs, reads. */
+/**
+ * The mirror: the store seam (`MirrorStore`, `openStore`) every other folder goes through, and the synchronous
+ * SQLite functions behind it (for src/mirror/ itself, its tests and benchmarks).
+ */
 export { applyPage } from './applyPage.ts';
 export { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from './jobToRow.ts';
 export { type MarkMissingOptions, markMissing } from './markMissing.ts';
 export { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
 export { MIGRATIONS_FOLDER, type Mirror, type MirrorDb, MirrorOpenError, openMirror } from './openMirror.ts';
+export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
 export { listQuarantine, type QuarantineRow } from './quarantine.ts';
 export {
@@ -25,6 +29,8 @@ export {
   type SyncRunRow,
   startRun,
 } from './runs.ts';
+export { SqliteStore } from './sqlite/sqliteStore.ts';
+export type * from './store.ts';
 export { getSyncState, listSyncStates, type SyncStateRow, saveCheckpoint } from './syncState.ts';
 export { type StatusStep, transitionSteps } from './transitions.ts';
 export type * from './types.ts';

@@ -10,10 +10,9 @@ import { prepared } from './prepared.ts';
 import { getJobRow } from './reads.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
 
-export interface MarkMissingOptions {
-  /** Flag the events as backfill (alert rules ignore them by default). @default false */
-  backfill?: boolean;
-}
+import type { MarkMissingOptions } from './store.ts';
+
+export type { MarkMissingOptions } from './store.ts';
 
 const MARK = 'UPDATE jobs SET upstream_missing_at = ? WHERE id = ?';
 

@@ -35,6 +35,7 @@ import {
 } from './filenameIndex.ts';
 import type { Mirror } from './openMirror.ts';
 import { type JobRow, rowToJob } from './rowToJob.ts';
+import type { IncludeFlags, IterateParams } from './store.ts';
 
 export { InvalidCursorError } from '../retab/errors.ts';
 export type { JobFilters } from './buildWhere.ts';
@@ -50,10 +51,7 @@ function columns(includeRequest: boolean, includeResponse: boolean): string {
   return `${BASE_COLUMNS}, ${includeRequest ? 'j.request' : 'NULL AS request'}, ${includeResponse ? 'j.response' : 'NULL AS response'}`;
 }
 
-export interface IncludeFlags {
-  include_request?: boolean;
-  include_response?: boolean;
-}
+export type { IncludeFlags, IterateParams } from './store.ts';
 
 function toJob(row: unknown, inc: IncludeFlags): Job {
   return rowToJob(row as JobRow, {
@@ -276,13 +274,6 @@ export function everyMatchDriver(sqlite: Database.Database, f: JobFilters): Driv
   const index = indexPlan(sqlite, f, approxJobCount(sqlite), 1);
   return index?.now ? index.driver : driver;
 }
-
-export type IterateParams = JobFilters &
-  IncludeFlags & {
-    order?: Dir;
-    /** Start after this job's position (as the `after` cursor). */
-    after?: string;
-  };
 
 /**
  * Every matching job in listing order, streamed from one statement (constant memory unless a rare

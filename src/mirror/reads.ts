@@ -5,6 +5,9 @@ import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import type { JobRow } from './rowToJob.ts';
 import { jobs } from './schema.ts';
+import type { MissingPayloadOptions, StaleActiveJob, StaleActiveOptions } from './store.ts';
+
+export type { MissingPayloadOptions, StaleActiveJob, StaleActiveOptions } from './store.ts';
 
 /** json_each keeps one bound parameter per chunk; chunks bound memory for very large id lists. */
 const ID_CHUNK = 10_000;
@@ -26,20 +29,6 @@ export function knownIds(mirror: Mirror, ids: Iterable<string>): Set<string> {
   return known;
 }
 
-export interface StaleActiveOptions {
-  /** Non-terminal statuses to consider. @default ACTIVE_STATUSES */
-  statuses?: readonly JobStatus[];
-  /** Unix ms: jobs last seen before this (typically the sweep's start) are stale. */
-  notSeenSince: number;
-}
-
-export interface StaleActiveJob {
-  id: string;
-  status: JobStatus;
-  /** Unix s. */
-  createdAt: number;
-}
-
 /**
  * Jobs still stored with an active status that a sweep did not see (last seen before `notSeenSince`) and
  * that upstream has not already answered 404 for: they moved on and must be resolved one by one or by day.
@@ -53,13 +42,6 @@ export function staleActiveJobs(mirror: Mirror, opts: StaleActiveOptions): Stale
      WHERE status IN (SELECT value FROM json_each(?)) AND last_seen_at < ? AND upstream_missing_at IS NULL
      ORDER BY created_at, id`,
   ).all(JSON.stringify(statuses), opts.notSeenSince) as StaleActiveJob[];
-}
-
-export interface MissingPayloadOptions {
-  /** `request`: any job without one. `response`: completed jobs without one (others have none to fetch). */
-  kind: 'request' | 'response';
-  /** @default 100 */
-  limit?: number;
 }
 
 /**
