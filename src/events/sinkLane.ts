@@ -1,0 +1,180 @@
+/**
+ * One sink's lane in the dispatcher: its cursor, its failures, and `step()`, which delivers the next batch
+ * after the cursor. The batch comes from the lanes' shared reader (outboxBatches.ts); the lane keeps the
+ * events its filter routes to the sink, hands them over, and only then advances its cursor in
+ * `event_cursors` by compare-and-set (an `events replay` meanwhile wins). Delivery is therefore at least
+ * once: a crash between the hand-over and the acknowledgement re-delivers on restart.
+ *
+ * A failure (the sink's, or a database that cannot be read or written) keeps what the sink acknowledged,
+ * then retries after a capped exponential backoff (src/backoff.ts) while the other lanes go on. A
+ * `SinkDisabledError` (a webhook answered 410 Gone) marks the sink disabled instead, logged once.
+ */
+import { backoffMs } from '../backoff.ts';
+import type { Logger } from '../log.ts';
+import type { Mirror } from '../mirror/openMirror.ts';
+import { advanceCursor, disableSink, readCursor, setCursor } from './cursors.ts';
+import { maxSeq } from './outbox.ts';
+import type { OutboxBatches } from './outboxBatches.ts';
+import type { SinkFilter } from './rules.ts';
+import { type EventSink, SinkDisabledError } from './types.ts';
+
+/** What every lane of one dispatcher shares. */
+export interface LaneContext {
+  mirror: Mirror;
+  batches: OutboxBatches;
+  filter: SinkFilter;
+  logger: Logger;
+  /** Aborted when the dispatcher stops. */
+  signal: AbortSignal;
+  /** Retry delays of a failing sink, ms: the first, and the cap. */
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Where a sink without a cursor starts. */
+  newSinkStart: 'beginning' | 'end';
+  /** A lane's cursor or state changed (drains re-check). */
+  changed(): void;
+  /** A lane's retry delay is over: run it again. */
+  retryDue(lane: SinkLane): void;
+}
+
+export class SinkLane {
+  /** Last acknowledged seq, as last read or written. */
+  cursor = 0;
+  /** Consecutive failed batches. */
+  failures = 0;
+  lastError?: string;
+  disabled = false;
+  retryTimer?: NodeJS.Timeout;
+  /** The lane's loop, while it runs. */
+  running: Promise<void> | null = null;
+  /** Woken while running: look again before stopping. */
+  again = false;
+
+  constructor(
+    readonly sink: EventSink,
+    readonly ctx: LaneContext,
+  ) {}
+
+  /** Deliver the next batch. True when there may be more to deliver right away. */
+  async step(): Promise<boolean> {
+    const { sink, ctx } = this;
+    let cursor = this.cursor;
+    let acked = cursor;
+    try {
+      // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
+      // to retry with backoff, never an exception that escapes the dispatcher.
+      const state = this.#cursorState();
+      if (state.disabled) return false;
+      cursor = acked = state.cursor;
+      const batch = await ctx.batches.after(cursor);
+      if (ctx.signal.aborted) return false;
+      const last = batch.at(-1);
+      if (!last) return false;
+      const selected = batch.filter((e) => ctx.filter(sink, e));
+      if (selected.length > 0) {
+        await sink.deliver(selected, {
+          signal: ctx.signal,
+          generation: state.generation,
+          ack: (seq) => {
+            if (seq > acked) acked = seq;
+          },
+        });
+      }
+      this.#advance(cursor, last.seq);
+      if (this.failures > 0) ctx.logger.info({ sink: sink.name, seq: last.seq }, 'event sink recovered');
+      this.failures = 0;
+      delete this.lastError;
+      return batch.length === ctx.batches.size;
+    } catch (err) {
+      if (acked > cursor) this.#tryAdvance(cursor, acked);
+      if (err instanceof SinkDisabledError) {
+        this.#disable(err, acked);
+        return false;
+      }
+      if (ctx.signal.aborted) return false;
+      this.#retryLater(err, acked);
+      return false;
+    }
+  }
+
+  clearRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  #retryLater(err: unknown, acked: number): void {
+    const { sink, ctx } = this;
+    this.failures++;
+    this.lastError = (err as Error)?.message ?? String(err);
+    const delay = backoffMs(this.failures, {
+      minMs: ctx.retryMinMs,
+      maxMs: ctx.retryMaxMs,
+      below: 0.2,
+      above: 0.2,
+    });
+    ctx.logger.warn(
+      { err, sink: sink.name, afterSeq: acked, failures: this.failures, retryInMs: delay },
+      `event sink "${sink.name}" failed; retrying in ${delay} ms (other sinks continue)`,
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      ctx.retryDue(this);
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  #disable(err: SinkDisabledError, acked: number): void {
+    const { sink, ctx } = this;
+    this.disabled = true;
+    this.lastError = err.message;
+    let first = true;
+    try {
+      first = disableSink(ctx.mirror, sink.name, err.message);
+    } catch (dbErr) {
+      ctx.logger.warn({ err: dbErr, sink: sink.name }, 'could not store that the sink is disabled');
+    }
+    if (first) {
+      ctx.logger.error(
+        { sink: sink.name, afterSeq: acked, reason: err.message },
+        `event sink "${sink.name}" disabled: ${err.message}. Nothing more is sent to it; its cursor stays at seq ${acked}. Fix the receiver, then \`retab-mirror events enable --sink ${sink.name}\``,
+      );
+    }
+    ctx.changed();
+  }
+
+  /** The sink's row in `event_cursors` (created at `newSinkStart` the first time). */
+  #cursorState(): { cursor: number; generation: number; disabled: boolean } {
+    const { mirror, newSinkStart } = this.ctx;
+    let row = readCursor(mirror, this.sink.name);
+    if (row === undefined) {
+      setCursor(mirror, this.sink.name, newSinkStart === 'end' ? maxSeq(mirror) : 0);
+      row = readCursor(mirror, this.sink.name);
+    }
+    this.cursor = row?.seq ?? 0;
+    this.disabled = row?.disabledAt != null;
+    return { cursor: this.cursor, generation: row?.generation ?? 0, disabled: this.disabled };
+  }
+
+  /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
+  #tryAdvance(expected: number, seq: number): void {
+    try {
+      this.#advance(expected, seq);
+    } catch (err) {
+      this.ctx.logger.warn(
+        { err, sink: this.sink.name, seq },
+        'could not store the cursor; it is re-sent later',
+      );
+    }
+  }
+
+  #advance(expected: number, seq: number): void {
+    const { mirror, logger } = this.ctx;
+    if (advanceCursor(mirror, this.sink.name, expected, seq)) this.cursor = seq;
+    else {
+      // Someone rewound the cursor meanwhile (`events replay`): theirs wins.
+      this.cursor = readCursor(mirror, this.sink.name)?.seq ?? 0;
+      logger.info({ sink: this.sink.name, cursor: this.cursor }, 'cursor moved externally (replay)');
+    }
+    this.ctx.changed();
+  }
+}
