@@ -1,7 +1,7 @@
 /**
  * The one webhook delivery path. Every POST of an event to a webhook goes through `deliverWebhook`: the
  * webhook sink's in-process retries (sinks/webhookSink.ts) and the resend of dead letters (`events retry`,
- * the console's retry button: retryDeadLetters.ts). It makes the one retry decision (`retryDelay`: the
+ * the console's retry button: retryDeadLetters.ts). It makes the one retry decision (`webhookRetryDelay`: the
  * capped exponential backoff of src/backoff.ts, ±20% jitter) and ends in one of three outcomes; a `failed`
  * one is what both callers write to `event_dead_letters` with `recordDeadLetter`, the one dead-letter write.
  *
@@ -52,7 +52,11 @@ export type WebhookOutcome =
  * give up — the error is not retryable (4xx, a redirect: `WebhookDeliveryError.retryable`) or the policy's
  * attempts are spent. Errors other than `WebhookDeliveryError` are retried.
  */
-export function retryDelay(error: unknown, attempt: number, policy: WebhookPolicy): number | undefined {
+export function webhookRetryDelay(
+  error: unknown,
+  attempt: number,
+  policy: WebhookPolicy,
+): number | undefined {
   const retryable = !(error instanceof WebhookDeliveryError) || error.retryable;
   if (!retryable || attempt >= policy.attempts) return undefined;
   return backoffMs(attempt, { minMs: policy.backoffMs, maxMs: policy.maxBackoffMs, below: 0.2, above: 0.2 });
@@ -78,7 +82,7 @@ const sendAtOnce = async (send: () => Promise<void>) => {
 };
 
 /**
- * POST `event` to `target` until it is delivered, gone, or given up (see `retryDelay`). The body is the
+ * POST `event` to `target` until it is delivered, gone, or given up (see `webhookRetryDelay`). The body is the
  * event's JSON, serialised once for every attempt (`eventJson`); each attempt is signed afresh. Rejects only
  * when `signal` aborts.
  */
@@ -108,7 +112,7 @@ export async function deliverWebhook(
     const lastError = (error as Error)?.message ?? String(error);
     if (error instanceof WebhookDeliveryError && error.gone)
       return { result: 'gone', attempts: attempt, lastError };
-    const delay = retryDelay(error, attempt, policy);
+    const delay = webhookRetryDelay(error, attempt, policy);
     if (delay === undefined) return { result: 'failed', attempts: attempt, lastError };
     (opts.logger ?? silentLogger).debug(
       { eventId: event.eventId, attempt, retryInMs: delay, lastError },
