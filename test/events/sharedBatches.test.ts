@@ -14,27 +14,21 @@ afterEach(() => {
   tmp = undefined;
 });
 
-function recordingSink(name: string, fail?: () => boolean): EventSink & { got: MirrorEvent[] } {
+/** Takes whole batches (the lane then acknowledges the batch), or throws while `down()`. */
+function sink(name: string, down = () => false): EventSink & { got: MirrorEvent[] } {
   const got: MirrorEvent[] = [];
-  return {
-    name,
-    kind: 'feed',
-    got,
-    async deliver(events, ctx) {
-      if (fail?.()) throw new Error(`${name} is down`);
-      for (const e of events) {
-        got.push(e);
-        ctx.ack(e.seq);
-      }
-    },
+  const deliver = async (events: MirrorEvent[]) => {
+    if (down()) throw new Error(`${name} is down`);
+    got.push(...events);
   };
+  return { name, kind: 'feed', got, deliver };
 }
 
 describe('shared outbox batches', () => {
   it('three sinks in step: one read per batch for all of them (13 reads for 12 batches, not 39)', async () => {
     tmp = tempMirror();
     insertEvents(tmp.mirror, 1200);
-    const sinks = [recordingSink('a'), recordingSink('b'), recordingSink('c')];
+    const sinks = [sink('a'), sink('b'), sink('c')];
     const d = new Dispatcher({ mirror: tmp.mirror, sinks, batchSize: 100 });
     await d.drain({ timeoutMs: 10_000 });
     await d.stop();
@@ -55,8 +49,8 @@ describe('shared outbox batches', () => {
     tmp = tempMirror();
     insertEvents(tmp.mirror, 250);
     let down = true;
-    const flaky = recordingSink('flaky', () => down);
-    const healthy = recordingSink('healthy');
+    const flaky = sink('flaky', () => down);
+    const healthy = sink('healthy');
     const d = new Dispatcher({
       mirror: tmp.mirror,
       sinks: [flaky, healthy],
