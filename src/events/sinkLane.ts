@@ -8,6 +8,7 @@
  * A failure (the sink's, or a database that cannot be read or written) keeps what the sink acknowledged,
  * then retries after a capped exponential backoff (src/backoff.ts) while the other lanes go on. A
  * `SinkDisabledError` (a webhook answered 410 Gone) marks the sink disabled instead, logged once.
+ * Every storage call is made from an async method, ready for a store whose calls are asynchronous.
  */
 import { backoffMs } from '../backoff.ts';
 import type { Logger } from '../log.ts';
@@ -63,7 +64,7 @@ export class SinkLane {
     try {
       // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
       // to retry with backoff, never an exception that escapes the dispatcher.
-      const state = this.#cursorState();
+      const state = await this.#cursorState();
       if (state.disabled) return false;
       cursor = acked = state.cursor;
       const batch = await ctx.batches.after(cursor);
@@ -80,15 +81,15 @@ export class SinkLane {
           },
         });
       }
-      this.#advance(cursor, last.seq);
+      await this.#advance(cursor, last.seq);
       if (this.failures > 0) ctx.logger.info({ sink: sink.name, seq: last.seq }, 'event sink recovered');
       this.failures = 0;
       delete this.lastError;
       return batch.length === ctx.batches.size;
     } catch (err) {
-      if (acked > cursor) this.#tryAdvance(cursor, acked);
+      if (acked > cursor) await this.#tryAdvance(cursor, acked);
       if (err instanceof SinkDisabledError) {
-        this.#disable(err, acked);
+        await this.#disable(err, acked);
         return false;
       }
       if (ctx.signal.aborted) return false;
@@ -123,7 +124,7 @@ export class SinkLane {
     this.retryTimer.unref();
   }
 
-  #disable(err: SinkDisabledError, acked: number): void {
+  async #disable(err: SinkDisabledError, acked: number): Promise<void> {
     const { sink, ctx } = this;
     this.disabled = true;
     this.lastError = err.message;
@@ -143,7 +144,7 @@ export class SinkLane {
   }
 
   /** The sink's row in `event_cursors` (created at `newSinkStart` the first time). */
-  #cursorState(): { cursor: number; generation: number; disabled: boolean } {
+  async #cursorState(): Promise<{ cursor: number; generation: number; disabled: boolean }> {
     const { mirror, newSinkStart } = this.ctx;
     let row = readCursor(mirror, this.sink.name);
     if (row === undefined) {
@@ -156,9 +157,9 @@ export class SinkLane {
   }
 
   /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
-  #tryAdvance(expected: number, seq: number): void {
+  async #tryAdvance(expected: number, seq: number): Promise<void> {
     try {
-      this.#advance(expected, seq);
+      await this.#advance(expected, seq);
     } catch (err) {
       this.ctx.logger.warn(
         { err, sink: this.sink.name, seq },
@@ -167,7 +168,7 @@ export class SinkLane {
     }
   }
 
-  #advance(expected: number, seq: number): void {
+  async #advance(expected: number, seq: number): Promise<void> {
     const { mirror, logger } = this.ctx;
     if (advanceCursor(mirror, this.sink.name, expected, seq)) this.cursor = seq;
     else {
