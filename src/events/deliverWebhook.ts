@@ -37,8 +37,18 @@ export const WEBHOOK_DEFAULTS = {
 /** How one event is delivered: attempts, backoff and per-request timeout (see `WebhookRetryOptions`). */
 export type WebhookPolicy = Required<Omit<WebhookRetryOptions, 'concurrency'>>;
 
+/** The policy of `opts`, defaults (`WEBHOOK_DEFAULTS`) filled in. */
+export function webhookPolicy(opts: WebhookRetryOptions = {}): WebhookPolicy {
+  return {
+    attempts: opts.attempts ?? WEBHOOK_DEFAULTS.attempts,
+    backoffMs: opts.backoffMs ?? WEBHOOK_DEFAULTS.backoffMs,
+    maxBackoffMs: opts.maxBackoffMs ?? WEBHOOK_DEFAULTS.maxBackoffMs,
+    timeoutMs: opts.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
+  };
+}
+
 /** A dead letter's resend (`events retry`): one attempt. */
-export const RESEND_POLICY: WebhookPolicy = { ...WEBHOOK_DEFAULTS, attempts: 1 };
+export const RESEND_POLICY: WebhookPolicy = webhookPolicy({ attempts: 1 });
 
 export type WebhookOutcome =
   | { result: 'delivered'; attempts: number }

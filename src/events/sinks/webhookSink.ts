@@ -24,8 +24,8 @@ import {
   deliverWebhook,
   WEBHOOK_DEFAULTS,
   type WebhookOutcome,
-  type WebhookPolicy,
   type WebhookRetryOptions,
+  webhookPolicy,
 } from '../deliverWebhook.ts';
 import { WebhookDeliveryError, type WebhookTarget } from '../postWebhook.ts';
 import { SeqSlots } from '../seqSlots.ts';
@@ -40,12 +40,7 @@ export interface WebhookSinkOptions extends WebhookRetryOptions {
 export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
   const { target, mirror } = opts;
   const logger = (opts.logger ?? silentLogger).child({ sink: target.name });
-  const policy: WebhookPolicy = {
-    attempts: opts.attempts ?? WEBHOOK_DEFAULTS.attempts,
-    backoffMs: opts.backoffMs ?? WEBHOOK_DEFAULTS.backoffMs,
-    maxBackoffMs: opts.maxBackoffMs ?? WEBHOOK_DEFAULTS.maxBackoffMs,
-    timeoutMs: opts.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
-  };
+  const policy = webhookPolicy(opts);
   const concurrency = opts.concurrency ?? WEBHOOK_DEFAULTS.concurrency;
 
   async function deliver(events: MirrorEvent[], ctx: DeliveryContext): Promise<void> {
