@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getCursor } from '../../src/events/cursors.ts';
 import { Dispatcher } from '../../src/events/dispatcher.ts';
+import { createMirrorEvents } from '../../src/events/mirrorEvents.ts';
+import { createEmitterSink } from '../../src/events/sinks/emitterSink.ts';
 import type { EventSink, MirrorEvent } from '../../src/events/types.ts';
 import { insertEvents, outboxIds, type TempMirror, tempMirror } from './helpers.ts';
 
@@ -70,5 +72,26 @@ describe('shared outbox batches', () => {
     expect(healthy.got.map((e) => e.eventId)).toEqual(outbox);
     expect(flaky.got.map((e) => e.eventId)).toEqual(outbox);
     expect(getCursor(tmp.mirror, 'flaky')).toBe(280);
+  });
+
+  it('a library listener may change the event it got; the other sinks still get the outbox as written', async () => {
+    tmp = tempMirror();
+    insertEvents(tmp.mirror, 5);
+    const emitter = createMirrorEvents();
+    const changed: MirrorEvent[] = [];
+    emitter.on('job.status_changed', (e) => {
+      e.to = 'cancelled';
+      e.job.metadata = { touched: 'yes' };
+      changed.push(e);
+    });
+    const other = sink('other');
+    const d = new Dispatcher({ mirror: tmp.mirror, sinks: [createEmitterSink(emitter), other] });
+    await d.drain({ timeoutMs: 10_000 });
+    await d.stop();
+    expect(changed.map((e) => [e.to, e.job.metadata])).toEqual(
+      Array(5).fill(['cancelled', { touched: 'yes' }]),
+    );
+    expect(other.got).toHaveLength(5);
+    expect(other.got.every((e) => e.to !== 'cancelled' && e.job.metadata === null)).toBe(true);
   });
 });
