@@ -17,7 +17,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
  * A change event, as every path carries it: the emitter, the events queue's job data, a webhook's body,
  * the SSE stream's `data`, `events tail --json` and the library. Delivered at least once; dedupe on
  * `eventId`. One job's events reach a sink in `seq` order. The dispatcher hands one frozen object per
- * event to all its sinks: treat it as read-only.
+ * event to all its sinks (the emitter's listeners get their own, mutable copy).
  */
 export interface MirrorEvent<T extends EventType = EventType> {
   /** Position in the outbox (monotonic; a sink's cursor is the last `seq` it acknowledged). */
