@@ -11,7 +11,7 @@
  * - BullMQ queue sink (`addBulk`, job id = event id). Baselines: raw ioredis `RPUSH` of the same JSON
  *   payloads in batches of the same size, and BullMQ `addBulk` of the same events without the dispatcher.
  * - webhooks, one signed POST per event to a local node:http receiver, through the webhook sink's per-job
- *   lanes with 1 and 8 requests in flight. Baseline: raw `fetch` POSTs of the same bodies, 1 and 8 at a time.
+ *   groups with 1 and 8 requests in flight. Baseline: raw `fetch` POSTs of the same bodies, 1 and 8 at a time.
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); keys go under a unique prefix, removed after.
  */

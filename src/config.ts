@@ -9,6 +9,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { credentialValues, MASK, maskCredentials, maskCredentialsInText } from './credentials.ts';
+import { EVENT_TYPES } from './events/eventModel.ts';
 import { registerSecret } from './log.ts';
 import {
   ACTIVE_STATUSES,
@@ -90,7 +91,7 @@ export const AlertRuleSchema = z.object({
   name: z.string().min(1),
   when: z
     .object({
-      type: z.array(z.enum(['job.discovered', 'job.status_changed', 'job.missing_upstream'])).optional(),
+      type: z.array(z.enum(EVENT_TYPES)).optional(),
       to: z.array(z.enum(JOB_STATUSES)).optional(),
       from: z.array(z.enum(JOB_STATUSES)).optional(),
       endpoint: z.array(z.enum(ENDPOINTS)).optional(),

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { EVENT_TYPES, type MirrorEvent } from '../events/eventModel.ts';
 import { retryDeadLetters } from '../events/retryDeadLetters.ts';
-import { JOB_EVENT_TYPES, type MirrorEvent } from '../events/types.ts';
 import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
 import { openStore } from '../mirror/openStore.ts';
 import type { MirrorStore } from '../mirror/store.ts';
@@ -88,7 +88,7 @@ interface TailOptions {
 
 async function tail(cmd: Command, opts: TailOptions): Promise<void> {
   const { config, json } = cliContext(cmd);
-  checkChoices('--type', opts.type, JOB_EVENT_TYPES);
+  checkChoices('--type', opts.type, EVENT_TYPES);
   checkChoices('--to-status', opts.toStatus, JOB_STATUSES);
   const query = { types: opts.type ?? [], toStatuses: opts.toStatus ?? [] };
   const print = (e: MirrorEvent) => out(json ? JSON.stringify(e) : formatEvent(e));
@@ -155,7 +155,7 @@ export function registerEventsCommand(program: Command): void {
     .option('-f, --follow', 'keep printing new events until Ctrl-C')
     .option(
       '--type <types>',
-      `only these event types (repeatable or comma-separated): ${JOB_EVENT_TYPES.join(', ')}`,
+      `only these event types (repeatable or comma-separated): ${EVENT_TYPES.join(', ')}`,
       csvList,
     )
     .option(

@@ -1,8 +1,10 @@
 /**
- * The outbox dispatcher. Every sink has its own lane: it reads the events after the sink's cursor (in seq
- * order, `batchSize` at a time), keeps those the filter routes to it, hands them to the sink, and only then
- * advances the sink's cursor in `event_cursors`. Delivery is therefore at least once: a crash between the
- * page's commit and the acknowledgement re-delivers on restart, and consumers dedupe on `eventId`.
+ * The outbox dispatcher. Every sink has its own lane (sinkLane.ts): it takes the events after the sink's
+ * cursor (in seq order, `batchSize` at a time), keeps those the filter routes to it, hands them to the sink,
+ * and only then advances the sink's cursor in `event_cursors`. Delivery is therefore at least once: a crash
+ * between the page's commit and the acknowledgement re-delivers on restart, and consumers dedupe on
+ * `eventId`. The lanes share what they read: each batch is read and parsed once for all of them
+ * (outboxBatches.ts).
  *
  * A failing sink blocks only its own lane, which retries with capped exponential backoff while the other
  * lanes go on. Lanes wake on `notify()` (the sync calls it after each committed page) and on a short poll
@@ -14,11 +16,12 @@
  * took, so nothing is lost meanwhile. A drain does not wait for a disabled sink.
  */
 
-import { backoffMs } from '../backoff.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/store.ts';
+import { OutboxBatches } from './outboxBatches.ts';
 import type { SinkFilter } from './rules.ts';
-import { type EventSink, SinkDisabledError } from './types.ts';
+import { SinkLane } from './sinkLane.ts';
+import type { EventSink } from './types.ts';
 
 export interface DispatcherOptions {
   mirror: MirrorStore;
@@ -74,31 +77,12 @@ export class DrainTimeoutError extends Error {
   override name = 'DrainTimeoutError';
 }
 
-interface Lane {
-  sink: EventSink;
-  cursor: number;
-  failures: number;
-  lastError?: string;
-  disabled: boolean;
-  /** Unix ms, as last read from (or written to) the sink's cursor row. */
-  disabledAt?: number;
-  retryTimer?: NodeJS.Timeout;
-  running: Promise<void> | null;
-  again: boolean;
-}
-
 export class Dispatcher {
   readonly #mirror: MirrorStore;
-  /** The highest outbox seq this dispatcher has read: `status()` reports lag against it without a read. */
-  #seenMax = 0;
-  readonly #lanes: Lane[];
-  readonly #filter: SinkFilter;
+  readonly #lanes: SinkLane[];
+  readonly #batches: OutboxBatches;
   readonly #logger: Logger;
   readonly #pollMs: number;
-  readonly #batchSize: number;
-  readonly #retryMinMs: number;
-  readonly #retryMaxMs: number;
-  readonly #newSinkStart: 'beginning' | 'end';
   readonly #closeSinks: boolean;
   readonly #stopTimeoutMs: number;
   readonly #abort = new AbortController();
@@ -116,23 +100,30 @@ export class Dispatcher {
       names.add(sink.name);
     }
     this.#mirror = opts.mirror;
-    this.#lanes = opts.sinks.map((sink) => ({
-      sink,
-      cursor: 0,
-      failures: 0,
-      disabled: false,
-      running: null,
-      again: false,
-    }));
-    this.#filter = opts.filter ?? (() => true);
     this.#logger = (opts.logger ?? silentLogger).child({ component: 'events' });
     this.#pollMs = opts.pollMs ?? 500;
-    this.#batchSize = opts.batchSize ?? 500;
-    this.#retryMinMs = opts.retryMinMs ?? 1000;
-    this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
-    this.#newSinkStart = opts.newSinkStart ?? 'beginning';
     this.#closeSinks = opts.closeSinks ?? true;
     this.#stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
+    // Two batches a lane: a lane that finished its batch finds the next one read by a quicker lane.
+    this.#batches = new OutboxBatches(opts.mirror, opts.batchSize ?? 500, 2 * opts.sinks.length);
+    const ctx = {
+      mirror: opts.mirror,
+      batches: this.#batches,
+      filter: opts.filter ?? (() => true),
+      logger: this.#logger,
+      signal: this.#abort.signal,
+      retryMinMs: opts.retryMinMs ?? 1000,
+      retryMaxMs: opts.retryMaxMs ?? 60_000,
+      newSinkStart: opts.newSinkStart ?? 'beginning',
+      changed: () => this.#wake(),
+      retryDue: (lane: SinkLane) => this.#kick(lane),
+    };
+    this.#lanes = opts.sinks.map((sink) => new SinkLane(sink, ctx));
+  }
+
+  /** Outbox reads so far, all lanes together (each batch is read once for the lanes at its cursor). */
+  get outboxReads(): number {
+    return this.#batches.reads;
   }
 
   get sinks(): readonly EventSink[] {
@@ -152,6 +143,7 @@ export class Dispatcher {
   /** New events were committed: wake every lane that is not waiting out a retry delay. */
   notify(): void {
     if (!this.#active()) return;
+    this.#batches.refresh();
     for (const lane of this.#lanes) this.#kick(lane);
   }
 
@@ -162,9 +154,10 @@ export class Dispatcher {
   async drain(opts: DrainOptions = {}): Promise<void> {
     if (this.#stopped) throw new Error('this dispatcher was stopped; create a new one');
     const target = await this.#mirror.outbox.maxSeq();
-    this.#seen(target);
+    this.#batches.seen(target);
     this.#drains++;
     try {
+      this.#batches.refresh();
       for (const lane of this.#lanes) this.#kick(lane);
       await this.#waitFor(
         () => this.#lanes.every((l) => l.disabled || l.cursor >= target),
@@ -173,7 +166,7 @@ export class Dispatcher {
       );
     } finally {
       this.#drains--;
-      if (!this.#active()) for (const lane of this.#lanes) this.#clearRetry(lane);
+      if (!this.#active()) for (const lane of this.#lanes) lane.clearRetry();
     }
   }
 
@@ -182,7 +175,7 @@ export class Dispatcher {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#poll);
-    for (const lane of this.#lanes) this.#clearRetry(lane);
+    for (const lane of this.#lanes) lane.clearRetry();
     this.#abort.abort(new Error('dispatcher stopped'));
     let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
@@ -214,7 +207,7 @@ export class Dispatcher {
    * store): its cursor, and its lag behind the highest seq this dispatcher has seen.
    */
   status(): SinkStatus[] {
-    const max = this.#seenMax;
+    const max = this.#batches.maxSeen;
     return this.#lanes.map((l) => ({
       sink: l.sink.name,
       cursor: l.cursor,
@@ -225,15 +218,11 @@ export class Dispatcher {
     }));
   }
 
-  #seen(seq: number): void {
-    if (seq > this.#seenMax) this.#seenMax = seq;
-  }
-
   #active(): boolean {
     return !this.#stopped && (this.#started || this.#drains > 0);
   }
 
-  #kick(lane: Lane): void {
+  #kick(lane: SinkLane): void {
     if (!this.#active() || lane.retryTimer) return;
     if (lane.running) {
       lane.again = true;
@@ -247,132 +236,11 @@ export class Dispatcher {
     });
   }
 
-  async #run(lane: Lane): Promise<void> {
+  async #run(lane: SinkLane): Promise<void> {
     do {
       lane.again = false;
-      while (!this.#stopped && (await this.#step(lane))) {}
+      while (!this.#stopped && (await lane.step())) {}
     } while (lane.again && !this.#stopped && !lane.retryTimer);
-  }
-
-  /** One batch for one lane. True when there may be more to deliver right away. */
-  async #step(lane: Lane): Promise<boolean> {
-    const { sink } = lane;
-    let cursor = lane.cursor;
-    let acked = cursor;
-    try {
-      // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
-      // to retry with backoff, never an exception that escapes the dispatcher.
-      const state = await this.#readCursor(lane);
-      if (state.disabled) return false;
-      cursor = acked = state.cursor;
-      const batch = await this.#mirror.outbox.after(cursor, this.#batchSize);
-      const last = batch.at(-1);
-      if (!last) return false;
-      this.#seen(last.seq);
-      const selected = batch.filter((e) => this.#filter(sink, e));
-      if (selected.length > 0) {
-        await sink.deliver(selected, {
-          signal: this.#abort.signal,
-          generation: state.generation,
-          ack: (seq) => {
-            if (seq > acked) acked = seq;
-          },
-        });
-      }
-      await this.#advance(lane, cursor, last.seq);
-      if (lane.failures > 0) this.#logger.info({ sink: sink.name, seq: last.seq }, 'event sink recovered');
-      lane.failures = 0;
-      delete lane.lastError;
-      return batch.length === this.#batchSize;
-    } catch (err) {
-      if (acked > cursor) await this.#tryAdvance(lane, cursor, acked);
-      if (err instanceof SinkDisabledError) {
-        lane.disabled = true;
-        lane.lastError = err.message;
-        lane.disabledAt ??= Date.now();
-        if (await this.#tryDisable(sink.name, err.message)) {
-          this.#logger.error(
-            { sink: sink.name, afterSeq: acked, reason: err.message },
-            `event sink "${sink.name}" disabled: ${err.message}. Nothing more is sent to it; its cursor stays at seq ${acked}. Fix the receiver, then \`retab-mirror events enable --sink ${sink.name}\``,
-          );
-        }
-        this.#wake();
-        return false;
-      }
-      if (this.#abort.signal.aborted) return false;
-      lane.failures++;
-      lane.lastError = (err as Error)?.message ?? String(err);
-      const delay = backoffMs(lane.failures, {
-        minMs: this.#retryMinMs,
-        maxMs: this.#retryMaxMs,
-        below: 0.2,
-        above: 0.2,
-      });
-      this.#logger.warn(
-        { err, sink: sink.name, afterSeq: acked, failures: lane.failures, retryInMs: delay },
-        `event sink "${sink.name}" failed; retrying in ${delay} ms (other sinks continue)`,
-      );
-      lane.retryTimer = setTimeout(() => {
-        lane.retryTimer = undefined;
-        this.#kick(lane);
-      }, delay);
-      lane.retryTimer.unref();
-      return false;
-    }
-  }
-
-  async #readCursor(lane: Lane): Promise<{ cursor: number; generation: number; disabled: boolean }> {
-    const cursors = this.#mirror.cursors;
-    let row = await cursors.get(lane.sink.name);
-    if (row === undefined) {
-      await cursors.set(
-        lane.sink.name,
-        this.#newSinkStart === 'end' ? await this.#mirror.outbox.maxSeq() : 0,
-      );
-      row = await cursors.get(lane.sink.name);
-    }
-    const cursor = row?.seq ?? 0;
-    lane.cursor = cursor;
-    lane.disabled = row?.disabledAt != null;
-    if (row?.disabledAt != null) lane.disabledAt = row.disabledAt;
-    else delete lane.disabledAt;
-    return { cursor, generation: row?.generation ?? 0, disabled: lane.disabled };
-  }
-
-  /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
-  async #tryAdvance(lane: Lane, expected: number, seq: number): Promise<void> {
-    try {
-      await this.#advance(lane, expected, seq);
-    } catch (err) {
-      this.#logger.warn(
-        { err, sink: lane.sink.name, seq },
-        'could not store the cursor; it is re-sent later',
-      );
-    }
-  }
-
-  async #advance(lane: Lane, expected: number, seq: number): Promise<void> {
-    if (await this.#mirror.cursors.advance(lane.sink.name, expected, seq)) lane.cursor = seq;
-    else {
-      // Someone rewound the cursor meanwhile (`events replay`): theirs wins.
-      lane.cursor = (await this.#mirror.cursors.get(lane.sink.name))?.seq ?? 0;
-      this.#logger.info({ sink: lane.sink.name, cursor: lane.cursor }, 'cursor moved externally (replay)');
-    }
-    this.#wake();
-  }
-
-  async #tryDisable(sink: string, reason: string): Promise<boolean> {
-    try {
-      return await this.#mirror.cursors.disable(sink, reason);
-    } catch (err) {
-      this.#logger.warn({ err, sink }, 'could not store that the sink is disabled');
-      return true;
-    }
-  }
-
-  #clearRetry(lane: Lane): void {
-    clearTimeout(lane.retryTimer);
-    lane.retryTimer = undefined;
   }
 
   #wake(): void {

@@ -1,9 +1,10 @@
 /**
- * One signed POST of one event to one configured URL (Standard Webhooks headers, see webhookSignature.ts).
+ * One signed POST of one event to one configured URL (Standard Webhooks headers, see webhookSignature.ts):
+ * one attempt of the delivery path in deliverWebhook.ts, which retries and dead-letters.
  * Redirects are not followed (we only ever POST to the URL the operator configured); the error says whether
  * a retry can help, and whether the receiver is gone for good (410).
  */
-import type { MirrorEvent } from './types.ts';
+import { eventJson, type MirrorEvent } from './eventModel.ts';
 import { DELIVERY_ID_HEADER, EVENT_TYPE_HEADER, webhookSignatureHeaders } from './webhookSignature.ts';
 
 /** A failed webhook attempt. `retryable` is false for answers a retry cannot change (4xx, redirects). */
@@ -48,7 +49,8 @@ export async function postWebhook(
   event: MirrorEvent,
   opts: PostWebhookOptions = {},
 ): Promise<void> {
-  const body = JSON.stringify(event);
+  // Serialised once per event, whatever the attempts and the webhooks (eventModel.ts).
+  const body = eventJson(event);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'retab-mirror',

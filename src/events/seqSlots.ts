@@ -1,6 +1,6 @@
 /**
  * A counting semaphore that hands a free slot to the waiter with the lowest outbox seq first, so that
- * concurrent per-job delivery lanes still send in seq order whenever nothing is being retried.
+ * concurrent per-job delivery groups (sinks/webhookSink.ts) still send in seq order whenever nothing is being retried.
  */
 export class SeqSlots {
   #free: number;

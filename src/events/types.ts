@@ -1,52 +1,20 @@
 /**
- * The change-event contract: what a sink receives and what `mirror.on(...)` listeners get. Field names are
- * camelCase; `job` is the upstream wire snapshot (snake_case, as Retab sends it) at the time of the event.
+ * The change-event contract: what a sink receives and what `mirror.on(...)` listeners get. The event
+ * types and the wire shape (`MirrorEvent`) are declared in eventModel.ts; this file adds the emitter's map
+ * and the sink interface.
  */
-import type { EventType } from '../mirror/types.ts';
-import type { Job, JobStatus } from '../retab/schemas.ts';
 import type { RunSummary } from '../sync/types.ts';
-
-export type { EventType } from '../mirror/types.ts';
-
-export const JOB_EVENT_TYPES = [
-  'job.discovered',
-  'job.status_changed',
-  'job.missing_upstream',
-] as const satisfies readonly EventType[];
-
-/**
- * A change event, as every path carries it: the emitter, the events queue's job data, a webhook's body,
- * the SSE stream's `data`, `events tail --json` and the library. Delivered at least once; dedupe on
- * `eventId`. One job's events reach a sink in `seq` order.
- */
-export interface MirrorEvent<T extends EventType = EventType> {
-  /** Position in the outbox (monotonic; a sink's cursor is the last `seq` it acknowledged). */
-  seq: number;
-  /** Stable, deterministic id: the same change observed twice has the same id. */
-  eventId: string;
-  type: T;
-  jobId: string;
-  from: JobStatus | null;
-  to: JobStatus | null;
-  /** Unix ms: from the job's own timestamps where they exist, else the observation time. */
-  occurredAt: number;
-  /** Unix ms the mirror observed the change. */
-  observedAt: number;
-  /** A step the polls skipped (queued → completed emits queued → in_progress as inferred). */
-  inferred: boolean;
-  /** Written by a backfill run: history, not news. Alert rules ignore these unless asked. */
-  backfill: boolean;
-  job: Job;
-}
+import type { EventType, MirrorEvent } from './eventModel.ts';
 
 /** What a finished sync task run reports (`sync.run_finished`): the sync engine's own `RunSummary`. */
 export type { RunSummary } from '../sync/types.ts';
+export { EVENT_TYPES, type EventType, type MirrorEvent } from './eventModel.ts';
+
+/** One entry per event type: its listeners get that type's `MirrorEvent`. */
+type JobEventMap = { [T in EventType]: MirrorEvent<T> };
 
 /** The typed event map of the in-process emitter (`mirror.on(name, listener)`). */
-export interface MirrorEventMap {
-  'job.discovered': MirrorEvent<'job.discovered'>;
-  'job.status_changed': MirrorEvent<'job.status_changed'>;
-  'job.missing_upstream': MirrorEvent<'job.missing_upstream'>;
+export interface MirrorEventMap extends JobEventMap {
   'sync.run_finished': RunSummary;
 }
 export type MirrorEventName = keyof MirrorEventMap;

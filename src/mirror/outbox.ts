@@ -15,11 +15,8 @@ const sha1: (text: string) => string =
     ? (text) => crypto.hash('sha1', text, 'base64url')
     : (text) => crypto.createHash('sha1').update(text).digest('base64url');
 
-export const EVENT_TYPES = [
-  'job.discovered',
-  'job.status_changed',
-  'job.missing_upstream',
-] as const satisfies readonly EventType[];
+/** The outbox's event types: declared once, in events/eventModel.ts. */
+export { EVENT_TYPES } from '../events/eventModel.ts';
 
 /**
  * `evt_` + the occurrence time (unix ms, base 36, 9 digits) + 22 base64url characters of

@@ -345,7 +345,6 @@ export interface DeadLettersStore {
   /** By id. */
   list(opts?: ListDeadLettersOptions): Promise<DeadLetter[]>;
   resolve(id: number, attempts: number): Promise<void>;
-  failedAgain(id: number, attempts: number, error: string): Promise<void>;
 }
 
 // ---- read models (the SQL of the views lives with the store; the views shape and format)

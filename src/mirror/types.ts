@@ -51,7 +51,8 @@ export interface ApplyResult {
   quarantined: number;
 }
 
-export type EventType = 'job.discovered' | 'job.status_changed' | 'job.missing_upstream';
+/** The outbox's event types: declared once, in events/eventModel.ts. */
+export type { EventType } from '../events/eventModel.ts';
 
 export interface RunRecord {
   task: string;

@@ -1,4 +1,8 @@
-/** Feeds every event to the in-process emitter; listener failures are contained by `MirrorEvents.emit`. */
+/**
+ * Feeds every event to the in-process emitter; listener failures are contained by `MirrorEvents.emit`.
+ * The dispatcher's events are shared by all its sinks and frozen (outboxBatches.ts): listeners, which are
+ * the library user's code, get their own copy, as mutable as an event read for them alone.
+ */
 import type { MirrorEvents } from '../mirrorEvents.ts';
 import { EMITTER_SINK } from '../sinkNames.ts';
 import type { EventSink, MirrorEventMap } from '../types.ts';
@@ -11,7 +15,9 @@ export function createEmitterSink(emitter: MirrorEvents, name = EMITTER_SINK): E
     kind: 'feed',
     async deliver(events, ctx) {
       for (const event of events) {
-        await emitter.emit(event.type, event as MirrorEventMap[typeof event.type]);
+        if (emitter.listenerCount(event.type) > 0) {
+          await emitter.emit(event.type, structuredClone(event) as MirrorEventMap[typeof event.type]);
+        }
         ctx.ack(event.seq);
       }
     },

@@ -1,6 +1,7 @@
 /**
  * A webhook: one signed POST per event to one configured URL, retried with exponential backoff, then
- * dead-lettered (`events failed` lists it, `events retry` resends it).
+ * dead-lettered (`events failed` lists it, `events retry` resends it) — the delivery path of
+ * deliverWebhook.ts, shared with `events retry`.
  *
  * Ordering is the message-group model, with the job as the group: each job's events reach the receiver in
  * outbox order, even when one of them is retried (its job's later events wait for it), while other jobs'
@@ -15,35 +16,19 @@
  * retrying for ever.
  */
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffMs } from '../../backoff.ts';
 import { type Logger, silentLogger } from '../../log.ts';
 import type { MirrorStore } from '../../mirror/store.ts';
 import { deliveryId } from '../cursors.ts';
-import { postWebhook, WebhookDeliveryError, type WebhookTarget } from '../postWebhook.ts';
+import {
+  deliverWebhook,
+  WEBHOOK_DEFAULTS,
+  type WebhookOutcome,
+  type WebhookRetryOptions,
+  webhookPolicy,
+} from '../deliverWebhook.ts';
+import { WebhookDeliveryError, type WebhookTarget } from '../postWebhook.ts';
 import { SeqSlots } from '../seqSlots.ts';
 import { type DeliveryContext, type EventSink, type MirrorEvent, SinkDisabledError } from '../types.ts';
-
-export interface WebhookRetryOptions {
-  /** Attempts (first try included) before an event is dead-lettered. @default 8 */
-  attempts?: number;
-  /** Delay before the first retry, ms; doubles on each further retry (±20% jitter). @default 1000 */
-  backoffMs?: number;
-  /** Longest single delay between two attempts, ms. @default 300000 */
-  maxBackoffMs?: number;
-  /** Per-request timeout, ms. @default 10000 */
-  timeoutMs?: number;
-  /** Requests in flight at once to this webhook. @default 1 */
-  concurrency?: number;
-}
-
-export const WEBHOOK_DEFAULTS = {
-  attempts: 8,
-  backoffMs: 1000,
-  maxBackoffMs: 300_000,
-  timeoutMs: 10_000,
-  concurrency: 1,
-} as const satisfies Required<WebhookRetryOptions>;
 
 export interface WebhookSinkOptions extends WebhookRetryOptions {
   target: WebhookTarget;
@@ -51,18 +36,11 @@ export interface WebhookSinkOptions extends WebhookRetryOptions {
   logger?: Logger;
 }
 
-type Outcome = 'delivered' | 'dead-lettered' | 'gone';
-
 export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
   const { target, mirror } = opts;
   const logger = (opts.logger ?? silentLogger).child({ sink: target.name });
-  const o = {
-    attempts: opts.attempts ?? WEBHOOK_DEFAULTS.attempts,
-    backoffMs: opts.backoffMs ?? WEBHOOK_DEFAULTS.backoffMs,
-    maxBackoffMs: opts.maxBackoffMs ?? WEBHOOK_DEFAULTS.maxBackoffMs,
-    timeoutMs: opts.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
-    concurrency: opts.concurrency ?? WEBHOOK_DEFAULTS.concurrency,
-  };
+  const policy = webhookPolicy(opts);
+  const concurrency = opts.concurrency ?? WEBHOOK_DEFAULTS.concurrency;
 
   async function deliver(events: MirrorEvent[], ctx: DeliveryContext): Promise<void> {
     // One signal for the batch's waits (a slot, a backoff, a request each): a batch can hold hundreds.
@@ -80,70 +58,60 @@ export function createWebhookSink(opts: WebhookSinkOptions): EventSink {
   }
 
   async function deliverBatch(events: MirrorEvent[], ctx: DeliveryContext, signal: AbortSignal) {
-    const slots = new SeqSlots(o.concurrency);
-    let gone: WebhookDeliveryError | undefined;
+    const slots = new SeqSlots(concurrency);
+    let gone = false;
 
-    async function deliverOne(event: MirrorEvent): Promise<Outcome> {
-      const id = deliveryId(event.eventId, ctx.generation);
-      for (let attempt = 1; ; attempt++) {
-        await slots.acquire(event.seq, signal);
-        if (gone) {
-          slots.release();
-          return 'gone';
-        }
-        let error: unknown;
-        try {
-          await postWebhook(target, event, { timeoutMs: o.timeoutMs, signal, deliveryId: id });
-          return 'delivered';
-        } catch (err) {
-          error = err;
-        } finally {
-          slots.release();
-        }
-        if (signal.aborted) throw error;
-        if (error instanceof WebhookDeliveryError && error.gone) {
-          gone ??= error;
-          return 'gone';
-        }
-        const retryable = !(error instanceof WebhookDeliveryError) || error.retryable;
-        const lastError = (error as Error).message;
-        if (!retryable || attempt >= o.attempts) {
-          await mirror.deadLetters.record({
-            sink: target.name,
-            seq: event.seq,
-            eventId: event.eventId,
-            attempts: attempt,
-            lastError,
-          });
-          logger.warn(
-            { eventId: event.eventId, seq: event.seq, attempts: attempt, lastError },
-            'webhook gave up on an event: dead-lettered (see `retab-mirror events failed`)',
-          );
-          return 'dead-lettered';
-        }
-        const delay = backoffMs(attempt, {
-          minMs: o.backoffMs,
-          maxMs: o.maxBackoffMs,
-          below: 0.2,
-          above: 0.2,
+    async function deliverOne(event: MirrorEvent): Promise<WebhookOutcome['result']> {
+      const outcome = await deliverWebhook(target, event, {
+        policy,
+        deliveryId: deliveryId(event.eventId, ctx.generation),
+        signal,
+        logger,
+        // Each attempt takes a slot, lowest seq first; none is sent once the webhook answered 410.
+        around: async (send) => {
+          await slots.acquire(event.seq, signal);
+          try {
+            if (gone) return false;
+            await send();
+            return true;
+          } catch (err) {
+            // Before the slot is released: the next waiter must already see it.
+            if (err instanceof WebhookDeliveryError && err.gone) gone = true;
+            throw err;
+          } finally {
+            slots.release();
+          }
+        },
+      });
+      if (outcome.result === 'failed') {
+        const { attempts, lastError } = outcome;
+        await mirror.deadLetters.record({
+          sink: target.name,
+          seq: event.seq,
+          eventId: event.eventId,
+          attempts,
+          lastError,
         });
-        logger.debug({ eventId: event.eventId, attempt, retryInMs: delay, lastError }, 'retrying');
-        await sleep(delay, undefined, { signal });
+        logger.warn(
+          { eventId: event.eventId, seq: event.seq, attempts, lastError },
+          'webhook gave up on an event: dead-lettered (see `retab-mirror events failed`)',
+        );
       }
+      return outcome.result;
     }
 
-    // The job's lane: its events in outbox order, each waiting for the previous one's retries.
-    const lanes = new Map<string, MirrorEvent[]>();
+    // The job's group: its events in outbox order, each waiting for the previous one's retries.
+    const groups = new Map<string, MirrorEvent[]>();
     for (const e of events) {
-      const lane = lanes.get(e.jobId);
-      if (lane) lane.push(e);
-      else lanes.set(e.jobId, [e]);
+      const group = groups.get(e.jobId);
+      if (group) group.push(e);
+      else groups.set(e.jobId, [e]);
     }
     const settled = new Set<number>();
     let prefix = 0;
     const results = await Promise.allSettled(
-      [...lanes.values()].map(async (lane) => {
-        for (const event of lane) {
+      [...groups.values()].map(async (group) => {
+        for (const event of group) {
           if ((await deliverOne(event)) === 'gone') return;
           settled.add(event.seq);
           // Acknowledge the longest settled prefix: a stop or a 410 later keeps what is done.

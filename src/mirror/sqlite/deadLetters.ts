@@ -42,9 +42,3 @@ export function markDeadLetterResolved(mirror: Mirror, id: number, attempts: num
     .prepare('UPDATE event_dead_letters SET resolved_at = ?, attempts = ? WHERE id = ?')
     .run(Date.now(), attempts, id);
 }
-
-export function markDeadLetterFailedAgain(mirror: Mirror, id: number, attempts: number, error: string): void {
-  mirror.sqlite
-    .prepare('UPDATE event_dead_letters SET attempts = ?, last_error = ?, failed_at = ? WHERE id = ?')
-    .run(attempts, error.slice(0, 2000), Date.now(), id);
-}

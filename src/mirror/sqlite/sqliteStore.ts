@@ -153,8 +153,6 @@ export class SqliteStore implements MirrorStore {
       record: (d) => settle(() => deadLetters.recordDeadLetter(this, d)),
       list: (opts) => settle(() => deadLetters.listDeadLetters(this, opts)),
       resolve: (id, attempts) => settle(() => deadLetters.markDeadLetterResolved(this, id, attempts)),
-      failedAgain: (id, attempts, error) =>
-        settle(() => deadLetters.markDeadLetterFailedAgain(this, id, attempts, error)),
     };
     this.views = {
       lastSuccessAt: (task) => settle(() => views.lastSuccessAt(this, task)),

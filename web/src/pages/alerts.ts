@@ -4,12 +4,12 @@
  */
 
 import type { AlertsView } from '../../../src/console/wire.ts';
+import { EVENT_TYPES } from '../../../src/events/eventModel.ts';
 import { getJson, postJson } from '../api.ts';
 import { append, fmtTime, h, section, statusBadge, table } from '../dom.ts';
 import { type LiveEvent, openStream, toLiveEvent } from '../sse.ts';
 import { STATUSES } from './jobs.ts';
 
-const TYPES = ['job.discovered', 'job.status_changed', 'job.missing_upstream'];
 const MAX_SHOWN = 200;
 /** The outcome of the last action, shown again after the page reloads its data. */
 let flash = '';
@@ -34,7 +34,7 @@ export async function renderAlerts(
     'select',
     { id: 'live-type', name: 'type' },
     h('option', { value: '' }, 'all types'),
-    TYPES.map((t) => h('option', { value: t }, t)),
+    EVENT_TYPES.map((t) => h('option', { value: t }, t)),
   );
   const statusSel = h(
     'select',

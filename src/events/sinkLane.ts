@@ -1,0 +1,183 @@
+/**
+ * One sink's lane in the dispatcher: its cursor, its failures, and `step()`, which delivers the next batch
+ * after the cursor. The batch comes from the lanes' shared reader (outboxBatches.ts); the lane keeps the
+ * events its filter routes to the sink, hands them over, and only then advances its cursor in
+ * `event_cursors` by compare-and-set (an `events replay` meanwhile wins). Delivery is therefore at least
+ * once: a crash between the hand-over and the acknowledgement re-delivers on restart.
+ *
+ * A failure (the sink's, or a database that cannot be read or written) keeps what the sink acknowledged,
+ * then retries after a capped exponential backoff (src/backoff.ts) while the other lanes go on. A
+ * `SinkDisabledError` (a webhook answered 410 Gone) marks the sink disabled instead, logged once.
+ * Every storage call is made from an async method, ready for a store whose calls are asynchronous.
+ */
+import { backoffMs } from '../backoff.ts';
+import type { Logger } from '../log.ts';
+import type { MirrorStore } from '../mirror/store.ts';
+import type { OutboxBatches } from './outboxBatches.ts';
+import type { SinkFilter } from './rules.ts';
+import { type EventSink, SinkDisabledError } from './types.ts';
+
+/** What every lane of one dispatcher shares. */
+export interface LaneContext {
+  mirror: MirrorStore;
+  batches: OutboxBatches;
+  filter: SinkFilter;
+  logger: Logger;
+  /** Aborted when the dispatcher stops. */
+  signal: AbortSignal;
+  /** Retry delays of a failing sink, ms: the first, and the cap. */
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Where a sink without a cursor starts. */
+  newSinkStart: 'beginning' | 'end';
+  /** A lane's cursor or state changed (drains re-check). */
+  changed(): void;
+  /** A lane's retry delay is over: run it again. */
+  retryDue(lane: SinkLane): void;
+}
+
+export class SinkLane {
+  /** Last acknowledged seq, as last read or written. */
+  cursor = 0;
+  /** Consecutive failed batches. */
+  failures = 0;
+  lastError?: string;
+  disabled = false;
+  /** Unix ms, as last read from (or written to) the sink's cursor row. */
+  disabledAt: number | undefined;
+  retryTimer?: NodeJS.Timeout;
+  /** The lane's loop, while it runs. */
+  running: Promise<void> | null = null;
+  /** Woken while running: look again before stopping. */
+  again = false;
+
+  constructor(
+    readonly sink: EventSink,
+    readonly ctx: LaneContext,
+  ) {}
+
+  /** Deliver the next batch. True when there may be more to deliver right away. */
+  async step(): Promise<boolean> {
+    const { sink, ctx } = this;
+    let cursor = this.cursor;
+    let acked = cursor;
+    try {
+      // Inside the try: a database that cannot be read or written (read-only, locked) is a lane failure
+      // to retry with backoff, never an exception that escapes the dispatcher.
+      const state = await this.#cursorState();
+      if (state.disabled) return false;
+      cursor = acked = state.cursor;
+      const batch = await ctx.batches.after(cursor);
+      if (ctx.signal.aborted) return false;
+      const last = batch.at(-1);
+      if (!last) return false;
+      const selected = batch.filter((e) => ctx.filter(sink, e));
+      if (selected.length > 0) {
+        await sink.deliver(selected, {
+          signal: ctx.signal,
+          generation: state.generation,
+          ack: (seq) => {
+            if (seq > acked) acked = seq;
+          },
+        });
+      }
+      await this.#advance(cursor, last.seq);
+      if (this.failures > 0) ctx.logger.info({ sink: sink.name, seq: last.seq }, 'event sink recovered');
+      this.failures = 0;
+      delete this.lastError;
+      return batch.length === ctx.batches.size;
+    } catch (err) {
+      if (acked > cursor) await this.#tryAdvance(cursor, acked);
+      if (err instanceof SinkDisabledError) {
+        await this.#disable(err, acked);
+        return false;
+      }
+      if (ctx.signal.aborted) return false;
+      this.#retryLater(err, acked);
+      return false;
+    }
+  }
+
+  clearRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  #retryLater(err: unknown, acked: number): void {
+    const { sink, ctx } = this;
+    this.failures++;
+    this.lastError = (err as Error)?.message ?? String(err);
+    const delay = backoffMs(this.failures, {
+      minMs: ctx.retryMinMs,
+      maxMs: ctx.retryMaxMs,
+      below: 0.2,
+      above: 0.2,
+    });
+    ctx.logger.warn(
+      { err, sink: sink.name, afterSeq: acked, failures: this.failures, retryInMs: delay },
+      `event sink "${sink.name}" failed; retrying in ${delay} ms (other sinks continue)`,
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      ctx.retryDue(this);
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  async #disable(err: SinkDisabledError, acked: number): Promise<void> {
+    const { sink, ctx } = this;
+    this.disabled = true;
+    this.disabledAt ??= Date.now();
+    this.lastError = err.message;
+    let first = true;
+    try {
+      first = await ctx.mirror.cursors.disable(sink.name, err.message);
+    } catch (dbErr) {
+      ctx.logger.warn({ err: dbErr, sink: sink.name }, 'could not store that the sink is disabled');
+    }
+    if (first) {
+      ctx.logger.error(
+        { sink: sink.name, afterSeq: acked, reason: err.message },
+        `event sink "${sink.name}" disabled: ${err.message}. Nothing more is sent to it; its cursor stays at seq ${acked}. Fix the receiver, then \`retab-mirror events enable --sink ${sink.name}\``,
+      );
+    }
+    ctx.changed();
+  }
+
+  /** The sink's row in `event_cursors` (created at `newSinkStart` the first time). */
+  async #cursorState(): Promise<{ cursor: number; generation: number; disabled: boolean }> {
+    const { mirror, newSinkStart } = this.ctx;
+    let row = await mirror.cursors.get(this.sink.name);
+    if (row === undefined) {
+      await mirror.cursors.set(this.sink.name, newSinkStart === 'end' ? await mirror.outbox.maxSeq() : 0);
+      row = await mirror.cursors.get(this.sink.name);
+    }
+    this.cursor = row?.seq ?? 0;
+    this.disabled = row?.disabledAt != null;
+    this.disabledAt = row?.disabledAt ?? undefined;
+    return { cursor: this.cursor, generation: row?.generation ?? 0, disabled: this.disabled };
+  }
+
+  /** `#advance` on a failure path: a database error there is logged, and the lane retries later anyway. */
+  async #tryAdvance(expected: number, seq: number): Promise<void> {
+    try {
+      await this.#advance(expected, seq);
+    } catch (err) {
+      this.ctx.logger.warn(
+        { err, sink: this.sink.name, seq },
+        'could not store the cursor; it is re-sent later',
+      );
+    }
+  }
+
+  async #advance(expected: number, seq: number): Promise<void> {
+    const { mirror, logger } = this.ctx;
+    if (await mirror.cursors.advance(this.sink.name, expected, seq)) this.cursor = seq;
+    else {
+      // Someone rewound the cursor meanwhile (`events replay`): theirs wins.
+      this.cursor = (await mirror.cursors.get(this.sink.name))?.seq ?? 0;
+      logger.info({ sink: this.sink.name, cursor: this.cursor }, 'cursor moved externally (replay)');
+    }
+    this.ctx.changed();
+  }
+}
