@@ -5,6 +5,8 @@ import { type Config, loadConfig } from '../config.ts';
 import { createLogger, type Logger, prettyStream } from '../log.ts';
 import { terminalStream } from './terminal.ts';
 
+export { CliError } from './cliError.ts';
+
 export interface GlobalOptions {
   config?: string;
   logLevel?: string;
@@ -15,17 +17,6 @@ export interface CliContext {
   config: Config;
   logger: Logger;
   json: boolean;
-}
-
-/** A failure to report in one line with a given exit code (1 runtime, 2 usage). */
-export class CliError extends Error {
-  override name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
