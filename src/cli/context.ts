@@ -35,7 +35,10 @@ function logDestination(stream: NodeJS.WriteStream): DestinationStream {
   return stream.isTTY === true ? prettyStream(terminalStream(stream)) : stream;
 }
 
-/** Load config (flags > env > .env > config file > defaults) and build the logger, once per command. */
+/**
+ * Load config (flags > env > .env > config file > defaults), once per command. The logger is built on first
+ * use: a command that logs nothing (`jobs list`, `stats`, `export`) never draws in pino-pretty on a terminal.
+ */
 export function cliContext(
   cmd: Command,
   overrides: Record<string, unknown> = {},
@@ -47,12 +50,19 @@ export function cliContext(
     overrides: { ...(opts.logLevel ? { logLevel: opts.logLevel } : {}), ...overrides },
   });
   // loadConfig registered every credential of the config with the logger (config.ts registerConfigSecrets).
-  const logger =
-    route === 'service'
-      ? createLogger({
-          level: config.logLevel,
-          split: { info: logDestination(process.stdout), warn: logDestination(process.stderr) },
-        })
-      : createLogger({ level: config.logLevel, destination: logDestination(process.stderr) });
-  return { config, logger, json: opts.json === true };
+  let logger: Logger | undefined;
+  return {
+    config,
+    get logger() {
+      logger ??=
+        route === 'service'
+          ? createLogger({
+              level: config.logLevel,
+              split: { info: logDestination(process.stdout), warn: logDestination(process.stderr) },
+            })
+          : createLogger({ level: config.logLevel, destination: logDestination(process.stderr) });
+      return logger;
+    },
+    json: opts.json === true,
+  };
 }
