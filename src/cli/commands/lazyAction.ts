@@ -12,6 +12,7 @@
  * recorder (a commander `Command` whose `action()` keeps the function instead of installing it), and calls
  * the function recorded for the running command's path with commander's own arguments (`…args, opts, cmd`),
  * `cmd` being the declared command, so `cmd.optsWithGlobals()` sees the global flags.
+ * test/foundation/startupImports.test.ts checks that every declared command has exactly one implementation.
  */
 import { Command } from 'commander';
 
