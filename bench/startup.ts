@@ -2,76 +2,139 @@
  * CLI start-up: how long an everyday command takes to answer, from the process start to its exit, as
  * `bin/retab-mirror.js` runs it — from the compiled `dist/` (what an install runs) and from the TypeScript
  * sources through tsx's loader (a checkout edited since its last build) — against the floor of starting
- * node itself (`node -e 0`), all measured in this run. Target: the compiled CLI answers `--help` and a
- * `jobs list` in well under half a second, i.e. within a few node start-ups.
+ * node itself (`node -e 0`), all measured in this run, the runs of every variant interleaved so that a change
+ * in the machine's load touches them alike. Target: the compiled CLI answers `--help` and `jobs list
+ * --limit 5` on a small mirror in well under half a second (aim: 0.3 s), i.e. within a few node start-ups.
  *
- *   npx tsx bench/startup.ts [--quick]   (--quick: 5 runs each instead of 15)
+ * Wall time is what a user waits; CPU time (user + system of the child) is printed too, because on a shared
+ * machine it moves much less with the load than wall time does.
+ *
+ *   npx tsx bench/startup.ts [--quick] [--baseline <other checkout>/bin/retab-mirror.js]
+ *     --quick     5 runs each instead of 15
+ *     --baseline  also time another checkout's compiled CLI in the same runs (e.g. the commit before a change)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyPage } from '../src/mirror/applyPage.ts';
 import { openMirror } from '../src/mirror/openMirror.ts';
+import { generateJobs, toJob } from '../src/simulator/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin/retab-mirror.js');
 const runs = process.argv.includes('--quick') ? 5 : 15;
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
+if (BASELINE !== undefined && !existsSync(BASELINE)) throw new Error(`--baseline ${BASELINE}: no such file`);
 
 // The compiled CLI must be current, as after `npm install` (which runs `prepare`).
 if (!existsSync(join(ROOT, 'dist/cli/main.js')) || process.argv.includes('--build')) {
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed');
+  const build = spawnSync('npm', ['run', 'prepare'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run prepare failed');
 }
 
+// A small mirror: 500 jobs with their requests, as a first sync of a quiet organisation leaves it.
 const dir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
 const db = join(dir, 'mirror.db');
-openMirror(db).close();
+{
+  const mirror = openMirror(db);
+  const jobs = generateJobs(1, 500, 14, Date.now()).map((r) =>
+    toJob(r, 'org_bench', { includeRequest: true, includeResponse: false }),
+  );
+  applyPage(mirror, jobs, { observedAt: Date.now(), backfill: true });
+  mirror.close();
+}
+
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** `/usr/bin/time` reports the child's user + system CPU time (spawnSync does not); without it, wall only. */
+const hasTime = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0;
+
+/** One run of `node <args>`: wall time, and CPU time when `/usr/bin/time` is there. */
+function timed(args: readonly string[], env: Record<string, string>): Sample {
+  const [cmd, argv] = hasTime
+    ? ['/usr/bin/time', ['-f', 'RUSAGE %U %S', process.execPath, ...args]]
+    : [process.execPath, [...args]];
+  const t0 = performance.now();
+  const r = spawnSync(cmd, argv, {
+    env: { ...process.env, MIRROR_DB: db, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  const wallMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const m = /RUSAGE ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
 }
 
-/** Median wall time of `node <args>`, ms (one unmeasured warm-up run first). */
-function time(args: string[], env: Record<string, string> = {}): number {
-  const samples: number[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, args, {
-      env: { ...process.env, MIRROR_DB: db, LOG_LEVEL: 'silent', ...env },
-      stdio: 'ignore',
-    });
-    if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}`);
-    if (i > 0) samples.push(performance.now() - t0);
-  }
-  return median(samples);
+interface Variant {
+  label: string;
+  args: (command: readonly string[]) => string[];
+  env?: Record<string, string>;
 }
 
-const compiledCurrent = statSync(join(ROOT, 'dist/cli/main.js')).mtimeMs > 0;
-const floor = time(['-e', '0']);
-const rows: [string, number, number][] = [];
-for (const [label, args] of [
-  ['--help', ['--help']],
-  ['jobs list (empty mirror)', ['jobs', 'list']],
-] as const) {
-  const compiled = time([BIN, ...args]);
-  const source = time([BIN, ...args], { RETAB_MIRROR_FROM_SOURCE: '1' });
-  rows.push([label, compiled, source]);
+const variants: Variant[] = [
+  { label: 'floor', args: () => ['-e', '0'] },
+  { label: 'compiled', args: (c) => [BIN, ...c] },
+  { label: 'source', args: (c) => [BIN, ...c], env: { RETAB_MIRROR_FROM_SOURCE: '1' } },
+  ...(BASELINE ? [{ label: 'baseline', args: (c: readonly string[]) => [BASELINE, ...c] }] : []),
+];
+
+/** Median wall and CPU time of each variant for one command, runs interleaved (one unmeasured warm-up). */
+function measure(command: readonly string[]): Record<string, Sample> {
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.label, []]));
+  for (let i = 0; i <= runs; i++) {
+    for (const v of variants) {
+      const s = timed(v.args(command), v.env ?? {});
+      if (i > 0) samples.get(v.label)?.push(s);
+    }
+  }
+  const out: Record<string, Sample> = {};
+  for (const [label, xs] of samples)
+    out[label] = { wallMs: median(xs.map((x) => x.wallMs)), cpuMs: median(xs.map((x) => x.cpuMs)) };
+  return out;
 }
+
+const COMMANDS: [string, string[]][] = [
+  ['--help', ['--help']],
+  ['jobs list --limit 5', ['jobs', 'list', '--limit', '5']],
+  ['stats', ['stats']],
+];
+const rows = COMMANDS.map(([label, command]) => ({ label, times: measure(command) }));
 rmSync(dir, { recursive: true, force: true });
 
-const ms = (n: number) => `${Math.round(n)} ms`;
+const ms = (n: number) => (Number.isNaN(n) ? '–' : `${Math.round(n)} ms`);
 const x = (n: number) => `${n.toFixed(1)}×`;
-console.log(`Median of ${runs} runs each; floor = \`node -e 0\` = ${ms(floor)} on this machine now.\n`);
-console.log('| command | compiled (dist/) | vs floor | from sources (tsx) | tsx / compiled |');
-console.log('|---|---|---|---|---|');
-for (const [label, compiled, source] of rows) {
+const floor = rows[0]?.times.floor as Sample;
+console.log(
+  `Median of ${runs} interleaved runs each, on a mirror of 500 jobs; floor = \`node -e 0\` = ${ms(floor.wallMs)} wall, ${ms(floor.cpuMs)} CPU on this machine now.\n`,
+);
+console.log(
+  `| command | compiled (dist/) | vs floor | CPU | from sources (tsx) | tsx / compiled |${BASELINE ? ' baseline compiled | baseline vs floor | baseline CPU |' : ''}`,
+);
+console.log(`|---|---|---|---|---|---|${BASELINE ? '---|---|---|' : ''}`);
+for (const r of rows) {
+  const f = r.times.floor as Sample;
+  const c = r.times.compiled as Sample;
+  const s = r.times.source as Sample;
+  const b = r.times.baseline;
   console.log(
-    `| \`${label}\` | ${ms(compiled)} | ${x(compiled / floor)} | ${ms(source)} | ${x(source / compiled)} |`,
+    `| \`${r.label}\` | ${ms(c.wallMs)} | ${x(c.wallMs / f.wallMs)} | ${ms(c.cpuMs)} | ${ms(s.wallMs)} | ${x(s.wallMs / c.wallMs)} |${b ? ` ${ms(b.wallMs)} | ${x(b.wallMs / f.wallMs)} | ${ms(b.cpuMs)} |` : ''}`,
   );
 }
 console.log(
-  `\n${compiledCurrent ? 'The compiled CLI is what `npx retab-mirror`, the npm scripts and PM2 run once `npm install` has built it;' : ''} the tsx path is taken only when a file under src/ is newer than dist/.`,
+  '\nThe compiled CLI is what `npx retab-mirror`, the npm scripts and PM2 run once `npm install` has built it; the tsx path is taken only when a file under src/ is newer than dist/.',
 );
-console.log(`BENCH_JSON ${JSON.stringify({ startup: { floorMs: floor, rows } })}`);
+console.log(
+  `BENCH_JSON ${JSON.stringify({ startup: { runs, rows: rows.map((r) => ({ command: r.label, ...r.times })) } })}`,
+);

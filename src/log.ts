@@ -3,8 +3,12 @@
  * any `apiKey`/`token`/`secret` field by path, and every registered secret value wherever it appears in a
  * line (error messages included). Human-readable on a TTY, JSON lines otherwise.
  */
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+// pino-pretty (and its ~40 modules) is loaded the first time a terminal needs it, not by every command that
+// imports this module: `jobs list` piped to a file never does.
+const requirePretty = () => createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 
 export type { Logger } from 'pino';
 
@@ -47,7 +51,7 @@ export interface LoggerOptions {
 
 /** One line per log entry on a terminal, fields inline: `[12:00:01] INFO: worker started {"queue":…}`. */
 export function prettyStream(destination: DestinationStream | NodeJS.WritableStream): DestinationStream {
-  return pretty({
+  return requirePretty()({
     sync: true,
     colorize: true,
     singleLine: true,

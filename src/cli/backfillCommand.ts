@@ -1,5 +1,5 @@
-import { type Command, Option } from 'commander';
-import { SOURCES } from '../retab/schemas.ts';
+import type { Command } from 'commander';
+import type { SOURCES } from '../retab/schemas.ts';
 import { backfillDays, isDay } from '../sync/partitions.ts';
 import { CliError, cliContext } from './context.ts';
 
@@ -22,18 +22,8 @@ function validDay(v: string): boolean {
 
 export function registerBackfillCommand(program: Command): void {
   program
+    // Its flags and help: commands/backfill.ts.
     .command('backfill')
-    .description(
-      'queue one window job per UTC day (run by `retab-mirror worker`); queuing the same range twice adds nothing',
-    )
-    .requiredOption('--from <YYYY-MM-DD>', 'first UTC day, inclusive')
-    .requiredOption('--to <YYYY-MM-DD>', 'last UTC day, inclusive')
-    .addOption(
-      new Option(
-        '--source <source...>',
-        'one window per day and source (default: per day, every source)',
-      ).choices(SOURCES),
-    )
     .action(async (opts: BackfillOptions, cmd: Command) => {
       const { config, logger, json } = cliContext(cmd);
       for (const [flag, v] of [

@@ -4,8 +4,8 @@ import { cliContext } from './context.ts';
 
 export function registerConfigCommand(program: Command): void {
   program
+    // Its flags and help: commands/config.ts.
     .command('config')
-    .description('print the effective configuration (secrets masked)')
     .action((_opts, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       const shown = redactConfig(config);

@@ -5,6 +5,8 @@ import { type Config, loadConfig } from '../config.ts';
 import { createLogger, type Logger, prettyStream } from '../log.ts';
 import { terminalStream } from './terminal.ts';
 
+export { CliError } from './cliError.ts';
+
 export interface GlobalOptions {
   config?: string;
   logLevel?: string;
@@ -15,17 +17,6 @@ export interface CliContext {
   config: Config;
   logger: Logger;
   json: boolean;
-}
-
-/** A failure to report in one line with a given exit code (1 runtime, 2 usage). */
-export class CliError extends Error {
-  override name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
@@ -44,7 +35,10 @@ function logDestination(stream: NodeJS.WriteStream): DestinationStream {
   return stream.isTTY === true ? prettyStream(terminalStream(stream)) : stream;
 }
 
-/** Load config (flags > env > .env > config file > defaults) and build the logger, once per command. */
+/**
+ * Load config (flags > env > .env > config file > defaults), once per command. The logger is built on first
+ * use: a command that logs nothing (`jobs list`, `stats`, `export`) never draws in pino-pretty on a terminal.
+ */
 export function cliContext(
   cmd: Command,
   overrides: Record<string, unknown> = {},
@@ -56,12 +50,19 @@ export function cliContext(
     overrides: { ...(opts.logLevel ? { logLevel: opts.logLevel } : {}), ...overrides },
   });
   // loadConfig registered every credential of the config with the logger (config.ts registerConfigSecrets).
-  const logger =
-    route === 'service'
-      ? createLogger({
-          level: config.logLevel,
-          split: { info: logDestination(process.stdout), warn: logDestination(process.stderr) },
-        })
-      : createLogger({ level: config.logLevel, destination: logDestination(process.stderr) });
-  return { config, logger, json: opts.json === true };
+  let logger: Logger | undefined;
+  return {
+    config,
+    get logger() {
+      logger ??=
+        route === 'service'
+          ? createLogger({
+              level: config.logLevel,
+              split: { info: logDestination(process.stdout), warn: logDestination(process.stderr) },
+            })
+          : createLogger({ level: config.logLevel, destination: logDestination(process.stderr) });
+      return logger;
+    },
+    json: opts.json === true,
+  };
 }

@@ -2,29 +2,10 @@ import type { Command } from 'commander';
 import { CliError, cliContext } from './context.ts';
 import { onStopSignals } from './stopSignals.ts';
 
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new CliError(`--${name} expects a whole number > 0, got "${value}"`, 2);
-    return n;
-  };
-}
-
 export function registerDemoCommand(program: Command): void {
   program
+    // Its flags and help: commands/demo.ts.
     .command('demo')
-    .description(
-      'zero-config demo: a simulated Retab API, the mirror syncing it, the local API and a live view',
-    )
-    .option(
-      '--duration <seconds>',
-      'stop after this many seconds (default: until Ctrl-C)',
-      positiveInt('duration'),
-    )
-    .option('--jobs <n>', 'jobs the simulator starts with', positiveInt('jobs'), 3000)
-    .option('--days <n>', 'days of history they span', positiveInt('days'), 14)
-    .option('--db <path>', 'database the demo writes (recreated at start)', './data/demo.db')
     .action(async (opts: { duration?: number; jobs: number; days: number; db: string }, cmd: Command) => {
       const explicitLevel = cmd.optsWithGlobals<{ logLevel?: string }>().logLevel ?? process.env.LOG_LEVEL;
       // The live view owns the terminal: only warnings and errors are logged unless asked otherwise.

@@ -3,34 +3,17 @@
  * re-enable a sink its receiver disabled (410 Gone), list and resend dead-lettered webhook events.
  */
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { EVENT_TYPES, type MirrorEvent } from '../events/eventModel.ts';
 import { retryDeadLetters } from '../events/retryDeadLetters.ts';
 import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
 import { openStore } from '../mirror/openStore.ts';
 import type { MirrorStore } from '../mirror/store.ts';
 import { JOB_STATUSES } from '../retab/schemas.ts';
+import { positiveInt } from './commands/events.ts';
 import { CliError, cliContext } from './context.ts';
 import { untilStopSignal } from './stopSignals.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-
-const csvList = (value: string, previous: string[] = []) => [
-  ...previous,
-  ...value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-
-function positiveInt(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new CliError(`${name} must be an integer >= 1, got "${value}"`, 2);
-    return n;
-  };
-}
 
 function checkChoices(flag: string, values: string[] | undefined, allowed: readonly string[]): void {
   for (const v of values ?? []) {
@@ -144,40 +127,17 @@ async function tail(cmd: Command, opts: TailOptions): Promise<void> {
 }
 
 export function registerEventsCommand(program: Command): void {
-  const events = program
-    .command('events')
-    .description('change events: tail the outbox, replay a sink, list and retry failed webhook deliveries');
+  // Their flags and help: commands/events.ts.
+  const events = program.command('events');
 
   events
+    // Its flags and help: commands/events.ts.
     .command('tail')
-    .description('print the latest change events (oldest first); --json prints one JSON object per line')
-    .option('-n, --lines <n>', 'how many of the latest events', positiveInt('-n'), 20)
-    .option('-f, --follow', 'keep printing new events until Ctrl-C')
-    .option(
-      '--type <types>',
-      `only these event types (repeatable or comma-separated): ${EVENT_TYPES.join(', ')}`,
-      csvList,
-    )
-    .option(
-      '--to-status <statuses>',
-      'only events whose new status is one of these (repeatable or comma-separated)',
-      csvList,
-    )
-    .addOption(
-      new Option('--interval-ms <ms>', 'poll interval of --follow')
-        .default(500)
-        .argParser(positiveInt('--interval-ms'))
-        .hideHelp(),
-    )
     .action((opts: TailOptions, cmd: Command) => tail(cmd, opts));
 
   events
+    // Its flags and help: commands/events.ts.
     .command('replay')
-    .description(
-      "re-deliver events to one sink from a seq on (rewinds that sink's cursor; a running dispatcher picks it up)",
-    )
-    .requiredOption('--from-seq <n>', 'first seq to deliver again', positiveInt('--from-seq'))
-    .requiredOption('--sink <name>', 'sink name: emitter, queue, log, stdout or a webhook name')
     .action((opts: { fromSeq: number; sink: string }, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       return withMirror(config.dbPath, false, async (mirror) => {
@@ -209,8 +169,8 @@ export function registerEventsCommand(program: Command): void {
     });
 
   events
+    // Its flags and help: commands/events.ts.
     .command('cursors')
-    .description('where each sink is in the outbox')
     .action((_opts, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       return withMirror(config.dbPath, true, async (mirror) => {
@@ -238,9 +198,8 @@ export function registerEventsCommand(program: Command): void {
     });
 
   events
+    // Its flags and help: commands/events.ts.
     .command('enable')
-    .description('resume delivery to a sink its receiver disabled (410 Gone), from where it stopped')
-    .requiredOption('--sink <name>', 'the disabled sink (see `events cursors`)')
     .action((opts: { sink: string }, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       return withMirror(config.dbPath, false, async (mirror) => {
@@ -259,9 +218,8 @@ export function registerEventsCommand(program: Command): void {
     });
 
   events
+    // Its flags and help: commands/events.ts.
     .command('failed')
-    .description('list events a webhook gave up on (dead letters)')
-    .option('--all', 'include the ones already resent successfully')
     .action((opts: { all?: boolean }, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       return withMirror(config.dbPath, true, async (mirror) => {
@@ -297,10 +255,8 @@ export function registerEventsCommand(program: Command): void {
     });
 
   events
+    // Its flags and help: commands/events.ts.
     .command('retry')
-    .description('resend dead-lettered events once each (marks them resolved on success)')
-    .option('--id <id>', 'a dead letter id from `events failed` (repeatable or comma-separated)', csvList)
-    .option('--all', 'every unresolved dead letter')
     .action(async (opts: { id?: string[]; all?: boolean }, cmd: Command) => {
       const { config, json, logger } = cliContext(cmd);
       const ids = (opts.id ?? []).map(positiveInt('--id'));

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { RE2JS } from 're2js';
 import type { Config } from '../config.ts';
@@ -24,27 +24,6 @@ export async function openReadMirror(config: Pick<Config, 'dbPath'>): Promise<Mi
   if (!existsSync(path))
     throw new CliError(`no mirror at ${path}: run retab-mirror sync first (or set MIRROR_DB)`);
   return openStore(path, { readonly: true });
-}
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-/** The list filters as flags (`--status`, `--document-type` repeatable, `--metadata key=value` repeatable…). */
-export function addFilterOptions(cmd: Command): Command {
-  return cmd
-    .option('--id <id>', 'exact job id')
-    .option('--status <status>', 'validating, queued, in_progress, completed, failed, cancelled or expired')
-    .option('--endpoint <endpoint>', 'e.g. /v1/documents/extract')
-    .option('--source <source>', 'api, project or workflow')
-    .option('--project-id <id>', 'request.project_id')
-    .option('--workflow-id <id>', 'metadata.workflow_id')
-    .option('--workflow-node-id <id>', 'metadata.workflow_node_id (or node_id)')
-    .option('--model <model>', 'request.model')
-    .option('--filename-regex <pattern>', 'whole filename matches (case-insensitive, RE2)')
-    .option('--filename-contains <text>', 'case-insensitive substring of a filename')
-    .option('--document-type <type>', 'file extension, repeatable or comma-joined (pdf, png…)', collect)
-    .option('--from-date <YYYY-MM-DD>', 'created on or after this UTC day')
-    .option('--to-date <YYYY-MM-DD>', 'created on or before this UTC day')
-    .option('--metadata <key=value>', 'metadata pair that must match, repeatable', collect);
 }
 
 export interface FilterFlags {
@@ -244,13 +223,6 @@ async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
 }
 
 export function registerExportCommand(program: Command): void {
-  addFilterOptions(
-    program.command('export').description('write every matching mirrored job to stdout (JSON lines or CSV)'),
-  )
-    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
-    .addOption(new Option('--order <order>', 'by created_at').choices(['desc', 'asc']))
-    .option('--after <id>', 'start after this job (resume an interrupted export)')
-    .option('--include-request', 'include the stored request payloads (jsonl)')
-    .option('--include-response', 'include the stored responses (jsonl)')
-    .action(exportAction);
+  // Its flags and help: commands/export.ts.
+  program.command('export').action(exportAction);
 }

@@ -2,13 +2,12 @@
  * `retab-mirror jobs list|get`: the mirror read like `GET /v1/jobs`, offline. Flags are named like Retab's
  * CLI and validated by the API's own parser, so a bad flag gets the message the API would give (exit 2).
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { InvalidCursorError } from '../retab/errors.ts';
 import { deriveSource, jobFilenames } from '../retab/jobFields.ts';
 import type { Job } from '../retab/schemas.ts';
 import { CliError, cliContext } from './context.ts';
 import {
-  addFilterOptions,
   CSV_HEADER,
   csvLine,
   csvRecord,
@@ -155,24 +154,13 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
 }
 
 export function registerJobsCommand(program: Command): void {
-  const jobs = program.command('jobs').description('read mirrored jobs offline (like GET /v1/jobs)');
-  addFilterOptions(jobs.command('list').description('list jobs, newest first, with the API filters'))
-    .option('--limit <n>', 'page size, 1–100 (default 20)')
-    .option('--after <id>', 'page after this job (a previous last_id)')
-    .option('--before <id>', 'page before this job (a previous first_id)')
-    .addOption(new Option('--order <order>', 'by created_at').choices(['desc', 'asc']))
-    .option('--all', 'every matching job (pages through all, streaming)')
-    .option('--include-request', 'include the stored request payloads')
-    .option('--include-response', 'include the stored responses (needs --limit <= 20 unless --all)')
-    .option('--jsonl', 'one JSON job per line')
-    .option('--csv', 'CSV with a header row')
-    .action(listAction);
+  // Their flags and help: commands/jobs.ts.
+  const jobs = program.command('jobs');
+  jobs.command('list').action(listAction);
 
   jobs
-    .command('get <id>')
-    .description('one mirrored job (like GET /v1/jobs/{id})')
-    .option('--include-request', 'include the stored request payload')
-    .option('--include-response', 'include the stored response')
+    // <id>, its flags and help: commands/jobs.ts.
+    .command('get')
     .action(
       async (id: string, flags: { includeRequest?: boolean; includeResponse?: boolean }, cmd: Command) => {
         const { config, json } = cliContext(cmd);

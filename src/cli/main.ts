@@ -1,8 +1,10 @@
-/** CLI entry: exit 2 on usage errors, 1 with a one-line cause on failures, never a stack trace by default. */
+/**
+ * CLI entry: exit 2 on usage errors, 1 with a one-line cause on failures, never a stack trace by default.
+ * It imports only what building the program needs (program.ts); a command's own modules load when it runs.
+ */
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config.ts';
-import { scrubSecrets } from '../log.ts';
-import { CliError } from './context.ts';
+import { ConfigError } from '../config/errors.ts';
+import { CliError } from './cliError.ts';
 import { buildProgram } from './program.ts';
 
 // A closed pipe (`retab-mirror jobs list | head`) is a normal end, not a crash.
@@ -29,6 +31,9 @@ try {
     // A mirror file that cannot be opened: say which setting names it.
     if ((err as Error)?.name === 'MirrorOpenError' && !message.includes('MIRROR_DB'))
       message += ' (MIRROR_DB)';
+    // The secrets registry lives with the logger: loaded on this path only (a command that failed after
+    // loading its config has it already; one that failed before has registered no secret).
+    const { scrubSecrets } = await import('../log.ts');
     process.stderr.write(`retab-mirror: ${scrubSecrets(message)}\n`);
     if (process.env.DEBUG && err instanceof Error && err.stack)
       process.stderr.write(`${scrubSecrets(err.stack)}\n`);

@@ -1,19 +1,27 @@
-/** The commander program: global flags and every command. Commands are thin: parse, call, print. */
+/**
+ * The commander program: global flags and every command. Commands are thin: parse, call, print.
+ *
+ * Built from light declarations (commands/): each command's name, options and help are here at once, its
+ * implementation (`<name>Command.ts`, with its database, queue, HTTP and sync imports) is imported only
+ * when it runs (commands/lazyAction.ts), so `--help` and the everyday commands start fast (bench/startup.ts).
+ * test/foundation/startupImports.test.ts keeps the heavy modules out of this graph.
+ */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { LOG_LEVELS } from '../config.ts';
-import { registerBackfillCommand } from './backfillCommand.ts';
-import { registerConfigCommand } from './configCommand.ts';
-import { registerDemoCommand } from './demoCommand.ts';
-import { registerEventsCommand } from './eventsCommand.ts';
-import { registerExportCommand } from './exportCommand.ts';
-import { registerJobsCommand } from './jobsCommand.ts';
-import { registerServeCommand } from './serveCommand.ts';
-import { registerSimulatorCommand } from './simulatorCommand.ts';
-import { registerStatsCommand } from './statsCommand.ts';
-import { registerStatusCommand } from './statusCommand.ts';
-import { registerSyncCommand } from './syncCommand.ts';
-import { registerWorkerCommand } from './workerCommand.ts';
+// The zod-free module of the choices, not the config facade: that would load the whole settings schema.
+import { LOG_LEVELS } from '../config/choices.ts';
+import { declareBackfillCommand } from './commands/backfill.ts';
+import { declareConfigCommand } from './commands/config.ts';
+import { declareDemoCommand } from './commands/demo.ts';
+import { declareEventsCommand } from './commands/events.ts';
+import { declareExportCommand } from './commands/export.ts';
+import { declareJobsCommand } from './commands/jobs.ts';
+import { declareServeCommand } from './commands/serve.ts';
+import { declareSimulatorCommand } from './commands/simulator.ts';
+import { declareStatsCommand } from './commands/stats.ts';
+import { declareStatusCommand } from './commands/status.ts';
+import { declareSyncCommand } from './commands/sync.ts';
+import { declareWorkerCommand } from './commands/worker.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -30,17 +38,17 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     // Throw instead of exiting, so main.ts maps usage errors to exit code 2 (inherited by subcommands).
     .exitOverride();
-  registerConfigCommand(program);
-  registerEventsCommand(program);
-  registerWorkerCommand(program);
-  registerBackfillCommand(program);
-  registerStatusCommand(program);
-  registerSyncCommand(program);
-  registerJobsCommand(program);
-  registerStatsCommand(program);
-  registerExportCommand(program);
-  registerServeCommand(program);
-  registerDemoCommand(program);
-  registerSimulatorCommand(program);
+  declareConfigCommand(program);
+  declareEventsCommand(program);
+  declareWorkerCommand(program);
+  declareBackfillCommand(program);
+  declareStatusCommand(program);
+  declareSyncCommand(program);
+  declareJobsCommand(program);
+  declareStatsCommand(program);
+  declareExportCommand(program);
+  declareServeCommand(program);
+  declareDemoCommand(program);
+  declareSimulatorCommand(program);
   return program;
 }

@@ -40,12 +40,8 @@ async function upstreamPayloads(
 
 export function registerServeCommand(program: Command): void {
   program
+    // Its flags and help: commands/serve.ts.
     .command('serve')
-    .description(
-      'serve the mirror over HTTP: the web console at /, GET /v1/jobs (Retab wire format), stats, events (SSE), health, metrics',
-    )
-    .option('--host <host>', 'bind address (overrides SERVER_HOST)')
-    .option('--port <port>', 'port (overrides SERVER_PORT)')
     .action(async (flags: { host?: string; port?: string }, cmd: Command) => {
       const { config, logger } = cliContext(
         cmd,

@@ -1,15 +1,9 @@
 /** `retab-mirror stats --by endpoint --from … --to …`: aggregates over the mirror, as a table or `--json`. */
-import { type Command, Option } from 'commander';
-import { STATS_GROUP_BY, type StatsResult, type StatsRow } from '../mirror/statsJobs.ts';
+import type { Command } from 'commander';
+import type { StatsResult, StatsRow } from '../mirror/statsJobs.ts';
 import { parseStatsQuery } from '../server/statsQuery.ts';
 import { CliError, cliContext } from './context.ts';
-import {
-  addFilterOptions,
-  type FilterFlags,
-  filterFlagsToQuery,
-  openReadMirror,
-  validationMessage,
-} from './exportCommand.ts';
+import { type FilterFlags, filterFlagsToQuery, openReadMirror, validationMessage } from './exportCommand.ts';
 
 interface StatsFlags extends FilterFlags {
   by: string;
@@ -65,10 +59,9 @@ export function formatStats(s: StatsResult): string {
 }
 
 export function registerStatsCommand(program: Command): void {
-  addFilterOptions(program.command('stats').description('counts, failure rates and duration percentiles'))
-    .addOption(new Option('--by <group>', 'group rows by').choices(STATS_GROUP_BY).default('status'))
-    .option('--from <YYYY-MM-DD>', 'first UTC day (inclusive) of created_at')
-    .option('--to <YYYY-MM-DD>', 'last UTC day (inclusive) of created_at')
+  program
+    // Its flags and help: commands/stats.ts.
+    .command('stats')
     .action(async (flags: StatsFlags, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       const query: Record<string, string | string[]> = { ...filterFlagsToQuery(flags), by: flags.by };

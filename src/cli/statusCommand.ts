@@ -99,8 +99,8 @@ export function formatStatus(r: StatusReport): string {
 
 export function registerStatusCommand(program: Command): void {
   program
+    // Its flags and help: commands/status.ts.
     .command('status')
-    .description('schedulers, queue depth, last run per partition and sync lag (works without Redis)')
     .action(async (_opts, cmd: Command) => {
       const { config, json } = cliContext(cmd);
       const { collectStatus } = await import('../queue/status.ts');

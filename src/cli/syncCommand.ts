@@ -6,14 +6,14 @@
  * again continues. An `ALERT_RULES` rule naming an unknown sink stops it before it starts: exit 2.
  */
 
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { MirrorOpenError, openStore } from '../mirror/openStore.ts';
 import type { MirrorStore } from '../mirror/store.ts';
 import type { RetabClient } from '../retab/clientTypes.ts';
 import { RetabConfigError } from '../retab/errors.ts';
-import { JOB_STATUSES, SOURCES } from '../retab/schemas.ts';
+import { JOB_STATUSES, type SOURCES } from '../retab/schemas.ts';
 import { taskConfigOf } from '../sync/catalogue.ts';
 import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
 import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
@@ -169,26 +169,8 @@ async function openMirrorOrFail(config: Config): Promise<MirrorStore> {
 
 export function registerSyncCommand(program: Command): void {
   program
+    // Its flags and help: commands/sync.ts.
     .command('sync')
-    .description(
-      'one full sync pass in-process, no Redis: head → active → hydrate (+ history windows), then its events delivered',
-    )
-    .option('--once', 'accepted for compatibility: sync always runs one pass')
-    .option('--backfill-days <n>', 'also sweep the last N days as resumable date windows')
-    .option('--from <YYYY-MM-DD>', 'also sweep date windows from this UTC day')
-    .option('--to <YYYY-MM-DD>', "last UTC day of --from (default: upstream's today)")
-    .option('--source <source>', `only this source, repeatable (${SOURCES.join(', ')})`, collect)
-    .option('--reconcile', "re-sweep the last 7 days' windows from their start, even where done")
-    .option('--no-progress', 'no progress bar or progress lines')
-    .option(
-      '--no-events',
-      'only write events to the outbox; leave their delivery to the worker or a later run',
-    )
-    .option(
-      '--events-timeout <seconds>',
-      'longest wait for event delivery after the pass; the rest is delivered by the next run or the worker',
-      '300',
-    )
     .action(async (flags: SyncFlags, cmd: Command) => {
       const windowPlan = windowDaysOf(flags);
       const overrides: Record<string, unknown> = {};
@@ -301,11 +283,4 @@ export function registerSyncCommand(program: Command): void {
       // Interrupted, in the pass or while delivering its events: 130, as for any interrupted run.
       if (summary.outcome === 'aborted' || stop.signal.aborted) process.exitCode = 130;
     });
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  if (!(SOURCES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of ${SOURCES.join(', ')}`);
-  }
-  return [...(previous ?? []), value];
 }

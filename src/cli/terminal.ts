@@ -4,8 +4,13 @@
  * log line goes through `terminalStream()`: while a bar is active it is printed above the bar (cli-progress's
  * `MultiBar.log`), otherwise straight to its stream.
  */
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import { MultiBar, type Options, type SingleBar } from 'cli-progress';
+import type { MultiBar, Options, SingleBar } from 'cli-progress';
+
+// cli-progress is loaded when a bar is first drawn (by `sync` on a terminal), not by every command's logger.
+const requireCliProgress = () =>
+  createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 
 let activeBars: MultiBar | null = null;
 let capture: ((text: string) => void) | null = null;
@@ -51,7 +56,7 @@ export function startProgressBar(
   start: number,
   payload: Record<string, unknown>,
 ): ProgressBar {
-  const bars = new MultiBar({ ...opts, clearOnComplete: false });
+  const bars = new (requireCliProgress().MultiBar)({ ...opts, clearOnComplete: false });
   const bar = bars.create(total, start, payload);
   activeBars = bars;
   return {

@@ -12,9 +12,8 @@ interface WorkerOptions {
 
 export function registerWorkerCommand(program: Command): void {
   program
+    // Its flags and help: commands/worker.ts.
     .command('worker')
-    .description('run the scheduled mirror: BullMQ job schedulers and the sync worker (Redis at REDIS_URL)')
-    .option('--concurrency <n>', 'sync jobs run at once (overrides WORKER_CONCURRENCY)')
     .action(async (opts: WorkerOptions, cmd: Command) => {
       const { config, logger } = cliContext(
         cmd,

@@ -4,6 +4,7 @@
  * agree on what a job and a list call are.
  */
 import { z } from 'zod';
+import { SOURCES } from './sources.ts';
 
 /** The statuses the contract documents. Upstream may add more: see `JobStatus` and `isKnownStatus`. */
 export const JOB_STATUSES = [
@@ -88,8 +89,7 @@ export const ENDPOINTS = [...new Set([...LEGACY_ENDPOINTS, ...CURRENT_ENDPOINTS]
 ];
 export type Endpoint = (typeof LEGACY_ENDPOINTS)[number] | (typeof CURRENT_ENDPOINTS)[number];
 
-export const SOURCES = ['api', 'project', 'workflow'] as const;
-export type JobSource = (typeof SOURCES)[number];
+export { type JobSource, SOURCES } from './sources.ts';
 
 export const DOCUMENT_TYPES = [
   'bmp',

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerEventsCommand } from '../../src/cli/eventsCommand.ts';
+import { buildProgram } from '../../src/cli/program.ts';
 import { getCursor } from '../../src/mirror/sqlite/cursors.ts';
 import { recordDeadLetter } from '../../src/mirror/sqlite/deadLetters.ts';
 import { maxSeq } from '../../src/mirror/sqlite/outbox.ts';
@@ -34,12 +33,7 @@ afterAll(() => tmp.cleanup());
 
 /** Run the real command handlers in this process (spawning costs seconds per call under load). */
 async function runInProcess(args: string[]): Promise<{ stdout: string; error?: unknown }> {
-  const program = new Command('retab-mirror')
-    .option('-c, --config <path>')
-    .option('--log-level <level>')
-    .option('--json')
-    .exitOverride();
-  registerEventsCommand(program);
+  const program = buildProgram();
   const saved = { ...process.env };
   Object.assign(process.env, env());
   const chunks: string[] = [];

@@ -1,0 +1,10 @@
+/** `retab-mirror status`: declared here, run by statusCommand.ts (see lazyAction.ts). */
+import type { Command } from 'commander';
+import { lazyAction } from './lazyAction.ts';
+
+export function declareStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('schedulers, queue depth, last run per partition and sync lag (works without Redis)')
+    .action(lazyAction(async () => (await import('../statusCommand.ts')).registerStatusCommand));
+}

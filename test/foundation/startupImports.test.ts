@@ -1,0 +1,138 @@
+/**
+ * What the CLI loads to answer: `--help` builds the whole program from the light declarations
+ * (src/cli/commands/) without the database, queue, HTTP, sync or config-schema modules, and `jobs list`
+ * loads no queue, server or terminal-drawing module. Checked by recording every module a real
+ * `bin/retab-mirror.js` process loads (ESM through a loader hook, CommonJS through `require.cache`), so this
+ * test does not depend on how fast the machine is (bench/startup.ts measures the time).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandPath, type RegisterActions, recordedAction } from '../../src/cli/commands/lazyAction.ts';
+import { buildProgram } from '../../src/cli/program.ts';
+import { openMirror } from '../../src/mirror/openMirror.ts';
+
+const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
+const cliDir = new URL('../../src/cli/', import.meta.url).pathname;
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'startup-imports-'));
+  // Runs in the loader's own thread: append each module's URL as it is loaded.
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.RECORD_IMPORTS_TO, url + '\\n');
+  return next(url, context);
+}
+`,
+  );
+  writeFileSync(
+    join(dir, 'record.mjs'),
+    `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register(new URL('./hooks.mjs', import.meta.url));
+const require = createRequire(import.meta.url);
+process.on('exit', () => appendFileSync(process.env.RECORD_IMPORTS_TO, Object.keys(require.cache).join('\\n') + '\\n'));
+`,
+  );
+  openMirror(join(dir, 'mirror.db')).close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The packages (by name) and source modules (`src/…`, `dist/…`) a CLI run loaded. */
+function loadedBy(args: string[]): { packages: Set<string>; modules: string[] } {
+  const out = join(dir, `loaded-${args.join('-').replace(/\W+/g, '_')}.txt`);
+  const r = spawnSync(process.execPath, ['--import', join(dir, 'record.mjs'), bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MIRROR_DB: join(dir, 'mirror.db'), LOG_LEVEL: 'silent', RECORD_IMPORTS_TO: out },
+    timeout: 60_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  const packages = new Set<string>();
+  const modules: string[] = [];
+  for (const line of lines) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1];
+    if (pkg) packages.add(pkg);
+    else {
+      const own = /\/(?:src|dist)\/(.+)\.[jt]s$/.exec(line)?.[1];
+      if (own) modules.push(own);
+    }
+  }
+  return { packages, modules };
+}
+
+const SERVICES = ['bullmq', 'ioredis', 'fastify', '@fastify/static', 'prom-client', 'p-retry'];
+const TERMINAL = ['pino-pretty', 'cli-progress'];
+/** Modules that do the work: none is needed to print the help. (`events/types` only names the event types.) */
+const IMPLEMENTATION =
+  /^(sync|queue|server|demo|simulator|console)\/|^events\/(?!types$|eventModel$)|^mirror\/openMirror$|^cli\/\w+Command$/;
+
+describe('CLI start-up imports', () => {
+  it('--help loads commander and the declarations only: no database, queue, HTTP, zod or logger', () => {
+    const { packages, modules } = loadedBy(['--help']);
+    expect(packages.has('commander')).toBe(true);
+    for (const heavy of [...SERVICES, ...TERMINAL, 'better-sqlite3', 'drizzle-orm', 'zod', 'pino'])
+      expect(packages, heavy).not.toContain(heavy);
+    expect(modules).toContain('cli/commands/jobs');
+    expect(modules.filter((m) => IMPLEMENTATION.test(m) || m === 'config/settings')).toEqual([]);
+  });
+
+  it('jobs list loads its own implementation, and no queue, HTTP, sync or terminal-drawing module', () => {
+    const { packages, modules } = loadedBy(['jobs', 'list', '--limit', '5']);
+    expect(modules).toContain('cli/jobsCommand');
+    expect(packages).toContain('better-sqlite3');
+    for (const heavy of [...SERVICES, ...TERMINAL]) expect(packages, heavy).not.toContain(heavy);
+    expect(modules.filter((m) => /^(sync|queue|server|demo|simulator)\//.test(m))).toEqual([]);
+    expect(modules.filter((m) => /^cli\/\w+Command$/.test(m)).sort()).toEqual([
+      'cli/exportCommand', // the shared filter parsing and job formats
+      'cli/jobsCommand',
+    ]);
+  });
+});
+
+describe('command declarations and implementations', () => {
+  it('every declared command has exactly one implementation, which declares no options of its own', async () => {
+    const registers: [string, RegisterActions][] = [];
+    for (const file of readdirSync(cliDir).filter((f) => f.endsWith('Command.ts'))) {
+      const mod = (await import(join(cliDir, file))) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(mod))
+        if (/^register\w+Command$/.test(name)) registers.push([file, value as RegisterActions]);
+    }
+    const leaves: string[][] = [];
+    const walk = (cmd: Command) => {
+      if (cmd.commands.length === 0) leaves.push(commandPath(cmd));
+      for (const sub of cmd.commands) walk(sub);
+    };
+    walk(buildProgram());
+    expect(leaves.length).toBeGreaterThan(15);
+    for (const path of leaves) {
+      const implementedBy = registers.filter(([, register]) => {
+        try {
+          recordedAction(register, path);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(implementedBy.map(([file]) => file).length, path.join(' ')).toBe(1);
+    }
+  });
+
+  it('an implementation that declares options is refused, naming where they belong', () => {
+    const register: RegisterActions = (program) => {
+      program
+        .command('jobs')
+        .command('list')
+        .option('--limit <n>')
+        .action(() => {});
+    };
+    expect(() => recordedAction(register, ['jobs', 'list'])).toThrow(/declare them in src\/cli\/commands/);
+    expect(() => recordedAction(register, ['jobs', 'get'])).toThrow(/attaches no action/);
+  });
+});
