@@ -20,40 +20,13 @@
  */
 import type { JobSource, JobStatus, KnownJobStatus } from '../retab/schemas.ts';
 import { isKnownStatus, isTerminal } from '../retab/schemas.ts';
+import { columnsChanged, fromRequest, mergeUpstream, type StoredJob } from './jobColumns.ts';
 import type { JobDraft } from './jobToRow.ts';
 import { retrySteps, statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
 import type { PayloadsIncluded } from './types.ts';
 
-/** The stored columns the merge needs (all of `jobs` except the request/response payloads). */
-export interface StoredJob {
-  id: string;
-  status: JobStatus;
-  endpoint: string;
-  source: JobSource;
-  createdAt: number;
-  startedAt: number | null;
-  completedAt: number | null;
-  expiresAt: number;
-  organizationId: string;
-  projectId: string | null;
-  workflowId: string | null;
-  workflowNodeId: string | null;
-  model: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  attemptCount: number | null;
-  lastFailureCode: string | null;
-  metadata: string | null;
-  error: string | null;
-  extra: string | null;
-  hasRequest: boolean;
-  hasResponse: boolean;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  observedAt: number;
-  statusChangedAt: number | null;
-  upstreamMissingAt: number | null;
-}
+/** The stored columns the merge needs (all of `jobs` but the payloads): declared in jobColumns.ts. */
+export type { StoredJob } from './jobColumns.ts';
 
 /**
  * `insert`: new job. `update`: content changed. `fill`: a stale observation brought a missing request.
@@ -90,26 +63,7 @@ const responseKnown = (d: JobDraft, payloads: PayloadsIncluded) =>
 
 function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded): MergePlan {
   const next: StoredJob = {
-    id: d.id,
-    status: d.status,
-    endpoint: d.endpoint,
-    source: d.source,
-    createdAt: d.createdAt,
-    startedAt: d.startedAt,
-    completedAt: d.completedAt,
-    expiresAt: d.expiresAt,
-    organizationId: d.organizationId,
-    projectId: d.projectId,
-    workflowId: d.workflowId,
-    workflowNodeId: d.workflowNodeId,
-    model: d.model,
-    errorCode: d.errorCode,
-    errorMessage: d.errorMessage,
-    attemptCount: d.attemptCount,
-    lastFailureCode: d.lastFailureCode,
-    metadata: d.metadata,
-    error: d.error,
-    extra: d.extra,
+    ...mergeUpstream(undefined, d),
     hasRequest: requestKnown(d, payloads),
     hasResponse: responseKnown(d, payloads),
     firstSeenAt: observedAt,
@@ -131,13 +85,9 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
 
 function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
   if (d.request !== null && !s.hasRequest) {
-    const next = {
-      ...s,
-      projectId: d.projectId,
-      model: d.model,
-      source: sourceOf(s.workflowId, d.projectId),
-      hasRequest: true,
-    };
+    // Requests never change upstream: the columns derived from one are filled in, whatever the order.
+    const next: StoredJob = { ...s, ...fromRequest(d), hasRequest: true };
+    next.source = sourceOf(next.workflowId, next.projectId);
     return {
       kind: 'fill',
       next,
@@ -277,9 +227,6 @@ export function mergeObservation(
   const attempts = attemptOrder(s, d);
   if (recency(s, d, observedAt) < 0) return stalePlan(s, d);
 
-  const hasReq = d.request !== null;
-  const projectId = hasReq ? d.projectId : s.projectId;
-  const model = hasReq ? d.model : s.model;
   const cycle =
     s.status === d.status &&
     (attempts > 0 ||
@@ -293,29 +240,14 @@ export function mergeObservation(
     (attempts > 0 ? retrySteps(s.status, d.status) : null) ?? transitionSteps(s.status, d.status);
   const steps = moved ? timeSteps(walk(), d, observedAt) : [];
   const last = steps[steps.length - 1];
-  const request = hasReq && !s.hasRequest ? d.request : null;
+  const request = d.request !== null && !s.hasRequest ? d.request : null;
   const response = d.response !== null && (!s.hasResponse || moved) ? d.response : null;
+  // Upstream columns: the observation's, absent is not null (jobColumns.ts `keepWhenNull`); the rest is this
+  // rule's bookkeeping.
+  const merged = mergeUpstream(s, d);
   const next: StoredJob = {
-    id: s.id,
-    status: d.status,
-    endpoint: d.endpoint,
-    source: sourceOf(d.workflowId, projectId),
-    createdAt: d.createdAt,
-    startedAt: d.startedAt,
-    completedAt: d.completedAt,
-    expiresAt: d.expiresAt,
-    organizationId: d.organizationId,
-    projectId,
-    workflowId: d.workflowId,
-    workflowNodeId: d.workflowNodeId,
-    model,
-    errorCode: d.errorCode,
-    errorMessage: d.errorMessage,
-    attemptCount: d.attemptCount ?? s.attemptCount,
-    lastFailureCode: d.attemptCount === null ? s.lastFailureCode : d.lastFailureCode,
-    metadata: d.metadata,
-    error: d.error,
-    extra: d.extra,
+    ...merged,
+    source: sourceOf(merged.workflowId, merged.projectId),
     hasRequest: s.hasRequest || requestKnown(d, payloads),
     hasResponse: s.hasResponse || responseKnown(d, payloads),
     firstSeenAt: s.firstSeenAt,
@@ -327,31 +259,8 @@ export function mergeObservation(
     upstreamMissingAt:
       s.upstreamMissingAt !== null && observedAt < s.upstreamMissingAt ? s.upstreamMissingAt : null,
   };
-  const changed =
-    request !== null ||
-    response !== null ||
-    moved ||
-    next.endpoint !== s.endpoint ||
-    next.source !== s.source ||
-    next.createdAt !== s.createdAt ||
-    next.startedAt !== s.startedAt ||
-    next.completedAt !== s.completedAt ||
-    next.expiresAt !== s.expiresAt ||
-    next.organizationId !== s.organizationId ||
-    next.projectId !== s.projectId ||
-    next.workflowId !== s.workflowId ||
-    next.workflowNodeId !== s.workflowNodeId ||
-    next.model !== s.model ||
-    next.errorCode !== s.errorCode ||
-    next.errorMessage !== s.errorMessage ||
-    next.attemptCount !== s.attemptCount ||
-    next.lastFailureCode !== s.lastFailureCode ||
-    next.metadata !== s.metadata ||
-    next.error !== s.error ||
-    next.extra !== s.extra ||
-    next.hasRequest !== s.hasRequest ||
-    next.hasResponse !== s.hasResponse ||
-    next.upstreamMissingAt !== s.upstreamMissingAt;
+  // A change is any column but the seen/observed times (jobColumns.ts `touch`), a payload, or a status step.
+  const changed = request !== null || response !== null || moved || columnsChanged(s, next);
   return {
     kind: changed ? 'update' : 'touch',
     next,

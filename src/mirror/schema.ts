@@ -72,15 +72,22 @@ export const jobs = sqliteTable(
   ],
 );
 
+/**
+ * The two columns that tie a derived row to its job: `job_seq` (what lookups go through: new jobs' rows land
+ * at the end of each key range) and the job's id, for reading. Deleting the job deletes its rows.
+ */
+const jobReference = () => ({
+  jobSeq: integer('job_seq')
+    .notNull()
+    .references(() => jobs.seq, { onDelete: 'cascade' }),
+  jobId: text('job_id').notNull(),
+});
+
 /** One row per filename in a job's request (`document` and each of `documents[]`). */
 export const jobFiles = sqliteTable(
   'job_files',
   {
-    jobSeq: integer('job_seq')
-      .notNull()
-      .references(() => jobs.seq, { onDelete: 'cascade' }),
-    /** The job's id, for reading; lookups go through `job_seq` (`JOIN jobs j ON j.seq = f.job_seq`). */
-    jobId: text('job_id').notNull(),
+    ...jobReference(),
     position: integer('position').notNull(),
     filename: text('filename').notNull(),
     documentType: text('document_type'),
@@ -97,11 +104,7 @@ export const jobFiles = sqliteTable(
 export const jobMetadata = sqliteTable(
   'job_metadata',
   {
-    jobSeq: integer('job_seq')
-      .notNull()
-      .references(() => jobs.seq, { onDelete: 'cascade' }),
-    /** The job's id, for reading; lookups go through `job_seq`. */
-    jobId: text('job_id').notNull(),
+    ...jobReference(),
     key: text('key').notNull(),
     value: text('value').notNull(),
   },

@@ -1,0 +1,222 @@
+/**
+ * The columns of `jobs`, declared once: where each value comes from, how the merge treats it, and its type.
+ * Everything that lists the columns is derived from `JOB_COLUMNS`: the stored-row and draft types
+ * (`StoredJob`, `JobDraft`), the derivation of a draft from an upstream job (`jobToRow`), the merge's
+ * carry-over and change detection (`mergeObservation`), the SQLite write statements (applyPage.ts, named
+ * parameters) and the columns the read API selects (queryJobs.ts). Adding a column is its line in schema.ts
+ * (plus the generated migration) and one entry here; `test/mirror/jobColumns.test.ts` checks the two agree.
+ *
+ * Dialect-neutral on purpose: no SQL beyond column names, so a second store (PostgreSQL, issue #21) builds
+ * its own set-based statements from the same list. `type` is the logical type: `json` is JSON text,
+ * `boolean` a boolean (SQLite keeps 0/1: its store converts at the boundary).
+ *
+ * Three kinds of column:
+ * - `upstream`: derived from the upstream item alone (`from`). The merge takes the observation's value,
+ *   except that absent is not null: with `keepWhenNull: k`, an observation whose draft field `k` is null
+ *   (the item did not carry it: a lightweight listing, an upstream from before May 2026) keeps the stored
+ *   value. With `wire`, the local API serves it under that Job field (rowToJob.ts).
+ * - `payload`: request/response JSON. Not read back for the merge; a write with null keeps the stored text.
+ * - `bookkeeping`: the mirror's own state, set by the merge rule (mergeObservation.ts states how). `touch`
+ *   columns move with every observation and are not a change by themselves; `insertOnly` ones never change.
+ */
+import { deriveSource, modelOf, projectId, workflowNodeId } from '../retab/jobFields.ts';
+import type { Job, JobSource, JobStatus } from '../retab/schemas.ts';
+
+/** What one upstream item offers the derivations, parsed once per item. */
+export interface Observation {
+  job: Job;
+  request: Record<string, unknown> | null;
+  metadata: Record<string, string> | null;
+  /** The item's fields outside the contract's columns (see `extraFieldsOf`), null when none. */
+  extraFields: Record<string, unknown> | null;
+}
+
+/** The logical type of a column, the same in every SQL dialect. */
+export type ColumnType = 'text' | 'integer' | 'boolean' | 'json';
+
+interface ColumnBase<T> {
+  /** The SQL column name, as in schema.ts. */
+  readonly sql: string;
+  readonly type: ColumnType;
+  /** Phantom: the TypeScript type of the value. Never set. */
+  readonly value?: T;
+}
+
+export interface UpstreamColumn<T> extends ColumnBase<T> {
+  readonly kind: 'upstream';
+  readonly from: (o: Observation) => T;
+  /** Absent is not null: when this draft field is null, the merge keeps the stored value. */
+  readonly keepWhenNull?: 'request' | 'attemptCount';
+  /** The Job field the local API serves this column as (rowToJob.ts); none for filter-only columns. */
+  readonly wire?: keyof Job;
+}
+
+export interface PayloadColumn<T> extends ColumnBase<T> {
+  readonly kind: 'payload';
+  readonly from: (o: Observation) => T;
+}
+
+export interface BookkeepingColumn<T> extends ColumnBase<T> {
+  readonly kind: 'bookkeeping';
+  /** Written by every observation, even one that changes nothing; not a change by itself. */
+  readonly touch?: boolean;
+  /** Written when the job is first stored, never updated. */
+  readonly insertOnly?: boolean;
+}
+
+export type JobColumn = UpstreamColumn<unknown> | PayloadColumn<unknown> | BookkeepingColumn<unknown>;
+
+type UpstreamOptions = Pick<UpstreamColumn<unknown>, 'keepWhenNull' | 'wire'>;
+
+const upstream = <T>(
+  sql: string,
+  type: ColumnType,
+  from: (o: Observation) => T,
+  opts: UpstreamOptions = {},
+): UpstreamColumn<T> => ({ kind: 'upstream', sql, type, from, ...opts });
+
+const payload = (sql: string, from: (o: Observation) => string | null): PayloadColumn<string | null> => ({
+  kind: 'payload',
+  sql,
+  type: 'json',
+  from,
+});
+
+const bookkeeping = <T>(
+  sql: string,
+  type: ColumnType,
+  opts: Pick<BookkeepingColumn<T>, 'touch' | 'insertOnly'> = {},
+): BookkeepingColumn<T> => ({ kind: 'bookkeeping', sql, type, ...opts });
+
+const nonEmpty = (v: string | undefined | null): string | null => (v ? v : null);
+const json = (v: unknown): string | null => (v ? JSON.stringify(v) : null);
+
+/**
+ * Every column of `jobs` but `seq` (the rowid, assigned by the store), keyed by the name the code (and the
+ * statements' named parameters) use. Order is the order of the statements' column lists.
+ */
+export const JOB_COLUMNS = {
+  id: upstream('id', 'text', (o) => o.job.id, { wire: 'id' }),
+  status: upstream<JobStatus>('status', 'text', (o) => o.job.status, { wire: 'status' }),
+  endpoint: upstream('endpoint', 'text', (o) => o.job.endpoint, { wire: 'endpoint' }),
+  /** From this item alone; the merge recomputes it from the merged project and workflow (`sourceOf`). */
+  source: upstream<JobSource>('source', 'text', (o) => deriveSource(o.metadata, o.request)),
+  createdAt: upstream('created_at', 'integer', (o) => o.job.created_at, { wire: 'created_at' }),
+  startedAt: upstream('started_at', 'integer', (o) => o.job.started_at ?? null, { wire: 'started_at' }),
+  completedAt: upstream('completed_at', 'integer', (o) => o.job.completed_at ?? null, {
+    wire: 'completed_at',
+  }),
+  expiresAt: upstream('expires_at', 'integer', (o) => o.job.expires_at, { wire: 'expires_at' }),
+  organizationId: upstream('organization_id', 'text', (o) => o.job.organization_id, {
+    wire: 'organization_id',
+  }),
+  projectId: upstream('project_id', 'text', (o) => projectId(o.request), { keepWhenNull: 'request' }),
+  workflowId: upstream('workflow_id', 'text', (o) => nonEmpty(o.metadata?.workflow_id)),
+  workflowNodeId: upstream('workflow_node_id', 'text', (o) => nonEmpty(workflowNodeId(o.metadata))),
+  model: upstream('model', 'text', (o) => modelOf(o.request), { keepWhenNull: 'request' }),
+  errorCode: upstream('error_code', 'text', (o) => o.job.error?.code ?? null),
+  errorMessage: upstream('error_message', 'text', (o) => o.job.error?.message ?? null),
+  /** null when the item does not carry it (an upstream from before May 2026). */
+  attemptCount: upstream('attempt_count', 'integer', (o) => o.job.attempt_count ?? null, {
+    keepWhenNull: 'attemptCount',
+    wire: 'attempt_count',
+  }),
+  /** Kept across retries; an item without `attempt_count` (older upstream) says nothing about it either. */
+  lastFailureCode: upstream('last_failure_code', 'text', (o) => o.job.last_failure_code ?? null, {
+    keepWhenNull: 'attemptCount',
+    wire: 'last_failure_code',
+  }),
+  metadata: upstream('metadata', 'json', (o) => json(o.metadata), { wire: 'metadata' }),
+  request: payload('request', (o) => json(o.request)),
+  response: payload('response', (o) => json(o.job.response)),
+  error: upstream('error', 'json', (o) => json(o.job.error), { wire: 'error' }),
+  extra: upstream('extra', 'json', (o) => json(o.extraFields)),
+  hasRequest: bookkeeping<boolean>('has_request', 'boolean'),
+  hasResponse: bookkeeping<boolean>('has_response', 'boolean'),
+  firstSeenAt: bookkeeping<number>('first_seen_at', 'integer', { insertOnly: true }),
+  lastSeenAt: bookkeeping<number>('last_seen_at', 'integer', { touch: true }),
+  observedAt: bookkeeping<number>('observed_at', 'integer', { touch: true }),
+  statusChangedAt: bookkeeping<number | null>('status_changed_at', 'integer'),
+  upstreamMissingAt: bookkeeping<number | null>('upstream_missing_at', 'integer'),
+} as const;
+
+type Columns = typeof JOB_COLUMNS;
+export type ColumnKey = keyof Columns;
+type ValueOf<C> = C extends { from: (o: Observation) => infer T }
+  ? T
+  : C extends ColumnBase<infer T>
+    ? T
+    : never;
+type KeysOf<Kind> = { [K in ColumnKey]: Columns[K] extends { kind: Kind } ? K : never }[ColumnKey];
+
+/** Every column's value, as the code holds it. */
+export type JobColumnValues = { -readonly [K in ColumnKey]: ValueOf<Columns[K]> };
+export type UpstreamKey = KeysOf<'upstream'>;
+export type PayloadKey = KeysOf<'payload'>;
+export type BookkeepingKey = KeysOf<'bookkeeping'>;
+
+/** The stored columns the merge reads and writes: all of `jobs` except `seq` and the payloads. */
+export type StoredJob = Omit<JobColumnValues, PayloadKey>;
+/** The columns derived from one upstream item (payloads included). */
+export type DraftColumns = Pick<JobColumnValues, UpstreamKey | PayloadKey>;
+
+const entries = Object.entries(JOB_COLUMNS) as [ColumnKey, JobColumn][];
+const keysWhere = <K extends ColumnKey>(test: (c: JobColumn) => boolean): K[] =>
+  entries.filter(([, c]) => test(c)).map(([k]) => k as K);
+
+/** The list as [key, column] pairs, in declaration order. */
+export const JOB_COLUMN_ENTRIES: readonly (readonly [ColumnKey, JobColumn])[] = entries;
+/** Upstream columns with their merge rule, for `mergeUpstream`. */
+const UPSTREAM: readonly (readonly [UpstreamKey, UpstreamColumn<unknown>])[] = entries.filter(
+  (e): e is [UpstreamKey, UpstreamColumn<unknown>] => e[1].kind === 'upstream',
+);
+const DRAFTED: readonly (readonly [
+  UpstreamKey | PayloadKey,
+  UpstreamColumn<unknown> | PayloadColumn<unknown>,
+])[] = entries.filter(
+  (e): e is [UpstreamKey | PayloadKey, UpstreamColumn<unknown> | PayloadColumn<unknown>] =>
+    e[1].kind !== 'bookkeeping',
+);
+/** Keys of `StoredJob`, in declaration order. */
+export const STORED_KEYS: readonly Exclude<ColumnKey, PayloadKey>[] = keysWhere((c) => c.kind !== 'payload');
+export const PAYLOAD_KEYS: readonly PayloadKey[] = keysWhere((c) => c.kind === 'payload');
+/** Keys whose values are booleans (stores without a boolean type convert them). */
+export const BOOLEAN_KEYS: readonly ColumnKey[] = keysWhere((c) => c.type === 'boolean');
+/** Stored columns whose difference makes an observation a change: all but the `touch` ones. */
+const COMPARED_KEYS: readonly Exclude<ColumnKey, PayloadKey>[] = keysWhere(
+  (c) => c.kind !== 'payload' && !(c.kind === 'bookkeeping' && c.touch === true),
+);
+
+/** The draft columns of one upstream item, in declaration order. */
+export function draftColumns(o: Observation): DraftColumns {
+  const out: Record<string, unknown> = {};
+  for (const [k, c] of DRAFTED) out[k] = c.from(o);
+  return out as DraftColumns;
+}
+
+/**
+ * The upstream columns after merging a newer observation `d` into the stored `s` (none: a new job): the
+ * observation's values, except where the column's `keepWhenNull` field of the draft is null (absent is not
+ * null: the stored value stays).
+ */
+export function mergeUpstream(s: StoredJob | undefined, d: DraftColumns): Pick<StoredJob, UpstreamKey> {
+  const out: Record<string, unknown> = {};
+  for (const [k, c] of UPSTREAM) {
+    const keep = c.keepWhenNull;
+    out[k] = s !== undefined && keep !== undefined && d[keep] === null ? s[k] : d[k];
+  }
+  return out as Pick<StoredJob, UpstreamKey>;
+}
+
+/** The upstream columns a stale observation may still fill in: those derived from its request. */
+export function fromRequest(d: DraftColumns): Partial<Pick<StoredJob, UpstreamKey>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, c] of UPSTREAM) if (c.keepWhenNull === 'request') out[k] = d[k];
+  return out as Partial<Pick<StoredJob, UpstreamKey>>;
+}
+
+/** Whether `next` differs from `s` in any column but the `touch` ones (seen and observed times). */
+export function columnsChanged(s: StoredJob, next: StoredJob): boolean {
+  for (const k of COMPARED_KEYS) if (next[k] !== s[k]) return true;
+  return false;
+}
