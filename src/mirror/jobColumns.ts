@@ -131,6 +131,10 @@ export const JOB_COLUMNS = {
   response: payload('response', (o) => json(o.job.response)),
   error: upstream('error', 'json', (o) => json(o.job.error), { wire: 'error' }),
   extra: upstream('extra', 'json', (o) => json(o.extraFields)),
+  /** Unix s: when the latest attempt started (Job field since May 2026); the merge's second retry counter. */
+  lastAttemptAt: upstream('last_attempt_at', 'integer', (o) => o.job.last_attempt_at ?? null, {
+    wire: 'last_attempt_at',
+  }),
   hasRequest: bookkeeping<boolean>('has_request', 'boolean'),
   hasResponse: bookkeeping<boolean>('has_response', 'boolean'),
   firstSeenAt: bookkeeping<number>('first_seen_at', 'integer', { insertOnly: true }),

@@ -160,28 +160,16 @@ function rankDiff(s: StoredJob, d: JobDraft): number | undefined {
   return from === undefined || to === undefined ? undefined : to - from;
 }
 
-/** A whole number an item carries in its unknown fields (`extra`: e.g. `last_attempt_at`). */
-function extraInt(extra: string | null, key: string): number | null {
-  if (extra === null || !extra.includes(key)) return null;
-  try {
-    const v: unknown = (JSON.parse(extra) as Record<string, unknown>)[key];
-    return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The retry counters Retab's newer API sends (May 2026): `attempt_count` (a column) and `last_attempt_at`
- * (kept in `extra`). Both only ever grow (a retry adds one when the new attempt starts), so when both
+ * The retry counters Retab's newer API sends (May 2026): `attempt_count` and `last_attempt_at` (columns).
+ * Both only ever grow (a retry adds one when the new attempt starts), so when both
  * observations carry one, a higher value is a later attempt and a lower one an earlier attempt, whatever the
  * clocks say: a late `queued` page of attempt 1 never undoes the `cancelled` of attempt 1 once attempt 2 is
  * stored, and a retry is never taken for a late page. Equal counters decide nothing (a retry goes back to
  * `queued` before its count rises): byLifecycle, then the clock, do.
  */
 export const byAttemptCount: RecencyCheck = (s, d) =>
-  (attemptOrder(s, d) || undefined) ??
-  cmp(extraInt(d.extra, 'last_attempt_at'), extraInt(s.extra, 'last_attempt_at'));
+  (attemptOrder(s, d) || undefined) ?? cmp(d.lastAttemptAt, s.lastAttemptAt);
 
 /**
  * The clock: when the observations' requests were sent. Equal times (a manual test clock) let the later write

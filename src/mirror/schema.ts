@@ -38,14 +38,16 @@ export const jobs = sqliteTable(
     response: text('response'),
     error: text('error'),
     /**
-     * Unknown extra fields of the upstream item, as JSON, so nothing the API sends is lost. `warnings`,
-     * `cancelled` and `last_attempt_at` (Job fields since May 2026) live here too: nothing filters on them.
+     * Unknown extra fields of the upstream item, as JSON, so nothing the API sends is lost. `warnings` and
+     * `cancelled` (Job fields since May 2026) live here too: nothing filters on them.
      */
     extra: text('extra'),
     /** Execution attempts upstream reports (`attempt_count`); null when upstream did not send it. */
     attemptCount: integer('attempt_count'),
     /** The code of the job's last failed attempt (`last_failure_code`), kept across retries. */
     lastFailureCode: text('last_failure_code'),
+    /** Unix s: when the latest attempt started (`last_attempt_at`); the merge rule's second retry counter. */
+    lastAttemptAt: integer('last_attempt_at'),
     /** The request is known: stored in `request`, or upstream answered `include_request` with none. */
     hasRequest: integer('has_request', { mode: 'boolean' }).notNull().default(false),
     /** The same for the response (a completed job's). */
