@@ -5,6 +5,7 @@ export { type MarkMissingOptions, markMissing } from './markMissing.ts';
 export { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
 export { MIGRATIONS_FOLDER, type Mirror, type MirrorDb, MirrorOpenError, openMirror } from './openMirror.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
+export { MAX_STATEMENTS, prepared } from './prepared.ts';
 export { listQuarantine, type QuarantineRow } from './quarantine.ts';
 export {
   countByStatus,
