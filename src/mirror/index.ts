@@ -1,5 +1,12 @@
 /** The mirror's public surface: open, write a page, mark missing, checkpoints, runs, reads. */
 export { applyPage } from './applyPage.ts';
+export {
+  type ColumnType,
+  JOB_COLUMN_ENTRIES,
+  JOB_COLUMNS,
+  type JobColumn,
+  type JobColumnValues,
+} from './jobColumns.ts';
 export { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from './jobToRow.ts';
 export { type MarkMissingOptions, markMissing } from './markMissing.ts';
 export { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
