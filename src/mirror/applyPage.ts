@@ -18,7 +18,14 @@
  */
 import type { Job } from '../retab/schemas.ts';
 import { catchUpFilenameIndex } from './filenameIndex.ts';
-import { BOOLEAN_KEYS, JOB_COLUMN_ENTRIES, JOB_COLUMNS, STORED_KEYS, type StoredJob } from './jobColumns.ts';
+import {
+  BOOLEAN_KEYS,
+  compileOverColumns,
+  JOB_COLUMN_ENTRIES,
+  JOB_COLUMNS,
+  STORED_KEYS,
+  type StoredJob,
+} from './jobColumns.ts';
 import { type JobDraft, jobSnapshot, jobToRow } from './jobToRow.ts';
 import { type MergePlan, mergeObservation } from './mergeObservation.ts';
 import type { Mirror } from './openMirror.ts';
@@ -63,12 +70,17 @@ function toStoredJob<T extends StoredJob>(row: T): T {
   return row;
 }
 
-/** The named parameters of a row write: the stored state with its booleans as 0/1, and the payload texts. */
-function rowParams(plan: MergePlan): Record<string, unknown> {
-  const p: Record<string, unknown> = { ...plan.next, request: plan.request, response: plan.response };
-  for (const k of BOOLEAN_KEYS) p[k] = p[k] ? 1 : 0;
-  return p;
-}
+/**
+ * The named parameters of a row write: the stored state with its booleans as 0/1, and the plan's payload
+ * texts (`{ id: n.id, …, hasRequest: n.hasRequest ? 1 : 0, …, request: plan.request, … }`, generated).
+ */
+const rowParams: (plan: MergePlan) => Record<string, unknown> = compileOverColumns(
+  {},
+  'plan',
+  `const n = plan.next; return { ${JOB_COLUMN_ENTRIES.map(([k, c]) =>
+    c.kind === 'payload' ? `${k}: plan.${k}` : c.type === 'boolean' ? `${k}: n.${k} ? 1 : 0` : `${k}: n.${k}`,
+  ).join(', ')} };`,
+);
 
 const pairsOf = (metadataJson: string | null): Array<[string, string]> =>
   metadataJson === null ? [] : Object.entries(JSON.parse(metadataJson) as Record<string, string>);

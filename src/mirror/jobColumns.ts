@@ -49,6 +49,8 @@ export interface UpstreamColumn<T> extends ColumnBase<T> {
   readonly keepWhenNull?: 'request' | 'attemptCount';
   /** The Job field the local API serves this column as (rowToJob.ts); none for filter-only columns. */
   readonly wire?: keyof Job;
+  /** Set anew from the merged row (after every other column), rather than taken from the observation. */
+  readonly recompute?: (merged: Readonly<Record<string, unknown>>) => T;
 }
 
 export interface PayloadColumn<T> extends ColumnBase<T> {
@@ -66,13 +68,13 @@ export interface BookkeepingColumn<T> extends ColumnBase<T> {
 
 export type JobColumn = UpstreamColumn<unknown> | PayloadColumn<unknown> | BookkeepingColumn<unknown>;
 
-type UpstreamOptions = Pick<UpstreamColumn<unknown>, 'keepWhenNull' | 'wire'>;
+type UpstreamOptions<T> = Pick<UpstreamColumn<T>, 'keepWhenNull' | 'wire' | 'recompute'>;
 
 const upstream = <T>(
   sql: string,
   type: ColumnType,
   from: (o: Observation) => T,
-  opts: UpstreamOptions = {},
+  opts: UpstreamOptions<T> = {},
 ): UpstreamColumn<T> => ({ kind: 'upstream', sql, type, from, ...opts });
 
 const payload = (sql: string, from: (o: Observation) => string | null): PayloadColumn<string | null> => ({
@@ -89,6 +91,9 @@ const bookkeeping = <T>(
 ): BookkeepingColumn<T> => ({ kind: 'bookkeeping', sql, type, ...opts });
 
 const nonEmpty = (v: string | undefined | null): string | null => (v ? v : null);
+/** A job's source from its workflow and project: what `deriveSource` says of one item, for a merged row. */
+const sourceOf = (workflowId: string | null, projectId: string | null): JobSource =>
+  workflowId ? 'workflow' : projectId ? 'project' : 'api';
 const json = (v: unknown): string | null => (v ? JSON.stringify(v) : null);
 
 /**
@@ -99,8 +104,10 @@ export const JOB_COLUMNS = {
   id: upstream('id', 'text', (o) => o.job.id, { wire: 'id' }),
   status: upstream<JobStatus>('status', 'text', (o) => o.job.status, { wire: 'status' }),
   endpoint: upstream('endpoint', 'text', (o) => o.job.endpoint, { wire: 'endpoint' }),
-  /** From this item alone; the merge recomputes it from the merged project and workflow (`sourceOf`). */
-  source: upstream<JobSource>('source', 'text', (o) => deriveSource(o.metadata, o.request)),
+  /** From this item alone; a merged row's from its merged workflow and project (a listing has no project). */
+  source: upstream<JobSource>('source', 'text', (o) => deriveSource(o.metadata, o.request), {
+    recompute: (m) => sourceOf(m.workflowId as string | null, m.projectId as string | null),
+  }),
   createdAt: upstream('created_at', 'integer', (o) => o.job.created_at, { wire: 'created_at' }),
   startedAt: upstream('started_at', 'integer', (o) => o.job.started_at ?? null, { wire: 'started_at' }),
   completedAt: upstream('completed_at', 'integer', (o) => o.job.completed_at ?? null, {
@@ -191,36 +198,81 @@ const COMPARED_KEYS: readonly Exclude<ColumnKey, PayloadKey>[] = keysWhere(
   (c) => c.kind !== 'payload' && !(c.kind === 'bookkeeping' && c.touch === true),
 );
 
-/** The draft columns of one upstream item, in declaration order. */
-export function draftColumns(o: Observation): DraftColumns {
-  const out: Record<string, unknown> = {};
-  for (const [k, c] of DRAFTED) out[k] = c.from(o);
-  return out as DraftColumns;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+for (const [k, c] of entries) {
+  const names = [k, c.kind === 'upstream' ? (c.wire ?? k) : k];
+  if (!names.every((n) => IDENTIFIER.test(n))) throw new Error(`jobColumns: "${k}" is not an identifier`);
 }
 
 /**
- * The upstream columns after merging a newer observation `d` into the stored `s` (none: a new job): the
- * observation's values, except where the column's `keepWhenNull` field of the draft is null (absent is not
- * null: the stored value stays).
+ * Compiles `(args) => { body }`, with `scope`'s values in reach under their names. The per-row functions
+ * below (and the stores' row mappers) are generated from the list as straight-line code, as one would write
+ * them by hand: a loop over the list that adds an object's keys one by one measured 3–25× slower per row,
+ * enough to slow a page by a third (bench/applyPage.ts). Only the list's keys and wire names (checked
+ * identifiers above) are spliced into the source, never data.
  */
-export function mergeUpstream(s: StoredJob | undefined, d: DraftColumns): Pick<StoredJob, UpstreamKey> {
-  const out: Record<string, unknown> = {};
-  for (const [k, c] of UPSTREAM) {
-    const keep = c.keepWhenNull;
-    out[k] = s !== undefined && keep !== undefined && d[keep] === null ? s[k] : d[k];
-  }
-  return out as Pick<StoredJob, UpstreamKey>;
+export function compileOverColumns<F>(
+  scope: Readonly<Record<string, unknown>>,
+  args: string,
+  body: string,
+): F {
+  const names = Object.keys(scope);
+  const make = new Function(...names, `"use strict"; return (${args}) => { ${body} };`) as (
+    ...values: unknown[]
+  ) => F;
+  return make(...names.map((n) => scope[n]));
 }
 
-/** The upstream columns a stale observation may still fill in: those derived from its request. */
-export function fromRequest(d: DraftColumns): Partial<Pick<StoredJob, UpstreamKey>> {
-  const out: Record<string, unknown> = {};
-  for (const [k, c] of UPSTREAM) if (c.keepWhenNull === 'request') out[k] = d[k];
-  return out as Partial<Pick<StoredJob, UpstreamKey>>;
+const listOf = (parts: readonly string[]) => parts.join(', ');
+
+/** The draft columns of one upstream item: `{ key: C.key.from(o), … }`. */
+export const draftColumns: (o: Observation) => DraftColumns = compileOverColumns(
+  { C: JOB_COLUMNS },
+  'o',
+  `return { ${listOf(DRAFTED.map(([k]) => `${k}: C.${k}.from(o)`))} };`,
+);
+
+/** The bookkeeping columns, set by the merge rule (mergeObservation.ts). */
+export type Bookkeeping = Pick<StoredJob, BookkeepingKey>;
+
+/**
+ * The stored row after merging observation `d` into the stored `s` (undefined: a new job): each upstream
+ * column takes the observation's value, except where its `keepWhenNull` field of the draft is null (absent
+ * is not null: the stored value stays); `recompute` columns are then set from the merged row; the
+ * bookkeeping comes from `b`.
+ */
+export const mergeColumns: (s: StoredJob | undefined, d: DraftColumns, b: Bookkeeping) => StoredJob =
+  compileOverColumns(
+    { C: JOB_COLUMNS },
+    's, d, b',
+    `const r = { ${listOf(
+      entries.flatMap(([k, c]) => {
+        if (c.kind === 'payload') return [];
+        if (c.kind === 'bookkeeping') return [`${k}: b.${k}`];
+        const keep = c.keepWhenNull;
+        return [keep ? `${k}: s !== undefined && d.${keep} === null ? s.${k} : d.${k}` : `${k}: d.${k}`];
+      }),
+    )} };
+    ${UPSTREAM.filter(([, c]) => c.recompute)
+      .map(([k]) => `r.${k} = C.${k}.recompute(r);`)
+      .join(' ')}
+    return r;`,
+  );
+
+/**
+ * What a stale observation may still change: the columns derived from its request (requests never change
+ * upstream, so it fills in what a lightweight listing left unknown), then the `recompute` ones.
+ */
+export function fillFromRequest(s: StoredJob, d: DraftColumns): StoredJob {
+  const r = Object.assign({}, s) as Record<string, unknown>;
+  for (const [k, c] of UPSTREAM) if (c.keepWhenNull === 'request') r[k] = d[k];
+  for (const [k, c] of UPSTREAM) if (c.recompute) r[k] = c.recompute(r);
+  return r as StoredJob;
 }
 
 /** Whether `next` differs from `s` in any column but the `touch` ones (seen and observed times). */
-export function columnsChanged(s: StoredJob, next: StoredJob): boolean {
-  for (const k of COMPARED_KEYS) if (next[k] !== s[k]) return true;
-  return false;
-}
+export const columnsChanged: (s: StoredJob, next: StoredJob) => boolean = compileOverColumns(
+  {},
+  's, n',
+  `return ${COMPARED_KEYS.map((k) => `n.${k} !== s.${k}`).join(' || ')};`,
+);

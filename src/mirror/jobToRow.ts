@@ -47,7 +47,11 @@ export function extraFieldsOf(job: Job): Record<string, unknown> | null {
   for (const key in job) {
     if (KNOWN_FIELDS.has(key)) continue;
     const value = (job as Record<string, unknown>)[key];
-    if (key in CONTRACT_DEFAULTS && (value === undefined || value === CONTRACT_DEFAULTS[key])) continue;
+    if (
+      key in CONTRACT_DEFAULTS &&
+      (value === undefined || value === CONTRACT_DEFAULTS[key as keyof typeof CONTRACT_DEFAULTS])
+    )
+      continue;
     extra ??= {};
     extra[key] = (job as Record<string, unknown>)[key];
   }
@@ -76,5 +80,5 @@ export function jobToRow(job: Job): JobDraft {
  * and response (events stay small; consumers fetch payloads from the mirror when they need them).
  */
 export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | null = extraFieldsOf(job)): Job {
-  return wireJob({ ...job, request: null, response: null }, extraFields);
+  return wireJob(job, extraFields, false);
 }

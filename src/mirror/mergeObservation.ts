@@ -20,7 +20,7 @@
  */
 import type { JobSource, JobStatus, KnownJobStatus } from '../retab/schemas.ts';
 import { isKnownStatus, isTerminal } from '../retab/schemas.ts';
-import { columnsChanged, fromRequest, mergeUpstream, type StoredJob } from './jobColumns.ts';
+import { columnsChanged, fillFromRequest, mergeColumns, type StoredJob } from './jobColumns.ts';
 import type { JobDraft } from './jobToRow.ts';
 import { retrySteps, statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
 import type { PayloadsIncluded } from './types.ts';
@@ -49,9 +49,6 @@ export interface MergePlan {
   steps: TimedStep[];
 }
 
-const sourceOf = (workflowId: string | null, projectId: string | null): JobSource =>
-  workflowId ? 'workflow' : projectId ? 'project' : 'api';
-
 const NONE: PayloadsIncluded = {};
 
 /** Whether the observation settles the request (it carries one, or was asked for it and upstream has none). */
@@ -62,8 +59,7 @@ const responseKnown = (d: JobDraft, payloads: PayloadsIncluded) =>
   d.response !== null || (payloads.response === true && d.status === 'completed');
 
 function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded): MergePlan {
-  const next: StoredJob = {
-    ...mergeUpstream(undefined, d),
+  const next = mergeColumns(undefined, d, {
     hasRequest: requestKnown(d, payloads),
     hasResponse: responseKnown(d, payloads),
     firstSeenAt: observedAt,
@@ -71,7 +67,7 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
     observedAt,
     statusChangedAt: statusTimestamp(d.status, d) ?? observedAt,
     upstreamMissingAt: null,
-  };
+  });
   return {
     kind: 'insert',
     next,
@@ -86,8 +82,8 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
 function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
   if (d.request !== null && !s.hasRequest) {
     // Requests never change upstream: the columns derived from one are filled in, whatever the order.
-    const next: StoredJob = { ...s, ...fromRequest(d), hasRequest: true };
-    next.source = sourceOf(next.workflowId, next.projectId);
+    const next = fillFromRequest(s, d);
+    next.hasRequest = true;
     return {
       kind: 'fill',
       next,
@@ -232,10 +228,7 @@ export function mergeObservation(
   const response = d.response !== null && (!s.hasResponse || moved) ? d.response : null;
   // Upstream columns: the observation's, absent is not null (jobColumns.ts `keepWhenNull`); the rest is this
   // rule's bookkeeping.
-  const merged = mergeUpstream(s, d);
-  const next: StoredJob = {
-    ...merged,
-    source: sourceOf(merged.workflowId, merged.projectId),
+  const next = mergeColumns(s, d, {
     hasRequest: s.hasRequest || requestKnown(d, payloads),
     hasResponse: s.hasResponse || responseKnown(d, payloads),
     firstSeenAt: s.firstSeenAt,
@@ -246,7 +239,7 @@ export function mergeObservation(
     // A 404 recorded after this observation still stands; an observation at or after it means it is back.
     upstreamMissingAt:
       s.upstreamMissingAt !== null && observedAt < s.upstreamMissingAt ? s.upstreamMissingAt : null,
-  };
+  });
   // A change is any column but the seen/observed times (jobColumns.ts `touch`), a payload, or a status step.
   const changed = request !== null || response !== null || moved || columnsChanged(s, next);
   return {
