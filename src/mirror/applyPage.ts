@@ -18,8 +18,16 @@
  */
 import type { Job } from '../retab/schemas.ts';
 import { catchUpFilenameIndex } from './filenameIndex.ts';
+import {
+  BOOLEAN_KEYS,
+  compileOverColumns,
+  JOB_COLUMN_ENTRIES,
+  JOB_COLUMNS,
+  STORED_KEYS,
+  type StoredJob,
+} from './jobColumns.ts';
 import { type JobDraft, jobSnapshot, jobToRow } from './jobToRow.ts';
-import { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
+import { type MergePlan, mergeObservation } from './mergeObservation.ts';
 import type { Mirror } from './openMirror.ts';
 import { type EventWriter, eventWriter } from './outbox.ts';
 import { prepared } from './prepared.ts';
@@ -27,33 +35,24 @@ import { quarantineWriter } from './quarantine.ts';
 import { saveCheckpoint } from './syncState.ts';
 import type { ApplyPageOptions, ApplyResult } from './types.ts';
 
-export const STORED_JOB_COLUMNS = `seq, id, status, endpoint, source, created_at AS createdAt, started_at AS startedAt,
-  completed_at AS completedAt, expires_at AS expiresAt, organization_id AS organizationId,
-  project_id AS projectId, workflow_id AS workflowId, workflow_node_id AS workflowNodeId, model,
-  error_code AS errorCode, error_message AS errorMessage, attempt_count AS attemptCount,
-  last_failure_code AS lastFailureCode, metadata, error, extra,
-  has_request AS hasRequest, has_response AS hasResponse, first_seen_at AS firstSeenAt,
-  last_seen_at AS lastSeenAt, observed_at AS observedAt, status_changed_at AS statusChangedAt,
-  upstream_missing_at AS upstreamMissingAt`;
+// The `jobs` statements, built from the one column list (jobColumns.ts) with named parameters (`@key`).
+const STORED_COLUMNS = STORED_KEYS.map((k) => `${JOB_COLUMNS[k].sql} AS ${k}`).join(', ');
+const SELECT_PAGE = `SELECT seq, ${STORED_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?))`;
 
-const SELECT_PAGE = `SELECT ${STORED_JOB_COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?))`;
+const INSERT_JOB = `INSERT INTO jobs (${JOB_COLUMN_ENTRIES.map(([, c]) => c.sql).join(', ')})
+  VALUES (${JOB_COLUMN_ENTRIES.map(([k]) => `@${k}`).join(', ')})`;
 
-const INSERT_JOB = `INSERT INTO jobs (id, status, endpoint, source, created_at, started_at, completed_at,
-  expires_at, organization_id, project_id, workflow_id, workflow_node_id, model, error_code, error_message,
-  attempt_count, last_failure_code, metadata, request, response, error, extra, has_request, has_response,
-  first_seen_at, last_seen_at, observed_at, status_changed_at, upstream_missing_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** Every column but the key and the insert-only ones; a payload given as null keeps the stored text. */
+const UPDATE_JOB = `UPDATE jobs SET ${JOB_COLUMN_ENTRIES.filter(
+  ([k, c]) => k !== 'id' && !(c.kind === 'bookkeeping' && c.insertOnly),
+)
+  .map(([k, c]) => `${c.sql} = ${c.kind === 'payload' ? `coalesce(@${k}, ${c.sql})` : `@${k}`}`)
+  .join(', ')} WHERE id = @id`;
 
-const UPDATE_JOB = `UPDATE jobs SET status = ?, endpoint = ?, source = ?, created_at = ?, started_at = ?,
-  completed_at = ?, expires_at = ?, organization_id = ?, project_id = ?, workflow_id = ?, workflow_node_id = ?,
-  model = ?, error_code = ?, error_message = ?, attempt_count = ?, last_failure_code = ?, metadata = ?, request = coalesce(?, request),
-  response = coalesce(?, response), error = ?, extra = ?, has_request = ?, has_response = ?,
-  last_seen_at = ?, observed_at = ?, status_changed_at = ?, upstream_missing_at = ? WHERE id = ?`;
-
-const TOUCH_JOB = 'UPDATE jobs SET last_seen_at = ?, observed_at = ? WHERE id = ?';
-
-const FILL_REQUEST = `UPDATE jobs SET request = ?, has_request = 1, project_id = ?, model = ?, source = ?
-  WHERE id = ?`;
+/** Only the seen/observed times: an observation that changes nothing else. */
+const TOUCH_JOB = `UPDATE jobs SET ${JOB_COLUMN_ENTRIES.filter(([, c]) => c.kind === 'bookkeeping' && c.touch)
+  .map(([k, c]) => `${c.sql} = @${k}`)
+  .join(', ')} WHERE id = @id`;
 
 const DELETE_FILES = 'DELETE FROM job_files WHERE job_seq = ?';
 const INSERT_FILE = `INSERT INTO job_files (job_seq, job_id, position, filename, document_type)
@@ -64,12 +63,24 @@ const INSERT_METADATA = 'INSERT INTO job_metadata (job_seq, job_id, key, value) 
 /** A stored row as this file reads it: what the merge needs, plus the `seq` its child rows are keyed by. */
 type PageRow = StoredJob & { seq: number };
 
-/** Reads rows as the merge needs them (SQLite stores the flags as 0/1). */
-export function toStoredJob<T extends StoredJob>(row: T): T {
-  row.hasRequest = Boolean(row.hasRequest);
-  row.hasResponse = Boolean(row.hasResponse);
+/** Reads rows as the merge needs them (SQLite stores booleans as 0/1). */
+function toStoredJob<T extends StoredJob>(row: T): T {
+  const r = row as Record<string, unknown>;
+  for (const k of BOOLEAN_KEYS) r[k] = Boolean(r[k]);
   return row;
 }
+
+/**
+ * The named parameters of a row write: the stored state with its booleans as 0/1, and the plan's payload
+ * texts (`{ id: n.id, …, hasRequest: n.hasRequest ? 1 : 0, …, request: plan.request, … }`, generated).
+ */
+const rowParams: (plan: MergePlan) => Record<string, unknown> = compileOverColumns(
+  {},
+  'plan',
+  `const n = plan.next; return { ${JOB_COLUMN_ENTRIES.map(([k, c]) =>
+    c.kind === 'payload' ? `${k}: plan.${k}` : c.type === 'boolean' ? `${k}: n.${k} ? 1 : 0` : `${k}: n.${k}`,
+  ).join(', ')} };`,
+);
 
 const pairsOf = (metadataJson: string | null): Array<[string, string]> =>
   metadataJson === null ? [] : Object.entries(JSON.parse(metadataJson) as Record<string, string>);
@@ -101,82 +112,21 @@ function writeDerived(
   }
 }
 
-/** Writes the job's row; returns its `seq` (new for an insert, else the stored one). */
+/**
+ * Writes the job's row; returns its `seq` (new for an insert, else the stored one). A stale observation
+ * that brought a missing request (`fill`) rewrites the row as the merge left it, payload included.
+ */
 function writeJob(mirror: Mirror, plan: MergePlan, before: PageRow | undefined): number {
-  const n = plan.next;
   const seq = before?.seq ?? 0;
   switch (plan.kind) {
-    case 'insert': {
-      const info = prepared(mirror, INSERT_JOB).run(
-        n.id,
-        n.status,
-        n.endpoint,
-        n.source,
-        n.createdAt,
-        n.startedAt,
-        n.completedAt,
-        n.expiresAt,
-        n.organizationId,
-        n.projectId,
-        n.workflowId,
-        n.workflowNodeId,
-        n.model,
-        n.errorCode,
-        n.errorMessage,
-        n.attemptCount,
-        n.lastFailureCode,
-        n.metadata,
-        plan.request,
-        plan.response,
-        n.error,
-        n.extra,
-        n.hasRequest ? 1 : 0,
-        n.hasResponse ? 1 : 0,
-        n.firstSeenAt,
-        n.lastSeenAt,
-        n.observedAt,
-        n.statusChangedAt,
-        n.upstreamMissingAt,
-      );
-      return Number(info.lastInsertRowid);
-    }
+    case 'insert':
+      return Number(prepared(mirror, INSERT_JOB).run(rowParams(plan)).lastInsertRowid);
     case 'update':
-      prepared(mirror, UPDATE_JOB).run(
-        n.status,
-        n.endpoint,
-        n.source,
-        n.createdAt,
-        n.startedAt,
-        n.completedAt,
-        n.expiresAt,
-        n.organizationId,
-        n.projectId,
-        n.workflowId,
-        n.workflowNodeId,
-        n.model,
-        n.errorCode,
-        n.errorMessage,
-        n.attemptCount,
-        n.lastFailureCode,
-        n.metadata,
-        plan.request,
-        plan.response,
-        n.error,
-        n.extra,
-        n.hasRequest ? 1 : 0,
-        n.hasResponse ? 1 : 0,
-        n.lastSeenAt,
-        n.observedAt,
-        n.statusChangedAt,
-        n.upstreamMissingAt,
-        n.id,
-      );
+    case 'fill':
+      prepared(mirror, UPDATE_JOB).run(rowParams(plan));
       return seq;
     case 'touch':
-      prepared(mirror, TOUCH_JOB).run(n.lastSeenAt, n.observedAt, n.id);
-      return seq;
-    case 'fill':
-      prepared(mirror, FILL_REQUEST).run(plan.request, n.projectId, n.model, n.source, n.id);
+      prepared(mirror, TOUCH_JOB).run(plan.next);
       return seq;
     case 'stale':
       return seq;

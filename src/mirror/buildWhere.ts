@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/jobFields.ts';
 import type { NormalizedListParams } from '../retab/params.ts';
 import { CANDIDATES_FROM } from './filenameIndex.ts';
+import { prepared } from './prepared.ts';
 
 // ---- SQL functions: RE2 matching and Unicode-aware substring, with compiled matchers cached per pattern.
 
@@ -33,7 +34,6 @@ function cached(
 }
 
 const registered = new WeakSet<Database.Database>();
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
 /** Register `re2_match(pattern, name)` and `ci_contains(needle, name)` (1/0) on a connection, once. */
 export function registerQueryFunctions(sqlite: Database.Database): void {
@@ -55,21 +55,13 @@ export function registerQueryFunctions(sqlite: Database.Database): void {
   registered.add(sqlite);
 }
 
-/** Prepared statements are cached per connection and SQL text (the text depends only on which filters are set). */
+/**
+ * A query's prepared statement, from the mirror's one statement cache (prepared.ts), on a connection that
+ * has the query functions (a query's text depends only on which filters are set).
+ */
 export function prepareCached(sqlite: Database.Database, text: string): Database.Statement {
   registerQueryFunctions(sqlite);
-  let byText = statements.get(sqlite);
-  if (!byText) {
-    byText = new Map();
-    statements.set(sqlite, byText);
-  }
-  let stmt = byText.get(text);
-  if (!stmt) {
-    if (byText.size >= 256) byText.clear();
-    stmt = sqlite.prepare(text);
-    byText.set(text, stmt);
-  }
-  return stmt;
+  return prepared(sqlite, text);
 }
 
 /** The filter part of list params (stats and exports reuse it). */

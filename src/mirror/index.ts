@@ -3,12 +3,20 @@
  * SQLite functions behind it (for src/mirror/ itself, its tests and benchmarks).
  */
 export { applyPage } from './applyPage.ts';
+export {
+  type ColumnType,
+  JOB_COLUMN_ENTRIES,
+  JOB_COLUMNS,
+  type JobColumn,
+  type JobColumnValues,
+} from './jobColumns.ts';
 export { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from './jobToRow.ts';
 export { type MarkMissingOptions, markMissing } from './markMissing.ts';
 export { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
 export { MIGRATIONS_FOLDER, type Mirror, type MirrorDb, MirrorOpenError, openMirror } from './openMirror.ts';
 export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
+export { MAX_STATEMENTS, prepared } from './prepared.ts';
 export { listQuarantine, type QuarantineRow } from './quarantine.ts';
 export {
   countByStatus,

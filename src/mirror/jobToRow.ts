@@ -1,34 +1,22 @@
 /**
- * Derivation of what the mirror stores for one upstream job: the `jobs` columns (filters as indexed columns,
- * payloads as JSON text), its `job_files` and `job_metadata` rows. Pure: no storage, no clock.
+ * Derivation of what the mirror stores for one upstream job: the `jobs` columns (declared in jobColumns.ts:
+ * filters as indexed columns, payloads as JSON text), its `job_files` and `job_metadata` rows. Pure: no
+ * storage, no clock.
  */
-import {
-  deriveSource,
-  documentTypeOf,
-  jobFilenames,
-  modelOf,
-  projectId,
-  workflowNodeId,
-} from '../retab/jobFields.ts';
-import type { Job, JobSource, JobStatus } from '../retab/schemas.ts';
+import { documentTypeOf, jobFilenames } from '../retab/jobFields.ts';
+import type { Job } from '../retab/schemas.ts';
+import { type DraftColumns, draftColumns, JOB_COLUMN_ENTRIES } from './jobColumns.ts';
+import { CONTRACT_DEFAULTS, wireJob } from './rowToJob.ts';
 
-/** The top-level fields of the upstream contract; anything else an item carries goes to `extra`. */
-const KNOWN_FIELDS = new Set([
-  'id',
+/**
+ * The top-level fields of the upstream contract that have a column (or are `object`, a constant); anything
+ * else an item carries goes to `extra`.
+ */
+const KNOWN_FIELDS = new Set<string>([
   'object',
-  'status',
-  'endpoint',
   'request',
   'response',
-  'error',
-  'created_at',
-  'started_at',
-  'completed_at',
-  'expires_at',
-  'organization_id',
-  'metadata',
-  'attempt_count',
-  'last_failure_code',
+  ...JOB_COLUMN_ENTRIES.flatMap(([, c]) => (c.kind === 'upstream' && c.wire ? [c.wire] : [])),
 ]);
 
 export interface JobFileRow {
@@ -37,34 +25,11 @@ export interface JobFileRow {
   documentType: string | null;
 }
 
-/** One job as the mirror stores it, before merging with what is already stored. */
-export interface JobDraft {
-  id: string;
-  status: JobStatus;
-  endpoint: string;
-  /** From this item alone: when it carries no request, the merge recomputes it from the stored project. */
-  source: JobSource;
-  createdAt: number;
-  startedAt: number | null;
-  completedAt: number | null;
-  expiresAt: number;
-  organizationId: string;
-  /** From the request: null with `files` null when the item has no request (then the stored values stay). */
-  projectId: string | null;
-  model: string | null;
-  workflowId: string | null;
-  workflowNodeId: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  /** `attempt_count`; null when the item does not carry it (an upstream from before May 2026). */
-  attemptCount: number | null;
-  lastFailureCode: string | null;
-  /** JSON texts; `request`/`response` null means "not included", never "erased". */
-  metadata: string | null;
-  request: string | null;
-  response: string | null;
-  error: string | null;
-  extra: string | null;
+/**
+ * One job as the mirror stores it, before merging with what is already stored: its columns (see
+ * jobColumns.ts; `request`/`response` null means "not included", never "erased") and its derived rows.
+ */
+export interface JobDraft extends DraftColumns {
   /** null when the item carries no request: the stored files stay. */
   files: JobFileRow[] | null;
   metadataPairs: Array<[string, string]>;
@@ -72,24 +37,21 @@ export interface JobDraft {
   extraFields: Record<string, unknown> | null;
 }
 
-const nonEmpty = (v: string | undefined | null): string | null => (v ? v : null);
-
 /**
- * Job fields (since May 2026) kept in `extra` rather than columns, with the value `rowToJob` serves when a
- * row has none: a job at its default stores nothing for them.
+ * The fields an item carries beyond the contract's columns, for `extra`. A contract field kept there
+ * (`warnings`, `cancelled`) at its default (`CONTRACT_DEFAULTS`, what `rowToJob` serves when a row has none)
+ * stores nothing.
  */
-const JSON_FIELD_DEFAULTS: Readonly<Record<string, unknown>> = {
-  warnings: null,
-  cancelled: false,
-  last_attempt_at: null,
-};
-
 export function extraFieldsOf(job: Job): Record<string, unknown> | null {
   let extra: Record<string, unknown> | null = null;
   for (const key in job) {
     if (KNOWN_FIELDS.has(key)) continue;
     const value = (job as Record<string, unknown>)[key];
-    if (key in JSON_FIELD_DEFAULTS && (value === undefined || value === JSON_FIELD_DEFAULTS[key])) continue;
+    if (
+      key in CONTRACT_DEFAULTS &&
+      (value === undefined || value === CONTRACT_DEFAULTS[key as keyof typeof CONTRACT_DEFAULTS])
+    )
+      continue;
     extra ??= {};
     extra[key] = (job as Record<string, unknown>)[key];
   }
@@ -100,41 +62,17 @@ export function jobToRow(job: Job): JobDraft {
   const request = job.request ?? null;
   const metadata = job.metadata ?? null;
   const extraFields = extraFieldsOf(job);
-  let files: JobFileRow[] | null = null;
-  if (request) {
-    files = jobFilenames(request).map((filename, position) => ({
-      position,
-      filename,
-      documentType: documentTypeOf(filename),
-    }));
-  }
-  return {
-    id: job.id,
-    status: job.status,
-    endpoint: job.endpoint,
-    source: deriveSource(metadata, request),
-    createdAt: job.created_at,
-    startedAt: job.started_at ?? null,
-    completedAt: job.completed_at ?? null,
-    expiresAt: job.expires_at,
-    organizationId: job.organization_id,
-    projectId: projectId(request),
-    model: modelOf(request),
-    workflowId: nonEmpty(metadata?.workflow_id),
-    workflowNodeId: nonEmpty(workflowNodeId(metadata)),
-    errorCode: job.error?.code ?? null,
-    errorMessage: job.error?.message ?? null,
-    attemptCount: job.attempt_count ?? null,
-    lastFailureCode: job.last_failure_code ?? null,
-    metadata: metadata ? JSON.stringify(metadata) : null,
-    request: request ? JSON.stringify(request) : null,
-    response: job.response ? JSON.stringify(job.response) : null,
-    error: job.error ? JSON.stringify(job.error) : null,
-    extra: extraFields ? JSON.stringify(extraFields) : null,
-    files,
-    metadataPairs: metadata ? Object.entries(metadata) : [],
-    extraFields,
-  };
+  const d = draftColumns({ job, request, metadata, extraFields }) as JobDraft;
+  d.files = request
+    ? jobFilenames(request).map((filename, position) => ({
+        position,
+        filename,
+        documentType: documentTypeOf(filename),
+      }))
+    : null;
+  d.metadataPairs = metadata ? Object.entries(metadata) : [];
+  d.extraFields = extraFields;
+  return d;
 }
 
 /**
@@ -142,25 +80,5 @@ export function jobToRow(job: Job): JobDraft {
  * and response (events stay small; consumers fetch payloads from the mirror when they need them).
  */
 export function jobSnapshot(job: Job, extraFields: Record<string, unknown> | null = extraFieldsOf(job)): Job {
-  return {
-    id: job.id,
-    object: 'job',
-    status: job.status,
-    endpoint: job.endpoint,
-    request: null,
-    response: null,
-    error: job.error ?? null,
-    created_at: job.created_at,
-    started_at: job.started_at ?? null,
-    completed_at: job.completed_at ?? null,
-    expires_at: job.expires_at,
-    organization_id: job.organization_id,
-    metadata: job.metadata ?? null,
-    warnings: null,
-    cancelled: false,
-    attempt_count: job.attempt_count ?? 0,
-    last_attempt_at: null,
-    last_failure_code: job.last_failure_code ?? null,
-    ...extraFields,
-  };
+  return wireJob(job, extraFields, false);
 }

@@ -18,42 +18,15 @@
  * - Terminal is not final: the same terminal status with a new `completed_at` means a retry cycle happened
  *   between two observations; it is reported as one.
  */
-import type { JobSource, JobStatus, KnownJobStatus } from '../retab/schemas.ts';
+import type { JobStatus, KnownJobStatus } from '../retab/schemas.ts';
 import { isKnownStatus, isTerminal } from '../retab/schemas.ts';
+import { columnsChanged, fillFromRequest, mergeColumns, type StoredJob } from './jobColumns.ts';
 import type { JobDraft } from './jobToRow.ts';
 import { retrySteps, statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';
 import type { PayloadsIncluded } from './types.ts';
 
-/** The stored columns the merge needs (all of `jobs` except the request/response payloads). */
-export interface StoredJob {
-  id: string;
-  status: JobStatus;
-  endpoint: string;
-  source: JobSource;
-  createdAt: number;
-  startedAt: number | null;
-  completedAt: number | null;
-  expiresAt: number;
-  organizationId: string;
-  projectId: string | null;
-  workflowId: string | null;
-  workflowNodeId: string | null;
-  model: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  attemptCount: number | null;
-  lastFailureCode: string | null;
-  metadata: string | null;
-  error: string | null;
-  extra: string | null;
-  hasRequest: boolean;
-  hasResponse: boolean;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  observedAt: number;
-  statusChangedAt: number | null;
-  upstreamMissingAt: number | null;
-}
+/** The stored columns the merge needs (all of `jobs` but the payloads): declared in jobColumns.ts. */
+export type { StoredJob } from './jobColumns.ts';
 
 /**
  * `insert`: new job. `update`: content changed. `fill`: a stale observation brought a missing request.
@@ -76,9 +49,6 @@ export interface MergePlan {
   steps: TimedStep[];
 }
 
-const sourceOf = (workflowId: string | null, projectId: string | null): JobSource =>
-  workflowId ? 'workflow' : projectId ? 'project' : 'api';
-
 const NONE: PayloadsIncluded = {};
 
 /** Whether the observation settles the request (it carries one, or was asked for it and upstream has none). */
@@ -89,27 +59,7 @@ const responseKnown = (d: JobDraft, payloads: PayloadsIncluded) =>
   d.response !== null || (payloads.response === true && d.status === 'completed');
 
 function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded): MergePlan {
-  const next: StoredJob = {
-    id: d.id,
-    status: d.status,
-    endpoint: d.endpoint,
-    source: d.source,
-    createdAt: d.createdAt,
-    startedAt: d.startedAt,
-    completedAt: d.completedAt,
-    expiresAt: d.expiresAt,
-    organizationId: d.organizationId,
-    projectId: d.projectId,
-    workflowId: d.workflowId,
-    workflowNodeId: d.workflowNodeId,
-    model: d.model,
-    errorCode: d.errorCode,
-    errorMessage: d.errorMessage,
-    attemptCount: d.attemptCount,
-    lastFailureCode: d.lastFailureCode,
-    metadata: d.metadata,
-    error: d.error,
-    extra: d.extra,
+  const next = mergeColumns(undefined, d, {
     hasRequest: requestKnown(d, payloads),
     hasResponse: responseKnown(d, payloads),
     firstSeenAt: observedAt,
@@ -117,7 +67,7 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
     observedAt,
     statusChangedAt: statusTimestamp(d.status, d) ?? observedAt,
     upstreamMissingAt: null,
-  };
+  });
   return {
     kind: 'insert',
     next,
@@ -131,13 +81,9 @@ function insertPlan(d: JobDraft, observedAt: number, payloads: PayloadsIncluded)
 
 function stalePlan(s: StoredJob, d: JobDraft): MergePlan {
   if (d.request !== null && !s.hasRequest) {
-    const next = {
-      ...s,
-      projectId: d.projectId,
-      model: d.model,
-      source: sourceOf(s.workflowId, d.projectId),
-      hasRequest: true,
-    };
+    // Requests never change upstream: the columns derived from one are filled in, whatever the order.
+    const next = fillFromRequest(s, d);
+    next.hasRequest = true;
     return {
       kind: 'fill',
       next,
@@ -210,28 +156,16 @@ function rankDiff(s: StoredJob, d: JobDraft): number | undefined {
   return from === undefined || to === undefined ? undefined : to - from;
 }
 
-/** A whole number an item carries in its unknown fields (`extra`: e.g. `last_attempt_at`). */
-function extraInt(extra: string | null, key: string): number | null {
-  if (extra === null || !extra.includes(key)) return null;
-  try {
-    const v: unknown = (JSON.parse(extra) as Record<string, unknown>)[key];
-    return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The retry counters Retab's newer API sends (May 2026): `attempt_count` (a column) and `last_attempt_at`
- * (kept in `extra`). Both only ever grow (a retry adds one when the new attempt starts), so when both
+ * The retry counters Retab's newer API sends (May 2026): `attempt_count` and `last_attempt_at` (columns).
+ * Both only ever grow (a retry adds one when the new attempt starts), so when both
  * observations carry one, a higher value is a later attempt and a lower one an earlier attempt, whatever the
  * clocks say: a late `queued` page of attempt 1 never undoes the `cancelled` of attempt 1 once attempt 2 is
  * stored, and a retry is never taken for a late page. Equal counters decide nothing (a retry goes back to
  * `queued` before its count rises): byLifecycle, then the clock, do.
  */
 export const byAttemptCount: RecencyCheck = (s, d) =>
-  (attemptOrder(s, d) || undefined) ??
-  cmp(extraInt(d.extra, 'last_attempt_at'), extraInt(s.extra, 'last_attempt_at'));
+  (attemptOrder(s, d) || undefined) ?? cmp(d.lastAttemptAt, s.lastAttemptAt);
 
 /**
  * The clock: when the observations' requests were sent. Equal times (a manual test clock) let the later write
@@ -277,9 +211,6 @@ export function mergeObservation(
   const attempts = attemptOrder(s, d);
   if (recency(s, d, observedAt) < 0) return stalePlan(s, d);
 
-  const hasReq = d.request !== null;
-  const projectId = hasReq ? d.projectId : s.projectId;
-  const model = hasReq ? d.model : s.model;
   const cycle =
     s.status === d.status &&
     (attempts > 0 ||
@@ -293,29 +224,11 @@ export function mergeObservation(
     (attempts > 0 ? retrySteps(s.status, d.status) : null) ?? transitionSteps(s.status, d.status);
   const steps = moved ? timeSteps(walk(), d, observedAt) : [];
   const last = steps[steps.length - 1];
-  const request = hasReq && !s.hasRequest ? d.request : null;
+  const request = d.request !== null && !s.hasRequest ? d.request : null;
   const response = d.response !== null && (!s.hasResponse || moved) ? d.response : null;
-  const next: StoredJob = {
-    id: s.id,
-    status: d.status,
-    endpoint: d.endpoint,
-    source: sourceOf(d.workflowId, projectId),
-    createdAt: d.createdAt,
-    startedAt: d.startedAt,
-    completedAt: d.completedAt,
-    expiresAt: d.expiresAt,
-    organizationId: d.organizationId,
-    projectId,
-    workflowId: d.workflowId,
-    workflowNodeId: d.workflowNodeId,
-    model,
-    errorCode: d.errorCode,
-    errorMessage: d.errorMessage,
-    attemptCount: d.attemptCount ?? s.attemptCount,
-    lastFailureCode: d.attemptCount === null ? s.lastFailureCode : d.lastFailureCode,
-    metadata: d.metadata,
-    error: d.error,
-    extra: d.extra,
+  // Upstream columns: the observation's, absent is not null (jobColumns.ts `keepWhenNull`); the rest is this
+  // rule's bookkeeping.
+  const next = mergeColumns(s, d, {
     hasRequest: s.hasRequest || requestKnown(d, payloads),
     hasResponse: s.hasResponse || responseKnown(d, payloads),
     firstSeenAt: s.firstSeenAt,
@@ -326,32 +239,9 @@ export function mergeObservation(
     // A 404 recorded after this observation still stands; an observation at or after it means it is back.
     upstreamMissingAt:
       s.upstreamMissingAt !== null && observedAt < s.upstreamMissingAt ? s.upstreamMissingAt : null,
-  };
-  const changed =
-    request !== null ||
-    response !== null ||
-    moved ||
-    next.endpoint !== s.endpoint ||
-    next.source !== s.source ||
-    next.createdAt !== s.createdAt ||
-    next.startedAt !== s.startedAt ||
-    next.completedAt !== s.completedAt ||
-    next.expiresAt !== s.expiresAt ||
-    next.organizationId !== s.organizationId ||
-    next.projectId !== s.projectId ||
-    next.workflowId !== s.workflowId ||
-    next.workflowNodeId !== s.workflowNodeId ||
-    next.model !== s.model ||
-    next.errorCode !== s.errorCode ||
-    next.errorMessage !== s.errorMessage ||
-    next.attemptCount !== s.attemptCount ||
-    next.lastFailureCode !== s.lastFailureCode ||
-    next.metadata !== s.metadata ||
-    next.error !== s.error ||
-    next.extra !== s.extra ||
-    next.hasRequest !== s.hasRequest ||
-    next.hasResponse !== s.hasResponse ||
-    next.upstreamMissingAt !== s.upstreamMissingAt;
+  });
+  // A change is any column but the seen/observed times (jobColumns.ts `touch`), a payload, or a status step.
+  const changed = request !== null || response !== null || moved || columnsChanged(s, next);
   return {
     kind: changed ? 'update' : 'touch',
     next,

@@ -4,6 +4,7 @@
  * is known, not a gap. The local API fetches the gaps from upstream (server/fillPayloads.ts).
  */
 import type { Mirror } from './openMirror.ts';
+import { prepared } from './prepared.ts';
 import type { PayloadWants } from './store.ts';
 
 export type { PayloadWants } from './store.ts';
@@ -18,8 +19,7 @@ export function payloadGaps(
   want: PayloadWants,
 ): string[] {
   if (ids.length === 0 || (!want.request && !want.response)) return [];
-  const rows = mirror.sqlite
-    .prepare(GAPS)
+  const rows = prepared(mirror, GAPS)
     .pluck()
     .all(JSON.stringify(ids), want.request ? 1 : 0, want.response ? 1 : 0) as string[];
   const gaps = new Set(rows);

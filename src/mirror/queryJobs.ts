@@ -34,7 +34,7 @@ import {
   trigramLookup,
 } from './filenameIndex.ts';
 import type { Mirror } from './openMirror.ts';
-import { type JobRow, rowToJob } from './rowToJob.ts';
+import { type JobRow, ROW_TO_JOB_COLUMNS, rowToJob } from './rowToJob.ts';
 import type { IncludeFlags, IterateParams } from './store.ts';
 
 export { InvalidCursorError } from '../retab/errors.ts';
@@ -43,9 +43,8 @@ export { registerQueryFunctions } from './buildWhere.ts';
 
 // ---- rows → jobs
 
-const BASE_COLUMNS = `j.id, j.status, j.endpoint, j.created_at AS createdAt, j.started_at AS startedAt,
-  j.completed_at AS completedAt, j.expires_at AS expiresAt, j.organization_id AS organizationId,
-  j.metadata, j.error, j.extra, j.attempt_count AS attemptCount, j.last_failure_code AS lastFailureCode`;
+/** What `rowToJob` reads, from the column list (jobColumns.ts): a served column needs no edit here. */
+const BASE_COLUMNS = ROW_TO_JOB_COLUMNS.map(([sql, key]) => `j.${sql} AS ${key}`).join(', ');
 
 function columns(includeRequest: boolean, includeResponse: boolean): string {
   return `${BASE_COLUMNS}, ${includeRequest ? 'j.request' : 'NULL AS request'}, ${includeResponse ? 'j.response' : 'NULL AS response'}`;

@@ -38,14 +38,16 @@ export const jobs = sqliteTable(
     response: text('response'),
     error: text('error'),
     /**
-     * Unknown extra fields of the upstream item, as JSON, so nothing the API sends is lost. `warnings`,
-     * `cancelled` and `last_attempt_at` (Job fields since May 2026) live here too: nothing filters on them.
+     * Unknown extra fields of the upstream item, as JSON, so nothing the API sends is lost. `warnings` and
+     * `cancelled` (Job fields since May 2026) live here too: nothing filters on them.
      */
     extra: text('extra'),
     /** Execution attempts upstream reports (`attempt_count`); null when upstream did not send it. */
     attemptCount: integer('attempt_count'),
     /** The code of the job's last failed attempt (`last_failure_code`), kept across retries. */
     lastFailureCode: text('last_failure_code'),
+    /** Unix s: when the latest attempt started (`last_attempt_at`); the merge rule's second retry counter. */
+    lastAttemptAt: integer('last_attempt_at'),
     /** The request is known: stored in `request`, or upstream answered `include_request` with none. */
     hasRequest: integer('has_request', { mode: 'boolean' }).notNull().default(false),
     /** The same for the response (a completed job's). */
@@ -72,15 +74,22 @@ export const jobs = sqliteTable(
   ],
 );
 
+/**
+ * The two columns that tie a derived row to its job: `job_seq` (what lookups go through: new jobs' rows land
+ * at the end of each key range) and the job's id, for reading. Deleting the job deletes its rows.
+ */
+const jobReference = () => ({
+  jobSeq: integer('job_seq')
+    .notNull()
+    .references(() => jobs.seq, { onDelete: 'cascade' }),
+  jobId: text('job_id').notNull(),
+});
+
 /** One row per filename in a job's request (`document` and each of `documents[]`). */
 export const jobFiles = sqliteTable(
   'job_files',
   {
-    jobSeq: integer('job_seq')
-      .notNull()
-      .references(() => jobs.seq, { onDelete: 'cascade' }),
-    /** The job's id, for reading; lookups go through `job_seq` (`JOIN jobs j ON j.seq = f.job_seq`). */
-    jobId: text('job_id').notNull(),
+    ...jobReference(),
     position: integer('position').notNull(),
     filename: text('filename').notNull(),
     documentType: text('document_type'),
@@ -97,11 +106,7 @@ export const jobFiles = sqliteTable(
 export const jobMetadata = sqliteTable(
   'job_metadata',
   {
-    jobSeq: integer('job_seq')
-      .notNull()
-      .references(() => jobs.seq, { onDelete: 'cascade' }),
-    /** The job's id, for reading; lookups go through `job_seq`. */
-    jobId: text('job_id').notNull(),
+    ...jobReference(),
     key: text('key').notNull(),
     value: text('value').notNull(),
   },

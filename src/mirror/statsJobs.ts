@@ -155,6 +155,7 @@ export function statsJobs(mirror: Pick<Mirror, 'sqlite'>, opts: StatsOptions): S
     }
     return t;
   };
+  // A fresh statement, as an iterating one cannot serve another caller until it is done (prepared.ts).
   const stmt = mirror.sqlite.prepare(text).raw(true);
   for (const r of stmt.iterate(...q.args) as IterableIterator<RawRow>) {
     const [key, status, createdAt, startedAt, completedAt] = r;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJobRow } from '../../src/mirror/index.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import type { Job } from '../../src/retab/schemas.ts';
@@ -113,6 +114,22 @@ it('the local API serves the new fields exactly as upstream sent them', async ()
   const up = await get(`${w.sim.url}/jobs?${q}`, { 'Api-Key': w.sim.apiKey });
   const mine = await get(`${local.base}/v1/jobs?${q}`);
   expect(mine.body).toEqual(up.body);
+});
+
+it('last_attempt_at: synced into its own column (not extra) and served by the local API as upstream sent it', async () => {
+  const q = 'limit=100&order=asc';
+  const up = (await get(`${w.sim.url}/jobs?${q}`, { 'Api-Key': w.sim.apiKey })).body.data as Job[];
+  const mine = (await get(`${local.base}/v1/jobs?${q}`)).body.data as Job[];
+  const attempted = up.filter((j) => typeof j.last_attempt_at === 'number');
+  expect(attempted.length).toBeGreaterThan(0);
+  expect(mine.map((j) => [j.id, j.last_attempt_at])).toEqual(
+    up.map((j) => [j.id, j.last_attempt_at ?? null]),
+  );
+  for (const job of attempted) {
+    const row = getJobRow(reader, job.id);
+    expect(row?.lastAttemptAt).toBe(job.last_attempt_at);
+    expect(row?.extra ?? '').not.toContain('last_attempt_at');
+  }
 });
 
 describe('include_response on a mirror synced with PAYLOAD_MODE=request', () => {

@@ -3,10 +3,10 @@
  * writers, so once seq N is visible every seq below it is committed too: a reader that resumes "after seq N"
  * can never skip a late-committing row.
  */
-import type Database from 'better-sqlite3';
 import type { EventType, MirrorEvent } from '../../events/types.ts';
 import type { Job, JobStatus } from '../../retab/schemas.ts';
 import type { Mirror } from '../openMirror.ts';
+import { prepared } from '../prepared.ts';
 import type { OutboxQuery } from '../store.ts';
 
 type Handle = Pick<Mirror, 'sqlite'>;
@@ -49,27 +49,10 @@ export function rowToEvent(row: EventRow): MirrorEvent {
   };
 }
 
-interface Statements {
-  after: Database.Statement<[number, number], EventRow>;
-  max: Database.Statement<[], { max: number | null }>;
-  byEventId: Database.Statement<[string], EventRow>;
-  count: Database.Statement<[], { n: number }>;
-}
-const cache = new WeakMap<Database.Database, Statements>();
-
-function statements(sqlite: Database.Database): Statements {
-  let s = cache.get(sqlite);
-  if (!s) {
-    s = {
-      after: sqlite.prepare(`SELECT ${COLUMNS} FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?`),
-      max: sqlite.prepare('SELECT max(seq) AS max FROM job_events'),
-      byEventId: sqlite.prepare(`SELECT ${COLUMNS} FROM job_events WHERE event_id = ?`),
-      count: sqlite.prepare('SELECT count(*) AS n FROM job_events'),
-    };
-    cache.set(sqlite, s);
-  }
-  return s;
-}
+const AFTER = `SELECT ${COLUMNS} FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?`;
+const MAX = 'SELECT max(seq) AS max FROM job_events';
+const BY_EVENT_ID = `SELECT ${COLUMNS} FROM job_events WHERE event_id = ?`;
+const COUNT = 'SELECT count(*) AS n FROM job_events';
 
 const isEmpty = (q: OutboxQuery): boolean =>
   !q.types?.length && !q.toStatuses?.length && q.upToSeq === undefined && !q.excludeBackfill;
@@ -99,7 +82,7 @@ export function readEventsAfter(
   limit: number,
   q: OutboxQuery = {},
 ): MirrorEvent[] {
-  if (isEmpty(q)) return statements(m.sqlite).after.all(afterSeq, limit).map(rowToEvent);
+  if (isEmpty(q)) return (prepared(m, AFTER).all(afterSeq, limit) as EventRow[]).map(rowToEvent);
   const params: unknown[] = [afterSeq];
   const sql = `SELECT ${COLUMNS} FROM job_events WHERE seq > ?${where(q, params)} ORDER BY seq LIMIT ?`;
   return m.sqlite
@@ -110,16 +93,16 @@ export function readEventsAfter(
 
 /** The highest seq written so far (0 for an empty outbox). */
 export function maxSeq(m: Handle): number {
-  return statements(m.sqlite).max.get()?.max ?? 0;
+  return (prepared(m, MAX).get() as { max: number | null }).max ?? 0;
 }
 
 export function readEventById(m: Handle, eventId: string): MirrorEvent | undefined {
-  const row = statements(m.sqlite).byEventId.get(eventId);
+  const row = prepared(m, BY_EVENT_ID).get(eventId) as EventRow | undefined;
   return row ? rowToEvent(row) : undefined;
 }
 
 export function countEvents(m: Handle): number {
-  return statements(m.sqlite).count.get()?.n ?? 0;
+  return (prepared(m, COUNT).get() as { n: number }).n;
 }
 
 /** The last `n` matching events, oldest first (for `events tail`). */
