@@ -1,0 +1,50 @@
+/**
+ * A fresh PostgreSQL database per test file, on the real server at TEST_PG_URL (default
+ * postgres://postgres@127.0.0.1:5432/postgres, trust auth): `CREATE DATABASE t_<uuid>` in `beforeAll`,
+ * `DROP DATABASE … WITH (FORCE)` in `afterAll`, so files never see each other's rows and nothing is left.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+export const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  /** The database's name (`t_` + 32 hex digits). */
+  name: string;
+  /** A URL to it, as MIRROR_DB would carry it. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await c.connect();
+  } catch (err) {
+    throw new Error(
+      `the PostgreSQL tests need a server at ${ADMIN_URL} (${(err as Error).message}); start it (pg_ctlcluster 15 main start) or set TEST_PG_URL`,
+    );
+  }
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A URL for database `name` on the test server. */
+export function urlFor(name: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `t_${randomUUID().replaceAll('-', '')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  return {
+    name,
+    url: urlFor(name),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+  };
+}
