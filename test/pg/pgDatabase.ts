@@ -39,9 +39,20 @@ export function urlFor(name: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export interface CreateTestDatabaseOptions {
+  /**
+   * Create it with this ICU locale as its default collation (e.g. `en-US`, which sorts `job_a-b` after
+   * `job_ab`, unlike bytes), to prove answers do not depend on the database's locale. @default the server's
+   */
+  icuLocale?: string;
+}
+
+export async function createTestDatabase(opts: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const name = `t_${randomUUID().replaceAll('-', '')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const locale = opts.icuLocale
+    ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${opts.icuLocale.replace(/[^A-Za-z0-9_-]/g, '')}' LOCALE 'C.UTF-8'`
+    : '';
+  await admin((c) => c.query(`CREATE DATABASE ${name}${locale}`));
   return {
     name,
     url: urlFor(name),
