@@ -139,7 +139,7 @@ CREATE UNIQUE INDEX "job_events_event_id_idx" ON "job_events" USING btree ("even
 CREATE INDEX "job_events_type_idx" ON "job_events" USING btree ("type","seq");--> statement-breakpoint
 CREATE INDEX "job_events_job_idx" ON "job_events" USING btree ("job_id","seq");--> statement-breakpoint
 CREATE INDEX "job_files_type_idx" ON "job_files" USING btree ("document_type","job_seq");--> statement-breakpoint
-CREATE INDEX "job_files_filename_trgm_idx" ON "job_files" USING gin (lower("filename") gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "job_files_filename_trgm_idx" ON "job_files" USING gin (translate(lower(filename COLLATE "C"), U&'\212A\017F\0130', 'ksi') gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "jobs_created_idx" ON "jobs" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "jobs_status_created_idx" ON "jobs" USING btree ("status","created_at","id");--> statement-breakpoint
 CREATE INDEX "jobs_endpoint_created_idx" ON "jobs" USING btree ("endpoint","created_at","id");--> statement-breakpoint

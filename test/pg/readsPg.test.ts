@@ -12,13 +12,7 @@ import {
   replayFrom,
   setCursor,
 } from '../../src/events/cursors.ts';
-import {
-  maxSeq,
-  readEventById,
-  readEventsAfter,
-  readLastEvents,
-  readMatchingAfter,
-} from '../../src/events/outbox.ts';
+import { maxSeq, readEventsAfter, readLastEvents, readMatchingAfter } from '../../src/events/outbox.ts';
 import {
   applyPage,
   countByStatus,

@@ -16,14 +16,25 @@
  *   not track collations): the listing order `(created_at, id)` and its cursors sort bytewise, as on SQLite
  *   and upstream, whatever the database's locale.
  * - The filename index (SQLite: the FTS5 trigram table `job_filenames_fts` + `filename_index_state` +
- *   triggers, migration 0005) is here one `pg_trgm` GIN index on `lower(filename)` per file row, kept by
- *   PostgreSQL itself (GIN's pending list batches the inserts): it answers `lower(filename) LIKE '%lit%'` and
- *   `LIKE 'lit%'` (a name's start) by candidates, which RE2 then tests exactly, as on SQLite.
+ *   triggers, migration 0005) is here one `pg_trgm` GIN index on each file row's folded name, kept by
+ *   PostgreSQL itself (GIN's pending list batches the inserts): it answers `foldedFilename(…) LIKE '%lit%'`
+ *   and `LIKE 'lit%'` (a name's start) by candidates, which RE2 then tests exactly, as on SQLite.
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const int8 = (name: string) => bigint(name, { mode: 'number' });
+
+/**
+ * A filename as the trigram index stores it, and as queries must write it to use the index: lower-cased
+ * bytewise (`COLLATE "C"`: ASCII letters only, whatever the database's locale; a Turkish locale would fold
+ * `I` to `ı`), then the three code points that match an ASCII letter case-insensitively folded to it: U+212A
+ * (Kelvin sign) and U+017F (long s), as RE2 and SQLite's FTS5 fold them, and U+0130 (`İ`), which JavaScript
+ * lower-cases to `i` + U+0307 (../filenameLiterals.ts `indexedText` does the same). So every literal the
+ * filename filters require (printable ASCII, lower case) is found by `LIKE` on this text.
+ */
+export const foldedFilename = (column: string): string =>
+  `translate(lower(${column} COLLATE "C"), U&'\\212A\\017F\\0130', 'ksi')`;
 
 export const jobs = pgTable(
   'jobs',
@@ -92,9 +103,12 @@ export const jobFiles = pgTable(
   (t) => [
     primaryKey({ columns: [t.jobSeq, t.position] }),
     index('job_files_type_idx').on(t.documentType, t.jobSeq),
-    // The filename index (issue #24): trigrams of each lower-cased name. Needs the pg_trgm extension, which
-    // the migration creates.
-    index('job_files_filename_trgm_idx').using('gin', sql`lower(${t.filename}) gin_trgm_ops`),
+    // The filename index (issue #24): trigrams of each name folded as `foldedFilename` says. Needs the
+    // pg_trgm extension, which the migration creates.
+    index('job_files_filename_trgm_idx').using(
+      'gin',
+      sql`${sql.raw(foldedFilename('filename'))} gin_trgm_ops`,
+    ),
   ],
 );
 
