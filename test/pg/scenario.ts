@@ -40,6 +40,8 @@ const NAMES = [
   'data.csv',
   'İstanbul-rapor.pdf',
   'a_b-c.txt',
+  'KELVIN_\u212A.pdf',
+  '\u017Ftrange 100%.txt',
 ];
 
 interface State {
