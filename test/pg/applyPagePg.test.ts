@@ -12,7 +12,7 @@ import { countJobsPg, getJobRowPg } from '../../src/mirror/pg/readsPg.ts';
 import { getSyncStatePg, listSyncStatesPg } from '../../src/mirror/pg/syncStatePg.ts';
 import { getJobRow } from '../../src/mirror/reads.ts';
 import { getSyncState, listSyncStates } from '../../src/mirror/syncState.ts';
-import { type TempMirror, tempMirror } from '../mirror/factory.ts';
+import { makeJob, type TempMirror, tempMirror } from '../mirror/factory.ts';
 import { createTestDatabase, type TestDatabase } from './pgDatabase.ts';
 import { scenario } from './scenario.ts';
 
@@ -124,14 +124,41 @@ describe('applyPagePg is applyPage', () => {
   it('a failing page writes nothing (one transaction: rows, events, checkpoint)', async () => {
     const [p] = scenario(9, 1, 10);
     if (!p) throw new Error('no page');
-    const bad = structuredClone(p.jobs);
-    // PostgreSQL refuses NUL in text: the last statement of the page fails after the rows were written.
-    (bad[0] as { organization_id: string }).organization_id = 'org\u0000';
     const n = await countJobsPg(pgm.pool);
-    await expect(
-      applyPagePg(pgm.pool, bad, { ...p.opts, checkpoint: { partition: 'rollback', pagesDelta: 1 } }),
-    ).rejects.toThrow();
+    const events = (await pgm.pool.query('SELECT count(*)::int AS n FROM job_events')).rows[0].n;
+    // The checkpoint comes after the rows: its error must undo them.
+    await expect(applyPagePg(pgm.pool, p.jobs, { ...p.opts, checkpoint: { partition: '' } })).rejects.toThrow(
+      /partition is required/,
+    );
     expect(await countJobsPg(pgm.pool)).toBe(n);
-    expect(await getSyncStatePg(pgm.db, 'rollback')).toBeUndefined();
+    expect((await pgm.pool.query('SELECT count(*)::int AS n FROM job_events')).rows[0].n).toBe(events);
+  });
+
+  it('a NUL character upstream does not block the page (stored as U+FFFD; PostgreSQL text cannot hold it)', async () => {
+    const job = makeJob({
+      organization_id: 'org\u0000x',
+      metadata: { 'k\u0000': 'v\u0000' },
+      request: { document: { filename: 'a\u0000b.pdf', url: 'https://files.example/x' } },
+      error: { code: 'E\u0000', message: 'm\u0000' },
+    });
+    const r = await applyPagePg(pgm.pool, [job], {
+      observedAt: 1_795_000_000_000,
+      checkpoint: { partition: 'nul', cursor: job.id, lastError: 'x\u0000' },
+      rejected: [{ index: 1, id: 'job_\u0000', raw: 'r\u0000', reason: 'bad\u0000', issues: [] }],
+    });
+    expect(r).toMatchObject({ inserted: 1, events: 1, quarantined: 1 });
+    const row = await getJobRowPg(pgm.pool, job.id);
+    expect(row?.organizationId).toBe('org\uFFFDx');
+    expect(row?.errorCode).toBe('E\uFFFD');
+    // JSON columns keep the escape: the job reads back exactly.
+    expect(JSON.parse(row?.metadata ?? 'null')).toEqual({ 'k\u0000': 'v\u0000' });
+    const files = await pgm.pool.query('SELECT filename FROM job_files WHERE job_id = $1', [job.id]);
+    expect(files.rows).toEqual([{ filename: 'a\uFFFDb.pdf' }]);
+    const meta = await pgm.pool.query('SELECT key, value FROM job_metadata WHERE job_id = $1', [job.id]);
+    expect(meta.rows).toEqual([{ key: 'k\uFFFD', value: 'v\uFFFD' }]);
+    // A later change of that metadata removes the stored pair it replaces.
+    await applyPagePg(pgm.pool, [{ ...job, metadata: { k: 'v' } }], { observedAt: 1_795_000_001_000 });
+    const after = await pgm.pool.query('SELECT key, value FROM job_metadata WHERE job_id = $1', [job.id]);
+    expect(after.rows).toEqual([{ key: 'k', value: 'v' }]);
   });
 });

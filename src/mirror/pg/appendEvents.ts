@@ -26,6 +26,7 @@ import type { JobStatus } from '../../retab/schemas.ts';
 import { eventId, payloadJson } from '../outbox.ts';
 import type { EventType } from '../types.ts';
 import { LOCK_CLASS_OUTBOX } from './locks.ts';
+import { pgText } from './pgText.ts';
 
 /** One event to append, before its id and payload are derived. */
 export interface NewEvent {
@@ -64,9 +65,9 @@ export async function appendEvents(client: pg.PoolClient, events: readonly NewEv
   for (const e of events) {
     cols[0]?.push(eventId(e.jobId, e.type, e.from, e.to, e.occurredAt));
     cols[1]?.push(e.type);
-    cols[2]?.push(e.jobId);
-    cols[3]?.push(e.from);
-    cols[4]?.push(e.to);
+    cols[2]?.push(pgText(e.jobId));
+    cols[3]?.push(pgText(e.from));
+    cols[4]?.push(pgText(e.to));
     cols[5]?.push(e.occurredAt);
     cols[6]?.push(e.observedAt);
     cols[7]?.push(e.inferred);

@@ -23,6 +23,7 @@ import { type MergePlan, mergeObservation, type StoredJob } from '../mergeObserv
 import type { ApplyPageOptions, ApplyResult } from '../types.ts';
 import { appendEvents, type NewEvent } from './appendEvents.ts';
 import { lockJobs } from './locks.ts';
+import { pgText } from './pgText.ts';
 import { quarantineItems } from './quarantinePg.ts';
 import { saveCheckpointPg } from './syncStatePg.ts';
 import { inTransaction } from './transaction.ts';
@@ -143,7 +144,7 @@ function eventsOf(job: Job, d: JobDraft, plan: MergePlan, opts: ApplyPageOptions
 
 /** Append one row to column arrays (the parameters of an `unnest`). */
 export function pushRow(cols: unknown[][], values: readonly unknown[]): void {
-  for (let i = 0; i < values.length; i++) cols[i]?.push(values[i]);
+  for (let i = 0; i < values.length; i++) cols[i]?.push(pgText(values[i]));
 }
 
 function columnsOf(changes: readonly JobChange[]): unknown[][] {

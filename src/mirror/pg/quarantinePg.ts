@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { RejectedItem } from '../../retab/clientTypes.ts';
 import { type ListQuarantineOptions, QUARANTINE_RAW_MAX_BYTES, truncateUtf8 } from '../quarantine.ts';
 import type { PgMirrorDb } from './openPgMirror.ts';
+import { pgText } from './pgText.ts';
 import { quarantine } from './schema.ts';
 
 export type PgQuarantineRow = typeof quarantine.$inferSelect;
@@ -29,10 +30,10 @@ export async function quarantineItems(
       SELECT job_id, $2, reason, issues, raw, $3 FROM unnest($1::text[], $4::text[], $5::text[], $6::text[])
         WITH ORDINALITY AS q(job_id, reason, issues, raw, ord) ORDER BY ord`,
     [
-      items.map((i) => i.id),
-      partition,
+      items.map((i) => pgText(i.id)),
+      pgText(partition),
       observedAt,
-      items.map((i) => i.reason),
+      items.map((i) => pgText(i.reason)),
       items.map((i) => stringifySafely(i.issues)),
       items.map((i) => truncateUtf8(stringifySafely(i.raw), QUARANTINE_RAW_MAX_BYTES)),
     ],

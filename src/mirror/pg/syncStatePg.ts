@@ -3,6 +3,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { CheckpointPatch } from '../types.ts';
 import type { PgMirrorDb } from './openPgMirror.ts';
+import { pgText } from './pgText.ts';
 import { syncState } from './schema.ts';
 
 export type PgSyncStateRow = typeof syncState.$inferSelect;
@@ -34,15 +35,15 @@ export async function saveCheckpointPg(
 ): Promise<void> {
   if (!patch.partition) throw new Error('saveCheckpoint: patch.partition is required (e.g. "head")');
   await q.query(UPSERT_STATE, [
-    patch.partition,
-    patch.cursor ?? null,
+    pgText(patch.partition),
+    pgText(patch.cursor ?? null),
     patch.watermark ?? null,
     patch.status ?? null,
     patch.pagesDelta ?? 0,
     patch.jobsDelta ?? 0,
     patch.status === 'running' ? now : null,
     patch.lastSuccessAt ?? null,
-    patch.lastError ?? null,
+    pgText(patch.lastError ?? null),
     now,
     patch.cursor !== undefined,
     patch.watermark !== undefined,
