@@ -16,14 +16,13 @@
  */
 import type pg from 'pg';
 import { InvalidCursorError } from '../../retab/errors.ts';
-import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../../retab/jobFields.ts';
 import { supersetList } from '../../retab/listEnvelope.ts';
 import type { NormalizedListParams } from '../../retab/params.ts';
 import type { JobList } from '../../retab/schemas.ts';
 import type { JobFilters } from '../buildWhere.ts';
-import { BOUNDARY, containsQuery, type LiteralQuery, regexQuery } from '../filenameLiterals.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
-import { foldedFilename } from './schema.ts';
+import { inReadOnlySnapshot } from './transaction.ts';
+import { exactTest, filterSql, Sql } from './whereSql.ts';
 
 export interface QueryJobsPgOptions {
   /** Server-side limit of each statement, ms. @default 30000 */
@@ -36,91 +35,6 @@ type Dir = 'asc' | 'desc';
 interface Position {
   createdAt: number;
   id: string;
-}
-
-/** SQL text with `$n` placeholders, built left to right. */
-class Sql {
-  readonly args: unknown[] = [];
-  arg(v: unknown, cast = ''): string {
-    this.args.push(v);
-    return `$${this.args.length}${cast}`;
-  }
-}
-
-const EQUALITY_COLUMNS = [
-  'id',
-  'status',
-  'endpoint',
-  'source',
-  'project_id',
-  'workflow_id',
-  'workflow_node_id',
-  'model',
-] as const;
-
-const FOLDED = foldedFilename('f.filename');
-
-/** `LIKE` pattern for a folded literal: `\n` at an end anchors it to the name's start or end. */
-function likePattern(lit: string): string {
-  const start = lit.startsWith(BOUNDARY);
-  const end = lit.length > 1 && lit.endsWith(BOUNDARY);
-  const core = lit.slice(start ? 1 : 0, end ? -1 : undefined).replace(/[\\%_]/g, (c) => `\\${c}`);
-  return `${start ? '' : '%'}${core}${end ? '' : '%'}`;
-}
-
-/** The literal query as a condition on `f` (a `job_files` row); 'true' when it constrains nothing. */
-function literalSql(q: LiteralQuery, s: Sql): string {
-  switch (q.op) {
-    case 'all':
-      return 'true';
-    case 'none':
-      return 'false';
-    case 'lit':
-      return `${FOLDED} LIKE ${s.arg(likePattern(q.lit))}`;
-    case 'and':
-    case 'or': {
-      const parts = q.args.map((a) => literalSql(a, s));
-      return `(${parts.join(q.op === 'and' ? ' AND ' : ' OR ')})`;
-    }
-  }
-}
-
-/** WHERE conditions for every filter (filename ones only narrowed: see the file header). */
-function filterSql(f: JobFilters, s: Sql): string[] {
-  const where: string[] = [];
-  for (const column of EQUALITY_COLUMNS) {
-    const v = f[column];
-    if (v !== undefined) where.push(`j.${column} = ${s.arg(v)}`);
-  }
-  if (f.from_date !== undefined) where.push(`j.created_at >= ${s.arg(dayBounds(f.from_date).start)}`);
-  if (f.to_date !== undefined) where.push(`j.created_at < ${s.arg(dayBounds(f.to_date).end)}`);
-  const types = f.document_type ?? [];
-  if (types.length > 0)
-    where.push(
-      `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND f.document_type = ANY(${s.arg(types, '::text[]')}))`,
-    );
-  for (const [key, value] of Object.entries(f.metadata ?? {}))
-    where.push(
-      `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ${s.arg(key)} AND m.value = ${s.arg(value)})`,
-    );
-  const literal: LiteralQuery[] = [];
-  if (f.filename_regex !== undefined) literal.push(regexQuery(f.filename_regex));
-  if (f.filename_contains !== undefined) literal.push(containsQuery(f.filename_contains));
-  // One EXISTS per filter: each may be satisfied by a different file of the job.
-  for (const q of literal) {
-    const cond = literalSql(q, s);
-    if (cond !== 'true') where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${cond})`);
-  }
-  return where;
-}
-
-/** The exact filename test, in JavaScript; undefined when the filters have no filename filter. */
-function exactTest(f: JobFilters): ((names: readonly string[]) => boolean) | undefined {
-  const tests: Array<(name: string) => boolean> = [];
-  if (f.filename_regex !== undefined) tests.push(filenameRegexMatcher(f.filename_regex));
-  if (f.filename_contains !== undefined) tests.push(filenameContainsMatcher(f.filename_contains));
-  if (tests.length === 0) return undefined;
-  return (names) => tests.every((t) => names.some(t));
 }
 
 const COLUMNS = `j.id, j.status, j.endpoint, j.created_at AS "createdAt", j.started_at AS "startedAt",
@@ -170,29 +84,6 @@ async function firstRows(c: pg.PoolClient, w: Walk, want: number, batch: number)
   }
 }
 
-async function inReadOnly<T>(
-  pool: pg.Pool,
-  timeoutMs: number,
-  fn: (c: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const c = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`);
-    const r = await fn(c);
-    await c.query('COMMIT');
-    return r;
-  } catch (err) {
-    await c.query('ROLLBACK').catch((e: Error) => {
-      broken = e;
-    });
-    throw err;
-  } finally {
-    c.release(broken);
-  }
-}
-
 /**
  * One page of `GET /v1/jobs` from the PostgreSQL mirror (the same answer as ../queryJobs.ts `queryJobs`).
  * @throws InvalidCursorError when `before`/`after` names no mirrored job; a pg error (SQLSTATE 57014) when a
@@ -204,7 +95,7 @@ export async function queryJobsPg(
   opts: QueryJobsPgOptions = {},
 ): Promise<JobList> {
   const batch = opts.batch ?? 200;
-  return inReadOnly(pool, opts.statementTimeoutMs ?? 30_000, async (c) => {
+  return inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, async (c) => {
     const backward = params.before !== undefined;
     const dir: Dir = backward ? (params.order === 'asc' ? 'desc' : 'asc') : params.order;
     const cursorId = params.before ?? params.after;

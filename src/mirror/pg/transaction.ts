@@ -22,3 +22,30 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release(broken);
   }
 }
+
+/**
+ * A read-only REPEATABLE READ transaction (one snapshot for every statement of `fn`) whose statements are
+ * each cancelled past `timeoutMs` (SQLSTATE 57014): the frame of every user query.
+ */
+export async function inReadOnlySnapshot<T>(
+  pool: pg.Pool,
+  timeoutMs: number,
+  fn: (c: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const c = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`);
+    const r = await fn(c);
+    await c.query('COMMIT');
+    return r;
+  } catch (err) {
+    await c.query('ROLLBACK').catch((e: Error) => {
+      broken = e;
+    });
+    throw err;
+  } finally {
+    c.release(broken);
+  }
+}
