@@ -85,6 +85,10 @@ const UPDATE_JOBS = `UPDATE jobs AS j SET ${NAMES.filter((n) => n !== 'id' && n 
   .join(', ')}
   FROM ${UNNEST} AS v(${NAMES.join(', ')}) WHERE j.id = v.id`;
 
+/** The steady state's common case: the job is unchanged, only when it was last seen moves. */
+const TOUCH_JOBS = `UPDATE jobs AS j SET last_seen_at = v.last_seen_at, observed_at = v.observed_at
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, last_seen_at, observed_at) WHERE j.id = v.id`;
+
 const DELETE_FILES = 'DELETE FROM job_files WHERE job_seq = ANY($1::bigint[])';
 const INSERT_FILES = `INSERT INTO job_files (job_seq, job_id, position, filename, document_type)
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[])`;
@@ -103,6 +107,8 @@ interface JobChange {
   next: StoredJob;
   /** Any occurrence wrote something (not only `stale`). */
   write: boolean;
+  /** Every occurrence that wrote only moved the seen/observed times (`touch`): a narrow update does. */
+  touchOnly: boolean;
   /** Payload text to store; null keeps the stored one. */
   request: string | null;
   response: string | null;
@@ -204,6 +210,7 @@ async function applyInTransaction(
         before: row,
         next: row,
         write: false,
+        touchOnly: true,
         request: null,
         response: null,
         files: null,
@@ -222,12 +229,14 @@ async function applyInTransaction(
       before: undefined,
       next: plan.next,
       write: false,
+      touchOnly: true,
       request: null,
       response: null,
       files: null,
     };
     change.next = plan.next;
     change.write ||= plan.kind !== 'stale';
+    change.touchOnly &&= plan.kind === 'touch' || plan.kind === 'stale';
     change.request = plan.request ?? change.request;
     change.response = plan.response ?? change.response;
     if (plan.rewriteFiles) change.files = d.files ?? [];
@@ -236,7 +245,8 @@ async function applyInTransaction(
 
   const all = [...changes.values()].filter((c) => c.write);
   const inserts = all.filter((c) => !c.before);
-  const updates = all.filter((c) => c.before);
+  const updates = all.filter((c) => c.before && !c.touchOnly);
+  const touches = all.filter((c) => c.before && c.touchOnly);
   const seqOf = new Map<string, number>();
   for (const c of updates) seqOf.set(c.next.id, (c.before as PageRow).seq);
   if (inserts.length > 0) {
@@ -244,6 +254,12 @@ async function applyInTransaction(
     for (const row of r.rows) seqOf.set(row.id, row.seq);
   }
   if (updates.length > 0) await client.query(UPDATE_JOBS, columnsOf(updates));
+  if (touches.length > 0)
+    await client.query(TOUCH_JOBS, [
+      touches.map((c) => c.next.id),
+      touches.map((c) => c.next.lastSeenAt),
+      touches.map((c) => c.next.observedAt),
+    ]);
   await writeDerived(client, all, seqOf);
   if (opts.rejected && opts.rejected.length > 0)
     result.quarantined = await quarantineItems(
