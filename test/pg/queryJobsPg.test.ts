@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPage, type Mirror } from '../../src/mirror/index.ts';
 import { applyPagePg } from '../../src/mirror/pg/applyPagePg.ts';
 import { openPgMirror, type PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
-import { queryJobsPg } from '../../src/mirror/pg/queryJobsPg.ts';
+import { getJobPg, iterateJobsPg, queryJobsPg } from '../../src/mirror/pg/queryJobsPg.ts';
 import { foldedFilename } from '../../src/mirror/pg/schema.ts';
-import { queryJobs } from '../../src/mirror/queryJobs.ts';
+import { getJob, iterateJobs, queryJobs } from '../../src/mirror/queryJobs.ts';
 import { utcDay } from '../../src/retab/jobFields.ts';
 import type { NormalizedListParams } from '../../src/retab/params.ts';
 import { BASE_CREATED, type TempMirror, tempMirror } from '../mirror/factory.ts';
@@ -158,6 +158,30 @@ describe('queryJobsPg answers as queryJobs', () => {
       await c.query('ROLLBACK');
       c.release();
     }
+  });
+
+  it('every match streamed (exports), and one job by id', async () => {
+    for (const params of [
+      {},
+      { order: 'asc' as const, filename_regex: '.*\\.pdf', include_request: true },
+      { metadata: { customer: 'acme' }, filename_contains: 'a' },
+      { status: 'completed', order: 'asc' as const },
+    ]) {
+      const want = [...iterateJobs(lite, params)];
+      const got = [];
+      for await (const j of iterateJobsPg(pgm.pool, params, { batch: 17 })) got.push(j);
+      expect(got, JSON.stringify(params)).toEqual(want);
+      const after = want[5]?.id;
+      if (after) {
+        const rest = [];
+        for await (const j of iterateJobsPg(pgm.pool, { ...params, after })) rest.push(j);
+        expect(rest).toEqual([...iterateJobs(lite, { ...params, after })]);
+      }
+    }
+    const id = [...iterateJobs(lite, {})][7]?.id as string;
+    for (const inc of [{}, { include_request: true, include_response: true }])
+      expect(await getJobPg(pgm.pool, id, inc)).toEqual(getJob(lite, id, inc));
+    expect(await getJobPg(pgm.pool, 'job_nope')).toBeUndefined();
   });
 
   it('an unknown cursor is the same 400', async () => {

@@ -12,6 +12,12 @@ import {
   replayFrom,
   setCursor,
 } from '../../src/events/cursors.ts';
+import {
+  listDeadLetters,
+  markDeadLetterFailedAgain,
+  markDeadLetterResolved,
+  recordDeadLetter,
+} from '../../src/events/deadLetters.ts';
 import { maxSeq, readEventsAfter, readLastEvents, readMatchingAfter } from '../../src/events/outbox.ts';
 import {
   applyPage,
@@ -36,6 +42,12 @@ import {
   replayFromPg,
   setCursorPg,
 } from '../../src/mirror/pg/cursorsPg.ts';
+import {
+  listDeadLettersPg,
+  markDeadLetterFailedAgainPg,
+  markDeadLetterResolvedPg,
+  recordDeadLetterPg,
+} from '../../src/mirror/pg/deadLettersPg.ts';
 import { openPgMirror, type PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
 import {
   maxSeqPg,
@@ -126,6 +138,28 @@ describe('PostgreSQL reads answer as SQLite', () => {
     expect(stripTimes(await readCursorPg(p, 'webhook:b'))).toEqual(stripTimes(readCursor(lite, 'webhook:b')));
     expect(await enableSinkPg(p, 'webhook:b')).toBe(enableSink(lite, 'webhook:b'));
     expect((await listCursorsPg(p)).map(stripTimes)).toEqual(listCursors(lite).map(stripTimes));
+  });
+
+  it('dead letters', async () => {
+    const p = pgm.pool;
+    const strip = (rows: Array<{ failedAt: number; resolvedAt: number | null }>) =>
+      rows.map((r) => ({ ...r, failedAt: 0, resolvedAt: r.resolvedAt === null ? null : 0 }));
+    for (const d of [
+      { sink: 'webhook:a', seq: 3, eventId: 'evt_1', attempts: 5, lastError: 'HTTP 500' },
+      { sink: 'webhook:a', seq: 4, eventId: 'evt_2', attempts: 5, lastError: 'timeout' },
+      { sink: 'webhook:a', seq: 3, eventId: 'evt_1', attempts: 7, lastError: 'HTTP 502' },
+    ]) {
+      recordDeadLetter(lite, d);
+      await recordDeadLetterPg(p, d);
+    }
+    markDeadLetterResolved(lite, 2, 6);
+    await markDeadLetterResolvedPg(p, 2, 6);
+    markDeadLetterFailedAgain(lite, 1, 8, 'HTTP 503');
+    await markDeadLetterFailedAgainPg(p, 1, 8, 'HTTP 503');
+    expect(strip(await listDeadLettersPg(p))).toEqual(strip(listDeadLetters(lite)));
+    expect(strip(await listDeadLettersPg(p, { includeResolved: true, ids: [2] }))).toEqual(
+      strip(listDeadLetters(lite, { includeResolved: true, ids: [2] })),
+    );
   });
 
   it('the run log', async () => {

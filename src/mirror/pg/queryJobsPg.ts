@@ -18,8 +18,9 @@ import type pg from 'pg';
 import { InvalidCursorError } from '../../retab/errors.ts';
 import { supersetList } from '../../retab/listEnvelope.ts';
 import type { NormalizedListParams } from '../../retab/params.ts';
-import type { JobList } from '../../retab/schemas.ts';
+import type { Job, JobList } from '../../retab/schemas.ts';
 import type { JobFilters } from '../buildWhere.ts';
+import type { IterateParams } from '../queryJobs.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
 import { inReadOnlySnapshot } from './transaction.ts';
 import { exactTest, filterSql, Sql } from './whereSql.ts';
@@ -130,4 +131,58 @@ export async function queryJobsPg(
     );
     return supersetList(data, { hasMore, hasBehind, backward });
   });
+}
+
+/** `GET /v1/jobs/{id}` from the PostgreSQL mirror; undefined when it has no such job. */
+export async function getJobPg(
+  pool: pg.Pool,
+  id: string,
+  inc: { include_request?: boolean; include_response?: boolean } = {},
+): Promise<Job | undefined> {
+  const r = await pool.query<JobRow>(`SELECT ${columns(inc, false)} FROM jobs j WHERE j.id = $1`, [id]);
+  const row = r.rows[0];
+  return row
+    ? rowToJob(row, {
+        includeRequest: inc.include_request === true,
+        includeResponse: inc.include_response === true,
+      })
+    : undefined;
+}
+
+/**
+ * Every matching job in listing order (../queryJobs.ts `iterateJobs`), read in keyset batches of `batch`
+ * rows, so memory stays constant and no connection is held between batches (each batch is its own
+ * snapshot: a job written meanwhile may or may not be included, never twice).
+ * @throws InvalidCursorError when `after` names no mirrored job.
+ */
+export async function* iterateJobsPg(
+  pool: pg.Pool,
+  params: IterateParams,
+  opts: QueryJobsPgOptions = {},
+): AsyncGenerator<Job> {
+  const dir: Dir = params.order ?? 'desc';
+  let bound: Bound | undefined;
+  if (params.after !== undefined) {
+    const r = await pool.query<Position>('SELECT created_at AS "createdAt", id FROM jobs WHERE id = $1', [
+      params.after,
+    ]);
+    const pos = r.rows[0];
+    if (!pos) throw InvalidCursorError.unknownCursor('after', params.after);
+    bound = { kind: 'beyond', pos };
+  }
+  const size = opts.batch ?? 1000;
+  for (;;) {
+    const walk: Walk = { filters: params, dir, inc: params, ...(bound ? { bound } : {}) };
+    const rows = await inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, (c) =>
+      firstRows(c, walk, size, size),
+    );
+    for (const r of rows)
+      yield rowToJob(r, {
+        includeRequest: params.include_request === true,
+        includeResponse: params.include_response === true,
+      });
+    const last = rows[rows.length - 1];
+    if (rows.length < size || !last) return;
+    bound = { kind: 'beyond', pos: { createdAt: last.createdAt, id: last.id } };
+  }
 }
