@@ -21,7 +21,7 @@ import pg from 'pg';
 import { applyPage, eventId, openMirror } from '../src/mirror/index.ts';
 import { jobToRow } from '../src/mirror/jobToRow.ts';
 import { payloadJson } from '../src/mirror/outbox.ts';
-import { applyPagePg } from '../src/mirror/pg/applyPagePg.ts';
+import { applyPagePg, pushRow } from '../src/mirror/pg/applyPagePg.ts';
 import { openPgMirror } from '../src/mirror/pg/openPgMirror.ts';
 import type { Job } from '../src/retab/schemas.ts';
 import { generateJobs, toJob } from '../src/simulator/index.ts';
@@ -140,8 +140,8 @@ await withDatabase(async (url) => {
         page.forEach((x, i) => {
           const seq = r.rows[i]?.seq;
           for (const file of x.d.files ?? [])
-            [seq, x.d.id, file.position, file.filename, file.documentType].forEach((v, k) => f[k]?.push(v));
-          for (const [k, v] of x.d.metadataPairs) [seq, x.d.id, k, v].forEach((val, n) => md[n]?.push(val));
+            pushRow(f, [seq, x.d.id, file.position, file.filename, file.documentType]);
+          for (const [k, v] of x.d.metadataPairs) pushRow(md, [seq, x.d.id, k, v]);
         });
         await c.query(
           'INSERT INTO job_files SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[])',
