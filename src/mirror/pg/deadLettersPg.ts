@@ -1,6 +1,6 @@
 /** `event_dead_letters` on PostgreSQL: the same rules as ../../events/deadLetters.ts. */
 import type pg from 'pg';
-import type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from '../../events/deadLetters.ts';
+import type { DeadLetter, DeadLetterInput, ListDeadLettersOptions } from '../sqlite/deadLetters.ts';
 import { pgText } from './pgText.ts';
 
 const COLUMNS = `id, sink, seq, event_id AS "eventId", attempts, last_error AS "lastError", failed_at AS "failedAt",
@@ -41,16 +41,4 @@ export async function markDeadLetterResolvedPg(pool: pg.Pool, id: number, attemp
     attempts,
     id,
   ]);
-}
-
-export async function markDeadLetterFailedAgainPg(
-  pool: pg.Pool,
-  id: number,
-  attempts: number,
-  error: string,
-): Promise<void> {
-  await pool.query(
-    'UPDATE event_dead_letters SET attempts = $1, last_error = $2, failed_at = $3 WHERE id = $4',
-    [attempts, pgText(error.slice(0, 2000)), Date.now(), id],
-  );
 }

@@ -24,7 +24,6 @@ export {
 } from './cursorsPg.ts';
 export {
   listDeadLettersPg,
-  markDeadLetterFailedAgainPg,
   markDeadLetterResolvedPg,
   recordDeadLetterPg,
 } from './deadLettersPg.ts';

@@ -81,7 +81,10 @@ export function describePgError(err: unknown, location: string): PgMirrorOpenErr
   const msg = (e.message ?? String(err)).split('\n')[0] ?? '';
   const code = e.code ?? '';
   const at = `MIRROR_DB=${location}`;
-  if (NETWORK_CODES.has(code) || /timeout (expired|exceeded)|terminated unexpectedly|Connection terminated/i.test(msg))
+  if (
+    NETWORK_CODES.has(code) ||
+    /timeout (expired|exceeded)|terminated unexpectedly|Connection terminated/i.test(msg)
+  )
     return new PgMirrorOpenError(
       `cannot reach PostgreSQL at ${at} (${msg}); check that the server is running and the host and port are right`,
       'unreachable',

@@ -1,11 +1,12 @@
 /**
- * Reads of the PostgreSQL outbox: the same answers as ../../events/outbox.ts. "After seq N" is safe here as
+ * Reads of the PostgreSQL outbox: the same answers as ../sqlite/outbox.ts. "After seq N" is safe here as
  * on SQLite because appends are serialised (appendEvents.ts): once seq N is visible, every lower seq is
  * committed or never will be.
  */
 import type pg from 'pg';
-import { type EventRow, type OutboxQuery, rowToEvent } from '../../events/outbox.ts';
 import type { MirrorEvent } from '../../events/types.ts';
+import { type EventRow, rowToEvent } from '../sqlite/outbox.ts';
+import type { OutboxQuery } from '../store.ts';
 
 const COLUMNS =
   'seq, event_id, type, job_id, from_status, to_status, occurred_at, observed_at, inferred, backfill, payload';
