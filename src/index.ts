@@ -15,8 +15,8 @@
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type { MirrorEvent, MirrorEventMap, MirrorEventName } from './events/index.ts';
 export { EventsConfigError, verifyWebhookSignature } from './events/index.ts';
-export type { MirrorStore } from './mirror/store.ts';
-export { startWorker } from './queue/worker.ts';
+export type { MirrorStore } from './mirror/index.ts';
+export { startWorker } from './queue/index.ts';
 export {
   AuthenticationError,
   BadRequestError,

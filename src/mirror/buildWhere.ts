@@ -8,8 +8,8 @@
  * so both rare and common values stay close to the best hand-written query.
  */
 import type Database from 'better-sqlite3';
-import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/jobFields.ts';
-import type { NormalizedListParams } from '../retab/params.ts';
+import type { NormalizedListParams } from '../retab/index.ts';
+import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/index.ts';
 import { CANDIDATES_FROM } from './filenameIndex.ts';
 import { prepared } from './prepared.ts';
 

@@ -3,7 +3,7 @@
  * applyPage in the transaction of the page they came with.
  */
 import { desc, eq } from 'drizzle-orm';
-import type { RejectedItem } from '../retab/clientTypes.ts';
+import type { RejectedItem } from '../retab/index.ts';
 import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import { quarantine } from './schema.ts';

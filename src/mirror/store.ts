@@ -24,9 +24,8 @@
  * No driver type (better-sqlite3, drizzle, pg) appears in this file: consumers outside src/mirror/ see only
  * plain data (test/architecture/storeSeam.test.ts keeps them from reaching past it).
  */
-import type { MirrorEvent } from '../events/types.ts';
-import type { NormalizedListParams } from '../retab/params.ts';
-import type { Job, JobList, JobSource, JobStatus } from '../retab/schemas.ts';
+import type { MirrorEvent } from '../events/index.ts';
+import type { Job, JobList, JobSource, JobStatus, NormalizedListParams } from '../retab/index.ts';
 import type { JobFilters } from './buildWhere.ts';
 import type { StatsOptions, StatsResult } from './statsJobs.ts';
 import type { ApplyPageOptions, ApplyResult, CheckpointPatch, RunRecord, RunTotals } from './types.ts';

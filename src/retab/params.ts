@@ -12,6 +12,22 @@ import {
   ListJobsParamsSchema,
 } from './schemas.ts';
 
+/** A query string's pairs as a record; repeated keys give arrays (`document_type=pdf&document_type=png`). */
+export function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of params) {
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** The query of a request URL (`/v1/jobs?status=failed`) as `queryRecord` gives it: what `parseListQuery` takes. */
+export function rawQuery(url: string): Record<string, string | string[]> {
+  const q = url.indexOf('?');
+  return q < 0 ? {} : queryRecord(new URLSearchParams(url.slice(q + 1)));
+}
+
 /** Params after validation and alias folding: what a filter implementation consumes. */
 export interface NormalizedListParams {
   before?: string;
