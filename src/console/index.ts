@@ -3,3 +3,4 @@
 export type { ConsoleOptions } from './registerConsole.ts';
 export { isConsolePublicPath, registerConsole } from './registerConsole.ts';
 export { CONTENT_SECURITY_POLICY, registerSecurityHeaders } from './security.ts';
+export type * from './wire.ts';

@@ -38,20 +38,16 @@ const registered = new WeakSet<Database.Database>();
 /** Register `re2_match(pattern, name)` and `ci_contains(needle, name)` (1/0) on a connection, once. */
 export function registerQueryFunctions(sqlite: Database.Database): void {
   if (registered.has(sqlite)) return;
-  sqlite.function('re2_match', { deterministic: true }, (pattern, name) =>
-    typeof pattern === 'string' &&
-    typeof name === 'string' &&
-    cached(regexCache, pattern, filenameRegexMatcher)(name)
-      ? 1
-      : 0,
-  );
-  sqlite.function('ci_contains', { deterministic: true }, (needle, name) =>
-    typeof needle === 'string' &&
-    typeof name === 'string' &&
-    cached(containsCache, needle, filenameContainsMatcher)(name)
-      ? 1
-      : 0,
-  );
+  const matchers = [
+    ['re2_match', regexCache, filenameRegexMatcher],
+    ['ci_contains', containsCache, filenameContainsMatcher],
+  ] as const;
+  for (const [fn, cache, compile] of matchers)
+    sqlite.function(fn, { deterministic: true }, (pattern, name) =>
+      typeof pattern === 'string' && typeof name === 'string' && cached(cache, pattern, compile)(name)
+        ? 1
+        : 0,
+    );
   registered.add(sqlite);
 }
 

@@ -24,7 +24,7 @@ export {
 export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
 export { MAX_STATEMENTS, prepared } from './prepared.ts';
-export { listQuarantine, type QuarantineRow } from './quarantine.ts';
+export { listQuarantine } from './quarantine.ts';
 export { getJob, queryJobs } from './queryJobs.ts';
 export {
   countByStatus,
@@ -42,7 +42,6 @@ export {
   lastSuccessfulRun,
   listRuns,
   ORPHANED_RUN_ERROR,
-  type SyncRunRow,
   startRun,
 } from './runs.ts';
 export { SqliteStore } from './sqlite/sqliteStore.ts';

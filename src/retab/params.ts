@@ -121,6 +121,7 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
     if (value === undefined || !LIST_KEYS.has(key)) continue;
     const values = Array.isArray(value) ? value : [value];
     const last = values[values.length - 1] ?? '';
+    const reject = (type: string, msg: string) => pre.push({ type, loc: ['query', key], msg, input: last });
     switch (key) {
       case 'document_type':
         raw[key] = values
@@ -130,24 +131,14 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
         break;
       case 'limit':
         if (!/^-?\d+$/.test(last.trim())) {
-          pre.push({
-            type: 'int_parsing',
-            loc: ['query', key],
-            msg: 'Input should be a valid integer',
-            input: last,
-          });
+          reject('int_parsing', 'Input should be a valid integer');
         } else raw[key] = Number(last);
         break;
       case 'include_request':
       case 'include_response': {
         const b = BOOL[last.toLowerCase()];
         if (b === undefined) {
-          pre.push({
-            type: 'bool_parsing',
-            loc: ['query', key],
-            msg: 'Input should be a valid boolean',
-            input: last,
-          });
+          reject('bool_parsing', 'Input should be a valid boolean');
         } else raw[key] = b;
         break;
       }
@@ -156,21 +147,11 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
         try {
           parsed = JSON.parse(last);
         } catch {
-          pre.push({
-            type: 'json_invalid',
-            loc: ['query', key],
-            msg: 'metadata must be a JSON object string',
-            input: last,
-          });
+          reject('json_invalid', 'metadata must be a JSON object string');
           break;
         }
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          pre.push({
-            type: 'dict_type',
-            loc: ['query', key],
-            msg: 'metadata must be a JSON object',
-            input: last,
-          });
+          reject('dict_type', 'metadata must be a JSON object');
         } else raw[key] = parsed;
         break;
       }
