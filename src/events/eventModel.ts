@@ -7,7 +7,7 @@
  * Field names are camelCase; `job` is the upstream wire snapshot (snake_case, as Retab sends it) at the
  * time of the event.
  */
-import type { Job, JobStatus } from '../retab/index.ts';
+import type { Job, JobStatus } from '../retab/schemas.ts';
 
 /** The outbox's event types (`job_events.type`), in the order the docs list them. */
 export const EVENT_TYPES = ['job.discovered', 'job.status_changed', 'job.missing_upstream'] as const;
