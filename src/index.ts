@@ -5,7 +5,8 @@
  *   (scheduled mirroring on BullMQ), with `loadConfig` and the `Config` they take;
  * - the types a caller handles: jobs, list parameters, events, run and pass summaries, and `MirrorStore`
  *   (the type of `RetabMirror.mirror` and `startWorker`'s `mirror` option);
- * - every error class the library throws, so `instanceof` works (each class exists once);
+ * - every error class the library throws (`MirrorOpenError` when the mirror cannot be opened), so `instanceof`
+ *   works (each class exists once);
  * - `verifyWebhookSignature` for webhook receivers;
  * - `startSimulator`, the local Retab Jobs API, for a user's own tests.
  *
@@ -15,8 +16,8 @@
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type { MirrorEvent, MirrorEventMap, MirrorEventName } from './events/index.ts';
 export { EventsConfigError, verifyWebhookSignature } from './events/index.ts';
-export type { MirrorStore } from './mirror/store.ts';
-export { startWorker } from './queue/worker.ts';
+export { MirrorOpenError, type MirrorStore } from './mirror/index.ts';
+export { startWorker } from './queue/index.ts';
 export {
   AuthenticationError,
   BadRequestError,

@@ -4,21 +4,34 @@
  * wiring the layers itself. Scheduled mirroring (BullMQ) is `startWorker`; this is the in-process shape.
  */
 import { type Config, loadConfig } from './config.ts';
-import { createDispatcher, type MirrorDispatcher } from './events/createDispatcher.ts';
-import { DrainTimeoutError } from './events/dispatcher.ts';
-import { MirrorEvents, type MirrorListener } from './events/mirrorEvents.ts';
-import type { MirrorEventName } from './events/types.ts';
+import type { MirrorEventName } from './events/index.ts';
+import {
+  createDispatcher,
+  DrainTimeoutError,
+  type MirrorDispatcher,
+  MirrorEvents,
+  type MirrorListener,
+} from './events/index.ts';
 import { type Logger, silentLogger } from './log.ts';
-import { openMirror } from './mirror/openMirror.ts';
-import { getJob, queryJobs } from './mirror/queryJobs.ts';
-import { type StatsOptions, type StatsResult, statsJobs } from './mirror/statsJobs.ts';
-import type { MirrorStore } from './mirror/store.ts';
-import { clientFromConfig } from './retab/clientFromConfig.ts';
-import type { RetabClient } from './retab/clientTypes.ts';
-import { normalizeListParams } from './retab/params.ts';
-import { type Job, type JobList, type ListJobsParams, ListJobsParamsSchema } from './retab/schemas.ts';
-import { taskConfigOf } from './sync/catalogue.ts';
-import { type PassSummary, type SyncOnceOptions, syncOnce } from './sync/syncOnce.ts';
+import type { MirrorStore } from './mirror/index.ts';
+import {
+  getJob,
+  openMirror,
+  queryJobs,
+  type StatsOptions,
+  type StatsResult,
+  statsJobs,
+} from './mirror/index.ts';
+import type { RetabClient } from './retab/index.ts';
+import {
+  clientFromConfig,
+  type Job,
+  type JobList,
+  type ListJobsParams,
+  ListJobsParamsSchema,
+  normalizeListParams,
+} from './retab/index.ts';
+import { type PassSummary, type SyncOnceOptions, syncOnce, taskConfigOf } from './sync/index.ts';
 
 export interface RetabMirrorOptions {
   /** Settings over the environment/config-file ones (same keys as the config file). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { SOURCES } from '../retab/schemas.ts';
-import { backfillDays, isDay } from '../sync/partitions.ts';
+import type { SOURCES } from '../retab/index.ts';
+import { backfillDays, isDay } from '../sync/index.ts';
 import { CliError, cliContext } from './context.ts';
 
 interface BackfillOptions {
@@ -46,9 +46,9 @@ export function registerBackfillCommand(program: Command): void {
         { createSyncQueue },
         { enqueueBackfill },
       ] = await Promise.all([
-        import('../queue/redis.ts'),
-        import('../queue/syncQueue.ts'),
-        import('../queue/backfill.ts'),
+        import('../queue/index.ts'),
+        import('../queue/index.ts'),
+        import('../queue/index.ts'),
       ]);
       // A one-shot command: a few reconnect attempts, then a clear failure (the worker, by contrast, waits).
       const health = new RedisHealth(config.redisUrl, logger);

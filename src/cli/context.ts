@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { DestinationStream } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
 import { createLogger, type Logger, prettyStream } from '../log.ts';
-import { terminalStream } from './terminal.ts';
+import { terminalStream } from '../terminal.ts';
 
 export { CliError } from './cliError.ts';
 

@@ -15,7 +15,7 @@ export function registerDemoCommand(program: Command): void {
       // one Ctrl-C, see stopSignals.ts) it quits at once.
       const disposeSignals = onStopSignals({ onStop: () => stop.abort(), onForce: () => process.exit(130) });
       try {
-        const { runDemo } = await import('../demo/runDemo.ts');
+        const { runDemo } = await import('../demo/index.ts');
         const result = await runDemo({
           config,
           logger,

@@ -3,12 +3,10 @@
  * re-enable a sink its receiver disabled (410 Gone), list and resend dead-lettered webhook events.
  */
 import type { Command } from 'commander';
-import { EVENT_TYPES, type MirrorEvent } from '../events/eventModel.ts';
-import { retryDeadLetters } from '../events/retryDeadLetters.ts';
-import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
-import { openStore } from '../mirror/openStore.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import { JOB_STATUSES } from '../retab/schemas.ts';
+import { EVENT_TYPES, type MirrorEvent, RESERVED_SINK_NAMES, retryDeadLetters } from '../events/index.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { openStore } from '../mirror/index.ts';
+import { JOB_STATUSES } from '../retab/index.ts';
 import { positiveInt } from './commands/events.ts';
 import { CliError, cliContext } from './context.ts';
 import { untilStopSignal } from './stopSignals.ts';

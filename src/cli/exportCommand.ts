@@ -1,20 +1,26 @@
 /**
  * `retab-mirror export --format jsonl|csv [filters] > file`: every matching job, streamed from one statement
  * (constant memory on any mirror size). Also what every read command shares: the filter flags (named like
- * Retab's CLI, validated by the API's own parser), opening the mirror read-only, and the job formats.
+ * Retab's CLI, validated by the API's own parser) and opening the mirror read-only. The job formats (CSV, JSON
+ * lines) are retab/jobFormats.ts, which the console's download shares.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'csv-stringify/sync';
 import { RE2JS } from 're2js';
 import type { Config } from '../config.ts';
-import { openStore, storeKindOf } from '../mirror/openStore.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import { InvalidCursorError } from '../retab/errors.ts';
-import { deriveSource, jobFilenames, workflowNodeId } from '../retab/jobFields.ts';
-import { type NormalizedListParams, parseListQuery, type ValidationDetail } from '../retab/params.ts';
-import type { Job } from '../retab/schemas.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { openStore, storeKindOf } from '../mirror/index.ts';
+import {
+  CSV_HEADER,
+  csvLine,
+  csvRecord,
+  InvalidCursorError,
+  jsonJob,
+  type NormalizedListParams,
+  parseListQuery,
+  type ValidationDetail,
+} from '../retab/index.ts';
 import { CliError, cliContext } from './context.ts';
 
 /** Open the configured mirror read-only (a reader never blocks the sync's writes). */
@@ -24,6 +30,25 @@ export async function openReadMirror(config: Pick<Config, 'dbPath'>): Promise<Mi
   if (!existsSync(path))
     throw new CliError(`no mirror at ${path}: run retab-mirror sync first (or set MIRROR_DB)`);
   return openStore(path, { readonly: true });
+}
+
+/**
+ * Run `read` over the mirror opened read-only and close it after; a cursor that names no mirrored job is a
+ * usage error (exit 2), as the API answers it with a 400.
+ */
+export async function readMirror<T>(
+  config: Pick<Config, 'dbPath'>,
+  read: (mirror: MirrorStore) => Promise<T>,
+): Promise<T> {
+  const mirror = await openReadMirror(config);
+  try {
+    return await read(mirror);
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
+    throw err;
+  } finally {
+    await mirror.close();
+  }
 }
 
 export interface FilterFlags {
@@ -43,25 +68,30 @@ export interface FilterFlags {
   metadata?: string[];
 }
 
+/** Each filter flag and the query parameter it is sent as (metadata, key=value pairs, is folded apart). */
+const FILTER_PARAMS = {
+  id: 'id',
+  status: 'status',
+  endpoint: 'endpoint',
+  source: 'source',
+  projectId: 'project_id',
+  workflowId: 'workflow_id',
+  workflowNodeId: 'workflow_node_id',
+  model: 'model',
+  filenameRegex: 'filename_regex',
+  filenameContains: 'filename_contains',
+  documentType: 'document_type',
+  fromDate: 'from_date',
+  toDate: 'to_date',
+} as const satisfies Record<Exclude<keyof FilterFlags, 'metadata'>, string>;
+
 /** Flags as the raw query the API parser takes (same names, same strings as on the wire). */
 export function filterFlagsToQuery(f: FilterFlags): Record<string, string | string[]> {
   const q: Record<string, string | string[]> = {};
-  const set = (k: string, v: string | string[] | undefined) => {
-    if (v !== undefined) q[k] = v;
-  };
-  set('id', f.id);
-  set('status', f.status);
-  set('endpoint', f.endpoint);
-  set('source', f.source);
-  set('project_id', f.projectId);
-  set('workflow_id', f.workflowId);
-  set('workflow_node_id', f.workflowNodeId);
-  set('model', f.model);
-  set('filename_regex', f.filenameRegex);
-  set('filename_contains', f.filenameContains);
-  set('document_type', f.documentType);
-  set('from_date', f.fromDate);
-  set('to_date', f.toDate);
+  for (const [flag, param] of Object.entries(FILTER_PARAMS)) {
+    const v = f[flag as keyof typeof FILTER_PARAMS];
+    if (v !== undefined) q[param] = v;
+  }
   if (f.metadata && f.metadata.length > 0) {
     const pairs: Record<string, string> = {};
     for (const kv of f.metadata) {
@@ -122,71 +152,6 @@ export async function writeOut(text: string): Promise<void> {
   if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
 }
 
-export const iso = (s: number | null | undefined): string =>
-  s === null || s === undefined ? '' : new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-
-export const CSV_HEADER = [
-  'id',
-  'status',
-  'endpoint',
-  'source',
-  'created_at',
-  'started_at',
-  'completed_at',
-  'expires_at',
-  'model',
-  'project_id',
-  'workflow_id',
-  'workflow_node_id',
-  'filenames',
-  'error_code',
-  'error_message',
-  'metadata',
-];
-
-/**
- * One CSV record (RFC 4180, CRLF). Cells come from upstream (filenames, error messages, metadata): one that
- * starts with `=`, `+`, `-`, `@`, tab or CR would run as a formula when the file is opened in a spreadsheet
- * (CSV injection, OWASP), so csv-stringify's `escape_formulas` prefixes it with `'`.
- */
-export function csvRecord(cells: string[]): string {
-  return stringify([cells], { escape_formulas: true, record_delimiter: '\r\n' });
-}
-
-/** One CSV line (RFC 4180) of a job read with its request (for filenames, model and project). */
-export function csvLine(job: Job): string {
-  const req = job.request ?? null;
-  const str = (v: unknown) => (typeof v === 'string' ? v : '');
-  const cells = [
-    job.id,
-    job.status,
-    job.endpoint,
-    deriveSource(job.metadata, req),
-    iso(job.created_at),
-    iso(job.started_at),
-    iso(job.completed_at),
-    iso(job.expires_at),
-    str(req?.model),
-    str(req?.project_id),
-    job.metadata?.workflow_id ?? '',
-    workflowNodeId(job.metadata) ?? '',
-    jobFilenames(req).join(';'),
-    job.error?.code ?? '',
-    job.error?.message ?? '',
-    job.metadata ? JSON.stringify(job.metadata) : '',
-  ];
-  return csvRecord(cells);
-}
-
-/** A job as a JSON line: payloads only when the user asked for them (the CLI reads them for filenames). */
-export function jsonJob(job: Job, flags: { includeRequest?: boolean; includeResponse?: boolean }): Job {
-  return {
-    ...job,
-    request: flags.includeRequest ? job.request : null,
-    response: flags.includeResponse ? job.response : null,
-  };
-}
-
 interface ExportFlags extends FilterFlags {
   format: 'jsonl' | 'csv';
   order?: string;
@@ -204,8 +169,7 @@ async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
   warnAboutFilters(params);
   const include_response = flags.includeResponse === true;
   const include_request = flags.includeRequest === true || flags.format === 'csv';
-  const mirror = await openReadMirror(config);
-  try {
+  await readMirror(config, async (mirror) => {
     if (flags.format === 'csv') await writeOut(csvRecord(CSV_HEADER));
     const shown = { includeRequest: flags.includeRequest === true, includeResponse: include_response };
     let n = 0;
@@ -214,12 +178,7 @@ async function exportAction(flags: ExportFlags, cmd: Command): Promise<void> {
       n++;
     }
     if (n === 0) process.stderr.write(`${emptyReason(params)}\n`);
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
-    throw err;
-  } finally {
-    await mirror.close();
-  }
+  });
 }
 
 export function registerExportCommand(program: Command): void {

@@ -3,21 +3,24 @@
  * CLI and validated by the API's own parser, so a bad flag gets the message the API would give (exit 2).
  */
 import type { Command } from 'commander';
-import { InvalidCursorError } from '../retab/errors.ts';
-import { deriveSource, jobFilenames } from '../retab/jobFields.ts';
-import type { Job } from '../retab/schemas.ts';
-import { CliError, cliContext } from './context.ts';
 import {
   CSV_HEADER,
   csvLine,
   csvRecord,
+  deriveSource,
+  iso,
+  type Job,
+  jobFilenames,
+  jsonJob,
+} from '../retab/index.ts';
+import { CliError, cliContext } from './context.ts';
+import {
   emptyReason,
   type FilterFlags,
   filterFlagsToQuery,
-  iso,
-  jsonJob,
   openReadMirror,
   parseOrExit,
+  readMirror,
   warnAboutFilters,
   writeOut,
 } from './exportCommand.ts';
@@ -114,14 +117,13 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
   warnAboutFilters(params);
   if (flags.all && params.before !== undefined)
     throw new CliError('--all walks forward: use --after, not --before', 2);
-  const mirror = await openReadMirror(config);
   // Table and CSV show filenames, so read the request even when it is not printed.
   const read = {
     ...params,
     include_request: params.include_request || format === 'table' || format === 'csv',
   };
   const shown = { includeRequest: params.include_request, includeResponse: params.include_response };
-  try {
+  await readMirror(config, async (mirror) => {
     const page = flags.all ? undefined : await mirror.jobs.query(read);
     if (format === 'json' && page) {
       await writeOut(
@@ -145,12 +147,7 @@ async function listAction(flags: ListFlags, cmd: Command): Promise<void> {
     if (page?.has_more && format === 'table') {
       process.stderr.write(`more jobs: --after ${page.last_id} (or --all)\n`);
     }
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new CliError(err.message, 2);
-    throw err;
-  } finally {
-    await mirror.close();
-  }
+  });
 }
 
 export function registerJobsCommand(program: Command): void {

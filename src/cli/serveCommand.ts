@@ -9,10 +9,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { truncateWal } from '../mirror/openMirror.ts';
-import { openStore, storeKindOf } from '../mirror/openStore.ts';
-import { createRetabClient } from '../retab/client.ts';
-import type { UpstreamPayloads } from '../server/fillPayloads.ts';
+import { openStore, storeKindOf, truncateWal } from '../mirror/index.ts';
+import { createRetabClient } from '../retab/index.ts';
+import type { UpstreamPayloads } from '../server/index.ts';
 import { CliError, cliContext } from './context.ts';
 import { untilStopSignal } from './stopSignals.ts';
 
@@ -58,7 +57,7 @@ export function registerServeCommand(program: Command): void {
       const mirror = await openStore(path, { readonly: true });
       const upstream = await upstreamPayloads(config, path, logger);
       // Loaded here, not at the top: every other command starts faster without fastify.
-      const { startServer } = await import('../server/createServer.ts');
+      const { startServer } = await import('../server/index.ts');
       let app: Awaited<ReturnType<typeof startServer>>;
       try {
         app = await startServer({

@@ -1,6 +1,6 @@
 /** `retab-mirror simulator`: serve the Retab Jobs API simulator until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import type { EnvelopeStyle } from '../retab/listEnvelope.ts';
+import type { EnvelopeStyle } from '../retab/index.ts';
 import { untilStopSignal } from './stopSignals.ts';
 
 /** With a realtime clock, one new job a second on average keeps the listing visibly moving. */

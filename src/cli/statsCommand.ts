@@ -1,7 +1,7 @@
 /** `retab-mirror stats --by endpoint --from … --to …`: aggregates over the mirror, as a table or `--json`. */
 import type { Command } from 'commander';
-import type { StatsResult, StatsRow } from '../mirror/statsJobs.ts';
-import { parseStatsQuery } from '../server/statsQuery.ts';
+import type { StatsResult, StatsRow } from '../mirror/index.ts';
+import { parseStatsQuery } from '../mirror/index.ts';
 import { CliError, cliContext } from './context.ts';
 import { type FilterFlags, filterFlagsToQuery, openReadMirror, validationMessage } from './exportCommand.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PartitionRun, StatusReport } from '../queue/status.ts';
+import type { PartitionRun, StatusReport } from '../queue/index.ts';
 import { cliContext } from './context.ts';
 
 function duration(ms: number | null): string {
@@ -103,7 +103,7 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .action(async (_opts, cmd: Command) => {
       const { config, json } = cliContext(cmd);
-      const { collectStatus } = await import('../queue/status.ts');
+      const { collectStatus } = await import('../queue/index.ts');
       const report = await collectStatus({ config });
       process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
     });

@@ -9,20 +9,16 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { MirrorOpenError, openStore } from '../mirror/openStore.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import type { RetabClient } from '../retab/clientTypes.ts';
-import { RetabConfigError } from '../retab/errors.ts';
-import { JOB_STATUSES, type SOURCES } from '../retab/schemas.ts';
-import { taskConfigOf } from '../sync/catalogue.ts';
-import { backfillDays, isDay, lastDays } from '../sync/partitions.ts';
-import type { PassSummary, TaskEvent } from '../sync/syncOnce.ts';
-import type { PageInfo } from '../sync/types.ts';
-import { probeUpstreamNow } from '../sync/upstreamClock.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { MirrorOpenError, openStore } from '../mirror/index.ts';
+import type { RetabClient } from '../retab/index.ts';
+import { JOB_STATUSES, RetabConfigError, type SOURCES } from '../retab/index.ts';
+import type { PageInfo, PassSummary, TaskEvent } from '../sync/index.ts';
+import { backfillDays, isDay, lastDays, probeUpstreamNow, taskConfigOf } from '../sync/index.ts';
+import { startProgressBar } from '../terminal.ts';
 import { CliError, cliContext } from './context.ts';
 import { onStopSignals } from './stopSignals.ts';
 import { formatDelivery, startSyncDelivery } from './syncDelivery.ts';
-import { startProgressBar } from './terminal.ts';
 
 interface SyncFlags {
   once?: boolean;
@@ -191,8 +187,8 @@ export function registerSyncCommand(program: Command): void {
       }
       // Loaded here, not at the top: the other commands need neither the HTTP client nor the sync.
       const [{ clientFromConfig }, { syncOnce }] = await Promise.all([
-        import('../retab/clientFromConfig.ts'),
-        import('../sync/syncOnce.ts'),
+        import('../retab/index.ts'),
+        import('../sync/index.ts'),
       ]);
       let client: RetabClient;
       try {

@@ -6,11 +6,9 @@
  * cursor: the next run, or the worker, delivers it.
  */
 import type { Config } from '../config.ts';
-import type { MirrorDispatcher } from '../events/createDispatcher.ts';
-import type { SinkStatus } from '../events/dispatcher.ts';
-import { EMITTER_SINK } from '../events/sinkNames.ts';
+import type { MirrorDispatcher, SinkStatus } from '../events/index.ts';
 import type { Logger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 
 export interface SyncDelivery {
   notify(): void;
@@ -29,7 +27,7 @@ export async function startSyncDelivery(
   enabled: boolean,
 ): Promise<SyncDelivery> {
   // Loaded here: BullMQ comes with the sinks, and only this command path needs them.
-  const { checkEventsConfig, createDispatcher } = await import('../events/createDispatcher.ts');
+  const { checkEventsConfig, createDispatcher, EMITTER_SINK } = await import('../events/index.ts');
   if (!enabled) {
     checkEventsConfig(config);
     return { notify: () => undefined, finish: async () => [] };

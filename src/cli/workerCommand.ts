@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RunningWorker } from '../queue/worker.ts';
+import type { RunningWorker } from '../queue/index.ts';
 import { cliContext } from './context.ts';
 import { onStopSignals } from './stopSignals.ts';
 
@@ -40,7 +40,7 @@ export function registerWorkerCommand(program: Command): void {
       // keep-alive HTTP connections) must not hold the exit.
       const exitSoon = () => setTimeout(() => process.exit(process.exitCode ?? 0), 300).unref();
       // Loaded here, not at the top: every other command would pay for BullMQ and ioredis at startup.
-      const { startWorker, WorkerStartAborted } = await import('../queue/worker.ts');
+      const { startWorker, WorkerStartAborted } = await import('../queue/index.ts');
       let running: RunningWorker;
       try {
         running = await startWorker({

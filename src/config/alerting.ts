@@ -1,7 +1,7 @@
 /** Where change events go, as settings: webhook sinks (`WEBHOOKS`) and alert rules (`ALERT_RULES`). */
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/eventModel.ts';
-import { ENDPOINTS, JOB_STATUSES } from '../retab/schemas.ts';
+import { ENDPOINTS, JOB_STATUSES } from '../retab/index.ts';
 
 export const WebhookSchema = z.object({
   name: z.string().min(1),

@@ -4,7 +4,7 @@
  */
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { JOB_STATUSES } from '../retab/schemas.ts';
+import { JOB_STATUSES } from '../retab/index.ts';
 
 /**
  * A whole number from the environment or a config file: plain decimal digits only (`100`, `-1`), so `0x20`,

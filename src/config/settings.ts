@@ -4,7 +4,7 @@
  * settings load into.
  */
 import { z } from 'zod';
-import { ACTIVE_STATUSES, type ActiveStatus, SOURCES, TERMINAL_STATUSES } from '../retab/schemas.ts';
+import { ACTIVE_STATUSES, type ActiveStatus, SOURCES, TERMINAL_STATUSES } from '../retab/index.ts';
 import { type AlertRule, AlertRuleSchema, WebhookSchema } from './alerting.ts';
 import { LOG_LEVELS, PAYLOAD_MODES, type PayloadMode } from './choices.ts';
 import { csv, headerToken, int, json, nearKnownStatus } from './parsers.ts';

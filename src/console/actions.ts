@@ -4,10 +4,9 @@
  * sink from a seq (`events replay`). Both call the functions the CLI calls, so they behave the same.
  */
 import type { Config } from '../config.ts';
-import { type RetryResult, retryDeadLetters } from '../events/retryDeadLetters.ts';
-import { RESERVED_SINK_NAMES } from '../events/webhookTargets.ts';
+import { RESERVED_SINK_NAMES, type RetryResult, retryDeadLetters } from '../events/index.ts';
 import type { Logger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 
 export class ActionError extends Error {
   override name = 'ActionError';

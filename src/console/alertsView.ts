@@ -5,7 +5,7 @@
  */
 
 import type { Config } from '../config.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import type { AlertsView } from './wire.ts';
 
 export type { AlertsView } from './wire.ts';

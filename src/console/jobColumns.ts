@@ -12,7 +12,7 @@
  * hydration) are caught by a background re-scan every `rescanMs`. Reads are read-only: the server's own
  * connection, never the sync's.
  */
-import type { JobColumnsRow, MirrorStore } from '../mirror/store.ts';
+import type { JobColumnsRow, MirrorStore } from '../mirror/index.ts';
 
 /** Strings of one column as small integer codes; code 0 is "none" (SQL NULL). */
 export class Dictionary {

@@ -3,7 +3,7 @@
  * through the `job_events (job_id, seq)` index), and the stored sizes of its request and response, so the
  * page can offer to load a large payload instead of loading it.
  */
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 
 export interface TimelineEvent {
   seq: number;

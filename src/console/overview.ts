@@ -8,7 +8,7 @@
  * `started_at − created_at` over jobs that started. Percentiles per bucket come from a histogram of
  * exact seconds below 120 s and 2 %-wide bins above, so they are within 2 % of the nearest-rank value.
  */
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import type { JobColumns } from './jobColumns.ts';
 import type { Overview, PercentilePoint } from './wire.ts';
 

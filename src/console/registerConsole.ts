@@ -10,13 +10,18 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { CSV_HEADER, csvLine, jsonJob } from '../cli/exportCommand.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import { InvalidCursorError } from '../retab/errors.ts';
-import { parseListQuery } from '../retab/params.ts';
-import { errorBody, rawQuery } from '../server/errors.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import {
+  CSV_HEADER,
+  csvLine,
+  errorBody,
+  InvalidCursorError,
+  jsonJob,
+  parseListQuery,
+  rawQuery,
+} from '../retab/index.ts';
 import { type ActionDeps, ActionError, replaySink, retryDeadLetter } from './actions.ts';
 import { computeAlertsView } from './alertsView.ts';
 import { JobColumns } from './jobColumns.ts';
@@ -187,7 +192,7 @@ export function registerConsole(app: FastifyInstance, mirror: MirrorStore, opts:
   app.get('/console/api/schedulers', async () => {
     if (opts.redis === false || !config.redisUrl)
       return { redis: { reachable: false, error: 'not configured' } };
-    const { collectStatus } = await import('../queue/status.ts');
+    const { collectStatus } = await import('../queue/index.ts');
     const report = await collectStatus({
       config: {
         dbPath: config.dbPath ?? '',

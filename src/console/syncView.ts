@@ -5,7 +5,7 @@
  * an index range read bounded by a limit or by the chosen time range (runs are read newest first by id,
  * which follows `started_at`), so it costs what the page shows, not what the mirror holds.
  */
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import { bucketWidth } from './overview.ts';
 import type { PartitionView, RunView, SyncView, TaskLag } from './wire.ts';
 

@@ -6,9 +6,8 @@
 
 import { sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
-import { runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/catalogue.ts';
-import { describeError } from '../sync/taskRun.ts';
-import type { RunSummary, SyncDeps } from '../sync/types.ts';
+import type { RunSummary, SyncDeps } from '../sync/index.ts';
+import { describeError, runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/index.ts';
 
 export interface InProcessSchedulerOptions {
   deps: SyncDeps;

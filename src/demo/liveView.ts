@@ -3,8 +3,8 @@
  * syncs): jobs by status, the latest status changes, sync lag and upstream requests per minute.
  */
 
-import type { MirrorStore } from '../mirror/store.ts';
-import { JOB_STATUSES } from '../retab/schemas.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { JOB_STATUSES } from '../retab/index.ts';
 
 export interface LiveSnapshot {
   total: number;

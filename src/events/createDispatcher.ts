@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import type { ConnectionOptions } from 'bullmq';
 import type { Config } from '../config.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import type { WebhookRetryOptions } from './deliverWebhook.ts';
 import { Dispatcher, type DispatcherOptions, type DrainOptions, type SinkStatus } from './dispatcher.ts';
 import { MirrorEvents } from './mirrorEvents.ts';

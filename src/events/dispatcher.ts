@@ -17,7 +17,7 @@
  */
 
 import { type Logger, silentLogger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import { OutboxBatches } from './outboxBatches.ts';
 import type { SinkFilter } from './rules.ts';
 import { SinkLane } from './sinkLane.ts';

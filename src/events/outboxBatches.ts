@@ -11,7 +11,7 @@
  * may have been committed (`notify()`, the poll, a drain), forgets those, so a lane never waits on a stale
  * end. Batch boundaries, and so the ordering rules built on them, are the same as with a read per lane.
  */
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import type { MirrorEvent } from './eventModel.ts';
 
 interface Batch {

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import { deliverWebhook, RESEND_POLICY } from './deliverWebhook.ts';
 import { webhookTargets } from './webhookTargets.ts';
 

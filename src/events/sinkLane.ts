@@ -12,7 +12,7 @@
  */
 import { backoffMs } from '../backoff.ts';
 import type { Logger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 import type { OutboxBatches } from './outboxBatches.ts';
 import type { SinkFilter } from './rules.ts';
 import { type EventSink, SinkDisabledError } from './types.ts';

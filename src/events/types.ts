@@ -3,11 +3,11 @@
  * types and the wire shape (`MirrorEvent`) are declared in eventModel.ts; this file adds the emitter's map
  * and the sink interface.
  */
-import type { RunSummary } from '../sync/types.ts';
+import type { RunSummary } from '../sync/index.ts';
 import type { EventType, MirrorEvent } from './eventModel.ts';
 
 /** What a finished sync task run reports (`sync.run_finished`): the sync engine's own `RunSummary`. */
-export type { RunSummary } from '../sync/types.ts';
+export type { RunSummary } from '../sync/index.ts';
 export { EVENT_TYPES, type EventType, type MirrorEvent } from './eventModel.ts';
 
 /** One entry per event type: its listeners get that type's `MirrorEvent`. */

@@ -16,7 +16,7 @@
  * Hydration (fetching a known job's request) also goes through here: a retrieved job is just a fresher
  * observation that carries its request.
  */
-import type { Job } from '../retab/schemas.ts';
+import type { Job } from '../retab/index.ts';
 import { catchUpFilenameIndex } from './filenameIndex.ts';
 import {
   BOOLEAN_KEYS,

@@ -8,8 +8,8 @@
  * so both rare and common values stay close to the best hand-written query.
  */
 import type Database from 'better-sqlite3';
-import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/jobFields.ts';
-import type { NormalizedListParams } from '../retab/params.ts';
+import type { NormalizedListParams } from '../retab/index.ts';
+import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../retab/index.ts';
 import { CANDIDATES_FROM } from './filenameIndex.ts';
 import { prepared } from './prepared.ts';
 
@@ -38,20 +38,16 @@ const registered = new WeakSet<Database.Database>();
 /** Register `re2_match(pattern, name)` and `ci_contains(needle, name)` (1/0) on a connection, once. */
 export function registerQueryFunctions(sqlite: Database.Database): void {
   if (registered.has(sqlite)) return;
-  sqlite.function('re2_match', { deterministic: true }, (pattern, name) =>
-    typeof pattern === 'string' &&
-    typeof name === 'string' &&
-    cached(regexCache, pattern, filenameRegexMatcher)(name)
-      ? 1
-      : 0,
-  );
-  sqlite.function('ci_contains', { deterministic: true }, (needle, name) =>
-    typeof needle === 'string' &&
-    typeof name === 'string' &&
-    cached(containsCache, needle, filenameContainsMatcher)(name)
-      ? 1
-      : 0,
-  );
+  const matchers = [
+    ['re2_match', regexCache, filenameRegexMatcher],
+    ['ci_contains', containsCache, filenameContainsMatcher],
+  ] as const;
+  for (const [fn, cache, compile] of matchers)
+    sqlite.function(fn, { deterministic: true }, (pattern, name) =>
+      typeof pattern === 'string' && typeof name === 'string' && cached(cache, pattern, compile)(name)
+        ? 1
+        : 0,
+    );
   registered.add(sqlite);
 }
 

@@ -13,11 +13,19 @@ export {
 export { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from './jobToRow.ts';
 export { type MarkMissingOptions, markMissing } from './markMissing.ts';
 export { type MergePlan, mergeObservation, type StoredJob } from './mergeObservation.ts';
-export { MIGRATIONS_FOLDER, type Mirror, type MirrorDb, MirrorOpenError, openMirror } from './openMirror.ts';
+export {
+  MIGRATIONS_FOLDER,
+  type Mirror,
+  type MirrorDb,
+  MirrorOpenError,
+  openMirror,
+  truncateWal,
+} from './openMirror.ts';
 export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
 export { MAX_STATEMENTS, prepared } from './prepared.ts';
-export { listQuarantine, type QuarantineRow } from './quarantine.ts';
+export { listQuarantine } from './quarantine.ts';
+export { getJob, queryJobs } from './queryJobs.ts';
 export {
   countByStatus,
   countJobs,
@@ -34,11 +42,14 @@ export {
   lastSuccessfulRun,
   listRuns,
   ORPHANED_RUN_ERROR,
-  type SyncRunRow,
   startRun,
 } from './runs.ts';
 export { SqliteStore } from './sqlite/sqliteStore.ts';
+export type { StatsOptions, StatsResult, StatsRow } from './statsJobs.ts';
+export { statsJobs } from './statsJobs.ts';
+export { parseStatsQuery } from './statsQuery.ts';
 export type * from './store.ts';
 export { getSyncState, listSyncStates, type SyncStateRow, saveCheckpoint } from './syncState.ts';
 export { type StatusStep, transitionSteps } from './transitions.ts';
 export type * from './types.ts';
+export { watchMirrorFile } from './watchMirrorFile.ts';

@@ -19,8 +19,9 @@
  * - `bookkeeping`: the mirror's own state, set by the merge rule (mergeObservation.ts states how). `touch`
  *   columns move with every observation and are not a change by themselves; `insertOnly` ones never change.
  */
-import { deriveSource, modelOf, projectId, workflowNodeId } from '../retab/jobFields.ts';
-import type { Job, JobSource, JobStatus } from '../retab/schemas.ts';
+
+import type { Job, JobSource, JobStatus } from '../retab/index.ts';
+import { deriveSource, modelOf, projectId, workflowNodeId } from '../retab/index.ts';
 
 /** What one upstream item offers the derivations, parsed once per item. */
 export interface Observation {

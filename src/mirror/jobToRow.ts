@@ -3,8 +3,9 @@
  * filters as indexed columns, payloads as JSON text), its `job_files` and `job_metadata` rows. Pure: no
  * storage, no clock.
  */
-import { documentTypeOf, jobFilenames } from '../retab/jobFields.ts';
-import type { Job } from '../retab/schemas.ts';
+
+import type { Job } from '../retab/index.ts';
+import { documentTypeOf, jobFilenames } from '../retab/index.ts';
 import { type DraftColumns, draftColumns, JOB_COLUMN_ENTRIES } from './jobColumns.ts';
 import { CONTRACT_DEFAULTS, wireJob } from './rowToJob.ts';
 

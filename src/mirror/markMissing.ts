@@ -3,7 +3,7 @@
  * disappearance. The jobs stay: retention past upstream expiry is a feature. A later observation of the job
  * clears the mark (applyPage), so a second disappearance is reported again.
  */
-import type { JobStatus } from '../retab/schemas.ts';
+import type { JobStatus } from '../retab/index.ts';
 import type { Mirror } from './openMirror.ts';
 import { eventWriter } from './outbox.ts';
 import { prepared } from './prepared.ts';

@@ -18,8 +18,8 @@
  * - Terminal is not final: the same terminal status with a new `completed_at` means a retry cycle happened
  *   between two observations; it is reported as one.
  */
-import type { JobStatus, KnownJobStatus } from '../retab/schemas.ts';
-import { isKnownStatus, isTerminal } from '../retab/schemas.ts';
+import type { JobStatus, KnownJobStatus } from '../retab/index.ts';
+import { isKnownStatus, isTerminal } from '../retab/index.ts';
 import { columnsChanged, fillFromRequest, mergeColumns, type StoredJob } from './jobColumns.ts';
 import type { JobDraft } from './jobToRow.ts';
 import { retrySteps, statusTimestamp, type TimedStep, timeSteps, transitionSteps } from './transitions.ts';

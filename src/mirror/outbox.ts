@@ -4,7 +4,7 @@
  * transition (`INSERT OR IGNORE` on the unique id).
  */
 import * as crypto from 'node:crypto';
-import type { JobStatus } from '../retab/schemas.ts';
+import type { JobStatus } from '../retab/index.ts';
 import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import type { EventType } from './types.ts';

@@ -2,13 +2,12 @@
  * Upstream items that failed validation, kept with the reason instead of being dropped silently. Written by
  * applyPage in the transaction of the page they came with.
  */
-import { desc, eq } from 'drizzle-orm';
-import type { RejectedItem } from '../retab/clientTypes.ts';
+import type { RejectedItem } from '../retab/index.ts';
 import type { Mirror } from './openMirror.ts';
+import { newestFirst } from './partitionLog.ts';
 import { prepared } from './prepared.ts';
 import { quarantine } from './schema.ts';
-
-export type QuarantineRow = typeof quarantine.$inferSelect;
+import type { PartitionLogOptions, QuarantineRow } from './store.ts';
 
 /** Raw items are kept up to this many UTF-8 bytes (1 MiB); longer ones are cut (and no longer parse). */
 export const QUARANTINE_RAW_MAX_BYTES = 1024 * 1024;
@@ -53,18 +52,7 @@ export function quarantineWriter(mirror: Mirror): QuarantineWriter {
   };
 }
 
-export interface ListQuarantineOptions {
-  partition?: string;
-  /** @default 100 */
-  limit?: number;
-}
-
 /** Quarantined items, newest first. */
-export function listQuarantine(mirror: Mirror, opts: ListQuarantineOptions = {}): QuarantineRow[] {
-  const q = mirror.db.select().from(quarantine);
-  const filtered = opts.partition !== undefined ? q.where(eq(quarantine.partition, opts.partition)) : q;
-  return filtered
-    .orderBy(desc(quarantine.id))
-    .limit(opts.limit ?? 100)
-    .all();
+export function listQuarantine(mirror: Mirror, opts: PartitionLogOptions = {}): QuarantineRow[] {
+  return newestFirst(mirror, quarantine, opts, 100);
 }

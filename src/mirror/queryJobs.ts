@@ -11,10 +11,8 @@
  * (linear time), so no pattern can stall a query.
  */
 import type Database from 'better-sqlite3';
-import { InvalidCursorError } from '../retab/errors.ts';
-import { supersetList } from '../retab/listEnvelope.ts';
-import type { NormalizedListParams } from '../retab/params.ts';
-import type { Job, JobList } from '../retab/schemas.ts';
+import type { Job, JobList, NormalizedListParams } from '../retab/index.ts';
+import { InvalidCursorError, supersetList } from '../retab/index.ts';
 import {
   approxJobCount,
   buildQuery,
@@ -37,7 +35,7 @@ import type { Mirror } from './openMirror.ts';
 import { type JobRow, ROW_TO_JOB_COLUMNS, rowToJob } from './rowToJob.ts';
 import type { IncludeFlags, IterateParams } from './store.ts';
 
-export { InvalidCursorError } from '../retab/errors.ts';
+export { InvalidCursorError } from '../retab/index.ts';
 export type { JobFilters } from './buildWhere.ts';
 export { registerQueryFunctions } from './buildWhere.ts';
 

@@ -1,6 +1,6 @@
 /** The read helpers the sync needs (watermark, known ids, stale active jobs, payloads to hydrate, counts). */
 import { eq } from 'drizzle-orm';
-import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from '../retab/schemas.ts';
+import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from '../retab/index.ts';
 import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import type { JobRow } from './rowToJob.ts';

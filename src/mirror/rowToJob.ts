@@ -1,5 +1,5 @@
 /** Rebuild the upstream wire shape of a job from its mirrored row (for queries, the local API, event snapshots). */
-import type { Job } from '../retab/schemas.ts';
+import type { Job } from '../retab/index.ts';
 import { type ColumnKey, compileOverColumns, JOB_COLUMN_ENTRIES } from './jobColumns.ts';
 import type { jobs } from './schema.ts';
 

@@ -1,10 +1,10 @@
 /** The run log (`sync_runs`): one row per task run, success or not, for `status` output and scheduling. */
 import { and, desc, eq, or, sql } from 'drizzle-orm';
 import type { Mirror } from './openMirror.ts';
+import { newestFirst } from './partitionLog.ts';
 import { syncRuns } from './schema.ts';
+import type { PartitionLogOptions, SyncRunRow } from './store.ts';
 import type { RunRecord, RunTotals } from './types.ts';
-
-export type SyncRunRow = typeof syncRuns.$inferSelect;
 
 /** What an earlier run still marked `running` gets when the next run of its partition starts. */
 export const ORPHANED_RUN_ERROR =
@@ -63,20 +63,9 @@ export function finishRun(mirror: Mirror, id: number, totals: RunTotals): void {
   if (result.changes === 0) throw new Error(`finishRun: no run with id ${id} (use the id startRun returned)`);
 }
 
-export interface ListRunsOptions {
-  partition?: string;
-  /** @default 20 */
-  limit?: number;
-}
-
 /** Runs, newest first. */
-export function listRuns(mirror: Mirror, opts: ListRunsOptions = {}): SyncRunRow[] {
-  const q = mirror.db.select().from(syncRuns);
-  const filtered = opts.partition !== undefined ? q.where(eq(syncRuns.partition, opts.partition)) : q;
-  return filtered
-    .orderBy(desc(syncRuns.id))
-    .limit(opts.limit ?? 20)
-    .all();
+export function listRuns(mirror: Mirror, opts: PartitionLogOptions = {}): SyncRunRow[] {
+  return newestFirst(mirror, syncRuns, opts, 20);
 }
 
 /**

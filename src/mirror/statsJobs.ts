@@ -3,27 +3,11 @@
  * throughput per UTC day. One streaming pass over the matching rows (only five small columns each), so the
  * cost is linear in the jobs selected and the memory two numbers per job.
  */
-import { utcDay } from '../retab/jobFields.ts';
+import { utcDay } from '../retab/index.ts';
 import { buildQuery, type JobFilters, registerQueryFunctions } from './buildWhere.ts';
 import type { Mirror } from './openMirror.ts';
 import { everyMatchDriver } from './queryJobs.ts';
-
-/**
- * `last_failure_code` groups by the code of each job's last failed attempt (kept across retries, so a job
- * that failed and then completed still counts under it); `attempts` by `attempt_count` (a retried job has
- * 2 or more; jobs from an upstream that does not send it have none).
- */
-export const STATS_GROUP_BY = [
-  'status',
-  'endpoint',
-  'model',
-  'source',
-  'day',
-  'error_code',
-  'last_failure_code',
-  'attempts',
-] as const;
-export type StatsGroupBy = (typeof STATS_GROUP_BY)[number];
+import type { StatsGroupBy } from './statsGroupBy.ts';
 
 export interface StatsOptions {
   groupBy: StatsGroupBy;

@@ -24,12 +24,19 @@
  * No driver type (better-sqlite3, drizzle, pg) appears in this file: consumers outside src/mirror/ see only
  * plain data (test/architecture/storeSeam.test.ts keeps them from reaching past it).
  */
-import type { MirrorEvent } from '../events/types.ts';
-import type { NormalizedListParams } from '../retab/params.ts';
-import type { Job, JobList, JobSource, JobStatus } from '../retab/schemas.ts';
+import type { PartitionView, RunView } from '../console/index.ts';
+import type { MirrorEvent } from '../events/index.ts';
+import type { Job, JobList, JobSource, JobStatus, NormalizedListParams } from '../retab/index.ts';
 import type { JobFilters } from './buildWhere.ts';
 import type { StatsOptions, StatsResult } from './statsJobs.ts';
-import type { ApplyPageOptions, ApplyResult, CheckpointPatch, RunRecord, RunTotals } from './types.ts';
+import type {
+  ApplyPageOptions,
+  ApplyResult,
+  CheckpointPatch,
+  RunCounters,
+  RunRecord,
+  RunTotals,
+} from './types.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -187,31 +194,23 @@ export interface SyncStateStore {
 }
 
 /** One task run (`sync_runs`). `outcome`: `running | success | failed | aborted`. */
-export interface SyncRunRow {
+export interface SyncRunRow extends RunRecord, RunCounters {
   id: number;
-  task: string;
-  partition: string;
-  startedAt: number;
   finishedAt: number | null;
-  requests: number;
-  pages: number;
-  jobs: number;
-  inserted: number;
-  updated: number;
-  events: number;
-  missing: number;
-  quarantined: number;
   /** JSON: upstream answers by HTTP status (`"200"`, `"network"`…), retries included. */
   upstreamStatuses: string | null;
   outcome: string;
   error: string | null;
 }
 
-export interface ListRunsOptions {
+/** Which rows of a per-partition log (`sync_runs`, `quarantine`) to list, newest first. */
+export interface PartitionLogOptions {
+  /** Only this partition's rows. */
   partition?: string;
-  /** @default 20 */
+  /** @default 20 for runs, 100 for quarantined items */
   limit?: number;
 }
+export type ListRunsOptions = PartitionLogOptions;
 
 export interface RunsStore {
   /**
@@ -244,7 +243,7 @@ export interface QuarantineRow {
 
 export interface QuarantineStore {
   /** Newest first; `limit` @default 100. */
-  list(opts?: { partition?: string; limit?: number }): Promise<QuarantineRow[]>;
+  list(opts?: PartitionLogOptions): Promise<QuarantineRow[]>;
 }
 
 // ---- the outbox and its delivery state
@@ -349,26 +348,11 @@ export interface DeadLettersStore {
 
 // ---- read models (the SQL of the views lives with the store; the views shape and format)
 
-/** A run as the console's Sync page shows it. */
-export interface RunBrief {
-  id: number;
-  task: string;
-  outcome: string;
-  startedAt: number;
-  durationMs: number | null;
-  requests: number;
-  jobs: number;
-  events: number;
-  quarantined: number;
-  error: string | null;
-}
+/** A run as the console's Sync page shows it (the console's wire type: console/wire.ts declares it once). */
+export type RunBrief = RunView;
 
-export interface PartitionBrief {
-  partition: string;
-  status: string;
-  lastSuccessAt: number | null;
-  lastError: string | null;
-}
+/** A partition's state as the Sync page shows it (its runs come from `runsOf`). */
+export type PartitionBrief = Omit<PartitionView, 'runs'>;
 
 /** The console's dead-letter rows (unresolved first, then newest), with the job each event is about. */
 export interface DeadLetterBrief extends DeadLetter {

@@ -3,7 +3,7 @@
  * status to another. Polls skip states (a job can be queued at one poll and completed at the next); the
  * steps in between are reported as `inferred` so event consumers see a coherent lifecycle.
  */
-import { isKnownStatus, JOB_STATUSES, type JobStatus, type KnownJobStatus } from '../retab/schemas.ts';
+import { isKnownStatus, JOB_STATUSES, type JobStatus, type KnownJobStatus } from '../retab/index.ts';
 
 /**
  * validating → queued → in_progress → completed | failed; cancelled and expired from any active state;

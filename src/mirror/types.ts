@@ -1,5 +1,5 @@
 /** Options and results of the mirror's write and read helpers (see applyPage.ts, syncState.ts, reads.ts). */
-import type { RejectedItem } from '../retab/clientTypes.ts';
+import type { RejectedItem } from '../retab/index.ts';
 
 export type PartitionStatus = 'idle' | 'running' | 'done' | 'failed';
 
@@ -52,7 +52,7 @@ export interface ApplyResult {
 }
 
 /** The outbox's event types: declared once, in events/eventModel.ts. */
-export type { EventType } from '../events/eventModel.ts';
+export type { EventType } from '../events/index.ts';
 
 export interface RunRecord {
   task: string;

@@ -3,9 +3,8 @@
  * partition key as job id, so enqueuing the same range twice adds nothing while the first jobs are kept.
  * Workers run them in parallel, each resuming from its checkpoint.
  */
-import type { JobSource } from '../retab/schemas.ts';
-import { planWindows } from '../sync/catalogue.ts';
-import { backfillDays } from '../sync/partitions.ts';
+import type { JobSource } from '../retab/index.ts';
+import { backfillDays, planWindows } from '../sync/index.ts';
 import { jobIdOf, partitionOf, type SyncJobData } from './jobData.ts';
 import type { SyncQueue } from './syncQueue.ts';
 

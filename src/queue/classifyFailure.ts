@@ -3,7 +3,7 @@
  * (BullMQ `UnrecoverableError`) with one line that says what to fix. A failure that no retry can cure (a bad
  * key, a refused parameter, a corrupt database) must not be retried forever nor logged on every tick.
  */
-import { RetabApiError } from '../retab/errors.ts';
+import { RetabApiError } from '../retab/index.ts';
 
 export type FailureKind = 'retry' | 'rate_limited' | 'fatal';
 

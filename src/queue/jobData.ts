@@ -4,8 +4,8 @@
  * written by another version or by hand fails once with a clear reason instead of running half-understood.
  */
 import { z } from 'zod';
-import { SOURCES } from '../retab/schemas.ts';
-import { partitionKey } from '../sync/partitions.ts';
+import { SOURCES } from '../retab/index.ts';
+import { partitionKey } from '../sync/index.ts';
 
 /** The one BullMQ queue that carries sync work (under `QUEUE_PREFIX`). */
 export const SYNC_QUEUE = 'sync';
@@ -45,7 +45,7 @@ export function partitionOf(data: SyncJobData): string {
   }
 }
 
-export { mirrorsAllSources, windowSources } from '../sync/catalogue.ts';
+export { mirrorsAllSources, windowSources } from '../sync/index.ts';
 
 /**
  * The BullMQ job id of a partition: the key with `:` replaced by `-` (BullMQ refuses `:` in custom ids), so

@@ -12,9 +12,16 @@
  */
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../config.ts';
-import { runSpec, type TaskSpec, taskConfigOf, taskSpecs } from '../sync/catalogue.ts';
-import { RUN_COUNTERS, type RunSummary, type SyncDeps } from '../sync/types.ts';
-import { probeUpstreamNow } from '../sync/upstreamClock.ts';
+import {
+  probeUpstreamNow,
+  RUN_COUNTERS,
+  type RunSummary,
+  runSpec,
+  type SyncDeps,
+  type TaskSpec,
+  taskConfigOf,
+  taskSpecs,
+} from '../sync/index.ts';
 import { classifyFailure, DEFAULT_RATE_LIMIT_PAUSE_MS } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
 import { partitionOf, type SyncJobData, SyncJobDataSchema } from './jobData.ts';

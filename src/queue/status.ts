@@ -5,8 +5,8 @@
  */
 import type { Config } from '../config.ts';
 import { silentLogger } from '../log.ts';
-import { displayLocation, openStore } from '../mirror/openStore.ts';
-import type { MirrorStore, SyncRunRow } from '../mirror/store.ts';
+import type { MirrorStore, SyncRunRow } from '../mirror/index.ts';
+import { displayLocation, openStore } from '../mirror/index.ts';
 import {
   closeRedis,
   createRedis,

@@ -7,14 +7,13 @@
  */
 import { Worker } from 'bullmq';
 import type { Config } from '../config.ts';
-import { createDispatcher, type MirrorDispatcher } from '../events/createDispatcher.ts';
+import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import { openStore } from '../mirror/openStore.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import { watchMirrorFile } from '../mirror/watchMirrorFile.ts';
-import { clientFromConfig } from '../retab/clientFromConfig.ts';
-import type { RetabClient } from '../retab/clientTypes.ts';
-import type { PageInfo } from '../sync/types.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { openStore, watchMirrorFile } from '../mirror/index.ts';
+import type { RetabClient } from '../retab/index.ts';
+import { clientFromConfig } from '../retab/index.ts';
+import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
 import { PartitionLocks } from './partitionLocks.ts';

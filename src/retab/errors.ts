@@ -54,6 +54,23 @@ export class BadRequestError extends RetabApiError {
   override name = 'BadRequestError';
 }
 /**
+ * Retab's error body (DESIGN §1: `{"detail":{code,message,details}}`), as the local server and the simulator
+ * answer it, so a Retab client reads their errors as it reads Retab's. `parseErrorBody` reads it back.
+ */
+export interface ErrorBody {
+  detail: { code: string; message: string; details: Record<string, unknown> };
+}
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
+  return { detail: { code, message, details } };
+}
+
+/** The 404 of `GET /v1/jobs/{id}` for an id that names no job (upstream's words). */
+export function jobNotFound(id: string): ErrorBody {
+  return errorBody('not_found', `No job with id ${id}.`, { id });
+}
+
+/**
  * 400 `invalid_cursor`: a `before`/`after` cursor names no job. Thrown by the client (the cursor job no
  * longer exists upstream; restart the walk from a watermark) and by the mirror's `queryJobs` (the mirror
  * answers like upstream): one class, so `instanceof` holds for a library user whichever threw it.
@@ -70,8 +87,8 @@ export class InvalidCursorError extends BadRequestError {
   }
 
   /** The upstream's error body for this error (what the mirror's server answers). */
-  get body(): { detail: { code: string; message: string; details: unknown } } {
-    return { detail: { code: 'invalid_cursor', message: this.message, details: this.details } };
+  get body(): ErrorBody {
+    return errorBody('invalid_cursor', this.message, this.details as Record<string, unknown>);
   }
 }
 export class AuthenticationError extends RetabApiError {

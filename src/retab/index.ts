@@ -1,5 +1,6 @@
 /** The Retab Jobs API client: public surface. */
 export { createRetabClient } from './client.ts';
+export { clientFromConfig } from './clientFromConfig.ts';
 export type {
   AttemptInfo,
   IterPagesOptions,
@@ -12,9 +13,11 @@ export {
   AuthenticationError,
   BadRequestError,
   ConnectionError,
+  errorBody,
   InternalServerError,
   InvalidCursorError,
   InvalidResponseError,
+  jobNotFound,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
@@ -25,10 +28,33 @@ export {
   TimeoutError,
   UnprocessableEntityError,
 } from './errors.ts';
+export type { FilenameMatcher } from './jobFields.ts';
+export {
+  dayBounds,
+  deriveSource,
+  documentTypeOf,
+  filenameContainsMatcher,
+  filenameRegexMatcher,
+  jobFilenames,
+  modelOf,
+  projectId,
+  utcDay,
+  workflowNodeId,
+} from './jobFields.ts';
+export { CSV_HEADER, csvLine, csvRecord, iso, jsonJob } from './jobFormats.ts';
+export type { EnvelopeStyle } from './listEnvelope.ts';
+export { listBody, supersetList } from './listEnvelope.ts';
 export { CLIENT_DEFAULTS, type RetabClientOptions, USER_AGENT } from './options.ts';
+export type { NormalizedListParams, ValidationDetail } from './params.ts';
+export { normalizeListParams, parseListQuery, queryRecord, rawQuery } from './params.ts';
 export { shouldRetry } from './retry.ts';
 export type {
+  ActiveStatus,
+  Endpoint,
   Job,
+  JobError,
+  JobList,
+  JobResponse,
   JobStatus,
   JobWarning,
   KnownJobStatus,
@@ -36,4 +62,20 @@ export type {
   ListMetadata,
   RetrieveJobOptions,
 } from './schemas.ts';
-export { isKnownStatus } from './schemas.ts';
+export {
+  ACTIVE_STATUSES,
+  CURRENT_ENDPOINTS,
+  DOCUMENT_TYPES,
+  ENDPOINTS,
+  isKnownStatus,
+  isTerminal,
+  JOB_STATUSES,
+  JOB_TTL_SECONDS,
+  LEGACY_ENDPOINTS,
+  ListJobsParamsSchema,
+  MAX_LIMIT_WITH_RESPONSE,
+  MAX_METADATA_PAIRS,
+  TERMINAL_STATUSES,
+} from './schemas.ts';
+export type { JobSource } from './sources.ts';
+export { SOURCES } from './sources.ts';

@@ -12,6 +12,22 @@ import {
   ListJobsParamsSchema,
 } from './schemas.ts';
 
+/** A query string's pairs as a record; repeated keys give arrays (`document_type=pdf&document_type=png`). */
+export function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of params) {
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** The query of a request URL (`/v1/jobs?status=failed`) as `queryRecord` gives it: what `parseListQuery` takes. */
+export function rawQuery(url: string): Record<string, string | string[]> {
+  const q = url.indexOf('?');
+  return q < 0 ? {} : queryRecord(new URLSearchParams(url.slice(q + 1)));
+}
+
 /** Params after validation and alias folding: what a filter implementation consumes. */
 export interface NormalizedListParams {
   before?: string;
@@ -105,6 +121,7 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
     if (value === undefined || !LIST_KEYS.has(key)) continue;
     const values = Array.isArray(value) ? value : [value];
     const last = values[values.length - 1] ?? '';
+    const reject = (type: string, msg: string) => pre.push({ type, loc: ['query', key], msg, input: last });
     switch (key) {
       case 'document_type':
         raw[key] = values
@@ -114,24 +131,14 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
         break;
       case 'limit':
         if (!/^-?\d+$/.test(last.trim())) {
-          pre.push({
-            type: 'int_parsing',
-            loc: ['query', key],
-            msg: 'Input should be a valid integer',
-            input: last,
-          });
+          reject('int_parsing', 'Input should be a valid integer');
         } else raw[key] = Number(last);
         break;
       case 'include_request':
       case 'include_response': {
         const b = BOOL[last.toLowerCase()];
         if (b === undefined) {
-          pre.push({
-            type: 'bool_parsing',
-            loc: ['query', key],
-            msg: 'Input should be a valid boolean',
-            input: last,
-          });
+          reject('bool_parsing', 'Input should be a valid boolean');
         } else raw[key] = b;
         break;
       }
@@ -140,21 +147,11 @@ export function parseListQuery(query: Record<string, string | string[] | undefin
         try {
           parsed = JSON.parse(last);
         } catch {
-          pre.push({
-            type: 'json_invalid',
-            loc: ['query', key],
-            msg: 'metadata must be a JSON object string',
-            input: last,
-          });
+          reject('json_invalid', 'metadata must be a JSON object string');
           break;
         }
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          pre.push({
-            type: 'dict_type',
-            loc: ['query', key],
-            msg: 'metadata must be a JSON object',
-            input: last,
-          });
+          reject('dict_type', 'metadata must be a JSON object');
         } else raw[key] = parsed;
         break;
       }

@@ -6,7 +6,6 @@
  * p-retry counts the attempts and stops on exhaustion; the waiting is done here, in `onFailedAttempt`, with an
  * abortable sleep, and p-retry's own backoff is set to zero so the two never stack.
  */
-import pRetry from 'p-retry';
 import { backoffMs, sleep } from '../backoff.ts';
 import { RetabApiError } from './errors.ts';
 
@@ -129,6 +128,9 @@ export async function withRetry<T>(
 ): Promise<T> {
   const { policy, signal, onRetry } = opts;
   let attempts = 0;
+  // Loaded on the first request: commands that only read the mirror (which import retab/ for the Job types
+  // and errors) never load it (test/foundation/startupImports.test.ts).
+  const { default: pRetry } = await import('p-retry');
   try {
     return await pRetry(
       (n) => {

@@ -11,12 +11,16 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../config.ts';
-import { type ConsoleOptions, isConsolePublicPath, registerConsole } from '../console/registerConsole.ts';
-import { registerSecurityHeaders } from '../console/security.ts';
+import {
+  type ConsoleOptions,
+  isConsolePublicPath,
+  registerConsole,
+  registerSecurityHeaders,
+} from '../console/index.ts';
 import type { Logger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { errorBody } from '../retab/index.ts';
 import { presentedToken, tokenChecker } from './auth.ts';
-import { errorBody } from './errors.ts';
 import { type EventsRouteOptions, registerEventsRoute } from './eventsRoute.ts';
 import type { UpstreamPayloads } from './fillPayloads.ts';
 import { registerHealthRoute } from './healthRoute.ts';

@@ -8,10 +8,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { CONTENT_SECURITY_POLICY } from '../console/security.ts';
-import type { MirrorEvent } from '../events/types.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import { errorBody, rawQuery } from './errors.ts';
+import { CONTENT_SECURITY_POLICY } from '../console/index.ts';
+import type { MirrorEvent } from '../events/index.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { errorBody, rawQuery } from '../retab/index.ts';
 
 export interface EventsRouteOptions {
   /** How often the outbox is polled, ms. @default 250 */

@@ -8,10 +8,9 @@
  * handed a silent `response: null` for a completed job.
  */
 import type { Logger } from '../log.ts';
-import type { MirrorStore, PayloadWants } from '../mirror/store.ts';
-import type { RetabClient } from '../retab/clientTypes.ts';
-import type { Job } from '../retab/schemas.ts';
-import { mapLimit } from '../sync/mapLimit.ts';
+import type { MirrorStore, PayloadWants } from '../mirror/index.ts';
+import type { Job, RetabClient } from '../retab/index.ts';
+import { mapLimit } from '../sync/index.ts';
 
 /** The response header that says whether every payload asked for is in the answer. */
 export const PAYLOAD_HEADER = 'x-mirror-payload';

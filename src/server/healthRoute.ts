@@ -1,6 +1,6 @@
 /** `GET /healthz`: the database answers, and how long ago a sync run last succeeded. */
 import type { FastifyInstance } from 'fastify';
-import type { MirrorStore } from '../mirror/store.ts';
+import type { MirrorStore } from '../mirror/index.ts';
 
 export interface Health {
   ok: boolean;

@@ -5,11 +5,9 @@
  * the answer holds them all.
  */
 import type { FastifyInstance } from 'fastify';
-import type { MirrorStore } from '../mirror/store.ts';
-import { InvalidCursorError } from '../retab/errors.ts';
-import { parseListQuery } from '../retab/params.ts';
-import type { JobList } from '../retab/schemas.ts';
-import { jobNotFound, rawQuery } from './errors.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import type { JobList } from '../retab/index.ts';
+import { InvalidCursorError, jobNotFound, parseListQuery, rawQuery } from '../retab/index.ts';
 import { fillPayloads, PAYLOAD_HEADER, type UpstreamPayloads } from './fillPayloads.ts';
 
 export function registerJobsRoutes(

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { MetricsSnapshot, MirrorStore } from '../mirror/store.ts';
+import type { MetricsSnapshot, MirrorStore } from '../mirror/index.ts';
 
 function counterOf<L extends string>(
   registry: Registry,

@@ -1,8 +1,8 @@
 /** `GET /v1/mirror/stats`: aggregates over the mirror (see `statsJobs`). */
 import type { FastifyInstance } from 'fastify';
-import type { MirrorStore } from '../mirror/store.ts';
-import { rawQuery } from './errors.ts';
-import { parseStatsQuery } from './statsQuery.ts';
+import type { MirrorStore } from '../mirror/index.ts';
+import { parseStatsQuery } from '../mirror/index.ts';
+import { rawQuery } from '../retab/index.ts';
 
 export function registerStatsRoute(app: FastifyInstance, mirror: MirrorStore): void {
   app.get('/v1/mirror/stats', async (request, reply) => {

@@ -8,7 +8,7 @@ import {
   type Endpoint,
   type JobError,
   type LEGACY_ENDPOINTS,
-} from '../retab/schemas.ts';
+} from '../retab/index.ts';
 import { mixSeed, Random } from './random.ts';
 
 export const MODEL_WEIGHTS = {

@@ -1,14 +1,5 @@
-/** Retab's error shapes, and the error the simulator's operations throw (carrying the HTTP answer). */
-
-export interface ErrorDetail {
-  code: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
-  return { detail: { code, message, details } satisfies ErrorDetail };
-}
+/** The error the simulator's operations throw, carrying the HTTP answer in Retab's error shape (retab/). */
+import { errorBody, jobNotFound } from '../retab/index.ts';
 
 /** An operation refused the way the upstream would refuse it: `status` and `body` are the HTTP answer. */
 export class SimulatorError extends Error {
@@ -32,5 +23,6 @@ export class SimulatorError extends Error {
 }
 
 export function notFound(id: string): SimulatorError {
-  return SimulatorError.of(404, 'not_found', `No job with id ${id}.`, { id });
+  const body = jobNotFound(id);
+  return new SimulatorError(404, body, body.detail.message);
 }

@@ -3,7 +3,7 @@
  * (batches), with a realistic mix of endpoints, models, sources, document types and metadata. Older jobs
  * are terminal; the newest ones cover every active status.
  */
-import { JOB_TTL_SECONDS, type JobStatus } from '../retab/schemas.ts';
+import { JOB_TTL_SECONDS, type JobStatus } from '../retab/index.ts';
 import {
   Catalog,
   CUSTOMERS,

@@ -28,16 +28,6 @@ export function sendRaw(
   res.end(buf);
 }
 
-/** The query as `parseListQuery` wants it: a repeated key gives an array. */
-export function queryObject(params: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of params) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
-}
-
 /** The query for the stats log: repeated values comma-joined. */
 export function flatQuery(params: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
@@ -59,8 +49,4 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   return JSON.parse(text);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

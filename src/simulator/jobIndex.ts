@@ -7,8 +7,9 @@
  * on their first query, in one O(n) pass over the listing order, then kept up to date: a million jobs start
  * faster and take less memory when nobody filters on, say, `batch_id`.
  */
-import { modelOf, projectId } from '../retab/jobFields.ts';
-import type { JobStatus } from '../retab/schemas.ts';
+
+import type { JobStatus } from '../retab/index.ts';
+import { modelOf, projectId } from '../retab/index.ts';
 import { SimJob } from './simJob.ts';
 import { insertSorted, removeSorted } from './sortedIndex.ts';
 

@@ -1,7 +1,6 @@
 /** The `/v1/jobs` routes as plain functions from parsed input to an HTTP answer (status + JSON body). */
-import { type EnvelopeStyle, listBody } from '../retab/listEnvelope.ts';
-import { parseListQuery } from '../retab/params.ts';
-import { errorBody, notFound, SimulatorError } from './errors.ts';
+import { type EnvelopeStyle, errorBody, listBody, parseListQuery } from '../retab/index.ts';
+import { notFound, SimulatorError } from './errors.ts';
 import type { Answer } from './http.ts';
 import type { JobIndex } from './jobIndex.ts';
 import { listJobs } from './listJobs.ts';

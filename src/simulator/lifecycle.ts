@@ -4,7 +4,7 @@
  * `expires_at`), and new jobs and retries arrive as Poisson processes. One seeded generator is consumed in
  * event order, so the same seed and the same advances give the same history, however they are split.
  */
-import { ACTIVE_STATUSES, isTerminal, type JobStatus } from '../retab/schemas.ts';
+import { ACTIVE_STATUSES, isTerminal, type JobStatus } from '../retab/index.ts';
 import { Catalog, type EndpointNames, FAILURE_ERRORS } from './catalog.ts';
 import { EventQueue } from './eventQueue.ts';
 import { burstContext, makeJob, newJobId } from './generate.ts';

@@ -3,13 +3,14 @@
  * candidates; the date window becomes a position range by binary search, the cursor a position inside it;
  * then a scan in the direction of travel keeps candidates that pass every filter until the page is full.
  */
+
+import type { NormalizedListParams } from '../retab/index.ts';
 import {
   dayBounds,
   type FilenameMatcher,
   filenameContainsMatcher,
   filenameRegexMatcher,
-} from '../retab/jobFields.ts';
-import type { NormalizedListParams } from '../retab/params.ts';
+} from '../retab/index.ts';
 import type { JobIndex } from './jobIndex.ts';
 import type { SimJob } from './simJob.ts';
 import { lowerBound, lowerBoundTime, upperBound } from './sortedIndex.ts';

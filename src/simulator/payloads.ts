@@ -2,7 +2,7 @@
  * Request and response payloads of generated jobs, rebuilt from the job's seed on every call: nothing is
  * stored, yet `include_request` returns the same bytes each time. Requests are ~1–3 KB, like real ones.
  */
-import type { JobResponse } from '../retab/schemas.ts';
+import type { JobResponse } from '../retab/index.ts';
 import { Random } from './random.ts';
 import type { SimJob } from './simJob.ts';
 

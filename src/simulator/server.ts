@@ -4,11 +4,11 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { EnvelopeStyle } from '../retab/listEnvelope.ts';
+import { sleep } from '../backoff.ts';
+import { type EnvelopeStyle, errorBody, queryRecord } from '../retab/index.ts';
 import type { LifecycleClock } from './clock.ts';
-import { errorBody } from './errors.ts';
 import { type FaultInjector, type FaultKind, type Malformation, malform } from './faults.ts';
-import { type Answer, flatQuery, queryObject, readJson, sendJson, sendRaw, sleep } from './http.ts';
+import { type Answer, flatQuery, readJson, sendJson, sendRaw } from './http.ts';
 import type { JobIndex } from './jobIndex.ts';
 import {
   cancelRoute,
@@ -158,7 +158,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (!keyMatches(req.headers['api-key'], deps.apiKey))
     return answer(res, rec, { status: 401, body: UNAUTHORIZED });
 
-  const query = queryObject(url.searchParams);
+  const query = queryRecord(url.searchParams);
   const id = m.id ?? '';
   let out: Answer;
   if (m.route === 'list') out = listRoute(deps.index, deps.store.organizationId, query, deps.envelope);

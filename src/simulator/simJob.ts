@@ -2,8 +2,9 @@
  * The simulator's in-memory job record: compact (a million fit in a few hundred MB) because request and
  * response payloads are rebuilt on demand from the job's own seed, the same bytes every time.
  */
-import { deriveSource, documentTypeOf, jobFilenames, workflowNodeId } from '../retab/jobFields.ts';
 import {
+  deriveSource,
+  documentTypeOf,
   JOB_TTL_SECONDS,
   type Job,
   type JobError,
@@ -11,7 +12,9 @@ import {
   type JobSource,
   type JobStatus,
   type JobWarning,
-} from '../retab/schemas.ts';
+  jobFilenames,
+  workflowNodeId,
+} from '../retab/index.ts';
 import { extensionType, generatedFilenames } from './catalog.ts';
 import { buildRequest, buildResponse } from './payloads.ts';
 

@@ -4,30 +4,28 @@
  */
 import type { SimJob } from './simJob.ts';
 
-/** First position whose key is >= (createdAt, id). */
-export function lowerBound(arr: readonly SimJob[], createdAt: number, id: string): number {
+/** First position whose key is > (createdAt, id), or >= it when `orEqual`. */
+function firstAfter(arr: readonly SimJob[], createdAt: number, id: string, orEqual: boolean): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const m = arr[mid] as SimJob;
-    if (m.createdAt < createdAt || (m.createdAt === createdAt && m.id < id)) lo = mid + 1;
+    if (m.createdAt < createdAt || (m.createdAt === createdAt && (m.id < id || (!orEqual && m.id === id))))
+      lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** First position whose key is >= (createdAt, id). */
+export function lowerBound(arr: readonly SimJob[], createdAt: number, id: string): number {
+  return firstAfter(arr, createdAt, id, true);
+}
+
 /** First position whose key is > (createdAt, id). */
 export function upperBound(arr: readonly SimJob[], createdAt: number, id: string): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = arr[mid] as SimJob;
-    if (m.createdAt < createdAt || (m.createdAt === createdAt && m.id <= id)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstAfter(arr, createdAt, id, false);
 }
 
 /** First position created at or after `createdAt` (unix s). */

@@ -1,7 +1,7 @@
 /** Wires generator, index, lifecycle, clock, faults and stats behind one HTTP server on 127.0.0.1. */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { EnvelopeStyle } from '../retab/listEnvelope.ts';
+import type { EnvelopeStyle } from '../retab/index.ts';
 import { Catalog, type EndpointNames } from './catalog.ts';
 import { type ClockMode, LifecycleClock, type SimClock } from './clock.ts';
 import { type FaultConfig, FaultInjector } from './faults.ts';

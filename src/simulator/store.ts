@@ -3,7 +3,7 @@
  * with the upstream's validation and refusals. The HTTP routes call these same methods.
  */
 import { z } from 'zod';
-import { ENDPOINTS, isTerminal, type Job, MAX_METADATA_PAIRS } from '../retab/schemas.ts';
+import { ENDPOINTS, isTerminal, type Job, MAX_METADATA_PAIRS } from '../retab/index.ts';
 import { notFound, SimulatorError } from './errors.ts';
 import { type JobIndex, postedRecord } from './jobIndex.ts';
 import type { Lifecycle } from './lifecycle.ts';

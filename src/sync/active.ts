@@ -10,7 +10,7 @@
  * "Seen" is the set of ids of this sweep, not a timestamp comparison, so two sweeps at the same instant
  * (a manual test clock) still resolve correctly.
  */
-import { ACTIVE_STATUSES, isKnownStatus } from '../retab/schemas.ts';
+import { ACTIVE_STATUSES, isKnownStatus } from '../retab/index.ts';
 import { partitionKey } from './partitions.ts';
 import { resolveJobs } from './resolveJobs.ts';
 import { runTask } from './taskRun.ts';

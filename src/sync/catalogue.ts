@@ -24,7 +24,7 @@
  *   next due time); nothing is lost, as every task resumes from its checkpoints.
  */
 import type { Config } from '../config.ts';
-import { type ActiveStatus, type JobSource, SOURCES } from '../retab/schemas.ts';
+import { type ActiveStatus, type JobSource, SOURCES } from '../retab/index.ts';
 import { runActive } from './active.ts';
 import { runHead } from './head.ts';
 import { runHydrate } from './hydrate.ts';

@@ -18,9 +18,8 @@
  *   upstream (its job was deleted) resumes the segment from its last good position, as often as the walk
  *   keeps making progress (cursorTrail.ts); its watermark still bounds the walk.
  */
-import type { JobPage } from '../retab/clientTypes.ts';
-import { InvalidCursorError } from '../retab/errors.ts';
-import { type JobSource, SOURCES } from '../retab/schemas.ts';
+import type { JobPage } from '../retab/index.ts';
+import { InvalidCursorError, type JobSource, SOURCES } from '../retab/index.ts';
 import { CursorTrail } from './cursorTrail.ts';
 import { partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';

@@ -15,6 +15,7 @@ export {
 } from './catalogue.ts';
 export { runHead } from './head.ts';
 export { HYDRATE_DEFAULTS, runHydrate } from './hydrate.ts';
+export { mapLimit } from './mapLimit.ts';
 export {
   backfillDays,
   isDay,
@@ -37,10 +38,12 @@ export {
   type HydrateOptions,
   type PageInfo,
   type PayloadMode,
+  RUN_COUNTERS,
   type RunSummary,
   type SyncDeps,
   SyncTaskError,
   type TaskName,
   type WindowOptions,
 } from './types.ts';
+export { probeUpstreamNow } from './upstreamClock.ts';
 export { runWindow } from './window.ts';

@@ -2,7 +2,7 @@
  * Partition keys and the day plans of backfill and reconcile. Keys are stable, readable strings because they
  * name rows in `sync_state`, runs in `sync_runs`, BullMQ scheduler ids and log lines.
  */
-import { JOB_TTL_SECONDS, type JobSource } from '../retab/schemas.ts';
+import { JOB_TTL_SECONDS, type JobSource } from '../retab/index.ts';
 
 export type PartitionSpec =
   | { task: 'head'; source?: JobSource }

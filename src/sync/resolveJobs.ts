@@ -5,9 +5,14 @@
  * requests whatever the number of targets. A 404 marks the job missing upstream (the mirror keeps it).
  * Used by the active sweep (jobs that left the in-flight statuses) and by hydrate (missing payloads).
  */
-import { NotFoundError } from '../retab/errors.ts';
-import { dayBounds, utcDay } from '../retab/jobFields.ts';
-import { type Job, type ListJobsParams, MAX_LIMIT_WITH_RESPONSE } from '../retab/schemas.ts';
+import {
+  dayBounds,
+  type Job,
+  type ListJobsParams,
+  MAX_LIMIT_WITH_RESPONSE,
+  NotFoundError,
+  utcDay,
+} from '../retab/index.ts';
 import { mapLimit } from './mapLimit.ts';
 import type { TaskContext } from './taskRun.ts';
 import { joinPages, walkFromTop } from './walkPages.ts';

@@ -31,7 +31,7 @@
  * with the cause (the run is recorded as failed in `sync_runs`). An abort stops it after the current page
  * with `outcome: 'aborted'`; running the pass again continues from the checkpoints.
  */
-import type { JobStatus } from '../retab/schemas.ts';
+import type { JobStatus } from '../retab/index.ts';
 import { runSpec, type TaskConfig, type TaskRequest, type TaskSpec, taskSpecs } from './catalogue.ts';
 import { mapLimit } from './mapLimit.ts';
 import { describeError, isRetryable } from './taskRun.ts';

@@ -5,10 +5,9 @@
  * into a `SyncTaskError` that says whether trying again later can help.
  */
 import type { Logger } from '../log.ts';
-import type { ApplyPageOptions, ApplyResult, RunCounters } from '../mirror/types.ts';
-import type { AttemptInfo, RequestOptions } from '../retab/clientTypes.ts';
-import { RetabApiError, RetabError } from '../retab/errors.ts';
-import type { Job } from '../retab/schemas.ts';
+import type { ApplyPageOptions, ApplyResult, RunCounters } from '../mirror/index.ts';
+import type { AttemptInfo, Job, RequestOptions } from '../retab/index.ts';
+import { RetabApiError, RetabError } from '../retab/index.ts';
 import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
 import { trustedClockOffset, warnUntrustedDate } from './upstreamClock.ts';
 

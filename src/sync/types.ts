@@ -4,10 +4,8 @@
  */
 import type { PayloadMode } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { MirrorStore } from '../mirror/store.ts';
-import type { RunCounters } from '../mirror/types.ts';
-import type { RetabClient } from '../retab/clientTypes.ts';
-import type { ActiveStatus, JobSource } from '../retab/schemas.ts';
+import type { MirrorStore, RunCounters } from '../mirror/index.ts';
+import type { ActiveStatus, JobSource, RetabClient } from '../retab/index.ts';
 
 export type { PayloadMode } from '../config.ts';
 

@@ -11,7 +11,7 @@
  * lower bound of upstream's now (within the same limit): with no usable header, a newer job wins.
  */
 import type { Logger } from '../log.ts';
-import type { RequestOptions, RetabClient } from '../retab/clientTypes.ts';
+import type { RequestOptions, RetabClient } from '../retab/index.ts';
 
 /** Largest accepted difference between upstream's `Date` header and the machine's clock, ms (30 days). */
 export const MAX_UPSTREAM_CLOCK_SKEW_MS = 30 * 86_400_000;

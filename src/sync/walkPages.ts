@@ -14,9 +14,8 @@
  * written, and a request in flight gets a short grace to arrive (it is paid for, and the rerun then starts
  * after it) before it is cancelled.
  */
-import type { IterPagesOptions, JobPage, RejectedItem } from '../retab/clientTypes.ts';
-import { InvalidCursorError } from '../retab/errors.ts';
-import type { Job, ListJobsParams } from '../retab/schemas.ts';
+import type { IterPagesOptions, Job, JobPage, ListJobsParams, RejectedItem } from '../retab/index.ts';
+import { InvalidCursorError } from '../retab/index.ts';
 import { CursorTrail } from './cursorTrail.ts';
 import type { TaskContext } from './taskRun.ts';
 

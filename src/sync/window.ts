@@ -9,9 +9,9 @@
  * An `invalid_cursor` (the cursor job was deleted upstream) resumes the walk from its last good position, as
  * often as it keeps making progress (cursorTrail.ts), so a day loses no job to deletions during its walk.
  */
-import { InvalidCursorError } from '../retab/errors.ts';
-import { dayBounds } from '../retab/jobFields.ts';
-import type { ListJobsParams } from '../retab/schemas.ts';
+
+import type { ListJobsParams } from '../retab/index.ts';
+import { dayBounds, InvalidCursorError } from '../retab/index.ts';
 import { CursorTrail } from './cursorTrail.ts';
 import { isDay, partitionKey } from './partitions.ts';
 import { describeError, runTask, type TaskContext } from './taskRun.ts';

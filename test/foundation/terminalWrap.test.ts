@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { startProgressBar, terminalStream } from '../../src/cli/terminal.ts';
+import { startProgressBar, terminalStream } from '../../src/terminal.ts';
 
 const WIDTH = 40;
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.ts';
 
@@ -11,6 +14,7 @@ const PUBLIC = [
   'InternalServerError',
   'InvalidCursorError',
   'InvalidResponseError',
+  'MirrorOpenError',
   'NotFoundError',
   'PermissionDeniedError',
   'RateLimitError',
@@ -44,6 +48,26 @@ describe('public surface (src/index.ts)', () => {
     for (const [name, value] of Object.entries(lib)) {
       if (functions.has(name)) continue;
       expect((value as { prototype?: unknown }).prototype, name).toBeInstanceOf(Error);
+    }
+  });
+
+  it('a mirror that cannot be opened throws the exported MirrorOpenError from the facade', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'surface-'));
+    try {
+      const dbPath = join(dir, 'not-a-mirror.db');
+      writeFileSync(
+        dbPath,
+        'this is not an SQLite database, it is plain text of more than 100 bytes '.repeat(4),
+      );
+      let thrown: unknown;
+      try {
+        lib.createRetabMirror({ config: { apiKey: 'test-key', dbPath } }).close();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(lib.MirrorOpenError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 /** `retab-mirror stats`: declared here, run by statsCommand.ts (see lazyAction.ts). */
 import { type Command, Option } from 'commander';
-import { STATS_GROUP_BY } from '../../mirror/statsJobs.ts';
+import { STATS_GROUP_BY } from '../../mirror/statsGroupBy.ts';
 import { addFilterOptions } from './filterOptions.ts';
 import { lazyAction } from './lazyAction.ts';
 

@@ -17,7 +17,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { type Logger, silentLogger } from '../../log.ts';
-import type { MirrorStore } from '../../mirror/store.ts';
+import type { MirrorStore } from '../../mirror/index.ts';
 import { deliveryId } from '../cursors.ts';
 import {
   deliverWebhook,

@@ -3,8 +3,8 @@
  * writers, so once seq N is visible every seq below it is committed too: a reader that resumes "after seq N"
  * can never skip a late-committing row.
  */
-import type { EventType, MirrorEvent } from '../../events/types.ts';
-import type { Job, JobStatus } from '../../retab/schemas.ts';
+import type { EventType, MirrorEvent } from '../../events/index.ts';
+import type { Job, JobStatus } from '../../retab/index.ts';
 import type { Mirror } from '../openMirror.ts';
 import { prepared } from '../prepared.ts';
 import type { OutboxQuery } from '../store.ts';

@@ -3,8 +3,10 @@
  * inclusive; `from_date`/`to_date` also accepted) and any `GET /v1/jobs` filter. Errors use the 422 list
  * shape of the jobs listing.
  */
-import { STATS_GROUP_BY, type StatsGroupBy, type StatsOptions } from '../mirror/statsJobs.ts';
-import { parseListQuery, type ValidationDetail } from '../retab/params.ts';
+
+import { parseListQuery, type ValidationDetail } from '../retab/index.ts';
+import { STATS_GROUP_BY, type StatsGroupBy } from './statsGroupBy.ts';
+import type { StatsOptions } from './statsJobs.ts';
 
 export type StatsParseResult =
   | { ok: true; options: StatsOptions }
