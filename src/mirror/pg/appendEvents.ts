@@ -22,7 +22,7 @@
  * needs care around xid wraparound. A mirror writes at most a few pages a second: serialising is simpler.
  */
 import type pg from 'pg';
-import type { JobStatus } from '../../retab/schemas.ts';
+import type { JobStatus } from '../../retab/index.ts';
 import { eventId, payloadJson } from '../outbox.ts';
 import type { EventType } from '../types.ts';
 import { LOCK_CLASS_OUTBOX } from './locks.ts';

@@ -17,7 +17,7 @@
  * The filename index (a pg_trgm GIN index) is kept by PostgreSQL itself: nothing to catch up here.
  */
 import type pg from 'pg';
-import type { Job } from '../../retab/schemas.ts';
+import type { Job } from '../../retab/index.ts';
 import { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from '../jobToRow.ts';
 import { type MergePlan, mergeObservation, type StoredJob } from '../mergeObservation.ts';
 import type { ApplyPageOptions, ApplyResult } from '../types.ts';

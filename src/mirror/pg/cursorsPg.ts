@@ -1,6 +1,6 @@
 /** Per-sink delivery state (`event_cursors`) on PostgreSQL: the same rules as ../../events/cursors.ts. */
 import type pg from 'pg';
-import type { SinkCursor } from '../../events/cursors.ts';
+import type { SinkCursor } from '../../events/index.ts';
 
 const COLUMNS = `sink, seq, updated_at AS "updatedAt", generation, disabled_at AS "disabledAt",
   disabled_reason AS "disabledReason"`;

@@ -4,7 +4,7 @@
  * (same order, so it never deadlocks with a page being written).
  */
 import type pg from 'pg';
-import type { JobStatus } from '../../retab/schemas.ts';
+import type { JobStatus } from '../../retab/index.ts';
 import type { MarkMissingOptions } from '../markMissing.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
 import { appendEvents, type NewEvent } from './appendEvents.ts';

@@ -4,7 +4,7 @@
  * committed or never will be.
  */
 import type pg from 'pg';
-import type { MirrorEvent } from '../../events/types.ts';
+import type { MirrorEvent } from '../../events/index.ts';
 import { type EventRow, rowToEvent } from '../sqlite/outbox.ts';
 import type { OutboxQuery } from '../store.ts';
 

@@ -1,8 +1,9 @@
 /** Quarantined upstream items on PostgreSQL (the rules of ../quarantine.ts): written in a page's transaction. */
 import { desc, eq } from 'drizzle-orm';
 import type pg from 'pg';
-import type { RejectedItem } from '../../retab/clientTypes.ts';
-import { type ListQuarantineOptions, QUARANTINE_RAW_MAX_BYTES, truncateUtf8 } from '../quarantine.ts';
+import type { RejectedItem } from '../../retab/index.ts';
+import { QUARANTINE_RAW_MAX_BYTES, truncateUtf8 } from '../quarantine.ts';
+import type { PartitionLogOptions } from '../store.ts';
 import type { PgMirrorDb } from './openPgMirror.ts';
 import { pgText } from './pgText.ts';
 import { quarantine } from './schema.ts';
@@ -44,7 +45,7 @@ export async function quarantineItems(
 /** Quarantined items, newest first. */
 export async function listQuarantinePg(
   db: PgMirrorDb,
-  opts: ListQuarantineOptions = {},
+  opts: PartitionLogOptions = {},
 ): Promise<PgQuarantineRow[]> {
   const q = db.select().from(quarantine);
   const filtered = opts.partition !== undefined ? q.where(eq(quarantine.partition, opts.partition)) : q;

@@ -15,10 +15,8 @@
  * under a statement timeout: a user's query never holds the database for long.
  */
 import type pg from 'pg';
-import { InvalidCursorError } from '../../retab/errors.ts';
-import { supersetList } from '../../retab/listEnvelope.ts';
-import type { NormalizedListParams } from '../../retab/params.ts';
-import type { Job, JobList } from '../../retab/schemas.ts';
+import type { Job, JobList, NormalizedListParams } from '../../retab/index.ts';
+import { InvalidCursorError, supersetList } from '../../retab/index.ts';
 import type { JobFilters } from '../buildWhere.ts';
 import type { IterateParams } from '../queryJobs.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';

@@ -1,6 +1,6 @@
 /** The sync's read helpers on PostgreSQL: the same answers as ../reads.ts (see there for each one's use). */
 import type pg from 'pg';
-import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from '../../retab/schemas.ts';
+import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from '../../retab/index.ts';
 import type { MissingPayloadOptions, StaleActiveJob, StaleActiveOptions } from '../reads.ts';
 import type { JobRow } from '../rowToJob.ts';
 import { PG_JOB_ROW_COLUMNS } from './markMissingPg.ts';

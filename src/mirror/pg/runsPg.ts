@@ -1,6 +1,7 @@
 /** The run log (`sync_runs`) on PostgreSQL: the same rules as ../runs.ts (see there for the why). */
 import { and, desc, eq, or, sql } from 'drizzle-orm';
-import { type ListRunsOptions, ORPHANED_RUN_ERROR } from '../runs.ts';
+import { ORPHANED_RUN_ERROR } from '../runs.ts';
+import type { ListRunsOptions } from '../store.ts';
 import type { RunRecord, RunTotals } from '../types.ts';
 import type { PgMirror } from './openPgMirror.ts';
 import { syncRuns } from './schema.ts';

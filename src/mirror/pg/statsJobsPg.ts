@@ -7,9 +7,10 @@
  * SQL, RE2 / JavaScript folding judge), and the aggregates then run over those jobs' seqs.
  */
 import type pg from 'pg';
-import { utcDay } from '../../retab/jobFields.ts';
+import { utcDay } from '../../retab/index.ts';
 import type { JobFilters } from '../buildWhere.ts';
-import type { StatsGroupBy, StatsOptions, StatsResult, StatsRow, ThroughputDay } from '../statsJobs.ts';
+import type { StatsGroupBy } from '../statsGroupBy.ts';
+import type { StatsOptions, StatsResult, StatsRow, ThroughputDay } from '../statsJobs.ts';
 import { inReadOnlySnapshot } from './transaction.ts';
 import { exactTest, filterSql, Sql } from './whereSql.ts';
 

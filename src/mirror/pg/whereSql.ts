@@ -3,7 +3,7 @@
  * admits (see queryJobsPg.ts for why filename filters are only narrowed in SQL). Every value is a bound
  * parameter.
  */
-import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../../retab/jobFields.ts';
+import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../../retab/index.ts';
 import type { JobFilters } from '../buildWhere.ts';
 import { BOUNDARY, containsQuery, type LiteralQuery, regexQuery } from '../filenameLiterals.ts';
 import { foldedFilename } from './schema.ts';
