@@ -4,7 +4,7 @@
  * classified by `parseMirrorLocation`.
  */
 export { appendEvents, type NewEvent } from './appendEvents.ts';
-export { applyPagePg, PG_STORED_JOB_COLUMNS } from './applyPagePg.ts';
+export { applyPagePg } from './applyPagePg.ts';
 export {
   type CopyMirrorOptions,
   type CopyProgress,
@@ -27,7 +27,14 @@ export {
   markDeadLetterResolvedPg,
   recordDeadLetterPg,
 } from './deadLettersPg.ts';
-export { markMissingPg, PG_JOB_ROW_COLUMNS } from './markMissingPg.ts';
+export {
+  PG_JOB_ROW_COLUMNS,
+  PG_JOB_TABLE_COLUMNS,
+  PG_ROW_TO_JOB_COLUMNS,
+  PG_STORED_JOB_COLUMNS,
+  pgTypeOf,
+} from './jobColumnsPg.ts';
+export { markMissingPg } from './markMissingPg.ts';
 export { PG_MIGRATIONS_FOLDER } from './migratePg.ts';
 export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from './mirrorLocation.ts';
 export {
