@@ -12,7 +12,7 @@ import { captureLogLines, startProgressBar } from '../cli/terminal.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
-import { openStore } from '../mirror/openStore.ts';
+import { openStore, storeKindOf } from '../mirror/openStore.ts';
 import type { MirrorStore } from '../mirror/store.ts';
 import { pingRedis } from '../queue/redis.ts';
 import { createSyncQueue } from '../queue/syncQueue.ts';
@@ -73,7 +73,10 @@ async function refuseSharedPrefix(config: Config): Promise<void> {
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const dbPath = opts.dbPath ?? './data/demo.db';
-  const release = lockDemo(dbPath);
+  // The file lock and the fresh start are SQLite's (a file beside the mirror); a PostgreSQL database is
+  // neither locked nor emptied: the demo then syncs into what it holds.
+  const sqlite = storeKindOf(dbPath) === 'sqlite';
+  const release = sqlite ? lockDemo(dbPath) : () => {};
   try {
     return await demo(opts, dbPath);
   } finally {
@@ -95,7 +98,8 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const redisAnswered = await pingRedis(opts.config.redisUrl);
   if (redisAnswered) await refuseSharedPrefix({ ...opts.config, queuePrefix });
 
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+  if (storeKindOf(dbPath) === 'sqlite')
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
   const sim: Simulator = await startSimulator({
     seed: opts.seed ?? 1,
     jobs: opts.jobs ?? 3000,

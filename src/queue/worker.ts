@@ -107,6 +107,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const mirror =
     opts.mirror ??
     (await openStore(config.dbPath, {
+      poolSize: config.dbPoolSize,
       onUpgrade: ({ path, pending }) =>
         logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
     }));
