@@ -22,6 +22,7 @@ const PUBLIC = [
   'TimeoutError',
   'UnprocessableEntityError',
   'createRetabMirror',
+  'openRetabMirror',
   'loadConfig',
   'startSimulator',
   'startWorker',
@@ -36,6 +37,7 @@ describe('public surface (src/index.ts)', () => {
   it('exports only error classes besides the named functions', () => {
     const functions = new Set([
       'createRetabMirror',
+      'openRetabMirror',
       'loadConfig',
       'startSimulator',
       'startWorker',
