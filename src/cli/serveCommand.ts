@@ -58,8 +58,10 @@ export function registerServeCommand(program: Command): void {
       );
       const sqlite = storeKindOf(config.dbPath) === 'sqlite';
       const path = sqlite ? resolve(config.dbPath) : config.dbPath;
-      // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
-      if (sqlite && !existsSync(path)) await (await openStore(path, { poolSize: config.dbPoolSize })).close();
+      // Before the first sync the file may not exist, or the database may carry no schema (or an older one):
+      // create or upgrade it (schema only) so the API answers empty lists. On PostgreSQL a database already
+      // current is only checked (no DDL), so a role that may only read can serve it.
+      if (!sqlite || !existsSync(path)) await (await openStore(path, { poolSize: 1 })).close();
       const mirror = await openStore(path, { readonly: true, poolSize: config.dbPoolSize });
       const upstream = await upstreamPayloads(config, path, logger);
       // Loaded here, not at the top: every other command starts faster without fastify.

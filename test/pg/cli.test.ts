@@ -1,7 +1,7 @@
 /**
  * The CLI end to end on PostgreSQL, as a user runs it (child processes, `MIRROR_DB=postgres://…`): `sync`
- * against the simulator, then `jobs list`, `stats` and `status` answer exactly as the same commands do on an
- * SQLite file synced from the same upstream. Bad locations fail in one line with the password masked: a
+ * against the simulator, then `jobs list`, `stats`, `export`, `events tail` and `status` answer exactly as the
+ * same commands do on an SQLite file synced from the same upstream. Bad locations fail in one line with the password masked: a
  * typo'd scheme exits 2, an unreachable server exits 1 naming MIRROR_DB.
  */
 import { spawn } from 'node:child_process';
@@ -93,6 +93,25 @@ describe('retab-mirror on MIRROR_DB=postgres://', () => {
       expect(JSON.parse(a.stdout)).toEqual(JSON.parse(b.stdout));
     }
 
+    const csv = ['export', '--format', 'csv', '--order', 'asc'];
+    const [pgCsv, fileCsv] = [await cli(csv, pgUrl), await cli(csv, file)];
+    expect(pgCsv.code).toBe(0);
+    expect(pgCsv.stdout.trim().split('\n')).toHaveLength(sim.store.size + 1);
+    expect(pgCsv.stdout).toBe(fileCsv.stdout);
+
+    // The outbox: the same events in the same order (observation times differ: two syncs, two moments).
+    const tail = ['events', 'tail', '--lines', '50', '--json'];
+    const events = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .map(({ seq, type, jobId, from, to, occurredAt }) => ({ seq, type, jobId, from, to, occurredAt }));
+    const [pgTail, fileTail] = [await cli(tail, pgUrl), await cli(tail, file)];
+    expect(pgTail.code).toBe(0);
+    expect(events(pgTail.stdout)).toHaveLength(50);
+    expect(events(pgTail.stdout)).toEqual(events(fileTail.stdout));
+
     const status = await cli(['status', '--json'], pgUrl);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as { mirror: { path: string; ok: boolean }; runs: unknown[] };
@@ -100,6 +119,35 @@ describe('retab-mirror on MIRROR_DB=postgres://', () => {
     expect(report.mirror.path).toMatch(/^postgres:\/\/postgres:\*+@127\.0\.0\.1:5432\/t_/);
     expect(report.runs.length).toBeGreaterThan(0);
     for (const r of [pgSync, pgJobs, status]) expect(r.stdout + r.stderr).not.toContain('s3cret');
+  });
+
+  it('serve on a fresh database creates the schema and answers empty lists, health and metrics', async () => {
+    const fresh = await createTestDatabase();
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+      env: { ...process.env, MIRROR_DB: fresh.url, RETAB_API_KEY: '', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const base = await new Promise<string>((resolve, reject) => {
+        const onData = (d: Buffer) => {
+          out += String(d);
+          const m = /serving the mirror on (http:\/\/[^/\s"]+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const list = (await (await fetch(`${base}/v1/jobs`)).json()) as { data: unknown[] };
+      expect(list.data).toEqual([]);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${base}/metrics`)).text()).toContain('retab_mirror_outbox_seq 0');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+      await fresh.drop();
+    }
   });
 
   it('a typo in the scheme: exit 2, one line, password masked, no file created', async () => {
