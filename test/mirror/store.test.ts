@@ -183,6 +183,30 @@ describe.runIf(storeKinds().includes('postgres'))('a PostgreSQL store', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
+  it('holds at most poolSize connections (MIRROR_DB_POOL_SIZE), however many reads are in flight', async () => {
+    const store = await openStore(db.url, { poolSize: 2 });
+    try {
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        const count = async () =>
+          (
+            await admin.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'retab-mirror'",
+            )
+          ).rows[0]?.n;
+        const reads = Array.from({ length: 8 }, () => store.jobs.count());
+        expect(await count()).toBeLessThanOrEqual(2);
+        await Promise.all(reads);
+        expect(await count()).toBeLessThanOrEqual(2);
+      } finally {
+        await admin.end();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('survives the server dropping its idle pooled connections; the next query reconnects', async () => {
     const store = await openStore(db.url, { poolSize: 3 });
     try {
