@@ -1,7 +1,8 @@
 /**
  * retab-mirror as a library: a deliberate surface, pinned by test/library/surface.test.ts.
  *
- * - the facades: `createRetabMirror` (in-process sync, offline queries, typed events) and `startWorker`
+ * - the facades: `openRetabMirror` / `createRetabMirror` (in-process sync, offline queries, typed events;
+ *   the first on every store, the second SQLite only and synchronous) and `startWorker`
  *   (scheduled mirroring on BullMQ), with `loadConfig` and the `Config` they take;
  * - the types a caller handles: jobs, list parameters, events, run and pass summaries, and `MirrorStore`
  *   (the type of `RetabMirror.mirror` and `startWorker`'s `mirror` option);
@@ -41,7 +42,12 @@ export {
   TimeoutError,
   UnprocessableEntityError,
 } from './retab/index.ts';
-export { createRetabMirror, type RetabMirror, type RetabMirrorOptions } from './retabMirror.ts';
+export {
+  createRetabMirror,
+  openRetabMirror,
+  type RetabMirror,
+  type RetabMirrorOptions,
+} from './retabMirror.ts';
 export { type Simulator, startSimulator } from './simulator/index.ts';
 export type { PassSummary, RunSummary } from './sync/index.ts';
 export { SyncTaskError } from './sync/index.ts';

@@ -1,28 +1,34 @@
 /**
- * The library facade: one object that owns a mirror file, a client and the in-process event emitter, so a
- * program can `await m.sync()`, `m.on('job.status_changed', …)` and `m.list({ status: 'failed' })` without
- * wiring the layers itself. Scheduled mirroring (BullMQ) is `startWorker`; this is the in-process shape.
+ * The library facade: one object that owns a mirror, a client and the in-process event emitter, so a
+ * program can `await m.sync()`, `m.on('job.status_changed', …)` and `await m.list({ status: 'failed' })`
+ * without wiring the layers itself. Scheduled mirroring (BullMQ) is `startWorker`; this is the in-process
+ * shape.
+ *
+ * Two ways to make one: `await openRetabMirror()` works on every store (an SQLite file or
+ * `MIRROR_DB=postgres://…`: a server database is opened, and migrated, over the network);
+ * `createRetabMirror()` opens an SQLite file synchronously, as before. Either way the reads (`list`, `get`,
+ * `stats`) return promises, since a server database answers over a socket (a breaking change from 0.1,
+ * where they answered synchronously over SQLite).
  */
 import { type Config, loadConfig } from './config.ts';
-import type { MirrorEventName } from './events/index.ts';
 import {
   createDispatcher,
   DrainTimeoutError,
   type MirrorDispatcher,
+  type MirrorEventName,
   MirrorEvents,
   type MirrorListener,
 } from './events/index.ts';
 import { type Logger, silentLogger } from './log.ts';
-import type { MirrorStore } from './mirror/index.ts';
 import {
-  getJob,
+  displayLocation,
+  type MirrorStore,
   openMirror,
-  queryJobs,
+  openStore,
   type StatsOptions,
   type StatsResult,
-  statsJobs,
+  storeKindOf,
 } from './mirror/index.ts';
-import type { RetabClient } from './retab/index.ts';
 import {
   clientFromConfig,
   type Job,
@@ -30,6 +36,7 @@ import {
   type ListJobsParams,
   ListJobsParamsSchema,
   normalizeListParams,
+  type RetabClient,
 } from './retab/index.ts';
 import { type PassSummary, type SyncOnceOptions, syncOnce, taskConfigOf } from './sync/index.ts';
 
@@ -61,24 +68,62 @@ export interface RetabMirror {
    * resolves (listeners at once; webhooks within `eventsTimeoutMs`, the rest in the background).
    */
   sync(opts?: Partial<SyncOnceOptions>): Promise<PassSummary>;
-  /** `GET /v1/jobs` over the mirror (offline). Throws a ZodError naming a bad parameter. */
-  list(params?: ListJobsParams): JobList;
-  get(id: string, opts?: { includeRequest?: boolean; includeResponse?: boolean }): Job | undefined;
-  stats(opts: StatsOptions): StatsResult;
+  /**
+   * `GET /v1/jobs` over the mirror (offline). Rejects with a ZodError naming a bad parameter, or
+   * InvalidCursorError for a cursor naming no mirrored job.
+   */
+  list(params?: ListJobsParams): Promise<JobList>;
+  /** One mirrored job; undefined when the mirror holds none with this id. */
+  get(id: string, opts?: { includeRequest?: boolean; includeResponse?: boolean }): Promise<Job | undefined>;
+  /** Aggregates per group (`retab-mirror stats`). */
+  stats(opts: StatsOptions): Promise<StatsResult>;
   close(): Promise<void>;
 }
 
+/**
+ * A facade over the SQLite file `MIRROR_DB` names, opened (and migrated) synchronously.
+ * @throws ConfigError for a bad setting; MirrorOpenError when the file cannot be opened; an Error when
+ *   `MIRROR_DB` is a PostgreSQL URL (use `openRetabMirror`, which opens it asynchronously).
+ */
 export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
   const config = loadConfig({ overrides: opts.config ?? {} });
   // loadConfig registered every credential (API key, server token, webhook secrets) with the logger.
   const logger = opts.logger ?? silentLogger;
-  const client = clientFromConfig(config, logger);
-  // SQLite, opened synchronously: `list`, `get` and `stats` answer synchronously (SQLite does), so this
-  // facade cannot take an asynchronous store yet; a PostgreSQL mirror (#21) needs async variants of them.
-  const mirror = openMirror(config.dbPath, {
-    onUpgrade: ({ path, pending }) =>
-      logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
+  if (storeKindOf(config.dbPath) !== 'sqlite')
+    throw new Error(
+      `createRetabMirror opens SQLite files synchronously; for MIRROR_DB=${displayLocation(config.dbPath)} use \`await openRetabMirror()\``,
+    );
+  const mirror = openMirror(config.dbPath, { onUpgrade: upgradeNotice(logger) });
+  return facadeOver(config, logger, mirror, opts);
+}
+
+/**
+ * A facade over the mirror `MIRROR_DB` names, on either store: an SQLite file or a PostgreSQL database.
+ * @throws ConfigError for a bad setting (a typo'd URL scheme included); MirrorOpenError (rejects) when the
+ *   mirror cannot be opened: one line naming MIRROR_DB, password masked.
+ */
+export async function openRetabMirror(opts: RetabMirrorOptions = {}): Promise<RetabMirror> {
+  const config = loadConfig({ overrides: opts.config ?? {} });
+  const logger = opts.logger ?? silentLogger;
+  const mirror = await openStore(config.dbPath, {
+    poolSize: config.dbPoolSize,
+    onUpgrade: upgradeNotice(logger),
   });
+  return facadeOver(config, logger, mirror, opts);
+}
+
+const upgradeNotice =
+  (logger: Logger) =>
+  ({ path, pending }: { path: string; pending: number }) =>
+    logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute');
+
+function facadeOver(
+  config: Config,
+  logger: Logger,
+  mirror: MirrorStore,
+  opts: RetabMirrorOptions,
+): RetabMirror {
+  const client = clientFromConfig(config, logger);
   const events = new MirrorEvents({ logger });
   const dispatcher: MirrorDispatcher = createDispatcher({
     mirror,
@@ -131,17 +176,17 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
       }
       return summary;
     },
-    list(params = {}) {
-      return queryJobs(mirror, normalizeListParams(ListJobsParamsSchema.parse(params)));
+    async list(params = {}) {
+      return mirror.jobs.query(normalizeListParams(ListJobsParamsSchema.parse(params)));
     },
     get(id, inc = {}) {
-      return getJob(mirror, id, {
+      return mirror.jobs.get(id, {
         include_request: inc.includeRequest ?? false,
         include_response: inc.includeResponse ?? false,
       });
     },
     stats(statsOpts) {
-      return statsJobs(mirror, statsOpts);
+      return mirror.jobs.stats(statsOpts);
     },
     async close() {
       closed = true;

@@ -22,7 +22,9 @@ try {
     // help and version "errors" are exit 0; any other commander error is a usage error.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
-    const badSetting = err instanceof ConfigError || (err as Error)?.name === 'EventsConfigError';
+    const badSetting =
+      err instanceof ConfigError ||
+      ['EventsConfigError', 'MirrorLocationError'].includes((err as Error)?.name);
     const exitCode = err instanceof CliError ? err.exitCode : badSetting ? 2 : 1;
     let message =
       badSetting || err instanceof CliError

@@ -34,7 +34,12 @@ async function upstreamPayloads(
     logger,
   });
   // PAYLOAD_MODE=none: the mirror keeps no payloads, so fetched ones are returned and not stored.
-  return { client, writer: config.payloadMode === 'none' ? undefined : await openStore(path), logger };
+  return {
+    client,
+    writer:
+      config.payloadMode === 'none' ? undefined : await openStore(path, { poolSize: config.dbPoolSize }),
+    logger,
+  };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -52,9 +57,11 @@ export function registerServeCommand(program: Command): void {
       );
       const sqlite = storeKindOf(config.dbPath) === 'sqlite';
       const path = sqlite ? resolve(config.dbPath) : config.dbPath;
-      // Before the first sync the file may not exist: create it (schema only) so the API answers empty lists.
-      if (sqlite && !existsSync(path)) await (await openStore(path)).close();
-      const mirror = await openStore(path, { readonly: true });
+      // Before the first sync the file may not exist, or the database may carry no schema (or an older one):
+      // create or upgrade it (schema only) so the API answers empty lists. On PostgreSQL a database already
+      // current is only checked (no DDL), so a role that may only read can serve it.
+      if (!sqlite || !existsSync(path)) await (await openStore(path, { poolSize: 1 })).close();
+      const mirror = await openStore(path, { readonly: true, poolSize: config.dbPoolSize });
       const upstream = await upstreamPayloads(config, path, logger);
       // Loaded here, not at the top: every other command starts faster without fastify.
       const { startServer } = await import('../server/index.ts');
@@ -66,7 +73,7 @@ export function registerServeCommand(program: Command): void {
           logger,
           ...(upstream ? { upstream } : {}),
           // The console's actions (retry, replay) write through a connection of their own, opened per action.
-          console: { config, openWriter: () => openStore(path) },
+          console: { config, openWriter: () => openStore(path, { poolSize: config.dbPoolSize }) },
         });
       } catch (err) {
         await mirror.close();

@@ -154,11 +154,13 @@ function formatSummary(s: PassSummary): string {
 async function openMirrorOrFail(config: Config): Promise<MirrorStore> {
   try {
     return await openStore(config.dbPath, {
+      poolSize: config.dbPoolSize,
       onUpgrade: ({ path }) =>
         process.stderr.write(`upgrading the mirror schema of ${path}; large mirrors take a minute\n`),
     });
   } catch (err) {
-    if (err instanceof MirrorOpenError) throw new CliError(`${err.message} (MIRROR_DB)`);
+    if (err instanceof MirrorOpenError)
+      throw new CliError(err.message.includes('MIRROR_DB') ? err.message : `${err.message} (MIRROR_DB)`);
     throw err;
   }
 }

@@ -4,6 +4,7 @@
  * settings load into.
  */
 import { z } from 'zod';
+import { parseMirrorLocation } from '../mirrorLocation.ts';
 import { ACTIVE_STATUSES, type ActiveStatus, SOURCES, TERMINAL_STATUSES } from '../retab/index.ts';
 import { type AlertRule, AlertRuleSchema, WebhookSchema } from './alerting.ts';
 import { LOG_LEVELS, PAYLOAD_MODES, type PayloadMode } from './choices.ts';
@@ -47,9 +48,26 @@ export const SETTINGS = [
   s(
     'dbPath',
     'MIRROR_DB',
-    z.string().min(1),
+    // A path is taken as given (resolved when opened); a URL with a typo'd scheme is refused here (exit 2).
+    z
+      .string()
+      .min(1)
+      .superRefine((v, ctx) => {
+        try {
+          parseMirrorLocation(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
     './data/mirror.db',
-    'SQLite file of the mirror (its folder is created).',
+    'The mirror: an SQLite file (its folder is created) or a PostgreSQL database, `postgres://user:password@host:5432/db` (see Choosing a store).',
+  ),
+  s(
+    'dbPoolSize',
+    'MIRROR_DB_POOL_SIZE',
+    int(1, 1000),
+    10,
+    'PostgreSQL only: connections per process at most (each of the worker, the server and each command has its own pool).',
   ),
   s(
     'redisUrl',
@@ -206,6 +224,7 @@ export interface Config {
   apiKey?: string;
   baseUrl: string;
   dbPath: string;
+  dbPoolSize: number;
   redisUrl: string;
   queuePrefix: string;
   logLevel: (typeof LOG_LEVELS)[number];

@@ -12,7 +12,7 @@ import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
-import { openStore } from '../mirror/index.ts';
+import { openStore, storeKindOf } from '../mirror/index.ts';
 import { createSyncQueue, pingRedis, type RunningWorker, startWorker } from '../queue/index.ts';
 import { createRetabClient } from '../retab/index.ts';
 import { startServer } from '../server/index.ts';
@@ -69,7 +69,10 @@ async function refuseSharedPrefix(config: Config): Promise<void> {
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const dbPath = opts.dbPath ?? './data/demo.db';
-  const release = lockDemo(dbPath);
+  // The file lock and the fresh start are SQLite's (a file beside the mirror); a PostgreSQL database is
+  // neither locked nor emptied: the demo then syncs into what it holds.
+  const sqlite = storeKindOf(dbPath) === 'sqlite';
+  const release = sqlite ? lockDemo(dbPath) : () => {};
   try {
     return await demo(opts, dbPath);
   } finally {
@@ -91,7 +94,8 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const redisAnswered = await pingRedis(opts.config.redisUrl);
   if (redisAnswered) await refuseSharedPrefix({ ...opts.config, queuePrefix });
 
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+  if (storeKindOf(dbPath) === 'sqlite')
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
   const sim: Simulator = await startSimulator({
     seed: opts.seed ?? 1,
     jobs: opts.jobs ?? 3000,

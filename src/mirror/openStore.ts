@@ -1,23 +1,36 @@
 /**
  * Open the mirror named by `MIRROR_DB` as a `MirrorStore`: the one factory every process (CLI, worker,
- * server, demo) goes through, so a second implementation plugs in here and nowhere else.
+ * server, demo, library) goes through, so consumers never know which implementation serves them.
  *
- * Dispatch: `storeKindOf(location)` says which implementation serves a location, and `openStore` opens it.
- * Today every location is an SQLite file path (a `postgres://…` string included: it names a file, exactly
- * as before, until the PostgreSQL store exists). Issue #21 adds the PostgreSQL store by (1) recognising
- * `postgres://` / `postgresql://` in `storeKindOf` (a typo'd scheme is refused there, exit 2) and (2) filling
- * the `postgres` branch of `openStore` (connect, migrate under an advisory lock). Consumers change nothing.
+ * Dispatch: `storeKindOf(location)` classifies the location (pg/mirrorLocation.ts): a `postgres://` or
+ * `postgresql://` URL is a PostgreSQL database (`PgStore`: a pool of `poolSize` connections, migrated under
+ * an advisory lock), anything else without a scheme an SQLite file (`SqliteStore`). A URL with another or a
+ * typo'd scheme (`postgress://`, `mysql://`) is refused with `MirrorLocationError` (the CLI exits 2), never
+ * taken for a file name.
  */
-import { MirrorOpenError, type OpenMirrorOptions, openMirror } from './openMirror.ts';
+
+import { parseMirrorLocation } from '../mirrorLocation.ts';
+import { type OpenMirrorOptions, openMirror } from './openMirror.ts';
 import type { MirrorStore, StoreKind } from './store.ts';
 
+export { MirrorLocationError } from '../mirrorLocation.ts';
 export { MirrorOpenError } from './openMirror.ts';
 
-export interface OpenStoreOptions extends OpenMirrorOptions {}
+export interface OpenStoreOptions extends OpenMirrorOptions {
+  /** PostgreSQL: connections in the pool at most (`MIRROR_DB_POOL_SIZE`). @default 10 */
+  poolSize?: number;
+  /** PostgreSQL: how long to wait for a connection, ms. @default 10000 */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: server-side limit of each user query (list, stats, export batch), ms. @default 30000 */
+  statementTimeoutMs?: number;
+}
 
-/** Which implementation serves `location` (see the file header). */
-export function storeKindOf(_location: string): StoreKind {
-  return 'sqlite';
+/**
+ * Which implementation serves `location` (see the file header).
+ * @throws MirrorLocationError for a URL whose scheme is neither postgres nor postgresql, or that does not parse.
+ */
+export function storeKindOf(location: string): StoreKind {
+  return parseMirrorLocation(location).kind;
 }
 
 /**
@@ -38,16 +51,36 @@ export function displayLocation(location: string): string {
 
 /**
  * Open (create and migrate unless `readonly`) the mirror at `location`.
- * @throws MirrorOpenError (rejects) with a one-line reason naming the location: not a mirror, written by a
- *   newer version, missing while read-only, unreadable.
+ * @throws MirrorLocationError (rejects) for a URL with an unsupported or typo'd scheme.
+ * @throws MirrorOpenError (rejects) with a one-line reason naming the location (password masked): not a
+ *   mirror, written by a newer version, missing while read-only, unreadable; on PostgreSQL a
+ *   `PgMirrorOpenError` whose `retryable` says whether waiting may help (server unreachable or starting).
  */
 export async function openStore(location: string, opts: OpenStoreOptions = {}): Promise<MirrorStore> {
-  const kind = storeKindOf(location);
-  switch (kind) {
-    case 'sqlite':
-      return openMirror(location, opts);
-    case 'postgres':
-      // Unreachable until storeKindOf recognises PostgreSQL URLs (issue #21 fills this branch).
-      throw new MirrorOpenError(`${displayLocation(location)}: no PostgreSQL store in this build`);
+  const loc = parseMirrorLocation(location);
+  switch (loc.kind) {
+    case 'sqlite': {
+      const { poolSize: _p, connectTimeoutMs: _c, statementTimeoutMs: _s, ...sqlite } = opts;
+      return openMirror(location, sqlite);
+    }
+    case 'postgres': {
+      // Loaded on this path only: an SQLite user never loads the pg driver.
+      const { openPgMirror } = await import('./pg/openPgMirror.ts');
+      const { PgStore } = await import('./pg/pgStore.ts');
+      const mirror = await openPgMirror(loc.url, {
+        ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+        ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+        ...(opts.readonly !== undefined ? { readonly: opts.readonly } : {}),
+        ...(opts.onUpgrade
+          ? {
+              onUpgrade: (i: { location: string; pending: number }) =>
+                opts.onUpgrade?.({ path: i.location, pending: i.pending }),
+            }
+          : {}),
+      });
+      return new PgStore(mirror, {
+        ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
+      });
+    }
   }
 }

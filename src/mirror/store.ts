@@ -1,7 +1,7 @@
 /**
  * The store seam: everything the rest of the program (sync, events, server, console, queue, demo, CLI, the
  * library facade) asks of a mirror, as ONE asynchronous interface. SQLite (`SqliteStore`, sqlite/sqliteStore.ts)
- * implements it today; PostgreSQL (issue #21, DESIGN.md §8) implements the same interface next, so that every
+ * and PostgreSQL (`PgStore`, pg/pgStore.ts; issue #21, DESIGN.md §8) implement it, so that every
  * consumer works unchanged on either.
  *
  * Why asynchronous although SQLite answers synchronously: a server database answers over a socket. SQLite's

@@ -6,6 +6,7 @@
  * close BullMQ, the event dispatcher, Redis and the mirror.
  */
 import { Worker } from 'bullmq';
+import { type Backoff, backoffMs, sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
@@ -66,6 +67,11 @@ export interface StartWorkerOptions {
   onMirrorLost?: (reason: string) => void;
   /** How often the mirror file's identity is checked, ms. @default 5000 */
   mirrorCheckMs?: number;
+  /**
+   * Backoff while the mirror's database server is unreachable at start (PostgreSQL).
+   * @default { minMs: 1000, maxMs: 30000, below: 0.2, above: 0.2 }
+   */
+  mirrorRetry?: Backoff;
 }
 
 export interface RunningWorker {
@@ -93,6 +99,40 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   ]);
 }
 
+/**
+ * Open the configured mirror, waiting out a database server that is down or starting (PostgreSQL: the error
+ * says `retryable`): one warning line per attempt naming MIRROR_DB (password masked), then capped
+ * exponential backoff with jitter (backoff.ts), instead of exiting and being restarted in a loop by PM2 or
+ * systemd. Anything else (a bad password, a schema newer than this build, a file that is not a mirror)
+ * throws at once: waiting would not fix it.
+ * @throws WorkerStartAborted when `opts.signal` aborts while waiting.
+ */
+async function openMirrorPatiently(
+  config: Config,
+  logger: Logger,
+  opts: Pick<StartWorkerOptions, 'signal' | 'mirrorRetry'>,
+): Promise<MirrorStore> {
+  const retry = opts.mirrorRetry ?? { minMs: 1000, maxMs: 30_000, below: 0.2, above: 0.2 };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openStore(config.dbPath, {
+        poolSize: config.dbPoolSize,
+        onUpgrade: ({ path, pending }) =>
+          logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
+      });
+    } catch (err) {
+      if ((err as { retryable?: boolean }).retryable !== true) throw err;
+      const retryInMs = backoffMs(attempt, retry);
+      logger.warn({ attempt, retryInMs }, (err as Error).message);
+      try {
+        await sleep(retryInMs, opts.signal);
+      } catch {
+        throw new WorkerStartAborted('the worker was stopped while waiting for the mirror database');
+      }
+    }
+  }
+}
+
 /** The `log` sink joins only when an alert rule names it: a line per change is asked for, not the default. */
 const LOG_SINK_ONLY_BY_RULE = false;
 
@@ -103,12 +143,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const client = opts.client ?? clientFromConfig(config, baseLogger);
   // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
   const ownMirror = opts.mirror === undefined;
-  const mirror =
-    opts.mirror ??
-    (await openStore(config.dbPath, {
-      onUpgrade: ({ path, pending }) =>
-        logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
-    }));
+  const mirror = opts.mirror ?? (await openMirrorPatiently(config, logger, opts));
   const health = new RedisHealth(config.redisUrl, logger);
   const retry = opts.redisRetry ?? {};
   const queueRedis = createRedis(config.redisUrl, { ...retry, health, connectionName: 'retab-mirror-queue' });

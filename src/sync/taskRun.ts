@@ -49,13 +49,25 @@ const emptyCounters = (): RunCounters => ({
   quarantined: 0,
 });
 
-/** Whether the same task may succeed later: upstream hiccups yes; a bad key, bad params or a broken database no. */
+/**
+ * PostgreSQL errors that waiting fixes (SQLSTATE classes and codes, and node-postgres's socket errors): the
+ * connection lost or refused (08…, a server shutting down or restarting 57P01–57P03, ECONNREFUSED/RESET),
+ * too many connections (53300), a serialization failure or deadlock a retry resolves (40001, 40P01).
+ */
+const PG_RETRYABLE = /^(08[0-9A-Z]{3}|57P0[123]|53300|40001|40P01|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
+
+/**
+ * Whether the same task may succeed later: upstream hiccups and a database that is busy or briefly away yes;
+ * a bad key, bad params or a broken database no.
+ */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof RetabApiError) return err.retryable;
   if (err instanceof RetabError) return false;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('SQLITE_')) return code === 'SQLITE_BUSY';
-  return false;
+  if (typeof code === 'string' && PG_RETRYABLE.test(code)) return true;
+  // node-postgres reports a connection closed under a query without a code.
+  return err instanceof Error && /^Connection terminated/.test(err.message);
 }
 
 /** What to do about a database error, by SQLite's primary result code (extended codes start with it). */

@@ -4,8 +4,13 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MirrorStore } from '../../src/mirror/index.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
 import { eventWriter } from '../../src/mirror/outbox.ts';
+import { appendEvents, type NewEvent } from '../../src/mirror/pg/appendEvents.ts';
+import { PgStore } from '../../src/mirror/pg/pgStore.ts';
+import { inTransaction } from '../../src/mirror/pg/transaction.ts';
+import { SqliteStore } from '../../src/mirror/sqlite/sqliteStore.ts';
 import type { EventType } from '../../src/mirror/types.ts';
 import type { Job, JobStatus } from '../../src/retab/schemas.ts';
 
@@ -82,27 +87,64 @@ let counter = 0;
 export function insertEvents(mirror: Mirror, n: number, spec: (i: number) => EventSpec = () => ({})): void {
   const write = eventWriter(mirror);
   mirror.sqlite.transaction(() => {
-    for (let i = 0; i < n; i++) {
-      const k = ++counter;
-      const s = spec(i);
-      const [defFrom, defTo] = CYCLE[k % CYCLE.length] as [JobStatus, JobStatus];
-      const type = s.type ?? 'job.status_changed';
-      const from = s.from !== undefined ? s.from : type === 'job.discovered' ? null : defFrom;
-      const to = s.to !== undefined ? s.to : defTo;
-      const job = makeJob(k, to ?? 'queued', s.job);
+    for (const e of eventsToWrite(n, spec))
       write(
-        job.id,
-        type,
-        from,
-        to,
-        1_780_000_000_000 + k,
-        1_780_000_000_500 + k,
-        s.inferred ?? false,
-        s.backfill ?? false,
-        JSON.stringify(job),
+        e.jobId,
+        e.type,
+        e.from,
+        e.to,
+        e.occurredAt,
+        e.observedAt,
+        e.inferred,
+        e.backfill,
+        e.snapshotJson,
       );
-    }
   })();
+}
+
+function eventsToWrite(n: number, spec: (i: number) => EventSpec): NewEvent[] {
+  const out: NewEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = ++counter;
+    const s = spec(i);
+    const [defFrom, defTo] = CYCLE[k % CYCLE.length] as [JobStatus, JobStatus];
+    const type = s.type ?? 'job.status_changed';
+    const from = s.from !== undefined ? s.from : type === 'job.discovered' ? null : defFrom;
+    const to = s.to !== undefined ? s.to : defTo;
+    const job = makeJob(k, to ?? 'queued', s.job);
+    out.push({
+      jobId: job.id,
+      type,
+      from,
+      to,
+      occurredAt: 1_780_000_000_000 + k,
+      observedAt: 1_780_000_000_500 + k,
+      inferred: s.inferred ?? false,
+      backfill: s.backfill ?? false,
+      snapshotJson: JSON.stringify(job),
+    });
+  }
+  return out;
+}
+
+/**
+ * `insertEvents` on any store (test/stores.ts): the same rows in one transaction, through each store's own
+ * outbox writer (SQLite's `eventWriter`, PostgreSQL's `appendEvents`).
+ */
+export async function appendTestEvents(
+  store: MirrorStore,
+  n: number,
+  spec: (i: number) => EventSpec = () => ({}),
+): Promise<void> {
+  if (store instanceof SqliteStore) return insertEvents(store, n, spec);
+  if (!(store instanceof PgStore)) throw new Error(`appendTestEvents: unknown store ${store.kind}`);
+  const events = eventsToWrite(n, spec);
+  await inTransaction(store.mirror.pool, (c) => appendEvents(c, events));
+}
+
+/** Every outbox event id, in seq order (any store). */
+export async function storeOutboxIds(store: MirrorStore): Promise<string[]> {
+  return (await store.outbox.after(0, 1_000_000)).map((e) => e.eventId);
 }
 
 export function outboxIds(mirror: Mirror): string[] {

@@ -77,6 +77,29 @@ describe('config', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
+  it("MIRROR_DB: a path or a postgres URL, kept as given; a typo'd scheme is refused in one masked line", () => {
+    expect(load({ MIRROR_DB: 'postgres://app:pw@db.internal:5432/mirror' }).dbPath).toBe(
+      'postgres://app:pw@db.internal:5432/mirror',
+    );
+    expect(load({ MIRROR_DB: 'postgresql://db.internal/mirror' }).dbPath).toBe(
+      'postgresql://db.internal/mirror',
+    );
+    expect(load({ MIRROR_DB: 'mirror.db' }).dbPath).toBe('mirror.db');
+    expect(load({ MIRROR_DB_POOL_SIZE: '4' }).dbPoolSize).toBe(4);
+    expect(load({}).dbPoolSize).toBe(10);
+    let message = '';
+    try {
+      load({ MIRROR_DB: 'postgress://app:s3cret@db.internal/mirror' });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^Invalid MIRROR_DB .*did you mean postgres:\/\//);
+    expect(message).not.toContain('s3cret');
+    expect(message.split('\n')).toHaveLength(1);
+    expect(() => load({ MIRROR_DB: 'mysql://db/mirror' })).toThrow(ConfigError);
+  });
+
   it('ACTIVE_STATUSES: a close typo of a known status is refused with a hint; a new status is accepted', () => {
     expect(() => load({ ACTIVE_STATUSES: 'queued,in_progres' })).toThrow(
       /ACTIVE_STATUSES.*unknown status "in_progres"; did you mean in_progress\?/,

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('errors a library user catches', () => {
-  it('an unknown cursor in list() is the exported InvalidCursorError (instanceof holds)', () => {
+  it('an unknown cursor in list() is the exported InvalidCursorError (instanceof holds)', async () => {
     m = createRetabMirror({
       config: {
         apiKey: 'sk_test_library_errors',
@@ -26,7 +26,7 @@ describe('errors a library user catches', () => {
     });
     let caught: unknown;
     try {
-      m.list({ after: 'job_unknown' });
+      await m.list({ after: 'job_unknown' });
     } catch (err) {
       caught = err;
     }

@@ -1,33 +1,40 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRetabMirror, type MirrorEvent, type RetabMirror, startSimulator } from '../../src/index.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createRetabMirror,
+  type MirrorEvent,
+  openRetabMirror,
+  type RetabMirror,
+  startSimulator,
+} from '../../src/index.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
+import { forEachStore } from '../stores.ts';
 
 let sim: Simulator;
-let m: RetabMirror;
+let m: RetabMirror | undefined;
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 7, jobs: 400, days: 3, now: Date.parse('2026-11-01T12:00:00Z') });
-  m = createRetabMirror({
-    config: {
-      apiKey: sim.apiKey,
-      baseUrl: sim.url,
-      dbPath: join(mkdtempSync(join(tmpdir(), 'lib-')), 'm.db'),
-      backfillDays: 4,
-    },
-    now: () => sim.clock.now(),
-  });
 });
 
 afterAll(async () => {
-  await m?.close();
   await sim?.close();
 });
 
-describe('createRetabMirror (library facade)', () => {
-  it('syncs, delivers typed events to listeners, and answers list/get offline', async () => {
+afterEach(async () => {
+  await m?.close();
+  m = undefined;
+});
+
+forEachStore((store) => {
+  it('openRetabMirror syncs, delivers typed events to listeners, and answers list/get/stats offline', async () => {
+    m = await openRetabMirror({
+      config: { apiKey: sim.apiKey, baseUrl: sim.url, dbPath: await store.location(), backfillDays: 4 },
+      now: () => sim.clock.now(),
+    });
+    expect(m.mirror.kind).toBe(store.kind);
     const discovered: MirrorEvent[] = [];
     const changed: MirrorEvent[] = [];
     const runs: string[] = [];
@@ -55,11 +62,36 @@ describe('createRetabMirror (library facade)', () => {
       true,
     );
 
-    const page = m.list({ status: 'completed', limit: 5 });
+    const page = await m.list({ status: 'completed', limit: 5 });
     expect(page.data).toHaveLength(5);
     expect(page.data.every((j) => j.status === 'completed')).toBe(true);
-    expect(m.get(failed!.id)?.status).toBe('queued');
-    expect(() => m.list({ limit: 500 })).toThrow(/limit/);
+    expect((await m.get(failed!.id))?.status).toBe('queued');
+    await expect(m.list({ limit: 500 })).rejects.toThrow(/limit/);
+    const stats = await m.stats({ groupBy: 'status' });
+    expect(stats.totals.count).toBe(sim.store.size);
+  });
+});
+
+describe('createRetabMirror (synchronous, SQLite)', () => {
+  it('opens an SQLite file at once; its reads are promises too', async () => {
+    m = createRetabMirror({
+      config: {
+        apiKey: sim.apiKey,
+        baseUrl: sim.url,
+        dbPath: join(mkdtempSync(join(tmpdir(), 'lib-')), 'm.db'),
+      },
+    });
+    expect((await m.list()).data).toEqual([]);
+    expect(await m.get('job_unknown')).toBeUndefined();
+  });
+
+  it('refuses a PostgreSQL URL, pointing at openRetabMirror, password masked', () => {
+    expect(() =>
+      createRetabMirror({ config: { dbPath: 'postgres://app:s3cret@127.0.0.1:5432/mirror' } }),
+    ).toThrow(/openRetabMirror/);
+    expect(() =>
+      createRetabMirror({ config: { dbPath: 'postgres://app:s3cret@127.0.0.1:5432/mirror' } }),
+    ).not.toThrow(/s3cret/);
   });
 });
 

@@ -26,6 +26,7 @@ const PUBLIC = [
   'TimeoutError',
   'UnprocessableEntityError',
   'createRetabMirror',
+  'openRetabMirror',
   'loadConfig',
   'startSimulator',
   'startWorker',
@@ -40,6 +41,7 @@ describe('public surface (src/index.ts)', () => {
   it('exports only error classes besides the named functions', () => {
     const functions = new Set([
       'createRetabMirror',
+      'openRetabMirror',
       'loadConfig',
       'startSimulator',
       'startWorker',

@@ -6,6 +6,7 @@ import { getTableColumns } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { jobToRow } from '../../src/mirror/index.ts';
 import { JOB_COLUMN_ENTRIES, JOB_COLUMNS } from '../../src/mirror/jobColumns.ts';
+import { jobs as pgJobs } from '../../src/mirror/pg/schema.ts';
 import { jobs } from '../../src/mirror/schema.ts';
 import { makeJob } from './factory.ts';
 
@@ -24,6 +25,18 @@ describe('JOB_COLUMNS', () => {
       const stored =
         col.columnType === 'SQLiteBoolean' ? 'boolean' : col.dataType === 'number' ? 'integer' : 'text';
       expect(declared === 'json' ? 'text' : declared, key).toBe(stored);
+    }
+  });
+
+  it('names the same columns as the PostgreSQL schema, with its types (bigint or integer, boolean, text)', () => {
+    const pg = Object.entries(getTableColumns(pgJobs)).filter(([key]) => key !== 'seq');
+    expect(Object.fromEntries(pg.map(([k, c]) => [k, c.name]))).toEqual(
+      Object.fromEntries(schemaColumns.map(([k, c]) => [k, c.name])),
+    );
+    for (const [key, col] of pg) {
+      const declared = JOB_COLUMNS[key as keyof typeof JOB_COLUMNS].type;
+      const sql = col.getSQLType();
+      expect(declared === 'json' ? 'text' : declared, key).toBe(sql === 'bigint' ? 'integer' : sql);
     }
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { applyPage } from '../../src/mirror/applyPage.ts';
+import type { MirrorStore } from '../../src/mirror/index.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
 import type { Job } from '../../src/retab/schemas.ts';
 import { type CreateServerOptions, createServer } from '../../src/server/createServer.ts';
@@ -41,6 +42,17 @@ export function load(mirror: Mirror, jobs: readonly Job[], pageSize = 500, obser
   for (let i = 0; i < jobs.length; i += pageSize) {
     applyPage(mirror, jobs.slice(i, i + pageSize), { observedAt });
   }
+}
+
+/** `load` through the seam, on any store. */
+export async function loadStore(
+  mirror: MirrorStore,
+  jobs: readonly Job[],
+  pageSize = 500,
+  observedAt = Date.now(),
+): Promise<void> {
+  for (let i = 0; i < jobs.length; i += pageSize)
+    await mirror.jobs.applyPage(jobs.slice(i, i + pageSize), { observedAt });
 }
 
 const T0 = Date.parse('2026-10-20T00:00:00Z') / 1000;

@@ -3,12 +3,13 @@
  * cancellations, retries, expiries) each followed by head + active, then one reconcile, leave the mirror equal
  * to the simulator's ground truth, with exactly one event per observed transition and a continuous chain.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { ENDPOINTS } from '../../src/retab/schemas.ts';
 import { reconcileDays, runActive, runHead, runWindow } from '../../src/sync/index.ts';
-import { ACTIVE, byId, comparable, HEAD, mirroredJobs, type World, world } from './helpers.ts';
+import { forEachStore } from '../stores.ts';
+import { ACTIVE, byId, comparable, HEAD, type StoreWorld, storedJobs, storeWorld } from './helpers.ts';
 
-let w: World | undefined;
+let w: StoreWorld | undefined;
 afterEach(async () => {
   await w?.close();
   w = undefined;
@@ -32,16 +33,20 @@ function attempt(fn: () => unknown): void {
 }
 
 interface EventRow {
-  job_id: string;
+  jobId: string;
   type: string;
-  from_status: string | null;
-  to_status: string | null;
-  occurred_at: number;
+  from: string | null;
+  to: string | null;
+  occurredAt: number;
 }
 
-describe('convergence', () => {
+forEachStore((store) => {
   it('head + active over 30 rounds, then reconcile: the mirror equals the ground truth', async () => {
-    w = await world({ jobs: 1500, days: 7, rates: { retriesPerMinute: 2, arrivalsPerMinute: 20 } });
+    w = await storeWorld(store, {
+      jobs: 1500,
+      days: 7,
+      rates: { retriesPerMinute: 2, arrivalsPerMinute: 20 },
+    });
     const { sim, deps, mirror } = w;
     const rand = rng(42);
     const pick = <T>(list: T[]): T | undefined => list[Math.floor(rand() * list.length)];
@@ -59,10 +64,14 @@ describe('convergence', () => {
         });
       }
       // Candidates from the mirror (cheap); upstream refuses the ones that moved on meanwhile (409/400).
-      const ids = (sql: string) => mirror.sqlite.prepare(sql).pluck().all() as string[];
-      const cancel = pick(ids("SELECT id FROM jobs WHERE status IN ('validating', 'queued', 'in_progress')"));
+      const ids = async (statuses: string[]) =>
+        (await storedJobs(mirror, { include_request: false }))
+          .filter((j) => statuses.includes(j.status))
+          .map((j) => j.id)
+          .reverse();
+      const cancel = pick(await ids(['validating', 'queued', 'in_progress']));
       if (cancel && rand() < 0.5) attempt(() => sim.store.cancel(cancel));
-      const retry = pick(ids("SELECT id FROM jobs WHERE status IN ('failed', 'cancelled', 'expired')"));
+      const retry = pick(await ids(['failed', 'cancelled', 'expired']));
       if (retry && rand() < 0.7) attempt(() => sim.store.retry(retry));
       expect((await runHead(deps, HEAD)).outcome).toBe('success');
       expect((await runActive(deps, { ...ACTIVE, statuses: [...ACTIVE.statuses] })).outcome).toBe('success');
@@ -73,30 +82,27 @@ describe('convergence', () => {
     }
 
     const truth = sim.store.all().map(comparable);
-    const mirrored = byId(mirroredJobs(mirror).map(comparable));
+    const mirrored = byId((await storedJobs(mirror)).map(comparable));
     expect(mirrored.size).toBe(truth.length);
     const diffs = truth.filter((t) => JSON.stringify(mirrored.get(t.id)) !== JSON.stringify(t));
     expect(diffs.map((t) => ({ truth: t, mirror: mirrored.get(t.id) })).slice(0, 3)).toEqual([]);
 
-    const events = mirror.sqlite
-      .prepare(
-        `SELECT job_id, type, from_status, to_status, occurred_at FROM job_events
-         WHERE type IN ('job.discovered', 'job.status_changed') ORDER BY seq`,
-      )
-      .all() as EventRow[];
+    const events: EventRow[] = (await mirror.outbox.after(0, 1_000_000, {
+      types: ['job.discovered', 'job.status_changed'],
+    })) as EventRow[];
     const changes = events.filter((e) => e.type === 'job.status_changed');
     expect(changes.length).toBeGreaterThan(100);
-    const keys = changes.map((e) => `${e.job_id}|${e.to_status}|${e.occurred_at}`);
+    const keys = changes.map((e) => `${e.jobId}|${e.to}|${e.occurredAt}`);
     expect(keys.length - new Set(keys).size).toBe(0);
     const last = new Map<string, string | null>();
     const breaks: EventRow[] = [];
     for (const e of events) {
       if (e.type === 'job.discovered') {
-        expect(last.has(e.job_id)).toBe(false);
-      } else if (last.get(e.job_id) !== e.from_status) {
+        expect(last.has(e.jobId)).toBe(false);
+      } else if (last.get(e.jobId) !== e.from) {
         breaks.push(e);
       }
-      last.set(e.job_id, e.to_status);
+      last.set(e.jobId, e.to);
     }
     expect(breaks).toEqual([]);
     // Every job's chain ends at its mirrored status.

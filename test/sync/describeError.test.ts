@@ -1,6 +1,6 @@
 /** The one-line error a failed run records and the CLI prints: database errors say what to check. */
 import { describe, expect, it } from 'vitest';
-import { describeError } from '../../src/sync/taskRun.ts';
+import { describeError, isRetryable } from '../../src/sync/taskRun.ts';
 
 const sqliteError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -25,5 +25,16 @@ describe('describeError', () => {
   it('keeps other errors to their message, on one line', () => {
     expect(describeError(new Error('upstream\n  said no'))).toBe('upstream said no');
     expect(describeError('plain')).toBe('plain');
+  });
+});
+
+describe('isRetryable (database errors)', () => {
+  it('a busy or briefly unreachable database is retried; a broken or refused one is not', () => {
+    for (const code of ['SQLITE_BUSY', '57P01', '08006', '40P01', '40001', '53300', 'ECONNREFUSED'])
+      expect(isRetryable(sqliteError(code, 'x')), code).toBe(true);
+    expect(isRetryable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    for (const code of ['SQLITE_CORRUPT', 'SQLITE_FULL', '28P01', '42P01', '23505'])
+      expect(isRetryable(sqliteError(code, 'x')), code).toBe(false);
+    expect(isRetryable(new Error('boom'))).toBe(false);
   });
 });

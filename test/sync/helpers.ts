@@ -1,8 +1,12 @@
-/** Shared set-up of the sync tests: a simulator on loopback, a real client, a fresh SQLite mirror per test. */
+/**
+ * Shared set-up of the sync tests: a simulator on loopback, a real client, a fresh mirror per test (an SQLite
+ * file; `storeWorld`: any store of test/stores.ts).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log.ts';
+import type { IterateParams, MirrorStore } from '../../src/mirror/index.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
 import { rowToJob } from '../../src/mirror/rowToJob.ts';
 import { jobs } from '../../src/mirror/schema.ts';
@@ -11,6 +15,7 @@ import type { RetabClient } from '../../src/retab/clientTypes.ts';
 import type { Job } from '../../src/retab/schemas.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.ts';
 import type { HeadOptions, SyncDeps } from '../../src/sync/index.ts';
+import type { StoreUnderTest } from '../stores.ts';
 
 export const START = Date.parse('2026-11-01T12:00:00Z');
 
@@ -31,7 +36,7 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function world(sim: SimulatorOptions, deps: Partial<SyncDeps> = {}): Promise<World> {
+async function simulatorAndClient(sim: SimulatorOptions): Promise<{ s: Simulator; client: RetabClient }> {
   const s = await startSimulator({ seed: 1, now: START, ...sim });
   const client = createRetabClient({
     apiKey: s.apiKey,
@@ -40,6 +45,11 @@ export async function world(sim: SimulatorOptions, deps: Partial<SyncDeps> = {})
     minRetryDelayMs: 5,
     maxRetryDelayMs: 20,
   });
+  return { s, client };
+}
+
+export async function world(sim: SimulatorOptions, deps: Partial<SyncDeps> = {}): Promise<World> {
+  const { s, client } = await simulatorAndClient(sim);
   const dir = mkdtempSync(join(tmpdir(), 'retab-sync-'));
   const mirror = openMirror(join(dir, 'mirror.db'));
   return {
@@ -54,6 +64,36 @@ export async function world(sim: SimulatorOptions, deps: Partial<SyncDeps> = {})
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A world over any store (test/stores.ts): the mirror is only the seam, as every consumer sees it. */
+export interface StoreWorld extends Omit<World, 'mirror' | 'dir'> {
+  mirror: MirrorStore;
+}
+
+export async function storeWorld(
+  store: StoreUnderTest,
+  sim: SimulatorOptions,
+  deps: Partial<SyncDeps> = {},
+): Promise<StoreWorld> {
+  const { s, client } = await simulatorAndClient(sim);
+  const mirror = await store.open();
+  return {
+    sim: s,
+    client,
+    mirror,
+    deps: { client, mirror, logger: silentLogger, now: () => s.clock.now(), ...deps },
+    async close() {
+      await s.close();
+    },
+  };
+}
+
+/** Every mirrored job with its request, through the seam (any store). */
+export async function storedJobs(mirror: MirrorStore, filters: IterateParams = {}): Promise<Job[]> {
+  const out: Job[] = [];
+  for await (const j of mirror.jobs.iterate({ include_request: true, ...filters })) out.push(j);
+  return out;
 }
 
 export function mirroredJobs(mirror: Mirror): Job[] {

@@ -18,76 +18,51 @@
  */
 import type pg from 'pg';
 import type { Job } from '../../retab/index.ts';
+import { type ColumnKey, JOB_COLUMNS, type JobColumn, PAYLOAD_KEYS, STORED_KEYS } from '../jobColumns.ts';
 import { type JobDraft, type JobFileRow, jobSnapshot, jobToRow } from '../jobToRow.ts';
 import { type MergePlan, mergeObservation, type StoredJob } from '../mergeObservation.ts';
 import type { ApplyPageOptions, ApplyResult } from '../types.ts';
 import { appendEvents, type NewEvent } from './appendEvents.ts';
+import { PG_STORED_JOB_COLUMNS, pgTypeOf } from './jobColumnsPg.ts';
 import { lockJobs } from './locks.ts';
 import { pgText } from './pgText.ts';
 import { quarantineItems } from './quarantinePg.ts';
 import { saveCheckpointPg } from './syncStatePg.ts';
 import { inTransaction } from './transaction.ts';
 
-/** The `jobs` columns as StoredJob names them (quoted: PostgreSQL folds unquoted aliases to lower case). */
-export const PG_STORED_JOB_COLUMNS = `seq, id, status, endpoint, source, created_at AS "createdAt",
-  started_at AS "startedAt", completed_at AS "completedAt", expires_at AS "expiresAt",
-  organization_id AS "organizationId", project_id AS "projectId", workflow_id AS "workflowId",
-  workflow_node_id AS "workflowNodeId", model, error_code AS "errorCode", error_message AS "errorMessage",
-  attempt_count AS "attemptCount", last_failure_code AS "lastFailureCode", metadata, error, extra,
-  has_request AS "hasRequest", has_response AS "hasResponse", first_seen_at AS "firstSeenAt",
-  last_seen_at AS "lastSeenAt", observed_at AS "observedAt", status_changed_at AS "statusChangedAt",
-  upstream_missing_at AS "upstreamMissingAt"`;
-
 const SELECT_PAGE = `SELECT ${PG_STORED_JOB_COLUMNS} FROM jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
 
 /**
- * The written columns, in one order shared by the INSERT and the UPDATE, with their array types. `request`
- * and `response` are last: on an update, null keeps the stored payload (absent is not null).
+ * The written columns, from the one list (../jobColumns.ts), in one order shared by the INSERT and the UPDATE:
+ * the stored ones, then the payloads (on an update, a null payload keeps the stored text: absent is not null).
  */
-const COLUMNS: ReadonlyArray<readonly [column: string, type: string, get: (n: StoredJob) => unknown]> = [
-  ['id', 'text', (n) => n.id],
-  ['status', 'text', (n) => n.status],
-  ['endpoint', 'text', (n) => n.endpoint],
-  ['source', 'text', (n) => n.source],
-  ['created_at', 'bigint', (n) => n.createdAt],
-  ['started_at', 'bigint', (n) => n.startedAt],
-  ['completed_at', 'bigint', (n) => n.completedAt],
-  ['expires_at', 'bigint', (n) => n.expiresAt],
-  ['organization_id', 'text', (n) => n.organizationId],
-  ['project_id', 'text', (n) => n.projectId],
-  ['workflow_id', 'text', (n) => n.workflowId],
-  ['workflow_node_id', 'text', (n) => n.workflowNodeId],
-  ['model', 'text', (n) => n.model],
-  ['error_code', 'text', (n) => n.errorCode],
-  ['error_message', 'text', (n) => n.errorMessage],
-  ['attempt_count', 'integer', (n) => n.attemptCount],
-  ['last_failure_code', 'text', (n) => n.lastFailureCode],
-  ['metadata', 'text', (n) => n.metadata],
-  ['error', 'text', (n) => n.error],
-  ['extra', 'text', (n) => n.extra],
-  ['has_request', 'boolean', (n) => n.hasRequest],
-  ['has_response', 'boolean', (n) => n.hasResponse],
-  ['first_seen_at', 'bigint', (n) => n.firstSeenAt],
-  ['last_seen_at', 'bigint', (n) => n.lastSeenAt],
-  ['observed_at', 'bigint', (n) => n.observedAt],
-  ['status_changed_at', 'bigint', (n) => n.statusChangedAt],
-  ['upstream_missing_at', 'bigint', (n) => n.upstreamMissingAt],
-];
-const NAMES = [...COLUMNS.map((c) => c[0]), 'request', 'response'];
-const UNNEST = `unnest(${[...COLUMNS.map((c) => c[1]), 'text', 'text'].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+const WRITTEN: readonly ColumnKey[] = [...STORED_KEYS, ...PAYLOAD_KEYS];
+const NAMES = WRITTEN.map((k) => JOB_COLUMNS[k].sql);
+const UNNEST = `unnest(${WRITTEN.map((k, i) => `$${i + 1}::${pgTypeOf(k)}[]`).join(', ')})`;
 
 const INSERT_JOBS = `INSERT INTO jobs (${NAMES.join(', ')})
   SELECT ${NAMES.join(', ')} FROM ${UNNEST} WITH ORDINALITY AS v(${NAMES.join(', ')}, ord) ORDER BY ord
   RETURNING id, seq`;
 
-const UPDATE_JOBS = `UPDATE jobs AS j SET ${NAMES.filter((n) => n !== 'id' && n !== 'first_seen_at')
-  .map((n) => (n === 'request' || n === 'response' ? `${n} = coalesce(v.${n}, j.${n})` : `${n} = v.${n}`))
+const UPDATE_JOBS = `UPDATE jobs AS j SET ${WRITTEN.filter((k) => {
+  const c: JobColumn = JOB_COLUMNS[k];
+  return k !== 'id' && !(c.kind === 'bookkeeping' && c.insertOnly);
+})
+  .map((k) => {
+    const n = JOB_COLUMNS[k].sql;
+    return JOB_COLUMNS[k].kind === 'payload' ? `${n} = coalesce(v.${n}, j.${n})` : `${n} = v.${n}`;
+  })
   .join(', ')}
   FROM ${UNNEST} AS v(${NAMES.join(', ')}) WHERE j.id = v.id`;
 
 /** The steady state's common case: the job is unchanged, only when it was last seen moves. */
-const TOUCH_JOBS = `UPDATE jobs AS j SET last_seen_at = v.last_seen_at, observed_at = v.observed_at
-  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, last_seen_at, observed_at) WHERE j.id = v.id`;
+const TOUCHED: readonly ColumnKey[] = STORED_KEYS.filter((k) => {
+  const c: JobColumn = JOB_COLUMNS[k];
+  return c.kind === 'bookkeeping' && c.touch === true;
+});
+const TOUCH_JOBS = `UPDATE jobs AS j SET ${TOUCHED.map((k) => `${JOB_COLUMNS[k].sql} = v.${JOB_COLUMNS[k].sql}`).join(', ')}
+  FROM unnest(${['id' as const, ...TOUCHED].map((k, i) => `$${i + 1}::${pgTypeOf(k)}[]`).join(', ')})
+  AS v(${['id' as const, ...TOUCHED].map((k) => JOB_COLUMNS[k].sql).join(', ')}) WHERE j.id = v.id`;
 
 const DELETE_FILES = 'DELETE FROM job_files WHERE job_seq = ANY($1::bigint[])';
 const INSERT_FILES = `INSERT INTO job_files (job_seq, job_id, position, filename, document_type)
@@ -155,7 +130,10 @@ export function pushRow(cols: unknown[][], values: readonly unknown[]): void {
 
 function columnsOf(changes: readonly JobChange[]): unknown[][] {
   const cols: unknown[][] = NAMES.map(() => []);
-  for (const c of changes) pushRow(cols, [...COLUMNS.map(([, , get]) => get(c.next)), c.request, c.response]);
+  for (const c of changes) {
+    const row = c.next as unknown as Record<string, unknown>;
+    pushRow(cols, [...STORED_KEYS.map((k) => row[k]), c.request, c.response]);
+  }
   return cols;
 }
 
@@ -255,11 +233,10 @@ async function applyInTransaction(
   }
   if (updates.length > 0) await client.query(UPDATE_JOBS, columnsOf(updates));
   if (touches.length > 0)
-    await client.query(TOUCH_JOBS, [
-      touches.map((c) => c.next.id),
-      touches.map((c) => c.next.lastSeenAt),
-      touches.map((c) => c.next.observedAt),
-    ]);
+    await client.query(
+      TOUCH_JOBS,
+      ['id' as const, ...TOUCHED].map((k) => touches.map((c) => c.next[k as keyof StoredJob])),
+    );
   await writeDerived(client, all, seqOf);
   if (opts.rejected && opts.rejected.length > 0)
     result.quarantined = await quarantineItems(

@@ -18,6 +18,7 @@
 import type pg from 'pg';
 import { catchUpFilenameIndex } from '../filenameIndex.ts';
 import type { Mirror } from '../openMirror.ts';
+import { PG_JOB_TABLE_COLUMNS } from './jobColumnsPg.ts';
 import type { PgMirror } from './openPgMirror.ts';
 import { pgText } from './pgText.ts';
 import { inTransaction } from './transaction.ts';
@@ -35,41 +36,11 @@ const B = 'bigint' as const;
 const I = 'integer' as const;
 const BOOL = 'boolean' as const;
 
+/** Every column of `jobs`, from the one list (../jobColumns.ts) with schema.ts's types. */
 const JOBS: TableSpec = {
   table: 'jobs',
   key: 'seq',
-  columns: [
-    ['seq', B],
-    ['id', T],
-    ['status', T],
-    ['endpoint', T],
-    ['source', T],
-    ['created_at', B],
-    ['started_at', B],
-    ['completed_at', B],
-    ['expires_at', B],
-    ['organization_id', T],
-    ['project_id', T],
-    ['workflow_id', T],
-    ['workflow_node_id', T],
-    ['model', T],
-    ['error_code', T],
-    ['error_message', T],
-    ['metadata', T],
-    ['request', T],
-    ['response', T],
-    ['error', T],
-    ['extra', T],
-    ['attempt_count', I],
-    ['last_failure_code', T],
-    ['has_request', BOOL],
-    ['has_response', BOOL],
-    ['first_seen_at', B],
-    ['last_seen_at', B],
-    ['observed_at', B],
-    ['status_changed_at', B],
-    ['upstream_missing_at', B],
-  ],
+  columns: PG_JOB_TABLE_COLUMNS as ReadonlyArray<readonly [string, Kind]>,
 };
 const FILES: TableSpec = {
   table: 'job_files',

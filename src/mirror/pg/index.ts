@@ -3,8 +3,10 @@
  * the pieces a `PgStore` implementing the store seam delegates to. Open with `openPgMirror`; `MIRROR_DB` is
  * classified by `parseMirrorLocation`.
  */
+
+export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from '../../mirrorLocation.ts';
 export { appendEvents, type NewEvent } from './appendEvents.ts';
-export { applyPagePg, PG_STORED_JOB_COLUMNS } from './applyPagePg.ts';
+export { applyPagePg } from './applyPagePg.ts';
 export {
   type CopyMirrorOptions,
   type CopyProgress,
@@ -27,9 +29,15 @@ export {
   markDeadLetterResolvedPg,
   recordDeadLetterPg,
 } from './deadLettersPg.ts';
-export { markMissingPg, PG_JOB_ROW_COLUMNS } from './markMissingPg.ts';
+export {
+  PG_JOB_ROW_COLUMNS,
+  PG_JOB_TABLE_COLUMNS,
+  PG_ROW_TO_JOB_COLUMNS,
+  PG_STORED_JOB_COLUMNS,
+  pgTypeOf,
+} from './jobColumnsPg.ts';
+export { markMissingPg } from './markMissingPg.ts';
 export { PG_MIGRATIONS_FOLDER } from './migratePg.ts';
-export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from './mirrorLocation.ts';
 export {
   describePgError,
   type OpenPgMirrorOptions,

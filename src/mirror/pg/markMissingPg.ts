@@ -8,12 +8,9 @@ import type { JobStatus } from '../../retab/index.ts';
 import type { MarkMissingOptions } from '../markMissing.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
 import { appendEvents, type NewEvent } from './appendEvents.ts';
-import { PG_STORED_JOB_COLUMNS } from './applyPagePg.ts';
+import { PG_JOB_ROW_COLUMNS } from './jobColumnsPg.ts';
 import { lockJobs } from './locks.ts';
 import { inTransaction } from './transaction.ts';
-
-/** Every `jobs` column as JobRow names it. */
-export const PG_JOB_ROW_COLUMNS = `${PG_STORED_JOB_COLUMNS}, request, response`;
 
 /**
  * Mark `ids` as missing upstream at `observedAt` (unix ms) in one transaction.

@@ -5,9 +5,9 @@
  */
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { MirrorLocationError, parseMirrorLocation } from '../../mirrorLocation.ts';
 import { MirrorOpenError } from '../openMirror.ts';
 import { migratePg, SchemaNewerError, SchemaPendingError } from './migratePg.ts';
-import { MirrorLocationError, parseMirrorLocation } from './mirrorLocation.ts';
 import * as schema from './schema.ts';
 
 export type PgMirrorDb = NodePgDatabase<typeof schema>;

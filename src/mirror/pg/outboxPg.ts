@@ -54,6 +54,7 @@ function where(q: OutboxQuery, params: unknown[]): string {
     params.push(q.upToSeq);
     clauses.push(`seq <= $${params.length}`);
   }
+  if (q.excludeBackfill) clauses.push('NOT backfill');
   return clauses.length > 0 ? ` AND ${clauses.join(' AND ')}` : '';
 }
 
@@ -87,5 +88,19 @@ export async function readMatchingAfterPg(
     `SELECT ${COLUMNS} FROM job_events WHERE seq > $1${w} ORDER BY seq LIMIT $${params.length}`,
     params,
   );
+  return r.rows.map(toEvent);
+}
+
+/** Events in the outbox. */
+export async function countEventsPg(pool: pg.Pool): Promise<number> {
+  const r = await pool.query<{ n: number }>('SELECT count(*) AS n FROM job_events');
+  return r.rows[0]?.n ?? 0;
+}
+
+/** A job's events, oldest first (through the `job_events (job_id, seq)` index). */
+export async function readJobEventsPg(pool: pg.Pool, jobId: string): Promise<MirrorEvent[]> {
+  const r = await pool.query<PgEventRow>(`SELECT ${COLUMNS} FROM job_events WHERE job_id = $1 ORDER BY seq`, [
+    jobId,
+  ]);
   return r.rows.map(toEvent);
 }

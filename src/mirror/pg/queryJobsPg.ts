@@ -20,6 +20,7 @@ import { InvalidCursorError, supersetList } from '../../retab/index.ts';
 import type { JobFilters } from '../buildWhere.ts';
 import type { IterateParams } from '../queryJobs.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
+import { PG_ROW_TO_JOB_COLUMNS } from './jobColumnsPg.ts';
 import { inReadOnlySnapshot } from './transaction.ts';
 import { exactTest, filterSql, Sql } from './whereSql.ts';
 
@@ -36,9 +37,7 @@ interface Position {
   id: string;
 }
 
-const COLUMNS = `j.id, j.status, j.endpoint, j.created_at AS "createdAt", j.started_at AS "startedAt",
-  j.completed_at AS "completedAt", j.expires_at AS "expiresAt", j.organization_id AS "organizationId",
-  j.metadata, j.error, j.extra, j.attempt_count AS "attemptCount", j.last_failure_code AS "lastFailureCode"`;
+const COLUMNS = PG_ROW_TO_JOB_COLUMNS;
 
 function columns(inc: { include_request?: boolean; include_response?: boolean }, names: boolean): string {
   return `${COLUMNS}, ${inc.include_request ? 'j.request' : 'NULL AS request'}, ${inc.include_response ? 'j.response' : 'NULL AS response'}${

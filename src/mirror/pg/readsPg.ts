@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from '../../retab/index.ts';
 import type { MissingPayloadOptions, StaleActiveJob, StaleActiveOptions } from '../reads.ts';
 import type { JobRow } from '../rowToJob.ts';
-import { PG_JOB_ROW_COLUMNS } from './markMissingPg.ts';
+import { PG_JOB_ROW_COLUMNS } from './jobColumnsPg.ts';
 
 export async function latestCreatedAtPg(pool: pg.Pool): Promise<number | null> {
   const r = await pool.query<{ m: number | null }>('SELECT max(created_at) AS m FROM jobs');

@@ -66,6 +66,8 @@ export const jobs = pgTable(
     extra: text('extra'),
     attemptCount: integer('attempt_count'),
     lastFailureCode: text('last_failure_code'),
+    /** Unix s: when the latest attempt started (Job field since May 2026). */
+    lastAttemptAt: int8('last_attempt_at'),
     hasRequest: boolean('has_request').notNull().default(false),
     hasResponse: boolean('has_response').notNull().default(false),
     firstSeenAt: int8('first_seen_at').notNull(),

@@ -5,7 +5,7 @@
  * silently create an SQLite file in a folder called `postgress:` (the CLI exits 2 on this error).
  */
 import { distance } from 'fastest-levenshtein';
-import { maskCredentials, maskCredentialsInText } from '../../credentials.ts';
+import { maskCredentials, maskCredentialsInText } from './credentials.ts';
 
 export type MirrorLocation =
   | { kind: 'sqlite' /** As given (relative paths resolve against the working directory). */; path: string }
