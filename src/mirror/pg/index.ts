@@ -7,10 +7,13 @@ export { appendEvents, type NewEvent } from './appendEvents.ts';
 export { applyPagePg, PG_STORED_JOB_COLUMNS } from './applyPagePg.ts';
 export {
   type CopyMirrorOptions,
+  type CopyPlan,
   type CopyProgress,
+  CopyTargetError,
   CopyVerifyError,
   copyMirror,
   type MirrorStore,
+  planCopy,
 } from './copyMirror.ts';
 export {
   advanceCursorPg,
