@@ -24,6 +24,7 @@ import { foldedFilename } from '../src/mirror/pg/schema.ts';
 import { queryJobs, registerQueryFunctions } from '../src/mirror/queryJobs.ts';
 import { parseListQuery } from '../src/retab/params.ts';
 import { startSimulator } from '../src/simulator/index.ts';
+import { filenameIndexReady } from './filenameIndexReady.ts';
 
 const args = process.argv.slice(2);
 const N = args.includes('--jobs') ? Number(args[args.indexOf('--jobs') + 1]) : 1_000_000;
@@ -37,6 +38,8 @@ const log = (msg: string) => process.stderr.write(`[queriesPg] ${msg}\n`);
 const dbPath = fileURLToPath(new URL(`./.tmp/queries-${N}-seed${SEED}.db`, import.meta.url));
 if (!existsSync(dbPath))
   throw new Error(`${dbPath} is missing: run npx tsx bench/queries.ts --jobs ${N} first`);
+// SQLite answers in the same run, with its filename index as a real sync leaves it (caught up).
+filenameIndexReady(dbPath);
 const sqliteMirror: Mirror = openMirror(dbPath, { readonly: true });
 const db = sqliteMirror.sqlite;
 registerQueryFunctions(db);
