@@ -12,15 +12,20 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { MirrorStore as CopySide } from '../mirror/pg/copyMirror.ts';
+import { registerSecret } from '../log.ts';
 import {
+  type CopyEnd,
+  CopyTargetError,
+  copyMirror,
   type MirrorLocation,
   MirrorLocationError,
+  openCopyEnd,
   parseMirrorLocation,
-} from '../mirror/pg/mirrorLocation.ts';
+  planCopy,
+} from '../mirror/index.ts';
+import { type ProgressBar, startProgressBar } from '../terminal.ts';
 import { CliError, cliContext } from './context.ts';
 import { onStopSignals } from './stopSignals.ts';
-import { type ProgressBar, startProgressBar } from './terminal.ts';
 
 interface CopyFlags {
   from: string;
@@ -66,18 +71,12 @@ function sameMirror(a: MirrorLocation, b: MirrorLocation): boolean {
   return false;
 }
 
-async function open(flag: Flag, loc: MirrorLocation, log: (msg: string) => void): Promise<CopySide> {
+async function open(flag: Flag, loc: MirrorLocation, log: (msg: string) => void): Promise<CopyEnd> {
+  if (loc.kind === 'postgres') registerSecret(decodeURIComponent(new URL(loc.url).password));
   try {
-    if (loc.kind === 'sqlite') {
-      const { openMirror } = await import('../mirror/openMirror.ts');
-      const onUpgrade = () => log(`${flag} ${loc.path}: upgrading its schema first`);
-      return { kind: 'sqlite', mirror: openMirror(loc.path, { onUpgrade }) };
-    }
-    const { registerSecret } = await import('../log.ts');
-    registerSecret(decodeURIComponent(new URL(loc.url).password));
-    const { openPgMirror } = await import('../mirror/pg/openPgMirror.ts');
-    const onUpgrade = () => log(`${flag} ${loc.masked}: upgrading its schema first`);
-    return { kind: 'postgres', mirror: await openPgMirror(loc.url, { poolSize: 2, onUpgrade }) };
+    return await openCopyEnd(loc, {
+      onUpgrade: () => log(`${flag} ${shown(loc)}: upgrading its schema first`),
+    });
   } catch (err) {
     throw new CliError(naming(flag, (err as Error).message));
   }
@@ -100,8 +99,7 @@ export function registerCopyCommand(program: Command): void {
       if (from.kind === 'sqlite' && !existsSync(from.path))
         throw new CliError(`--from ${from.path}: no such file; give the path of an existing mirror`, 2);
 
-      const { copyMirror, planCopy, CopyTargetError } = await import('../mirror/pg/copyMirror.ts');
-      const opened: CopySide[] = [];
+      const opened: CopyEnd[] = [];
       let bar: ProgressBar | undefined;
       let stopping = false;
       const disposeSignals = onStopSignals({

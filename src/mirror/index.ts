@@ -23,6 +23,18 @@ export {
 } from './openMirror.ts';
 export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
+export {
+  type CopyMirrorOptions,
+  type CopyPlan,
+  type CopyProgress,
+  CopyTargetError,
+  CopyVerifyError,
+  copyMirror,
+  type MirrorStore as CopyEnd,
+  openCopyEnd,
+  planCopy,
+} from './pg/copyMirror.ts';
+export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from './pg/mirrorLocation.ts';
 export { MAX_STATEMENTS, prepared } from './prepared.ts';
 export { listQuarantine } from './quarantine.ts';
 export { getJob, queryJobs } from './queryJobs.ts';

@@ -18,6 +18,7 @@
 import type pg from 'pg';
 import { catchUpFilenameIndex } from '../filenameIndex.ts';
 import type { Mirror } from '../openMirror.ts';
+import type { MirrorLocation } from './mirrorLocation.ts';
 import type { PgMirror } from './openPgMirror.ts';
 import { pgText } from './pgText.ts';
 import { inTransaction } from './transaction.ts';
@@ -459,4 +460,31 @@ export async function planCopy(from: MirrorStore, to: MirrorStore): Promise<Copy
     if (extra) throw refuse(`${spec.table} has ${JSON.stringify(extra[0])}, which the source has not`);
   }
   return { target: empty ? 'empty' : 'resume', present, total };
+}
+
+/**
+ * Open one end of a copy: an SQLite file (created and migrated if new) or a PostgreSQL database (migrated;
+ * pool of 2). node-postgres and drizzle's adapter are imported here, on first use, so the mirror barrel that
+ * re-exports this module stays light for commands that never touch PostgreSQL.
+ * @throws MirrorOpenError / PgMirrorOpenError (one line; messages name `MIRROR_DB`, callers may rename it)
+ */
+export async function openCopyEnd(
+  loc: MirrorLocation,
+  opts: { onUpgrade?: () => void } = {},
+): Promise<MirrorStore> {
+  if (loc.kind === 'sqlite') {
+    const { openMirror } = await import('../openMirror.ts');
+    return {
+      kind: 'sqlite',
+      mirror: openMirror(loc.path, opts.onUpgrade ? { onUpgrade: opts.onUpgrade } : {}),
+    };
+  }
+  const { openPgMirror } = await import('./openPgMirror.ts');
+  return {
+    kind: 'postgres',
+    mirror: await openPgMirror(loc.url, {
+      poolSize: 2,
+      ...(opts.onUpgrade ? { onUpgrade: opts.onUpgrade } : {}),
+    }),
+  };
 }

@@ -13,6 +13,7 @@ export {
   CopyVerifyError,
   copyMirror,
   type MirrorStore,
+  openCopyEnd,
   planCopy,
 } from './copyMirror.ts';
 export {
