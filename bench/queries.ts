@@ -19,6 +19,7 @@ import { type Mirror, openMirror } from '../src/mirror/openMirror.ts';
 import { queryJobs, registerQueryFunctions } from '../src/mirror/queryJobs.ts';
 import { parseListQuery } from '../src/retab/params.ts';
 import { generateJobs, startSimulator, toJob } from '../src/simulator/index.ts';
+import { filenameIndexReady } from './filenameIndexReady.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -78,6 +79,12 @@ function build(path: string): void {
 
 if (!isBuilt(dbPath)) build(dbPath);
 else log(`reusing ${dbPath}`);
+{
+  const t = Date.now();
+  const n = filenameIndexReady(dbPath);
+  if (n > 0)
+    log(`filename index caught up: ${n.toLocaleString()} jobs in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
 const mirror: Mirror = openMirror(dbPath, { readonly: true });
 const db = mirror.sqlite;
 registerQueryFunctions(db);

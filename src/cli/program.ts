@@ -12,6 +12,7 @@ import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../config/choices.ts';
 import { declareBackfillCommand } from './commands/backfill.ts';
 import { declareConfigCommand } from './commands/config.ts';
+import { declareCopyCommand } from './commands/copy.ts';
 import { declareDemoCommand } from './commands/demo.ts';
 import { declareEventsCommand } from './commands/events.ts';
 import { declareExportCommand } from './commands/export.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   declareJobsCommand(program);
   declareStatsCommand(program);
   declareExportCommand(program);
+  declareCopyCommand(program);
   declareServeCommand(program);
   declareDemoCommand(program);
   declareSimulatorCommand(program);

@@ -2,6 +2,8 @@
  * The mirror: the store seam (`MirrorStore`, `openStore`) every other folder goes through, and the synchronous
  * SQLite functions behind it (for src/mirror/ itself, its tests and benchmarks).
  */
+
+export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from '../mirrorLocation.ts';
 export { applyPage } from './applyPage.ts';
 export {
   type ColumnType,
@@ -23,6 +25,17 @@ export {
 } from './openMirror.ts';
 export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
+export {
+  type CopyMirrorOptions,
+  type CopyPlan,
+  type CopyProgress,
+  CopyTargetError,
+  CopyVerifyError,
+  copyMirror,
+  type MirrorStore as CopyEnd,
+  openCopyEnd,
+  planCopy,
+} from './pg/copyMirror.ts';
 export { MAX_STATEMENTS, prepared } from './prepared.ts';
 export { listQuarantine } from './quarantine.ts';
 export { getJob, queryJobs } from './queryJobs.ts';

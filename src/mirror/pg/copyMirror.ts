@@ -16,6 +16,7 @@
  * was copied are not copied again (the count check catches added rows, not changed ones).
  */
 import type pg from 'pg';
+import type { MirrorLocation } from '../../mirrorLocation.ts';
 import { catchUpFilenameIndex } from '../filenameIndex.ts';
 import type { Mirror } from '../openMirror.ts';
 import { PG_JOB_TABLE_COLUMNS } from './jobColumnsPg.ts';
@@ -175,7 +176,8 @@ interface Batch {
 interface Side {
   read(spec: TableSpec, where: string, args: unknown[], limit?: number): Promise<Row[]>;
   maxKey(spec: TableSpec): Promise<number>;
-  count(table: string): Promise<number>;
+  /** Rows of `table`, or of those matching `where` (`$1`-style placeholders on both sides). */
+  count(table: string, where?: string, args?: unknown[]): Promise<number>;
   /** Writes every batch in one transaction; `upsert` replaces rows with the same key. */
   write(batches: Batch[], upsert?: boolean): Promise<void>;
   finish(): Promise<void>;
@@ -200,8 +202,9 @@ function sqliteSide(m: Mirror): Side {
     async maxKey(s) {
       return (db.prepare(`SELECT max(${s.key}) AS n FROM ${s.table}`).get() as { n: number | null }).n ?? 0;
     },
-    async count(table) {
-      return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    async count(table, where = '', args = []) {
+      const text = `SELECT count(*) AS n FROM ${table} ${where.replaceAll(/\$\d+/g, '?')}`;
+      return (db.prepare(text).get(...args) as { n: number }).n;
     },
     async write(batches, upsert = false) {
       db.transaction(() => {
@@ -250,8 +253,8 @@ function pgSide(m: PgMirror): Side {
       const r = await pool.query<{ n: number | null }>(`SELECT max(${s.key}) AS n FROM ${s.table}`);
       return r.rows[0]?.n ?? 0;
     },
-    async count(table) {
-      const r = await pool.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+    async count(table, where = '', args = []) {
+      const r = await pool.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} ${where}`, args);
       return r.rows[0]?.n ?? 0;
     },
     async write(batches, upsert = false) {
@@ -362,4 +365,97 @@ export async function copyMirror(
     counts[table] = a;
   }
   return counts;
+}
+
+/** What a row of each keyed table is, whatever happened to it since: compared to recognise a copy's prefix. */
+const IDENTITY: Record<string, readonly string[]> = {
+  jobs: ['id'],
+  job_events: ['event_id'],
+  sync_runs: ['task', 'partition', 'started_at'],
+  quarantine: ['job_id', 'observed_at'],
+  event_dead_letters: ['sink', 'event_id'],
+};
+
+export interface CopyPlan {
+  /** `empty`: the target holds no row; `resume`: it holds the beginning of this source (an earlier copy). */
+  target: 'empty' | 'resume';
+  /** Rows per table in the target before this copy, and in the source. */
+  present: Record<string, number>;
+  total: Record<string, number>;
+}
+
+/** The target holds rows that are not the beginning of this source: copying would merge two mirrors. */
+export class CopyTargetError extends Error {
+  override name = 'CopyTargetError';
+}
+
+/**
+ * Decide whether `copyMirror(from, to)` may run: the target must be empty, or hold what an earlier copy of
+ * this source committed — for each keyed table (jobs, events, runs, quarantine, dead letters) the source's
+ * rows up to the target's largest key, recognised by their count and by the identity (job id, event id, …)
+ * of the row at that key; and no sync partition or event sink the source lacks. A finished copy is such a
+ * prefix too, so running the copy again resumes, catches up rows added since, and verifies.
+ * @throws CopyTargetError (one line, naming the table that differs) otherwise.
+ */
+export async function planCopy(from: MirrorStore, to: MirrorStore): Promise<CopyPlan> {
+  const src = side(from);
+  const dst = side(to);
+  const present: Record<string, number> = {};
+  const total: Record<string, number> = {};
+  for (const { table } of ALL) {
+    present[table] = await dst.count(table);
+    total[table] = await src.count(table);
+  }
+  const empty = Object.values(present).every((n) => n === 0);
+  const refuse = (why: string) =>
+    new CopyTargetError(
+      `the target already holds a different mirror (${why}); copy into an empty database or a new file, or into the target of an interrupted copy of this same source to resume it`,
+    );
+  for (const spec of [JOBS, ...LOGS]) {
+    const n = present[spec.table] ?? 0;
+    if (n === 0) continue;
+    const key = await dst.maxKey(spec);
+    const ident = IDENTITY[spec.table] ?? [];
+    const pick = (rows: Row[]) =>
+      JSON.stringify(rows.map((r) => ident.map((c) => r[spec.columns.findIndex(([name]) => name === c)])));
+    const at = `WHERE ${spec.key} = $1`;
+    const [mine, theirs] = [await dst.read(spec, at, [key]), await src.read(spec, at, [key])];
+    const before = await src.count(spec.table, `WHERE ${spec.key} <= $1`, [key]);
+    if (pick(mine) !== pick(theirs) || before !== n)
+      throw refuse(`its ${spec.table} are not the first ${n.toLocaleString('en-US')} of the source's`);
+  }
+  for (const spec of STATE) {
+    if ((present[spec.table] ?? 0) === 0) continue;
+    const keys = new Set((await src.read(spec, '', [])).map((r) => r[0]));
+    const extra = (await dst.read(spec, '', [])).find((r) => !keys.has(r[0]));
+    if (extra) throw refuse(`${spec.table} has ${JSON.stringify(extra[0])}, which the source has not`);
+  }
+  return { target: empty ? 'empty' : 'resume', present, total };
+}
+
+/**
+ * Open one end of a copy: an SQLite file (created and migrated if new) or a PostgreSQL database (migrated;
+ * pool of 2). node-postgres and drizzle's adapter are imported here, on first use, so the mirror barrel that
+ * re-exports this module stays light for commands that never touch PostgreSQL.
+ * @throws MirrorOpenError / PgMirrorOpenError (one line; messages name `MIRROR_DB`, callers may rename it)
+ */
+export async function openCopyEnd(
+  loc: MirrorLocation,
+  opts: { onUpgrade?: () => void } = {},
+): Promise<MirrorStore> {
+  if (loc.kind === 'sqlite') {
+    const { openMirror } = await import('../openMirror.ts');
+    return {
+      kind: 'sqlite',
+      mirror: openMirror(loc.path, opts.onUpgrade ? { onUpgrade: opts.onUpgrade } : {}),
+    };
+  }
+  const { openPgMirror } = await import('./openPgMirror.ts');
+  return {
+    kind: 'postgres',
+    mirror: await openPgMirror(loc.url, {
+      poolSize: 2,
+      ...(opts.onUpgrade ? { onUpgrade: opts.onUpgrade } : {}),
+    }),
+  };
 }

@@ -9,10 +9,14 @@ export { appendEvents, type NewEvent } from './appendEvents.ts';
 export { applyPagePg } from './applyPagePg.ts';
 export {
   type CopyMirrorOptions,
+  type CopyPlan,
   type CopyProgress,
+  CopyTargetError,
   CopyVerifyError,
   copyMirror,
   type MirrorStore,
+  openCopyEnd,
+  planCopy,
 } from './copyMirror.ts';
 export {
   advanceCursorPg,
