@@ -3,7 +3,7 @@
  * doc (the README's configuration table is generated from it and checked by a test), and the `Config` the
  * settings load into.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACTIVE_STATUSES, type ActiveStatus, SOURCES, TERMINAL_STATUSES } from '../retab/schemas.ts';
 import { type AlertRule, AlertRuleSchema, WebhookSchema } from './alerting.ts';
 import { LOG_LEVELS, PAYLOAD_MODES, type PayloadMode } from './choices.ts';

@@ -147,6 +147,14 @@ describe.each<Way>(['sources', 'bundle'])('CLI start-up imports, from the %s', (
   });
 });
 
+it('the bundle carries no zod locale but English: zod is imported as `import * as z`, which esbuild can shake', () => {
+  // `import { z } from 'zod'` makes esbuild keep zod's whole namespace: every locale and the JSON-schema
+  // converters, ~750 KB that each command touching a schema would parse (bench/RESULTS.md §8).
+  const inputs = [...bundleContents(dirname(bundleMain)).values()].flat();
+  expect(inputs.some((i) => i.includes('node_modules/zod/'))).toBe(true);
+  expect(inputs.filter((i) => /node_modules\/zod\/.*locales\/(?!en\.js)[\w-]+\.js$/.test(i))).toEqual([]);
+});
+
 describe('command declarations and implementations', () => {
   it('every declared command has exactly one implementation, which declares no options of its own', async () => {
     const registers: [string, RegisterActions][] = [];
