@@ -6,10 +6,12 @@
  *
  * - Entry `src/cli/main.ts`, with code splitting: every `import()` a command makes when it runs (lazyAction)
  *   stays a separate chunk, so `--help` still loads no database, queue or HTTP code.
- * - Bundled packages: only the pure-JavaScript ones the read commands load (BUNDLED below). Every other
- *   dependency stays an ordinary `import` of node_modules — native addons (better-sqlite3), packages that
- *   read their own files by path or start worker threads (pino's transports, BullMQ's Lua scripts), and the
- *   service stack (fastify, ioredis) that only long-running commands load.
+ * - Bundled packages: only pure-JavaScript ones that read no file of their own by path (BUNDLED below): what
+ *   the read commands load, and BullMQ (~170 modules for `status`; its Lua scripts are JavaScript modules,
+ *   it loads ioredis with `require`, and its sandboxed processors — file paths — are not used here). Every
+ *   other dependency stays an ordinary `import` of node_modules: native addons (better-sqlite3), packages
+ *   that read their own files by path or start worker threads (pino's transports, ioredis' package.json),
+ *   and the HTTP stack (fastify) that only long-running commands load.
  * - The output sits two folders below the package root, like `dist/cli/main.js`, so the sources'
  *   `new URL('../../package.json', import.meta.url)` and `../../drizzle` still find their files.
  * - `dist/cli-bundle/meta.json` is esbuild's metafile: which source modules and packages each output file
@@ -24,7 +26,7 @@ import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Packages compiled into the bundle: pure JavaScript, no file read by path, no worker thread. */
+/** Packages compiled into the bundle (with their own dependencies): pure JavaScript, no file read by path. */
 const BUNDLED = [
   'commander',
   'zod',
@@ -33,6 +35,7 @@ const BUNDLED = [
   'csv-stringify',
   'dotenv',
   'fastest-levenshtein',
+  'bullmq',
 ];
 
 const at = process.argv.indexOf('--outdir');
