@@ -14,6 +14,8 @@
  *   and the HTTP stack (fastify) that only long-running commands load.
  * - The output sits two folders below the package root, like `dist/cli/main.js`, so the sources'
  *   `new URL('../../package.json', import.meta.url)` and `../../drizzle` still find their files.
+ * - No source maps (they would add ~5 MB to the package): a stack trace (`DEBUG=1`) names the bundle's
+ *   functions as in the sources; `RETAB_MIRROR_FROM_SOURCE=1` runs the sources themselves.
  * - `dist/cli-bundle/meta.json` is esbuild's metafile: which source modules and packages each output file
  *   holds (test/foundation/startupImports.test.ts reads it).
  *
@@ -63,7 +65,6 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: true,
-  sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
 });
