@@ -5,7 +5,7 @@
  * such as the tsx CLI relays the signal and SIGKILLs its child ~30 ms later).
  *
  * It runs the first of these that is at least as new as every file under `src/`: the bundled CLI (`dist/cli-bundle/`,
- * built by `npm install` through the `prepare` script, scripts/bundleCli.mjs: a few files instead of ~500
+ * built by `npm install` through the `prepare` script, scripts/bundleCli.mjs: a few files instead of ~350
  * modules, about twice as fast again to start), then the compiled `dist/` (tsc alone), else — in a checkout
  * edited since the last build — the TypeScript sources through tsx's in-process loader
  * (bench/startup.ts; `RETAB_MIRROR_FROM_SOURCE=1` forces the sources).

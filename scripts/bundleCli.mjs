@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Bundle the CLI into a few ESM files under `dist/cli-bundle/` with esbuild, for start-up time: node loads
- * and compiles one module at a time, and an everyday command (`jobs list`, `stats`) otherwise loads ~500 of
+ * and compiles one module at a time, and an everyday command (`jobs list`, `stats`) otherwise loads ~350 of
  * them (bench/startup.ts, bench/RESULTS.md §8). `bin/retab-mirror.js` runs the bundle when it is current.
  *
  * - Entry `src/cli/main.ts`, with code splitting: every `import()` a command makes when it runs (lazyAction)
