@@ -1,20 +1,24 @@
 /**
  * CLI start-up: how long an everyday command takes to answer, from the process start to its exit, as
- * `bin/retab-mirror.js` runs it — from the compiled `dist/` (what an install runs) and from the TypeScript
- * sources through tsx's loader (a checkout edited since its last build) — against the floor of starting
- * node itself (`node -e 0`), all measured in this run, the runs of every variant interleaved so that a change
- * in the machine's load touches them alike. Target: the compiled CLI answers `--help` and `jobs list
- * --limit 5` on a small mirror in well under half a second (aim: 0.3 s), i.e. within a few node start-ups.
+ * `bin/retab-mirror.js` runs it after an install — the bundle `dist/cli-bundle/` (scripts/bundleCli.mjs) —
+ * beside the tsc output `dist/cli/main.js` run directly (one file per module) and the TypeScript sources
+ * through tsx's loader (a checkout edited since its last build), against the floor of starting node itself
+ * (`node -e 0`), all measured in this run, the runs of every variant interleaved so that a change in the
+ * machine's load touches them alike. Target (issue #18): everyday commands answer on a small mirror in well
+ * under half a second (aim: 0.3 s on a quiet machine), i.e. within a few node start-ups.
  *
  * Wall time is what a user waits; CPU time (user + system of the child) is printed too, because on a shared
- * machine it moves much less with the load than wall time does.
+ * machine it moves much less with the load than wall time does. `status` also asks Redis (REDIS_URL, default
+ * 127.0.0.1:6379) for the queue and the schedulers.
  *
- *   npx tsx bench/startup.ts [--quick] [--baseline <other checkout>/bin/retab-mirror.js]
- *     --quick     5 runs each instead of 15
- *     --baseline  also time another checkout's compiled CLI in the same runs (e.g. the commit before a change)
+ *   npx tsx bench/startup.ts [--quick] [--build] [--no-sources] [--baseline <other checkout>/bin/retab-mirror.js]
+ *     --quick       5 runs each instead of 15
+ *     --build       rebuild dist/ and the bundle first (done anyway when either is missing or older than src/)
+ *     --no-sources  skip the tsx variant (the slowest)
+ *     --baseline    also time another checkout's CLI in the same runs (e.g. the commit before a change)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +33,20 @@ const baselineAt = process.argv.indexOf('--baseline');
 const BASELINE = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
 if (BASELINE !== undefined && !existsSync(BASELINE)) throw new Error(`--baseline ${BASELINE}: no such file`);
 
-// The compiled CLI must be current, as after `npm install` (which runs `prepare`).
-if (!existsSync(join(ROOT, 'dist/cli/main.js')) || process.argv.includes('--build')) {
+const BUNDLE = join(ROOT, 'dist/cli-bundle/main.js');
+const COMPILED = join(ROOT, 'dist/cli/main.js');
+
+/** Whether `file` exists and is at least as new as every file under src/ (what bin/retab-mirror.js checks). */
+function current(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const built = statSync(file).mtimeMs;
+  return readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true }).every(
+    (e) => !e.isFile() || statSync(join(e.parentPath, e.name)).mtimeMs <= built,
+  );
+}
+
+// Both builds must be current, as after `npm install` (which runs `prepare`), or bin/ would run the sources.
+if (!current(BUNDLE) || !current(COMPILED) || process.argv.includes('--build')) {
   const build = spawnSync('npm', ['run', 'prepare'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run prepare failed');
 }
@@ -38,12 +54,15 @@ if (!existsSync(join(ROOT, 'dist/cli/main.js')) || process.argv.includes('--buil
 // A small mirror: 500 jobs with their requests, as a first sync of a quiet organisation leaves it.
 const dir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
 const db = join(dir, 'mirror.db');
+/** A job of the mirror, for `jobs get`. */
+let someJob = '';
 {
   const mirror = openMirror(db);
   const jobs = generateJobs(1, 500, 14, Date.now()).map((r) =>
     toJob(r, 'org_bench', { includeRequest: true, includeResponse: false }),
   );
   applyPage(mirror, jobs, { observedAt: Date.now(), backfill: true });
+  someJob = jobs[250]?.id ?? '';
   mirror.close();
 }
 
@@ -83,10 +102,21 @@ interface Variant {
   env?: Record<string, string>;
 }
 
+const sources = !process.argv.includes('--no-sources');
 const variants: Variant[] = [
   { label: 'floor', args: () => ['-e', '0'] },
-  { label: 'compiled', args: (c) => [BIN, ...c] },
-  { label: 'source', args: (c) => [BIN, ...c], env: { RETAB_MIRROR_FROM_SOURCE: '1' } },
+  // What an install runs: bin/ picks the bundle.
+  { label: 'bundle', args: (c) => [BIN, ...c] },
+  { label: 'compiled', args: (c) => [COMPILED, ...c] },
+  ...(sources
+    ? [
+        {
+          label: 'source',
+          args: (c: readonly string[]) => [BIN, ...c],
+          env: { RETAB_MIRROR_FROM_SOURCE: '1' },
+        },
+      ]
+    : []),
   ...(BASELINE ? [{ label: 'baseline', args: (c: readonly string[]) => [BASELINE, ...c] }] : []),
 ];
 
@@ -108,7 +138,10 @@ function measure(command: readonly string[]): Record<string, Sample> {
 const COMMANDS: [string, string[]][] = [
   ['--help', ['--help']],
   ['jobs list --limit 5', ['jobs', 'list', '--limit', '5']],
+  ['jobs get <id>', ['jobs', 'get', someJob]],
   ['stats', ['stats']],
+  ['events tail', ['events', 'tail']],
+  ['status', ['status']],
 ];
 const rows = COMMANDS.map(([label, command]) => ({ label, times: measure(command) }));
 rmSync(dir, { recursive: true, force: true });
@@ -117,23 +150,24 @@ const ms = (n: number) => (Number.isNaN(n) ? '–' : `${Math.round(n)} ms`);
 const x = (n: number) => `${n.toFixed(1)}×`;
 const floor = rows[0]?.times.floor as Sample;
 console.log(
-  `Median of ${runs} interleaved runs each, on a mirror of 500 jobs; floor = \`node -e 0\` = ${ms(floor.wallMs)} wall, ${ms(floor.cpuMs)} CPU on this machine now.\n`,
+  `Median of ${runs} interleaved runs each, on a mirror of 500 jobs; floor = \`node -e 0\` = ${ms(floor.wallMs)} wall, ${ms(floor.cpuMs)} CPU on this machine now (each row's ratios use the floor of its own runs).\n`,
 );
 console.log(
-  `| command | compiled (dist/) | vs floor | CPU | from sources (tsx) | tsx / compiled |${BASELINE ? ' baseline compiled | baseline vs floor | baseline CPU |' : ''}`,
+  `| command | bundle (what bin/ runs) | vs floor | CPU | CPU vs floor | tsc output (dist/cli) | CPU |${sources ? ' from sources (tsx) |' : ''}${BASELINE ? ' baseline | baseline vs floor | baseline CPU |' : ''}`,
 );
-console.log(`|---|---|---|---|---|---|${BASELINE ? '---|---|---|' : ''}`);
+console.log(`|---|---|---|---|---|---|---|${sources ? '---|' : ''}${BASELINE ? '---|---|---|' : ''}`);
 for (const r of rows) {
   const f = r.times.floor as Sample;
+  const b = r.times.bundle as Sample;
   const c = r.times.compiled as Sample;
-  const s = r.times.source as Sample;
-  const b = r.times.baseline;
+  const s = r.times.source;
+  const base = r.times.baseline;
   console.log(
-    `| \`${r.label}\` | ${ms(c.wallMs)} | ${x(c.wallMs / f.wallMs)} | ${ms(c.cpuMs)} | ${ms(s.wallMs)} | ${x(s.wallMs / c.wallMs)} |${b ? ` ${ms(b.wallMs)} | ${x(b.wallMs / f.wallMs)} | ${ms(b.cpuMs)} |` : ''}`,
+    `| \`${r.label}\` | ${ms(b.wallMs)} | ${x(b.wallMs / f.wallMs)} | ${ms(b.cpuMs)} | ${x(b.cpuMs / f.cpuMs)} | ${ms(c.wallMs)} | ${ms(c.cpuMs)} |${s ? ` ${ms(s.wallMs)} |` : ''}${base ? ` ${ms(base.wallMs)} | ${x(base.wallMs / f.wallMs)} | ${ms(base.cpuMs)} |` : ''}`,
   );
 }
 console.log(
-  '\nThe compiled CLI is what `npx retab-mirror`, the npm scripts and PM2 run once `npm install` has built it; the tsx path is taken only when a file under src/ is newer than dist/.',
+  '\nThe bundle is what `npx retab-mirror`, the npm scripts and PM2 run once `npm install` has built it; the tsx path is taken only when a file under src/ is newer than both builds.',
 );
 console.log(
   `BENCH_JSON ${JSON.stringify({ startup: { runs, rows: rows.map((r) => ({ command: r.label, ...r.times })) } })}`,

@@ -4,10 +4,12 @@
  * line (error messages included). Human-readable on a TTY, JSON lines otherwise.
  */
 import { createRequire } from 'node:module';
-import pino, { type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 
-// pino-pretty (and its ~40 modules) is loaded the first time a terminal needs it, not by every command that
-// imports this module: `jobs list` piped to a file never does.
+// pino (~30 modules, ~30 ms of CPU) is loaded the first time a logger is built, and pino-pretty (~40 more)
+// the first time a terminal needs it, not by every command that imports this module for its secrets
+// registry: `jobs list` and `stats` log nothing (bench/startup.ts).
+const requirePino = () => createRequire(import.meta.url)('pino') as typeof import('pino');
 const requirePretty = () => createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 
 export type { Logger } from 'pino';
@@ -62,6 +64,7 @@ export function prettyStream(destination: DestinationStream | NodeJS.WritableStr
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
+  const pino = requirePino();
   const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
   const destination = opts.split
     ? pino.multistream(
@@ -83,5 +86,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
-/** A logger that drops everything: the default for library calls that were given none. */
-export const silentLogger: Logger = pino({ level: 'silent' });
+let silent: Logger | undefined;
+const silentTarget = (): Logger => (silent ??= requirePino()({ level: 'silent' }));
+
+/**
+ * A logger that drops everything: the default for library calls that were given none. A stand-in that builds
+ * the real (silent) pino logger when first used, so importing this module does not load pino.
+ */
+export const silentLogger: Logger = new Proxy({} as Logger, {
+  get(_, prop) {
+    const value: unknown = Reflect.get(silentTarget(), prop);
+    return typeof value === 'function' ? value.bind(silentTarget()) : value;
+  },
+  set: (_, prop, value) => Reflect.set(silentTarget(), prop, value),
+  has: (_, prop) => Reflect.has(silentTarget(), prop),
+});

@@ -1,5 +1,5 @@
 /** Where change events go, as settings: webhook sinks (`WEBHOOKS`) and alert rules (`ALERT_RULES`). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from '../events/eventModel.ts';
 import { ENDPOINTS, JOB_STATUSES } from '../retab/index.ts';
 

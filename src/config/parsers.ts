@@ -3,7 +3,7 @@
  * and refused: the zod building blocks of `SETTINGS` (settings.ts).
  */
 import { distance } from 'fastest-levenshtein';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_STATUSES } from '../retab/index.ts';
 
 /**

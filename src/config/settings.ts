@@ -3,7 +3,7 @@
  * doc (the README's configuration table is generated from it and checked by a test), and the `Config` the
  * settings load into.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseMirrorLocation } from '../mirrorLocation.ts';
 import { ACTIVE_STATUSES, type ActiveStatus, SOURCES, TERMINAL_STATUSES } from '../retab/index.ts';
 import { type AlertRule, AlertRuleSchema, WebhookSchema } from './alerting.ts';

@@ -35,7 +35,9 @@ export class MirrorOpenError extends Error {
   override name = 'MirrorOpenError';
 }
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+import { MIGRATIONS_FOLDER } from './migrationFolders.ts';
+
+export { MIGRATIONS_FOLDER };
 
 /** Page cache per connection, KiB. */
 const CACHE_KIB = 32 * 1024;

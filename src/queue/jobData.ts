@@ -3,7 +3,7 @@
  * `sync_state`/`sync_runs`) and its BullMQ job id. Job data is validated when a job is picked up, so a job
  * written by another version or by hand fails once with a clear reason instead of running half-understood.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SOURCES } from '../retab/index.ts';
 import { partitionKey } from '../sync/index.ts';
 

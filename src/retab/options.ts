@@ -3,7 +3,7 @@
  * was built is a client that can send requests.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Logger, registerSecret, silentLogger } from '../log.ts';
 import { RetabConfigError } from './errors.ts';
 import type { RetryPolicy } from './retry.ts';

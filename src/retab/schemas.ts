@@ -3,7 +3,7 @@
  * Shared by the client, the simulator, the mirror's query layer and the local server, so that all four
  * agree on what a job and a list call are.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SOURCES } from './sources.ts';
 
 /** The statuses the contract documents. Upstream may add more: see `JobStatus` and `isKnownStatus`. */

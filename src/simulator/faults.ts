@@ -2,7 +2,7 @@
  * Fault injection: each request to a `/v1` route may get a fault, taken first from the scripted queue
  * (`enqueue`), else drawn from the configured probabilities with a seeded generator.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Random } from './random.ts';
 import type { Route } from './stats.ts';
 

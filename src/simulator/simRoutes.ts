@@ -3,7 +3,7 @@
  * truth and the request log. They are not counted in the stats.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LifecycleClock } from './clock.ts';
 import { FAULT_KINDS, type FaultInjector } from './faults.ts';
 import { readJson, sendJson } from './http.ts';

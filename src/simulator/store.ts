@@ -2,7 +2,7 @@
  * `sim.store`: the ground truth and the write operations of the simulator (create, cancel, retry, remove),
  * with the upstream's validation and refusals. The HTTP routes call these same methods.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENDPOINTS, isTerminal, type Job, MAX_METADATA_PAIRS } from '../retab/index.ts';
 import { notFound, SimulatorError } from './errors.ts';
 import { type JobIndex, postedRecord } from './jobIndex.ts';

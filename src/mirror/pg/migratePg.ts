@@ -12,9 +12,10 @@
 import { fileURLToPath } from 'node:url';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import type { PoolClient } from 'pg';
+import { PG_MIGRATIONS_FOLDER } from '../migrationFolders.ts';
 import { LOCK_CLASS_MIGRATE } from './locks.ts';
 
-export const PG_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle-pg', import.meta.url));
+export { PG_MIGRATIONS_FOLDER };
 
 const TABLE = 'drizzle.__drizzle_migrations';
 
