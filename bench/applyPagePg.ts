@@ -9,15 +9,13 @@
  *   same pages again lightweight (steady state: every row known and unchanged, only seen/observed times move).
  * - floor: the same rows inserted per page with the same set-based statements (`INSERT … SELECT FROM
  *   unnest`) and nothing else: no job locks, no read of the stored rows, no merge, no outbox lock; rows built
- *   outside the timer. (The issue's floor is `COPY`; node-postgres has no COPY without pg-copy-streams.)
+ *   outside the timer. (The issue's floor, `COPY`, is bench/backfill.ts --store postgres's: bench/pgBench.ts.)
  * - applyPage (SQLite), same pages, a fresh file: the reference.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { applyPage, eventId, openMirror } from '../src/mirror/index.ts';
 import { jobToRow } from '../src/mirror/jobToRow.ts';
 import { payloadJson } from '../src/mirror/outbox.ts';
@@ -25,13 +23,13 @@ import { applyPagePg, pushRow } from '../src/mirror/pg/applyPagePg.ts';
 import { openPgMirror } from '../src/mirror/pg/openPgMirror.ts';
 import type { Job } from '../src/retab/schemas.ts';
 import { generateJobs, toJob } from '../src/simulator/index.ts';
+import { withDatabase } from './pgBench.ts';
 
 const { values } = parseArgs({
   options: { jobs: { type: 'string' }, page: { type: 'string', default: '100' } },
 });
 const total = Number(values.jobs ?? 20_000);
 const pageSize = Number(values.page);
-const ADMIN = process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NOW = Date.UTC(2026, 10, 15);
 const records = generateJobs(42, total, 30, NOW);
 const pages: Job[][] = [];
@@ -41,23 +39,6 @@ for (let i = 0; i < records.length; i += pageSize)
       .slice(i, i + pageSize)
       .map((r) => toJob(r, 'org_bench', { includeRequest: true, includeResponse: false })),
   );
-
-async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `bench_${randomUUID().replaceAll('-', '')}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client(ADMIN);
-    await c.connect();
-    await c.query(sql).finally(() => c.end());
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(ADMIN);
-  u.pathname = `/${name}`;
-  try {
-    return await fn(u.toString());
-  } finally {
-    await admin(`DROP DATABASE ${name} WITH (FORCE)`);
-  }
-}
 
 const T0 = 1_795_000_000_000;
 const results: Record<string, number> = {};

@@ -15,6 +15,12 @@
  *   npx tsx bench/backfill.ts [--jobs 200000] [--rss 20000,100000,1000000] [--quick]   (--quick: 20k, rss 20k/50k)
  *   The memory ratio compares the two largest --rss sizes; with --jobs they give the 4 points of scaling.svg.
  *
+ *   npx tsx bench/backfill.ts --store postgres [--jobs 200000] [--rss …]   (PG_BENCH_URL: the server)
+ *   The same sync into a fresh PostgreSQL database (`MIRROR_DB` a URL, i.e. `openStore` → PgStore), against
+ *   the same fetch floor and PostgreSQL's write floor: `COPY` of the same rows (jobs, files, metadata,
+ *   events), one transaction per page, into another fresh database (bench/pgBench.ts). No RSS rows unless
+ *   --rss is given.
+ *
  * Prints markdown on stdout, and a `BENCH_JSON` line (bench/run.ts protocol).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -26,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../src/log.ts';
 import { openMirror } from '../src/mirror/openMirror.ts';
+import { openStore } from '../src/mirror/openStore.ts';
 import { eventId } from '../src/mirror/outbox.ts';
 import { createRetabClient } from '../src/retab/client.ts';
 import {
@@ -39,6 +46,7 @@ import {
 import type { Job } from '../src/retab/schemas.ts';
 import { lastDays } from '../src/sync/partitions.ts';
 import { syncOnce } from '../src/sync/syncOnce.ts';
+import { copyFloorWriter, type PageWriter, withDatabase } from './pgBench.ts';
 
 const DAYS = 30;
 const PAGE = 100;
@@ -54,8 +62,12 @@ const { values } = parseArgs({
     url: { type: 'string' },
     key: { type: 'string' },
     db: { type: 'string' },
+    store: { type: 'string', default: 'sqlite' },
   },
 });
+if (values.store !== 'sqlite' && values.store !== 'postgres')
+  throw new Error(`--store must be sqlite or postgres, not ${values.store}`);
+const pgStore = values.store === 'postgres';
 
 interface ChildResult {
   seconds: number;
@@ -71,7 +83,8 @@ interface ChildResult {
 async function childMain(): Promise<void> {
   const apiKey = values.key ?? '';
   const client = createRetabClient({ apiKey, baseUrl: values.url ?? '', maxRetries: 5 });
-  const mirror = openMirror(values.db ?? '');
+  // `openStore` is what `retab-mirror sync` opens for MIRROR_DB: a file path → SQLite, a URL → PostgreSQL.
+  const mirror = await openStore(values.db ?? '');
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const pass = await syncOnce(
@@ -87,7 +100,7 @@ async function childMain(): Promise<void> {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
-  mirror.close();
+  await mirror.close();
   const result: ChildResult = {
     seconds,
     cpuS: (cpu.user + cpu.system) / 1e6,
@@ -187,11 +200,8 @@ function rowOf(j: Job, at: number): unknown[] {
   ];
 }
 
-/** Both floors in one walk over the same pages: fetch+parse timed apart from the raw insert. */
-async function floors(
-  sim: Sim,
-  db: string,
-): Promise<{ fetchS: number; writeS: number; pages: number; jobs: number }> {
+/** SQLite's write floor: raw prepared INSERTs into a fresh mirror file, one transaction per page. */
+function sqliteFloorWriter(db: string): PageWriter {
   const mirror = openMirror(db);
   const insert = mirror.sqlite.prepare(INSERT);
   const insertFile = mirror.sqlite.prepare(
@@ -221,6 +231,25 @@ async function floors(
       );
     }
   });
+  return {
+    write: async (jobs, at) => writePage(jobs, at),
+    close: async () => mirror.close(),
+  };
+}
+
+/** The write floor of the store under test, on a fresh `db` (a file path, or an empty database's URL). */
+async function floorWriter(db: string): Promise<PageWriter> {
+  if (!pgStore) return sqliteFloorWriter(db);
+  await (await openStore(db)).close(); // the store's own schema, indexes and extensions
+  return copyFloorWriter(db);
+}
+
+/** Both floors in one walk over the same pages: fetch+parse timed apart from the raw insert. */
+async function floors(
+  sim: Sim,
+  db: string,
+): Promise<{ fetchS: number; writeS: number; pages: number; jobs: number }> {
+  const writer = await floorWriter(db);
   let fetchMs = 0;
   let writeMs = 0;
   let pages = 0;
@@ -235,7 +264,7 @@ async function floors(
       const res = await fetch(`${sim.url}/jobs?${q}`, { headers: { 'Api-Key': sim.key } });
       const page = JSON.parse(await res.text()) as { data: Job[]; last_id: string | null; has_more: boolean };
       const t1 = performance.now();
-      writePage(page.data, Date.now());
+      await writer.write(page.data, Date.now());
       writeMs += performance.now() - t1;
       fetchMs += t1 - t0;
       pages++;
@@ -244,16 +273,18 @@ async function floors(
       after = page.last_id;
     }
   }
-  mirror.close();
+  await writer.close();
   return { fetchS: fetchMs / 1000, writeS: writeMs / 1000, pages, jobs };
 }
 
 async function main(): Promise<void> {
   const total = Number(values.jobs ?? (values.quick ? 20_000 : 200_000));
-  const rssSizes = (values.rss ?? (values.quick ? '20000,50000' : '20000,100000,1000000'))
-    .split(',')
-    .map(Number);
+  const rssDefault = pgStore ? '' : values.quick ? '20000,50000' : '20000,100000,1000000';
+  const rssSizes = (values.rss ?? rssDefault).split(',').filter(Boolean).map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'retab-bench-backfill-'));
+  /** A fresh mirror location for `fn`: a new file, or a new PostgreSQL database dropped afterwards. */
+  const fresh = <T>(name: string, fn: (db: string) => Promise<T>): Promise<T> =>
+    pgStore ? withDatabase(fn) : fn(join(dir, `${name}.db`));
   const scaling: { jobs: number; seconds: number; rssMiB: number }[] = [];
   const out: string[] = [];
   try {
@@ -262,8 +293,8 @@ async function main(): Promise<void> {
     let floor: Awaited<ReturnType<typeof floors>>;
     try {
       // Sync first: if the simulator warms up, the floors (measured second) get the benefit.
-      sync = await runChild(sim, join(dir, `sync-${total}.db`));
-      floor = await floors(sim, join(dir, `floor-${total}.db`));
+      sync = await fresh(`sync-${total}`, (db) => runChild(sim, db));
+      floor = await fresh(`floor-${total}`, (db) => floors(sim, db));
     } finally {
       await stopSim(sim);
     }
@@ -271,12 +302,12 @@ async function main(): Promise<void> {
     const larger = Math.max(floor.fetchS, floor.writeS);
     const ratio = sync.seconds / larger;
     out.push(
-      `Cold backfill of ${total.toLocaleString('en-US')} jobs over ${DAYS} days, with requests, pages of ${PAGE}; simulator in its own process.`,
+      `Cold backfill of ${total.toLocaleString('en-US')} jobs over ${DAYS} days, with requests, pages of ${PAGE}, into ${pgStore ? 'PostgreSQL (a fresh database each)' : 'SQLite'}; simulator in its own process.`,
       '',
       '| | seconds | jobs/s |',
       '|---|---:|---:|',
       `| fetch floor (fetch + JSON.parse, ${floor.pages} pages, sequential) | ${floor.fetchS.toFixed(1)} | ${Math.round(floor.jobs / floor.fetchS)} |`,
-      `| write floor (raw INSERTs of the same rows: jobs, files, metadata, events; one transaction per page) | ${floor.writeS.toFixed(1)} | ${Math.round(floor.jobs / floor.writeS)} |`,
+      `| write floor (${pgStore ? 'COPY' : 'raw INSERTs'} of the same rows: jobs, files, metadata, events; one transaction per page) | ${floor.writeS.toFixed(1)} | ${Math.round(floor.jobs / floor.writeS)} |`,
       `| fetch + write, one after the other | ${(floor.fetchS + floor.writeS).toFixed(1)} | ${Math.round(floor.jobs / (floor.fetchS + floor.writeS))} |`,
       `| **sync** (${sync.requests} requests, ${sync.jobs} jobs mirrored, ${sync.outcome}; ${sync.cpuS.toFixed(1)} s CPU) | **${sync.seconds.toFixed(1)}** | ${Math.round(sync.jobs / sync.seconds)} |`,
       '',
@@ -288,7 +319,7 @@ async function main(): Promise<void> {
     for (const n of rssSizes) {
       const s = await startSim(n);
       try {
-        const r = await runChild(s, join(dir, `rss-${n}.db`));
+        const r = await fresh(`rss-${n}`, (db) => runChild(s, db));
         rss.push({ jobs: n, rssMiB: r.maxRssMiB, seconds: r.seconds });
         if (n !== total) scaling.push({ jobs: r.jobs, seconds: r.seconds, rssMiB: r.maxRssMiB });
       } finally {
@@ -297,16 +328,17 @@ async function main(): Promise<void> {
     }
     // The two largest sizes: memory must not grow with history.
     const [a, b] = [...rss].sort((x, y) => x.jobs - y.jobs).slice(-2);
-    out.push(
-      'Peak RSS of the sync process (maxRSS of a child running the same pass):',
-      '',
-      '| jobs | peak RSS (MiB) | seconds |',
-      '|---:|---:|---:|',
-      ...rss.map(
-        (r) => `| ${r.jobs.toLocaleString('en-US')} | ${r.rssMiB.toFixed(0)} | ${r.seconds.toFixed(1)} |`,
-      ),
-      '',
-    );
+    if (rss.length > 0)
+      out.push(
+        'Peak RSS of the sync process (maxRSS of a child running the same pass):',
+        '',
+        '| jobs | peak RSS (MiB) | seconds |',
+        '|---:|---:|---:|',
+        ...rss.map(
+          (r) => `| ${r.jobs.toLocaleString('en-US')} | ${r.rssMiB.toFixed(0)} | ${r.seconds.toFixed(1)} |`,
+        ),
+        '',
+      );
     if (a && b) {
       const growth = b.rssMiB / a.rssMiB;
       out.push(

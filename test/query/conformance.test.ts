@@ -1,44 +1,30 @@
 /**
  * The local API answers exactly what the upstream answers: the simulator and a mirror of the same data are
- * asked the same 300 random questions over real HTTP, and every status and body must be equal.
+ * asked the same 300 random questions over real HTTP, and every status and body must be equal; on every
+ * store (test/stores.ts), each served through a read-only connection.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryJobs } from '../../src/mirror/queryJobs.ts';
+import { type MirrorStore, openStore } from '../../src/mirror/index.ts';
 import { deriveSource, documentTypeOf, jobFilenames, workflowNodeId } from '../../src/retab/jobFields.ts';
 import { parseListQuery } from '../../src/retab/params.ts';
 import { ENDPOINTS, JOB_STATUSES, type Job, SOURCES } from '../../src/retab/schemas.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { getJson, LOCAL_CONFIG, listen, load, prng, type TempMirror, tempMirror } from './helpers.ts';
+import { forEachStore } from '../stores.ts';
+import { getJson, LOCAL_CONFIG, listen, loadStore, prng } from './helpers.ts';
 
 const NOW = Date.parse('2026-11-01T12:00:00Z');
 
 let sim: Simulator;
-let tmp: TempMirror;
-let local: Awaited<ReturnType<typeof listen>>;
 let jobs: Job[];
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 42, jobs: 3000, days: 10, now: NOW });
   jobs = sim.store.all();
-  tmp = tempMirror();
-  load(tmp.mirror, jobs);
-  local = await listen({ mirror: tmp.reader, config: LOCAL_CONFIG });
 });
 
 afterAll(async () => {
-  await local?.app.close();
   await sim?.close();
-  tmp?.cleanup();
 });
-
-const both = async (pathAndQuery: string) => {
-  const headers = { 'Api-Key': sim.apiKey };
-  const [up, mine] = await Promise.all([
-    getJson(`${sim.url}${pathAndQuery}`, headers),
-    getJson(`${local.base}/v1${pathAndQuery}`, headers),
-  ]);
-  return { up, mine };
-};
 
 interface Pools {
   ids: string[];
@@ -134,96 +120,126 @@ function randomQuery(
   return q;
 }
 
-describe('GET /v1/jobs on the mirror equals the upstream', () => {
-  it('300 random parameter combinations: same status, same body', async () => {
-    const rand = prng(20261101);
-    const p = pools(jobs);
-    let prev: { first_id: string | null; last_id: string | null } = { first_id: null, last_id: null };
-    const mismatches: { query: string; up: unknown; mine: unknown }[] = [];
-    let nonEmpty = 0;
-    let withCursor = 0;
-    for (let i = 0; i < 300; i++) {
-      const q = randomQuery(rand, p, prev);
-      if (q.has('after') || q.has('before')) withCursor++;
-      const { up, mine } = await both(`/jobs?${q}`);
-      if (up.status !== mine.status || JSON.stringify(up.body) !== JSON.stringify(mine.body)) {
-        expect(mine.body).toEqual(up.body); // a readable diff for the first one
-        mismatches.push({ query: q.toString(), up, mine });
+forEachStore((store) =>
+  describe('GET /v1/jobs on the mirror equals the upstream', () => {
+    let reader: MirrorStore;
+    let local: Awaited<ReturnType<typeof listen>>;
+    beforeAll(async () => {
+      const location = await store.location();
+      const writer = await openStore(location);
+      await loadStore(writer, jobs);
+      await writer.close();
+      reader = await openStore(location, { readonly: true });
+      local = await listen({ mirror: reader, config: LOCAL_CONFIG });
+    }, 120_000);
+    afterAll(async () => {
+      await local?.app.close();
+      await reader?.close();
+    });
+
+    const both = async (pathAndQuery: string) => {
+      const headers = { 'Api-Key': sim.apiKey };
+      const [up, mine] = await Promise.all([
+        getJson(`${sim.url}${pathAndQuery}`, headers),
+        getJson(`${local.base}/v1${pathAndQuery}`, headers),
+      ]);
+      return { up, mine };
+    };
+
+    it('300 random parameter combinations: same status, same body', async () => {
+      const rand = prng(20261101);
+      const p = pools(jobs);
+      let prev: { first_id: string | null; last_id: string | null } = { first_id: null, last_id: null };
+      const mismatches: { query: string; up: unknown; mine: unknown }[] = [];
+      let nonEmpty = 0;
+      let withCursor = 0;
+      for (let i = 0; i < 300; i++) {
+        const q = randomQuery(rand, p, prev);
+        if (q.has('after') || q.has('before')) withCursor++;
+        const { up, mine } = await both(`/jobs?${q}`);
+        if (up.status !== mine.status || JSON.stringify(up.body) !== JSON.stringify(mine.body)) {
+          expect(mine.body).toEqual(up.body); // a readable diff for the first one
+          mismatches.push({ query: q.toString(), up, mine });
+        }
+        expect(up.status).toBe(200);
+        // The same question through every plan: tiny walk windows reach the multi-window and files-scan paths.
+        const parsed = parseListQuery(
+          Object.fromEntries([...new Set(q.keys())].map((k) => [k, q.getAll(k)])),
+        );
+        if (!parsed.ok) throw new Error(`test built a bad query: ${q}`);
+        const small = JSON.parse(JSON.stringify(await reader.jobs.query(parsed.params, { walkWindow: 3 })));
+        if (JSON.stringify(small) !== JSON.stringify(up.body))
+          mismatches.push({ query: `walkWindow=3 ${q}`, up, mine: small });
+        const body = up.body as { data: Job[]; first_id: string | null; last_id: string | null };
+        if (body.data.length > 0) {
+          nonEmpty++;
+          prev = body;
+        }
       }
-      expect(up.status).toBe(200);
-      // The same question through every plan: tiny walk windows reach the multi-window and files-scan paths.
-      const parsed = parseListQuery(Object.fromEntries([...new Set(q.keys())].map((k) => [k, q.getAll(k)])));
-      if (!parsed.ok) throw new Error(`test built a bad query: ${q}`);
-      const small = JSON.parse(JSON.stringify(queryJobs(tmp.reader, parsed.params, { walkWindow: 3 })));
-      if (JSON.stringify(small) !== JSON.stringify(up.body))
-        mismatches.push({ query: `walkWindow=3 ${q}`, up, mine: small });
-      const body = up.body as { data: Job[]; first_id: string | null; last_id: string | null };
-      if (body.data.length > 0) {
-        nonEmpty++;
-        prev = body;
+      expect(mismatches).toEqual([]);
+      // The questions were real ones: most found jobs, many walked from a cursor.
+      expect(nonEmpty).toBeGreaterThan(150);
+      expect(withCursor).toBeGreaterThan(100);
+    });
+
+    it('walks the whole listing page by page both ways, as the upstream does', async () => {
+      for (const order of ['desc', 'asc']) {
+        let after: string | null = null;
+        const seen: string[] = [];
+        do {
+          const q = `/jobs?order=${order}&limit=100${after ? `&after=${after}` : ''}`;
+          const { up, mine } = await both(q);
+          expect(mine).toEqual(up);
+          const body = mine.body as { data: Job[]; last_id: string | null; has_more: boolean };
+          seen.push(...body.data.map((j) => j.id));
+          after = body.has_more ? body.last_id : null;
+        } while (after);
+        expect(seen).toHaveLength(jobs.length);
+        expect(new Set(seen).size).toBe(jobs.length);
       }
-    }
-    expect(mismatches).toEqual([]);
-    // The questions were real ones: most found jobs, many walked from a cursor.
-    expect(nonEmpty).toBeGreaterThan(150);
-    expect(withCursor).toBeGreaterThan(100);
-  });
+    });
 
-  it('walks the whole listing page by page both ways, as the upstream does', async () => {
-    for (const order of ['desc', 'asc']) {
-      let after: string | null = null;
-      const seen: string[] = [];
-      do {
-        const q = `/jobs?order=${order}&limit=100${after ? `&after=${after}` : ''}`;
-        const { up, mine } = await both(q);
+    it('every source is classified as the upstream classifies it', async () => {
+      for (const source of SOURCES) {
+        const expected = jobs.filter((j) => deriveSource(j.metadata, j.request) === source).length;
+        let count = 0;
+        let after: string | null = null;
+        do {
+          const { up, mine } = await both(
+            `/jobs?source=${source}&limit=100${after ? `&after=${after}` : ''}`,
+          );
+          expect(mine).toEqual(up);
+          const body = mine.body as { data: Job[]; last_id: string | null; has_more: boolean };
+          count += body.data.length;
+          after = body.has_more ? body.last_id : null;
+        } while (after);
+        expect(count).toBe(expected);
+        expect(count).toBeGreaterThan(0);
+      }
+    });
+
+    it('GET /v1/jobs/{id}: same job, same include flags, same 404', async () => {
+      const rand = prng(7);
+      for (let i = 0; i < 30; i++) {
+        const id = jobs[Math.floor(rand() * jobs.length)]?.id as string;
+        const flags = [
+          '',
+          '?include_request=true',
+          '?include_response=true',
+          '?include_request=1&include_response=1',
+        ];
+        const { up, mine } = await both(`/jobs/${id}${flags[i % flags.length]}`);
         expect(mine).toEqual(up);
-        const body = mine.body as { data: Job[]; last_id: string | null; has_more: boolean };
-        seen.push(...body.data.map((j) => j.id));
-        after = body.has_more ? body.last_id : null;
-      } while (after);
-      expect(seen).toHaveLength(jobs.length);
-      expect(new Set(seen).size).toBe(jobs.length);
-    }
-  });
-
-  it('every source is classified as the upstream classifies it', async () => {
-    for (const source of SOURCES) {
-      const expected = jobs.filter((j) => deriveSource(j.metadata, j.request) === source).length;
-      let count = 0;
-      let after: string | null = null;
-      do {
-        const { up, mine } = await both(`/jobs?source=${source}&limit=100${after ? `&after=${after}` : ''}`);
+        expect(mine.status).toBe(200);
+      }
+      for (const path of ['/jobs/job_doesnotexist000000000', '/jobs/job_x?include_request=true']) {
+        const { up, mine } = await both(path);
+        expect(mine.status).toBe(404);
         expect(mine).toEqual(up);
-        const body = mine.body as { data: Job[]; last_id: string | null; has_more: boolean };
-        count += body.data.length;
-        after = body.has_more ? body.last_id : null;
-      } while (after);
-      expect(count).toBe(expected);
-      expect(count).toBeGreaterThan(0);
-    }
-  });
-
-  it('GET /v1/jobs/{id}: same job, same include flags, same 404', async () => {
-    const rand = prng(7);
-    for (let i = 0; i < 30; i++) {
-      const id = jobs[Math.floor(rand() * jobs.length)]?.id as string;
-      const flags = [
-        '',
-        '?include_request=true',
-        '?include_response=true',
-        '?include_request=1&include_response=1',
-      ];
-      const { up, mine } = await both(`/jobs/${id}${flags[i % flags.length]}`);
-      expect(mine).toEqual(up);
-      expect(mine.status).toBe(200);
-    }
-    for (const path of ['/jobs/job_doesnotexist000000000', '/jobs/job_x?include_request=true']) {
-      const { up, mine } = await both(path);
-      expect(mine.status).toBe(404);
-      expect(mine).toEqual(up);
-    }
-    const bad = await both(`/jobs/${jobs[0]?.id}?include_request=perhaps`);
-    expect(bad.mine.status).toBe(422);
-    expect(bad.mine).toEqual(bad.up);
-  });
-});
+      }
+      const bad = await both(`/jobs/${jobs[0]?.id}?include_request=perhaps`);
+      expect(bad.mine.status).toBe(422);
+      expect(bad.mine).toEqual(bad.up);
+    });
+  }),
+);
