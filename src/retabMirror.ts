@@ -93,8 +93,10 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
     throw new Error(
       `createRetabMirror opens SQLite files synchronously; for MIRROR_DB=${displayLocation(config.dbPath)} use \`await openRetabMirror()\``,
     );
+  // The client first: a bad setting (no API key) must fail before a file is created.
+  const client = clientFromConfig(config, logger);
   const mirror = openMirror(config.dbPath, { onUpgrade: upgradeNotice(logger) });
-  return facadeOver(config, logger, mirror, opts);
+  return closeOnThrow(mirror, () => facadeOver(config, logger, client, mirror, opts));
 }
 
 /**
@@ -105,11 +107,13 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
 export async function openRetabMirror(opts: RetabMirrorOptions = {}): Promise<RetabMirror> {
   const config = loadConfig({ overrides: opts.config ?? {} });
   const logger = opts.logger ?? silentLogger;
+  // The client first: a bad setting (no API key) must fail before a database is opened and migrated.
+  const client = clientFromConfig(config, logger);
   const mirror = await openStore(config.dbPath, {
     poolSize: config.dbPoolSize,
     onUpgrade: upgradeNotice(logger),
   });
-  return facadeOver(config, logger, mirror, opts);
+  return closeOnThrow(mirror, () => facadeOver(config, logger, client, mirror, opts));
 }
 
 const upgradeNotice =
@@ -117,13 +121,23 @@ const upgradeNotice =
   ({ path, pending }: { path: string; pending: number }) =>
     logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute');
 
+/** `build()`, or, when it throws, the store closed (in the background: no pool or file handle left open). */
+function closeOnThrow<T>(mirror: MirrorStore, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    void mirror.close().catch(() => {});
+    throw err;
+  }
+}
+
 function facadeOver(
   config: Config,
   logger: Logger,
+  client: RetabClient,
   mirror: MirrorStore,
   opts: RetabMirrorOptions,
 ): RetabMirror {
-  const client = clientFromConfig(config, logger);
   const events = new MirrorEvents({ logger });
   const dispatcher: MirrorDispatcher = createDispatcher({
     mirror,
