@@ -13,7 +13,7 @@
  * Connections: one `pg` pool per store (`poolSize`); a pooled connection that the server drops while idle
  * is discarded by the pool's 'error' listener (openPgMirror.ts) and the next query opens a fresh one.
  */
-import type { Job, JobSource, NormalizedListParams } from '../../retab/index.ts';
+import type { Job, JobSource } from '../../retab/index.ts';
 import { type MirrorStore, SubStoreSet, type SubStores } from '../store.ts';
 import { applyPagePg } from './applyPagePg.ts';
 import {

@@ -9,7 +9,7 @@
  * outside src/mirror/ sees it only as a `MirrorStore`.
  */
 import type Database from 'better-sqlite3';
-import type { Job, JobSource, NormalizedListParams } from '../../retab/index.ts';
+import type { Job, JobSource } from '../../retab/index.ts';
 import { applyPage } from '../applyPage.ts';
 import { markMissing } from '../markMissing.ts';
 import type { MirrorDb } from '../openMirror.ts';
