@@ -60,7 +60,7 @@ export {
 export { SqliteStore } from './sqlite/sqliteStore.ts';
 export type { StatsOptions, StatsResult, StatsRow } from './statsJobs.ts';
 export { statsJobs } from './statsJobs.ts';
-export { parseStatsQuery } from './statsQuery.ts';
+export { parseStatsQuery, validateStatsOptions } from './statsQuery.ts';
 export type * from './store.ts';
 export { getSyncState, listSyncStates, saveCheckpoint } from './syncState.ts';
 export { type StatusStep, transitionSteps } from './transitions.ts';

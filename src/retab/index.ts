@@ -62,3 +62,4 @@ export {
 } from './schemas.ts';
 export type { JobSource } from './sources.ts';
 export { SOURCES } from './sources.ts';
+export { validateListParams } from './validateListParams.ts';
