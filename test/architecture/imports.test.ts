@@ -244,6 +244,7 @@ describe('folder surfaces', () => {
     expect(planted('cli/x.ts', "import { loadConfig } from '../config/loadConfig.ts';")[0]).toMatch(
       /import it from src\/config\.ts/,
     );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: planted source text, a template literal on purpose
     expect(planted('cli/x.ts', 'const m = await import(`../queue/${name}.ts`);')[0]).toMatch(
       /computed specifier/,
     );
