@@ -4,7 +4,8 @@
  * - the facades: `openRetabMirror` / `createRetabMirror` (in-process sync, offline queries, typed events;
  *   the first on every store, the second SQLite only and synchronous) and `startWorker`
  *   (scheduled mirroring on BullMQ), with `loadConfig` and the `Config` they take;
- * - the types a caller handles: jobs, list parameters, events, run and pass summaries, and `MirrorStore`
+ * - the types a caller handles: jobs, list parameters and pages (`JobList`), stats options and results,
+ *   sync options, events and their listeners, run and pass summaries, and `MirrorStore`
  *   (the type of `RetabMirror.mirror` and `startWorker`'s `mirror` option);
  * - every error class the library throws (`MirrorOpenError` when the mirror cannot be opened), so `instanceof`
  *   works (each class exists once);
@@ -15,9 +16,15 @@
  * the CLI (`retab-mirror …`) covers what a shell needs.
  */
 export { type Config, ConfigError, loadConfig } from './config.ts';
-export type { MirrorEvent, MirrorEventMap, MirrorEventName } from './events/index.ts';
+export type { MirrorEvent, MirrorEventMap, MirrorEventName, MirrorListener } from './events/index.ts';
 export { EventsConfigError, verifyWebhookSignature } from './events/index.ts';
-export { MirrorOpenError, type MirrorStore } from './mirror/index.ts';
+export {
+  MirrorOpenError,
+  type MirrorStore,
+  type StatsOptions,
+  type StatsResult,
+  type StatsRow,
+} from './mirror/index.ts';
 export { startWorker } from './queue/index.ts';
 export {
   AuthenticationError,
@@ -27,6 +34,7 @@ export {
   InvalidCursorError,
   InvalidResponseError,
   type Job,
+  type JobList,
   type JobStatus,
   type JobWarning,
   type KnownJobStatus,
@@ -47,7 +55,8 @@ export {
   openRetabMirror,
   type RetabMirror,
   type RetabMirrorOptions,
+  type RetabMirrorSyncOptions,
 } from './retabMirror.ts';
 export { type Simulator, startSimulator } from './simulator/index.ts';
-export type { PassSummary, RunSummary } from './sync/index.ts';
+export type { PassSummary, RunSummary, SyncOnceOptions } from './sync/index.ts';
 export { SyncTaskError } from './sync/index.ts';

@@ -28,15 +28,16 @@ import {
   type StatsOptions,
   type StatsResult,
   storeKindOf,
+  validateStatsOptions,
 } from './mirror/index.ts';
 import {
   clientFromConfig,
   type Job,
   type JobList,
   type ListJobsParams,
-  ListJobsParamsSchema,
   normalizeListParams,
   type RetabClient,
+  validateListParams,
 } from './retab/index.ts';
 import { type PassSummary, type SyncOnceOptions, syncOnce, taskConfigOf } from './sync/index.ts';
 
@@ -54,6 +55,9 @@ export interface RetabMirrorOptions {
   eventsTimeoutMs?: number;
 }
 
+/** What `RetabMirror.sync()` takes: any pass option (`SyncOnceOptions`) over the config's. */
+export type RetabMirrorSyncOptions = Partial<SyncOnceOptions>;
+
 export interface RetabMirror {
   readonly config: Config;
   /** The mirror's store (`MirrorStore`: every read and write of the mirror, asynchronous). */
@@ -67,15 +71,19 @@ export interface RetabMirror {
    * One full pass (head → active → hydrate, plus windows when asked); its events are delivered before it
    * resolves (listeners at once; webhooks within `eventsTimeoutMs`, the rest in the background).
    */
-  sync(opts?: Partial<SyncOnceOptions>): Promise<PassSummary>;
+  sync(opts?: RetabMirrorSyncOptions): Promise<PassSummary>;
   /**
-   * `GET /v1/jobs` over the mirror (offline). Rejects with a ZodError naming a bad parameter, or
-   * InvalidCursorError for a cursor naming no mirrored job.
+   * `GET /v1/jobs` over the mirror (offline). Rejects with RetabParamsError naming a bad parameter
+   * (`.params`), or InvalidCursorError for a cursor naming no mirrored job.
    */
   list(params?: ListJobsParams): Promise<JobList>;
   /** One mirrored job; undefined when the mirror holds none with this id. */
   get(id: string, opts?: { includeRequest?: boolean; includeResponse?: boolean }): Promise<Job | undefined>;
-  /** Aggregates per group (`retab-mirror stats`). */
+  /**
+   * Aggregates per group (`retab-mirror stats`). Rejects with RetabParamsError naming a bad option
+   * (`groupBy` not one of the groups, `from`/`to` not a `YYYY-MM-DD` day, a bad filter), as the CLI and
+   * `GET /v1/mirror/stats` refuse them.
+   */
   stats(opts: StatsOptions): Promise<StatsResult>;
   close(): Promise<void>;
 }
@@ -93,8 +101,10 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
     throw new Error(
       `createRetabMirror opens SQLite files synchronously; for MIRROR_DB=${displayLocation(config.dbPath)} use \`await openRetabMirror()\``,
     );
+  // The client first: a bad setting (no API key) must fail before a file is created.
+  const client = clientFromConfig(config, logger);
   const mirror = openMirror(config.dbPath, { onUpgrade: upgradeNotice(logger) });
-  return facadeOver(config, logger, mirror, opts);
+  return closeOnThrow(mirror, () => facadeOver(config, logger, client, mirror, opts));
 }
 
 /**
@@ -105,11 +115,13 @@ export function createRetabMirror(opts: RetabMirrorOptions = {}): RetabMirror {
 export async function openRetabMirror(opts: RetabMirrorOptions = {}): Promise<RetabMirror> {
   const config = loadConfig({ overrides: opts.config ?? {} });
   const logger = opts.logger ?? silentLogger;
+  // The client first: a bad setting (no API key) must fail before a database is opened and migrated.
+  const client = clientFromConfig(config, logger);
   const mirror = await openStore(config.dbPath, {
     poolSize: config.dbPoolSize,
     onUpgrade: upgradeNotice(logger),
   });
-  return facadeOver(config, logger, mirror, opts);
+  return closeOnThrow(mirror, () => facadeOver(config, logger, client, mirror, opts));
 }
 
 const upgradeNotice =
@@ -117,13 +129,23 @@ const upgradeNotice =
   ({ path, pending }: { path: string; pending: number }) =>
     logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute');
 
+/** `build()`, or, when it throws, the store closed (in the background: no pool or file handle left open). */
+function closeOnThrow<T>(mirror: MirrorStore, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    void mirror.close().catch(() => {});
+    throw err;
+  }
+}
+
 function facadeOver(
   config: Config,
   logger: Logger,
+  client: RetabClient,
   mirror: MirrorStore,
   opts: RetabMirrorOptions,
 ): RetabMirror {
-  const client = clientFromConfig(config, logger);
   const events = new MirrorEvents({ logger });
   const dispatcher: MirrorDispatcher = createDispatcher({
     mirror,
@@ -177,7 +199,7 @@ function facadeOver(
       return summary;
     },
     async list(params = {}) {
-      return mirror.jobs.query(normalizeListParams(ListJobsParamsSchema.parse(params)));
+      return mirror.jobs.query(normalizeListParams(validateListParams(params)));
     },
     get(id, inc = {}) {
       return mirror.jobs.get(id, {
@@ -185,8 +207,8 @@ function facadeOver(
         include_response: inc.includeResponse ?? false,
       });
     },
-    stats(statsOpts) {
-      return mirror.jobs.stats(statsOpts);
+    async stats(statsOpts) {
+      return mirror.jobs.stats(validateStatsOptions(statsOpts));
     },
     async close() {
       closed = true;

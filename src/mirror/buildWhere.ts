@@ -84,7 +84,8 @@ export interface JobQuery {
   args: unknown[];
 }
 
-const EQUALITY_COLUMNS = [
+/** Filters that compare one column for equality, the same on both stores. */
+export const EQUALITY_COLUMNS = [
   'id',
   'status',
   'endpoint',

@@ -26,13 +26,13 @@ export {
 export { displayLocation, type OpenStoreOptions, openStore, storeKindOf } from './openStore.ts';
 export { EVENT_TYPES, type EventPayload, eventId } from './outbox.ts';
 export {
+  type CopyEnd,
   type CopyMirrorOptions,
   type CopyPlan,
   type CopyProgress,
   CopyTargetError,
   CopyVerifyError,
   copyMirror,
-  type MirrorStore as CopyEnd,
   openCopyEnd,
   planCopy,
 } from './pg/copyMirror.ts';
@@ -60,9 +60,9 @@ export {
 export { SqliteStore } from './sqlite/sqliteStore.ts';
 export type { StatsOptions, StatsResult, StatsRow } from './statsJobs.ts';
 export { statsJobs } from './statsJobs.ts';
-export { parseStatsQuery } from './statsQuery.ts';
+export { parseStatsQuery, validateStatsOptions } from './statsQuery.ts';
 export type * from './store.ts';
-export { getSyncState, listSyncStates, type SyncStateRow, saveCheckpoint } from './syncState.ts';
+export { getSyncState, listSyncStates, saveCheckpoint } from './syncState.ts';
 export { type StatusStep, transitionSteps } from './transitions.ts';
 export type * from './types.ts';
 export { watchMirrorFile } from './watchMirrorFile.ts';

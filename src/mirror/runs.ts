@@ -1,5 +1,5 @@
 /** The run log (`sync_runs`): one row per task run, success or not, for `status` output and scheduling. */
-import { and, desc, eq, or, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, eq, or, type SQL, sql, type Table } from 'drizzle-orm';
 import type { Mirror } from './openMirror.ts';
 import { newestFirst } from './partitionLog.ts';
 import { syncRuns } from './schema.ts';
@@ -9,6 +9,28 @@ import type { RunRecord, RunTotals } from './types.ts';
 /** What an earlier run still marked `running` gets when the next run of its partition starts. */
 export const ORPHANED_RUN_ERROR =
   'the process stopped before this run finished (killed?); the next run took over';
+
+/** The columns of a `sync_runs` table the shared conditions below read, on either dialect's schema. */
+interface RunTable extends Table {
+  id: AnyColumn;
+  partition: AnyColumn;
+  outcome: AnyColumn;
+  task: AnyColumn;
+}
+
+/** The condition "a successful run whose task is `key` or whose partition starts with it". */
+export const successfulRunOf = (t: RunTable, key: string): SQL | undefined =>
+  and(eq(t.outcome, 'success'), or(eq(t.task, key), sql`substr(${t.partition}, 1, ${key.length}) = ${key}`));
+
+/**
+ * The condition "the partition's latest run, if still `running`" (see `startRun`), over either store's
+ * `sync_runs` table (drizzle renders it per dialect).
+ */
+export const orphanedRunOf = (t: RunTable, partition: string): SQL | undefined =>
+  and(
+    eq(t.id, sql`(SELECT max(${t.id}) FROM ${t} WHERE ${t.partition} = ${partition})`),
+    eq(t.outcome, 'running'),
+  );
 
 /**
  * Record a run as `running`; returns its id for finishRun. If the partition's previous run is still marked
@@ -22,15 +44,7 @@ export function startRun(mirror: Mirror, run: RunRecord): number {
     mirror.db
       .update(syncRuns)
       .set({ outcome: 'aborted', error: ORPHANED_RUN_ERROR })
-      .where(
-        and(
-          eq(
-            syncRuns.id,
-            sql`(SELECT max(${syncRuns.id}) FROM ${syncRuns} WHERE ${syncRuns.partition} = ${run.partition})`,
-          ),
-          eq(syncRuns.outcome, 'running'),
-        ),
-      )
+      .where(orphanedRunOf(syncRuns, run.partition))
       .run();
     const row = mirror.db
       .insert(syncRuns)
@@ -41,25 +55,29 @@ export function startRun(mirror: Mirror, run: RunRecord): number {
   })();
 }
 
+/**
+ * The `sync_runs` columns a finished run sets, the same on both stores (SQLite and PostgreSQL): totals as
+ * given, `error` null when absent, `upstreamStatuses` as JSON text.
+ */
+export function finishedRunColumns(totals: RunTotals) {
+  return {
+    finishedAt: totals.finishedAt,
+    requests: totals.requests,
+    pages: totals.pages,
+    jobs: totals.jobs,
+    inserted: totals.inserted,
+    updated: totals.updated,
+    events: totals.events,
+    missing: totals.missing,
+    quarantined: totals.quarantined,
+    outcome: totals.outcome,
+    error: totals.error ?? null,
+    upstreamStatuses: totals.upstreamStatuses ? JSON.stringify(totals.upstreamStatuses) : null,
+  };
+}
+
 export function finishRun(mirror: Mirror, id: number, totals: RunTotals): void {
-  const result = mirror.db
-    .update(syncRuns)
-    .set({
-      finishedAt: totals.finishedAt,
-      requests: totals.requests,
-      pages: totals.pages,
-      jobs: totals.jobs,
-      inserted: totals.inserted,
-      updated: totals.updated,
-      events: totals.events,
-      missing: totals.missing,
-      quarantined: totals.quarantined,
-      outcome: totals.outcome,
-      error: totals.error ?? null,
-      upstreamStatuses: totals.upstreamStatuses ? JSON.stringify(totals.upstreamStatuses) : null,
-    })
-    .where(eq(syncRuns.id, id))
-    .run();
+  const result = mirror.db.update(syncRuns).set(finishedRunColumns(totals)).where(eq(syncRuns.id, id)).run();
   if (result.changes === 0) throw new Error(`finishRun: no run with id ${id} (use the id startRun returned)`);
 }
 
@@ -77,12 +95,7 @@ export function lastSuccessfulRun(mirror: Mirror, taskOrPartitionPrefix: string)
   return mirror.db
     .select()
     .from(syncRuns)
-    .where(
-      and(
-        eq(syncRuns.outcome, 'success'),
-        or(eq(syncRuns.task, key), sql`substr(${syncRuns.partition}, 1, ${key.length}) = ${key}`),
-      ),
-    )
+    .where(successfulRunOf(syncRuns, key))
     .orderBy(desc(syncRuns.finishedAt), desc(syncRuns.id))
     .limit(1)
     .get();

@@ -75,6 +75,35 @@ export function nearestRank(sorted: ArrayLike<number>, p: number): number | null
   return sorted[rank - 1] ?? null;
 }
 
+/** The percentiles of a stats row, in its column order (`…P50`, `…P95`, `…P99`). */
+const PERCENTILES = [50, 95, 99] as const;
+
+/**
+ * One stats row from a group's counts and its duration and queue-wait percentiles (ms, in `PERCENTILES`
+ * order; missing = null). Both stores shape their rows here, so `failureRate` is computed once.
+ */
+export function statsRow(
+  key: string | null,
+  c: { count: number; completed: number; failed: number },
+  d: readonly (number | null)[],
+  w: readonly (number | null)[],
+): StatsRow {
+  const finished = c.completed + c.failed;
+  return {
+    key,
+    count: c.count,
+    completed: c.completed,
+    failed: c.failed,
+    failureRate: finished === 0 ? null : c.failed / finished,
+    durationP50: d[0] ?? null,
+    durationP95: d[1] ?? null,
+    durationP99: d[2] ?? null,
+    queueWaitP50: w[0] ?? null,
+    queueWaitP95: w[1] ?? null,
+    queueWaitP99: w[2] ?? null,
+  };
+}
+
 class Group {
   count = 0;
   completed = 0;
@@ -98,20 +127,8 @@ class Group {
   row(key: string | null): StatsRow {
     const d = Float64Array.from(this.durations).sort();
     const w = Float64Array.from(this.waits).sort();
-    const finished = this.completed + this.failed;
-    return {
-      key,
-      count: this.count,
-      completed: this.completed,
-      failed: this.failed,
-      failureRate: finished === 0 ? null : this.failed / finished,
-      durationP50: nearestRank(d, 50),
-      durationP95: nearestRank(d, 95),
-      durationP99: nearestRank(d, 99),
-      queueWaitP50: nearestRank(w, 50),
-      queueWaitP95: nearestRank(w, 95),
-      queueWaitP99: nearestRank(w, 99),
-    };
+    const at = (v: Float64Array) => PERCENTILES.map((p) => nearestRank(v, p));
+    return statsRow(key, this, at(d), at(w));
   }
 }
 

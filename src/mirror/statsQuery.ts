@@ -4,7 +4,13 @@
  * shape of the jobs listing.
  */
 
-import { parseListQuery, type ValidationDetail } from '../retab/index.ts';
+import {
+  type ListJobsParams,
+  parseListQuery,
+  RetabParamsError,
+  type ValidationDetail,
+  validateListParams,
+} from '../retab/index.ts';
 import { STATS_GROUP_BY, type StatsGroupBy } from './statsGroupBy.ts';
 import type { StatsOptions } from './statsJobs.ts';
 
@@ -44,4 +50,40 @@ export function parseStatsQuery(query: Record<string, string | string[] | undefi
       filters,
     },
   };
+}
+
+/**
+ * Check `StatsOptions` given as an object (the library facade's `stats`) by the rules `parseStatsQuery`
+ * applies to a query string: `groupBy` one of `STATS_GROUP_BY`; `from`/`to` UTC days (`YYYY-MM-DD`);
+ * `filters` as `GET /v1/jobs` takes them (validateListParams). Returns the options unchanged.
+ * @throws RetabParamsError naming each bad option (`groupBy`, `from`, `to`, or the filter's name).
+ */
+export function validateStatsOptions(opts: StatsOptions): StatsOptions {
+  const names: string[] = [];
+  const parts: string[] = [];
+  const issues: unknown[] = [];
+  if (!(STATS_GROUP_BY as readonly string[]).includes(opts?.groupBy)) {
+    names.push('groupBy');
+    parts.push(`groupBy: expected one of ${STATS_GROUP_BY.join(', ')}`);
+  }
+  try {
+    validateListParams({
+      ...opts?.filters,
+      ...(opts?.from !== undefined ? { from_date: opts.from } : {}),
+      ...(opts?.to !== undefined ? { to_date: opts.to } : {}),
+    } as ListJobsParams);
+  } catch (err) {
+    if (!(err instanceof RetabParamsError)) throw err;
+    const renamed = (p: string) =>
+      p === 'from_date' && opts.from !== undefined
+        ? 'from'
+        : p === 'to_date' && opts.to !== undefined
+          ? 'to'
+          : p;
+    for (const p of err.params) names.push(renamed(p));
+    parts.push(err.message.replace(/^invalid list parameter /, '').replace(/ \(no request was sent\)$/, ''));
+    issues.push(...err.issues);
+  }
+  if (names.length > 0) throw new RetabParamsError(`invalid stats option ${parts.join('; ')}`, names, issues);
+  return opts;
 }

@@ -40,14 +40,12 @@ import type {
 
 export type StoreKind = 'sqlite' | 'postgres';
 
-/** The mirror as one asynchronous interface; see the file header for the rules it keeps. */
-export interface MirrorStore {
-  readonly kind: StoreKind;
-  /**
-   * Where it lives, for messages and `status`: the absolute file path (SQLite; `:memory:` in memory) or the
-   * connection URL with its password masked (`postgres://user:***@host/db`). Never carries a secret.
-   */
-  readonly location: string;
+/**
+ * The sub-stores of a store, declared once for both implementations: `PgStore` and `SqliteStore` extend
+ * this and hand their sub-stores to `super` through `build`, which receives the store itself (its
+ * closures reach it lazily: the subclass's own fields are not assigned yet while `build` runs).
+ */
+export abstract class SubStoreSet<Self = unknown> {
   readonly jobs: JobsStore;
   readonly syncState: SyncStateStore;
   readonly runs: RunsStore;
@@ -57,6 +55,31 @@ export interface MirrorStore {
   readonly deadLetters: DeadLettersStore;
   /** Read models of the server, console, `status`, metrics and the demo's live view. */
   readonly views: ViewsStore;
+
+  constructor(build: (self: Self) => SubStores) {
+    const parts = build(this as unknown as Self);
+    this.jobs = parts.jobs;
+    this.syncState = parts.syncState;
+    this.runs = parts.runs;
+    this.quarantine = parts.quarantine;
+    this.outbox = parts.outbox;
+    this.cursors = parts.cursors;
+    this.deadLetters = parts.deadLetters;
+    this.views = parts.views;
+  }
+}
+
+/** The sub-stores as a plain object (what `SubStoreSet`'s `build` returns). */
+export type SubStores = Omit<SubStoreSet, never>;
+
+/** The mirror as one asynchronous interface; see the file header for the rules it keeps. */
+export interface MirrorStore extends SubStoreSet {
+  readonly kind: StoreKind;
+  /**
+   * Where it lives, for messages and `status`: the absolute file path (SQLite; `:memory:` in memory) or the
+   * connection URL with its password masked (`postgres://user:***@host/db`). Never carries a secret.
+   */
+  readonly location: string;
   /** Release the connection(s); idempotent. SQLite also truncates its WAL when it wrote. */
   close(): Promise<void>;
 }
@@ -169,7 +192,8 @@ export interface JobsStore {
 // ---- sync state, runs, quarantine
 
 /** One partition's row of sync state (`head`, `active:queued`, `window:2026-11-01`, …). */
-export interface SyncStateRow {
+// A type alias, not an interface, so that a row passes as a `Record<string, unknown>` (as drizzle's rows do).
+export type SyncStateRow = {
   partition: string;
   /** Resume position: the last job id of the last committed page (an `after` cursor). */
   cursor: string | null;
@@ -183,7 +207,7 @@ export interface SyncStateRow {
   lastSuccessAt: number | null;
   lastError: string | null;
   updatedAt: number;
-}
+};
 
 export interface SyncStateStore {
   /** Apply a checkpoint outside a page (a page's own checkpoint goes through `applyPage`). `now`: unix ms. */

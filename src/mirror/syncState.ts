@@ -6,9 +6,8 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import { syncState } from './schema.ts';
+import type { SyncStateRow } from './store.ts';
 import type { CheckpointPatch } from './types.ts';
-
-export type SyncStateRow = typeof syncState.$inferSelect;
 
 // Fields absent from the patch keep their stored value; deltas add up; `last_run_at` is stamped when a run starts.
 const UPSERT_STATE = `INSERT INTO sync_state

@@ -9,25 +9,8 @@ export type {
   RequestOptions,
   RetabClient,
 } from './clientTypes.ts';
-export {
-  AuthenticationError,
-  BadRequestError,
-  ConnectionError,
-  errorBody,
-  InternalServerError,
-  InvalidCursorError,
-  InvalidResponseError,
-  jobNotFound,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitError,
-  RetabApiError,
-  RetabConfigError,
-  RetabError,
-  RetabParamsError,
-  TimeoutError,
-  UnprocessableEntityError,
-} from './errors.ts';
+/** Every error class and the helpers that build them: the whole module is the folder's error surface. */
+export * from './errors.ts';
 export type { FilenameMatcher } from './jobFields.ts';
 export {
   dayBounds,
@@ -79,3 +62,4 @@ export {
 } from './schemas.ts';
 export type { JobSource } from './sources.ts';
 export { SOURCES } from './sources.ts';
+export { validateListParams } from './validateListParams.ts';

@@ -22,27 +22,19 @@
  * needs care around xid wraparound. A mirror writes at most a few pages a second: serialising is simpler.
  */
 import type pg from 'pg';
-import type { JobStatus } from '../../retab/index.ts';
+import type { MirrorEvent } from '../../events/index.ts';
 import { eventId, payloadJson } from '../outbox.ts';
-import type { EventType } from '../types.ts';
 import { LOCK_CLASS_OUTBOX } from './locks.ts';
 import { pgText } from './pgText.ts';
 
-/** One event to append, before its id and payload are derived. */
-export interface NewEvent {
-  jobId: string;
-  type: EventType;
-  from: JobStatus | null;
-  to: JobStatus | null;
-  /** Unix ms. */
-  occurredAt: number;
-  /** Unix ms. */
-  observedAt: number;
-  inferred: boolean;
-  backfill: boolean;
-  /** The job snapshot, already serialised (one per job per page). */
-  snapshotJson: string;
-}
+/**
+ * One event to append, before its id and payload are derived: the fields of the wire event (declared once,
+ * `MirrorEvent` in events/eventModel.ts) plus the job snapshot, already serialised (one per job per page).
+ */
+export type NewEvent = Pick<
+  MirrorEvent,
+  'jobId' | 'type' | 'from' | 'to' | 'occurredAt' | 'observedAt' | 'inferred' | 'backfill'
+> & { snapshotJson: string };
 
 const INSERT_EVENTS = `INSERT INTO job_events
   (event_id, type, job_id, from_status, to_status, occurred_at, observed_at, inferred, backfill, payload)

@@ -278,7 +278,7 @@ function pgSide(m: PgMirror): Side {
   };
 }
 
-export type MirrorStore = { kind: 'sqlite'; mirror: Mirror } | { kind: 'postgres'; mirror: PgMirror };
+export type CopyEnd = { kind: 'sqlite'; mirror: Mirror } | { kind: 'postgres'; mirror: PgMirror };
 
 export interface CopyProgress {
   table: string;
@@ -299,15 +299,15 @@ export class CopyVerifyError extends Error {
   override name = 'CopyVerifyError';
 }
 
-const side = (s: MirrorStore): Side => (s.kind === 'sqlite' ? sqliteSide(s.mirror) : pgSide(s.mirror));
+const side = (s: CopyEnd): Side => (s.kind === 'sqlite' ? sqliteSide(s.mirror) : pgSide(s.mirror));
 
 /**
  * Copy every row of `from` into `to` (see the file header). Resolves with the row count per table.
  * @throws CopyVerifyError when a table's counts differ at the end.
  */
 export async function copyMirror(
-  from: MirrorStore,
-  to: MirrorStore,
+  from: CopyEnd,
+  to: CopyEnd,
   opts: CopyMirrorOptions = {},
 ): Promise<Record<string, number>> {
   const src = side(from);
@@ -397,7 +397,7 @@ export class CopyTargetError extends Error {
  * prefix too, so running the copy again resumes, catches up rows added since, and verifies.
  * @throws CopyTargetError (one line, naming the table that differs) otherwise.
  */
-export async function planCopy(from: MirrorStore, to: MirrorStore): Promise<CopyPlan> {
+export async function planCopy(from: CopyEnd, to: CopyEnd): Promise<CopyPlan> {
   const src = side(from);
   const dst = side(to);
   const present: Record<string, number> = {};
@@ -442,7 +442,7 @@ export async function planCopy(from: MirrorStore, to: MirrorStore): Promise<Copy
 export async function openCopyEnd(
   loc: MirrorLocation,
   opts: { onUpgrade?: () => void } = {},
-): Promise<MirrorStore> {
+): Promise<CopyEnd> {
   if (loc.kind === 'sqlite') {
     const { openMirror } = await import('../openMirror.ts');
     return {

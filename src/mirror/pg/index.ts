@@ -2,22 +2,12 @@
  * The PostgreSQL store's functions, one per SQLite operation of ../ (same names + `Pg`, same answers, async):
  * the pieces a `PgStore` implementing the store seam delegates to. Open with `openPgMirror`; `MIRROR_DB` is
  * classified by `parseMirrorLocation`.
+ * The copy between stores (`copyMirror`, `CopyEnd`) is exported by ../index.ts.
  */
 
 export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from '../../mirrorLocation.ts';
 export { appendEvents, type NewEvent } from './appendEvents.ts';
 export { applyPagePg } from './applyPagePg.ts';
-export {
-  type CopyMirrorOptions,
-  type CopyPlan,
-  type CopyProgress,
-  CopyTargetError,
-  CopyVerifyError,
-  copyMirror,
-  type MirrorStore,
-  openCopyEnd,
-  planCopy,
-} from './copyMirror.ts';
 export {
   advanceCursorPg,
   disableSinkPg,

@@ -13,21 +13,8 @@
  * Connections: one `pg` pool per store (`poolSize`); a pooled connection that the server drops while idle
  * is discarded by the pool's 'error' listener (openPgMirror.ts) and the next query opens a fresh one.
  */
-import type { Job, JobSource, NormalizedListParams } from '../../retab/index.ts';
-import type {
-  CursorsStore,
-  DeadLettersStore,
-  IncludeFlags,
-  IterateParams,
-  JobsStore,
-  MirrorStore,
-  OutboxStore,
-  QuarantineStore,
-  QueryOptions,
-  RunsStore,
-  SyncStateStore,
-  ViewsStore,
-} from '../store.ts';
+import type { Job, JobSource } from '../../retab/index.ts';
+import { type MirrorStore, SubStoreSet, type SubStores } from '../store.ts';
 import { applyPagePg } from './applyPagePg.ts';
 import {
   advanceCursorPg,
@@ -67,38 +54,41 @@ export interface PgStoreOptions {
   statementTimeoutMs?: number;
 }
 
-export class PgStore implements MirrorStore {
+export class PgStore extends SubStoreSet implements MirrorStore {
   readonly kind = 'postgres' as const;
   /** The connection URL with its password masked. */
   readonly location: string;
   /** The raw pool and drizzle handle (src/mirror/ and tests only). */
   readonly mirror: PgMirror;
 
-  readonly jobs: JobsStore;
-  readonly syncState: SyncStateStore;
-  readonly runs: RunsStore;
-  readonly quarantine: QuarantineStore;
-  readonly outbox: OutboxStore;
-  readonly cursors: CursorsStore;
-  readonly deadLetters: DeadLettersStore;
-  readonly views: ViewsStore;
-
   constructor(mirror: PgMirror, opts: PgStoreOptions = {}) {
+    super(() => pgSubStores(mirror, opts));
     this.mirror = mirror;
     this.location = mirror.location;
-    const pool = mirror.pool;
-    const db = mirror.db;
-    const timeout = opts.statementTimeoutMs ?? 30_000;
-    this.jobs = {
+  }
+
+  /** End the pool (waits for checked-out connections); idempotent. */
+  close(): Promise<void> {
+    return this.mirror.close();
+  }
+}
+
+/** The sub-stores of a PostgreSQL store: each delegates to this folder's function over the pool. */
+function pgSubStores(mirror: PgMirror, opts: PgStoreOptions): SubStores {
+  const pool = mirror.pool;
+  const db = mirror.db;
+  const timeout = opts.statementTimeoutMs ?? 30_000;
+  return {
+    jobs: {
       applyPage: (jobs: readonly Job[], o) => applyPagePg(pool, jobs, o),
       markMissing: (ids, observedAt, o) => markMissingPg(pool, ids, observedAt, o),
-      get: (id: string, include?: IncludeFlags) => getJobPg(pool, id, include),
-      query: (params: NormalizedListParams, o?: QueryOptions) =>
+      get: (id, include) => getJobPg(pool, id, include),
+      query: (params, o) =>
         queryJobsPg(pool, params, {
           statementTimeoutMs: timeout,
           ...(o?.walkWindow !== undefined ? { batch: o.walkWindow } : {}),
         }),
-      iterate: (params: IterateParams) => iterateJobsPg(pool, params, { statementTimeoutMs: timeout }),
+      iterate: (params) => iterateJobsPg(pool, params, { statementTimeoutMs: timeout }),
       stats: (o) => statsJobsPg(pool, o, { statementTimeoutMs: timeout }),
       count: () => countJobsPg(pool),
       countByStatus: () => countByStatusPg(pool),
@@ -118,28 +108,28 @@ export class PgStore implements MirrorStore {
       missingPayload: (o) => jobsMissingPayloadPg(pool, o),
       payloadGaps: (ids, want) => views.payloadGapsPg(pool, ids, want),
       anyMetadataValue: (key) => views.anyMetadataValuePg(pool, key),
-    };
-    this.syncState = {
+    },
+    syncState: {
       save: (patch, now) => saveCheckpointPg(pool, patch, now),
       get: (partition) => getSyncStatePg(db, partition),
       list: (prefix) => listSyncStatesPg(db, prefix),
-    };
-    this.runs = {
+    },
+    runs: {
       start: (run) => startRunPg(mirror, run),
       finish: (id, totals) => finishRunPg(mirror, id, totals),
       list: (o) => listRunsPg(mirror, o),
       lastSuccessful: (prefix) => lastSuccessfulRunPg(mirror, prefix),
       latestPerPartition: () => views.latestPerPartitionPg(pool),
-    };
-    this.quarantine = { list: (o) => listQuarantinePg(db, o) };
-    this.outbox = {
+    },
+    quarantine: { list: (o) => listQuarantinePg(db, o) },
+    outbox: {
       after: (afterSeq, limit, q) => readMatchingAfterPg(pool, afterSeq, limit, q),
       last: (n, q) => readLastEventsPg(pool, n, q),
       maxSeq: () => maxSeqPg(pool),
       byEventId: (eventId) => readEventByIdPg(pool, eventId),
       count: () => countEventsPg(pool),
-    };
-    this.cursors = {
+    },
+    cursors: {
       get: (sink) => readCursorPg(pool, sink),
       set: (sink, seq) => setCursorPg(pool, sink, seq),
       advance: (sink, expected, seq) => advanceCursorPg(pool, sink, expected, seq),
@@ -147,13 +137,13 @@ export class PgStore implements MirrorStore {
       replayFrom: (sink, fromSeq) => replayFromPg(pool, sink, fromSeq),
       disable: (sink, reason) => disableSinkPg(pool, sink, reason),
       enable: (sink) => enableSinkPg(pool, sink),
-    };
-    this.deadLetters = {
+    },
+    deadLetters: {
       record: (d) => recordDeadLetterPg(pool, d),
       list: (o) => listDeadLettersPg(pool, o),
       resolve: (id, attempts) => markDeadLetterResolvedPg(pool, id, attempts),
-    };
-    this.views = {
+    },
+    views: {
       lastSuccessAt: (task) => views.lastSuccessAtPg(pool, task),
       requestsSince: (sinceMs) => views.requestsSincePg(pool, sinceMs),
       metrics: () => views.metricsSnapshotPg(pool),
@@ -167,11 +157,6 @@ export class PgStore implements MirrorStore {
       jobColumnsAfter: (afterSeq, limit) => views.jobColumnsAfterPg(pool, afterSeq, limit),
       jobColumnsOf: (ids) => views.jobColumnsOfPg(pool, ids),
       eventJobIdsAfter: (afterSeq) => views.eventJobIdsAfterPg(pool, afterSeq),
-    };
-  }
-
-  /** End the pool (waits for checked-out connections); idempotent. */
-  close(): Promise<void> {
-    return this.mirror.close();
-  }
+    },
+  };
 }

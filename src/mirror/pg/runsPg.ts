@@ -1,6 +1,6 @@
 /** The run log (`sync_runs`) on PostgreSQL: the same rules as ../runs.ts (see there for the why). */
-import { and, desc, eq, or, sql } from 'drizzle-orm';
-import { ORPHANED_RUN_ERROR } from '../runs.ts';
+import { desc, eq, sql } from 'drizzle-orm';
+import { finishedRunColumns, ORPHANED_RUN_ERROR, orphanedRunOf, successfulRunOf } from '../runs.ts';
 import type { ListRunsOptions } from '../store.ts';
 import type { RunRecord, RunTotals } from '../types.ts';
 import type { PgMirror } from './openPgMirror.ts';
@@ -14,15 +14,7 @@ export async function startRunPg(m: PgMirror, run: RunRecord): Promise<number> {
     await tx
       .update(syncRuns)
       .set({ outcome: 'aborted', error: ORPHANED_RUN_ERROR })
-      .where(
-        and(
-          eq(
-            syncRuns.id,
-            sql`(SELECT max(${syncRuns.id}) FROM ${syncRuns} WHERE ${syncRuns.partition} = ${run.partition})`,
-          ),
-          eq(syncRuns.outcome, 'running'),
-        ),
-      );
+      .where(orphanedRunOf(syncRuns, run.partition));
     const [row] = await tx
       .insert(syncRuns)
       .values({ task: run.task, partition: run.partition, startedAt: run.startedAt, outcome: 'running' })
@@ -33,23 +25,7 @@ export async function startRunPg(m: PgMirror, run: RunRecord): Promise<number> {
 }
 
 export async function finishRunPg(m: PgMirror, id: number, totals: RunTotals): Promise<void> {
-  const result = await m.db
-    .update(syncRuns)
-    .set({
-      finishedAt: totals.finishedAt,
-      requests: totals.requests,
-      pages: totals.pages,
-      jobs: totals.jobs,
-      inserted: totals.inserted,
-      updated: totals.updated,
-      events: totals.events,
-      missing: totals.missing,
-      quarantined: totals.quarantined,
-      outcome: totals.outcome,
-      error: totals.error ?? null,
-      upstreamStatuses: totals.upstreamStatuses ? JSON.stringify(totals.upstreamStatuses) : null,
-    })
-    .where(eq(syncRuns.id, id));
+  const result = await m.db.update(syncRuns).set(finishedRunColumns(totals)).where(eq(syncRuns.id, id));
   if (result.rowCount === 0)
     throw new Error(`finishRun: no run with id ${id} (use the id startRun returned)`);
 }
@@ -70,12 +46,7 @@ export async function lastSuccessfulRunPg(
   const rows = await m.db
     .select()
     .from(syncRuns)
-    .where(
-      and(
-        eq(syncRuns.outcome, 'success'),
-        or(eq(syncRuns.task, key), sql`substr(${syncRuns.partition}, 1, ${key.length}) = ${key}`),
-      ),
-    )
+    .where(successfulRunOf(syncRuns, key))
     // SQLite sorts NULLs lowest (last in DESC order); PostgreSQL's DESC puts them first unless told.
     .orderBy(sql`${syncRuns.finishedAt} DESC NULLS LAST`, desc(syncRuns.id))
     .limit(1);

@@ -10,7 +10,13 @@ import type pg from 'pg';
 import { utcDay } from '../../retab/index.ts';
 import type { JobFilters } from '../buildWhere.ts';
 import type { StatsGroupBy } from '../statsGroupBy.ts';
-import type { StatsOptions, StatsResult, StatsRow, ThroughputDay } from '../statsJobs.ts';
+import {
+  type StatsOptions,
+  type StatsResult,
+  type StatsRow,
+  statsRow,
+  type ThroughputDay,
+} from '../statsJobs.ts';
 import { inReadOnlySnapshot } from './transaction.ts';
 import { exactTest, filterSql, Sql } from './whereSql.ts';
 
@@ -38,22 +44,8 @@ interface AggRow {
   w: number[] | null;
 }
 
-function toStatsRow(r: AggRow, key: string | null): StatsRow {
-  const finished = r.completed + r.failed;
-  return {
-    key,
-    count: r.count,
-    completed: r.completed,
-    failed: r.failed,
-    failureRate: finished === 0 ? null : r.failed / finished,
-    durationP50: r.d?.[0] ?? null,
-    durationP95: r.d?.[1] ?? null,
-    durationP99: r.d?.[2] ?? null,
-    queueWaitP50: r.w?.[0] ?? null,
-    queueWaitP95: r.w?.[1] ?? null,
-    queueWaitP99: r.w?.[2] ?? null,
-  };
-}
+/** `PCTS` is `PERCENTILES` of ../statsJobs.ts as fractions, so `d`/`w` come in `statsRow`'s order. */
+const toStatsRow = (r: AggRow, key: string | null): StatsRow => statsRow(key, r, r.d ?? [], r.w ?? []);
 
 const EMPTY: AggRow = { k: null, total: true, count: 0, completed: 0, failed: 0, d: null, w: null };
 

@@ -1,15 +1,19 @@
 /**
  * One transaction on one pooled connection (READ COMMITTED, PostgreSQL's default): BEGIN, the callback,
  * COMMIT; ROLLBACK and rethrow on any error. A connection whose ROLLBACK fails is destroyed, not returned to
- * the pool in an unknown state.
+ * the pool in an unknown state. `begin` opens it (default `BEGIN`; `inReadOnlySnapshot` passes its own).
  */
 import type pg from 'pg';
 
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -32,20 +36,12 @@ export async function inReadOnlySnapshot<T>(
   timeoutMs: number,
   fn: (c: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const c = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`);
-    const r = await fn(c);
-    await c.query('COMMIT');
-    return r;
-  } catch (err) {
-    await c.query('ROLLBACK').catch((e: Error) => {
-      broken = e;
-    });
-    throw err;
-  } finally {
-    c.release(broken);
-  }
+  return inTransaction(
+    pool,
+    async (c) => {
+      await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`);
+      return fn(c);
+    },
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
 }

@@ -9,15 +9,8 @@
  * - SQLite sorts NULLs lowest (last in DESC); here every `ORDER BY` that meets a NULL says where.
  */
 import type pg from 'pg';
-import type {
-  DeadLetterBrief,
-  JobColumnsRow,
-  JobTrace,
-  MetricsSnapshot,
-  PartitionBrief,
-  RunBrief,
-  SyncRunRow,
-} from '../store.ts';
+import type * as store from '../store.ts';
+import * as shared from '../viewRows.ts';
 import { readJobEventsPg } from './outboxPg.ts';
 
 async function rows<T>(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -52,7 +45,7 @@ export async function requestsSincePg(pool: pg.Pool, sinceMs: number): Promise<n
   return r[0]?.n ?? 0;
 }
 
-export async function metricsSnapshotPg(pool: pg.Pool): Promise<MetricsSnapshot> {
+export async function metricsSnapshotPg(pool: pg.Pool): Promise<store.MetricsSnapshot> {
   const one = async (sql: string) => (await rows<{ v: number | null }>(pool, sql))[0]?.v ?? 0;
   return {
     jobsByStatus: await rows(pool, 'SELECT status, count(*) AS n FROM jobs GROUP BY status'),
@@ -86,12 +79,10 @@ export async function metricsSnapshotPg(pool: pg.Pool): Promise<MetricsSnapshot>
   };
 }
 
-const RUN_COLUMNS = `r.id, r.task, r.partition, r.started_at AS "startedAt", r.finished_at AS "finishedAt",
-  r.requests, r.pages, r.jobs, r.inserted, r.updated, r.events, r.missing, r.quarantined,
-  r.upstream_statuses AS "upstreamStatuses", r.outcome, r.error`;
+const RUN_COLUMNS = shared.runColumns((a) => `"${a}"`);
 
 /** The latest run of every partition, by partition (bytewise). */
-export function latestPerPartitionPg(pool: pg.Pool): Promise<SyncRunRow[]> {
+export function latestPerPartitionPg(pool: pg.Pool): Promise<store.SyncRunRow[]> {
   return rows(
     pool,
     `SELECT ${RUN_COLUMNS} FROM sync_runs r
@@ -100,7 +91,7 @@ export function latestPerPartitionPg(pool: pg.Pool): Promise<SyncRunRow[]> {
   );
 }
 
-export function partitionsPg(pool: pg.Pool, limit: number): Promise<PartitionBrief[]> {
+export function partitionsPg(pool: pg.Pool, limit: number): Promise<store.PartitionBrief[]> {
   return rows(
     pool,
     `SELECT partition, status, last_success_at AS "lastSuccessAt", last_error AS "lastError" FROM sync_state
@@ -109,36 +100,13 @@ export function partitionsPg(pool: pg.Pool, limit: number): Promise<PartitionBri
   );
 }
 
-export async function runsOfPg(pool: pg.Pool, partition: string, limit: number): Promise<RunBrief[]> {
-  const r = await rows<{
-    id: number;
-    task: string;
-    outcome: string;
-    started_at: number;
-    finished_at: number | null;
-    requests: number;
-    jobs: number;
-    events: number;
-    quarantined: number;
-    error: string | null;
-  }>(
+export async function runsOfPg(pool: pg.Pool, partition: string, limit: number): Promise<store.RunBrief[]> {
+  const r = await rows<shared.RunBriefRow>(
     pool,
-    `SELECT id, task, outcome, started_at, finished_at, requests, jobs, events, quarantined, error
-     FROM sync_runs WHERE partition = $1 ORDER BY id DESC LIMIT $2`,
+    `SELECT ${shared.RUN_BRIEF_COLUMNS} FROM sync_runs WHERE partition = $1 ORDER BY id DESC LIMIT $2`,
     [partition, limit],
   );
-  return r.map((x) => ({
-    id: x.id,
-    task: x.task,
-    outcome: x.outcome,
-    startedAt: x.started_at,
-    durationMs: x.finished_at === null ? null : x.finished_at - x.started_at,
-    requests: x.requests,
-    jobs: x.jobs,
-    events: x.events,
-    quarantined: x.quarantined,
-    error: x.error,
-  }));
+  return r.map(shared.toRunBrief);
 }
 
 /**
@@ -156,13 +124,7 @@ export function upstreamStatusesSincePg(pool: pg.Pool, sinceMs: number): Promise
 }
 
 export function recentQuarantinePg(pool: pg.Pool, limit: number) {
-  return rows<{
-    id: number;
-    jobId: string | null;
-    partition: string | null;
-    reason: string;
-    observedAt: number;
-  }>(
+  return rows<shared.QuarantineBrief>(
     pool,
     `SELECT id, job_id AS "jobId", partition, reason, observed_at AS "observedAt" FROM quarantine
      ORDER BY id DESC LIMIT $1`,
@@ -170,7 +132,7 @@ export function recentQuarantinePg(pool: pg.Pool, limit: number) {
   );
 }
 
-export function deadLetterBriefsPg(pool: pg.Pool, limit: number): Promise<DeadLetterBrief[]> {
+export function deadLetterBriefsPg(pool: pg.Pool, limit: number): Promise<store.DeadLetterBrief[]> {
   return rows(
     pool,
     `SELECT d.id, d.sink, d.seq, d.event_id AS "eventId", e.job_id AS "jobId", d.attempts,
@@ -182,8 +144,8 @@ export function deadLetterBriefsPg(pool: pg.Pool, limit: number): Promise<DeadLe
 }
 
 /** Payload sizes are `length()` of the JSON text, in characters, as SQLite's `length()` counts them. */
-export async function jobTracePg(pool: pg.Pool, jobId: string): Promise<JobTrace | undefined> {
-  const [job] = await rows<Omit<JobTrace, 'events'>>(
+export async function jobTracePg(pool: pg.Pool, jobId: string): Promise<store.JobTrace | undefined> {
+  const [job] = await rows<Omit<store.JobTrace, 'events'>>(
     pool,
     `SELECT length(request) AS "requestBytes", length(response) AS "responseBytes",
             first_seen_at AS "firstSeenAt", last_seen_at AS "lastSeenAt",
@@ -202,15 +164,19 @@ export async function metadataSeqsPg(pool: pg.Pool, key: string, value: string):
   return r.map((x) => x[0]);
 }
 
-const JOB_COLUMNS = 'seq, status, endpoint, source, model, error_code, created_at, started_at, completed_at';
+const JOB_COLUMNS = shared.JOB_BRIEF_COLUMNS;
 
-export function jobColumnsAfterPg(pool: pg.Pool, afterSeq: number, limit?: number): Promise<JobColumnsRow[]> {
+export function jobColumnsAfterPg(
+  pool: pg.Pool,
+  afterSeq: number,
+  limit?: number,
+): Promise<store.JobColumnsRow[]> {
   return limit === undefined
     ? arrays(pool, `SELECT ${JOB_COLUMNS} FROM jobs WHERE seq > $1 ORDER BY seq`, [afterSeq])
     : arrays(pool, `SELECT ${JOB_COLUMNS} FROM jobs WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit]);
 }
 
-export function jobColumnsOfPg(pool: pg.Pool, ids: readonly string[]): Promise<JobColumnsRow[]> {
+export function jobColumnsOfPg(pool: pg.Pool, ids: readonly string[]): Promise<store.JobColumnsRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return arrays(pool, `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ANY($1::text[])`, [ids]);
 }

@@ -4,7 +4,7 @@
  * parameter.
  */
 import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../../retab/index.ts';
-import type { JobFilters } from '../buildWhere.ts';
+import { EQUALITY_COLUMNS, type JobFilters } from '../buildWhere.ts';
 import { BOUNDARY, containsQuery, type LiteralQuery, regexQuery } from '../filenameLiterals.ts';
 import { foldedFilename } from './schema.ts';
 
@@ -16,17 +16,6 @@ export class Sql {
     return `$${this.args.length}${cast}`;
   }
 }
-
-const EQUALITY_COLUMNS = [
-  'id',
-  'status',
-  'endpoint',
-  'source',
-  'project_id',
-  'workflow_id',
-  'workflow_node_id',
-  'model',
-] as const;
 
 const FOLDED = foldedFilename('f.filename');
 

@@ -9,7 +9,7 @@
  * outside src/mirror/ sees it only as a `MirrorStore`.
  */
 import type Database from 'better-sqlite3';
-import type { Job, JobSource, NormalizedListParams } from '../../retab/index.ts';
+import type { Job, JobSource } from '../../retab/index.ts';
 import { applyPage } from '../applyPage.ts';
 import { markMissing } from '../markMissing.ts';
 import type { MirrorDb } from '../openMirror.ts';
@@ -20,20 +20,7 @@ import { getJob, iterateJobs, queryJobs } from '../queryJobs.ts';
 import { countByStatus, countJobs, jobsMissingPayload, knownIds, staleActiveJobs } from '../reads.ts';
 import { finishRun, lastSuccessfulRun, listRuns, startRun } from '../runs.ts';
 import { statsJobs } from '../statsJobs.ts';
-import type {
-  CursorsStore,
-  DeadLettersStore,
-  IncludeFlags,
-  IterateParams,
-  JobsStore,
-  MirrorStore,
-  OutboxStore,
-  QuarantineStore,
-  QueryOptions,
-  RunsStore,
-  SyncStateStore,
-  ViewsStore,
-} from '../store.ts';
+import { type IterateParams, type MirrorStore, SubStoreSet, type SubStores } from '../store.ts';
 import { getSyncState, listSyncStates, saveCheckpoint } from '../syncState.ts';
 import * as cursors from './cursors.ts';
 import * as deadLetters from './deadLetters.ts';
@@ -51,7 +38,7 @@ function settle<T>(fn: () => T): Promise<T> {
   }
 }
 
-export class SqliteStore implements MirrorStore {
+export class SqliteStore extends SubStoreSet<SqliteStore> implements MirrorStore {
   readonly kind = 'sqlite' as const;
   /** Absolute path of the database file (`:memory:` for an in-memory mirror). */
   readonly path: string;
@@ -61,113 +48,12 @@ export class SqliteStore implements MirrorStore {
   readonly db: MirrorDb;
   readonly #close: () => void;
 
-  readonly jobs: JobsStore;
-  readonly syncState: SyncStateStore;
-  readonly runs: RunsStore;
-  readonly quarantine: QuarantineStore;
-  readonly outbox: OutboxStore;
-  readonly cursors: CursorsStore;
-  readonly deadLetters: DeadLettersStore;
-  readonly views: ViewsStore;
-
   constructor(path: string, sqlite: Database.Database, db: MirrorDb, close: () => void) {
+    super(sqliteSubStores);
     this.path = path;
     this.sqlite = sqlite;
     this.db = db;
     this.#close = close;
-    this.jobs = {
-      applyPage: (jobs: readonly Job[], opts) => settle(() => applyPage(this, jobs, opts)),
-      markMissing: (ids, observedAt, opts) => settle(() => markMissing(this, ids, observedAt, opts)),
-      get: (id: string, include?: IncludeFlags) => settle(() => getJob(this, id, include)),
-      query: (params: NormalizedListParams, opts?: QueryOptions) =>
-        settle(() => queryJobs(this, params, opts)),
-      iterate: (params: IterateParams) => iterateAsync(this, params),
-      stats: (opts) => settle(() => statsJobs(this, opts)),
-      count: () => settle(() => countJobs(this)),
-      countByStatus: () => settle(() => countByStatus(this)),
-      countCreatedBetween: (fromS, toS) =>
-        settle(
-          () =>
-            (
-              prepared(this, 'SELECT count(*) AS n FROM jobs WHERE created_at >= ? AND created_at < ?').get(
-                fromS,
-                toS,
-              ) as { n: number }
-            ).n,
-        ),
-      latestCreatedAt: (source?: JobSource) =>
-        settle(
-          () =>
-            (
-              (source
-                ? prepared(this, 'SELECT max(created_at) AS m FROM jobs WHERE source = ?').get(source)
-                : prepared(this, 'SELECT max(created_at) AS m FROM jobs').get()) as { m: number | null }
-            ).m,
-        ),
-      knownIds: (ids) => settle(() => knownIds(this, ids)),
-      createdAtOf: (ids) =>
-        settle(() =>
-          ids.length === 0
-            ? []
-            : (prepared(
-                this,
-                'SELECT id, created_at AS createdAt FROM jobs WHERE id IN (SELECT value FROM json_each(?))',
-              ).all(JSON.stringify(ids)) as { id: string; createdAt: number }[]),
-        ),
-      staleActive: (opts) => settle(() => staleActiveJobs(this, opts)),
-      missingPayload: (opts) => settle(() => jobsMissingPayload(this, opts)),
-      payloadGaps: (ids, want) => settle(() => payloadGaps(this, ids, want)),
-      anyMetadataValue: (key) => settle(() => views.anyMetadataValue(this, key)),
-    };
-    this.syncState = {
-      save: (patch, now) => settle(() => saveCheckpoint(this, patch, now)),
-      get: (partition) => settle(() => getSyncState(this, partition)),
-      list: (prefix) => settle(() => listSyncStates(this, prefix)),
-    };
-    this.runs = {
-      start: (run) => settle(() => startRun(this, run)),
-      finish: (id, totals) => settle(() => finishRun(this, id, totals)),
-      list: (opts) => settle(() => listRuns(this, opts)),
-      lastSuccessful: (prefix) => settle(() => lastSuccessfulRun(this, prefix)),
-      latestPerPartition: () => settle(() => views.latestPerPartition(this)),
-    };
-    this.quarantine = { list: (opts) => settle(() => listQuarantine(this, opts)) };
-    this.outbox = {
-      after: (afterSeq, limit, q) => settle(() => outbox.readEventsAfter(this, afterSeq, limit, q)),
-      last: (n, q) => settle(() => outbox.readLastEvents(this, n, q)),
-      maxSeq: () => settle(() => outbox.maxSeq(this)),
-      byEventId: (eventId) => settle(() => outbox.readEventById(this, eventId)),
-      count: () => settle(() => outbox.countEvents(this)),
-    };
-    this.cursors = {
-      get: (sink) => settle(() => cursors.readCursor(this, sink)),
-      set: (sink, seq) => settle(() => cursors.setCursor(this, sink, seq)),
-      advance: (sink, expected, seq) => settle(() => cursors.advanceCursor(this, sink, expected, seq)),
-      list: () => settle(() => cursors.listCursors(this)),
-      replayFrom: (sink, fromSeq) => settle(() => cursors.replayFrom(this, sink, fromSeq)),
-      disable: (sink, reason) => settle(() => cursors.disableSink(this, sink, reason)),
-      enable: (sink) => settle(() => cursors.enableSink(this, sink)),
-    };
-    this.deadLetters = {
-      record: (d) => settle(() => deadLetters.recordDeadLetter(this, d)),
-      list: (opts) => settle(() => deadLetters.listDeadLetters(this, opts)),
-      resolve: (id, attempts) => settle(() => deadLetters.markDeadLetterResolved(this, id, attempts)),
-    };
-    this.views = {
-      lastSuccessAt: (task) => settle(() => views.lastSuccessAt(this, task)),
-      requestsSince: (sinceMs) => settle(() => views.requestsSince(this, sinceMs)),
-      metrics: () => settle(() => views.metricsSnapshot(this)),
-      partitions: (limit) => settle(() => views.partitions(this, limit)),
-      runsOf: (partition, limit) => settle(() => views.runsOf(this, partition, limit)),
-      upstreamStatusesSince: (sinceMs) => settle(() => views.upstreamStatusesSince(this, sinceMs)),
-      recentQuarantine: (limit) => settle(() => views.recentQuarantine(this, limit)),
-      deadLetterBriefs: (limit) => settle(() => views.deadLetterBriefs(this, limit)),
-      jobTrace: (jobId) => settle(() => views.jobTrace(this, jobId)),
-      metadataSeqs: (key, value) => settle(() => views.metadataSeqs(this, key, value)),
-      jobColumnsAfter: (afterSeq, limit) => settle(() => views.jobColumnsAfter(this, afterSeq, limit)),
-      jobColumnsOf: (ids) => settle(() => views.jobColumnsOf(this, ids)),
-      eventJobIdsAfter: (afterSeq) => settle(() => views.eventJobIdsAfter(this, afterSeq)),
-    };
   }
 
   get location(): string {
@@ -188,4 +74,102 @@ export class SqliteStore implements MirrorStore {
  */
 async function* iterateAsync(m: SqliteStore, params: IterateParams): AsyncGenerator<Job> {
   yield* iterateJobs(m, params);
+}
+
+/** The sub-stores of a SQLite store: each runs the synchronous function of src/mirror/ and settles. */
+function sqliteSubStores(self: SqliteStore): SubStores {
+  return {
+    jobs: {
+      applyPage: (jobs: readonly Job[], opts) => settle(() => applyPage(self, jobs, opts)),
+      markMissing: (ids, observedAt, opts) => settle(() => markMissing(self, ids, observedAt, opts)),
+      get: (id, include) => settle(() => getJob(self, id, include)),
+      query: (params, opts) => settle(() => queryJobs(self, params, opts)),
+      iterate: (params) => iterateAsync(self, params),
+      stats: (opts) => settle(() => statsJobs(self, opts)),
+      count: () => settle(() => countJobs(self)),
+      countByStatus: () => settle(() => countByStatus(self)),
+      countCreatedBetween: (fromS, toS) =>
+        settle(
+          () =>
+            (
+              prepared(self, 'SELECT count(*) AS n FROM jobs WHERE created_at >= ? AND created_at < ?').get(
+                fromS,
+                toS,
+              ) as { n: number }
+            ).n,
+        ),
+      latestCreatedAt: (source?: JobSource) =>
+        settle(
+          () =>
+            (
+              (source
+                ? prepared(self, 'SELECT max(created_at) AS m FROM jobs WHERE source = ?').get(source)
+                : prepared(self, 'SELECT max(created_at) AS m FROM jobs').get()) as { m: number | null }
+            ).m,
+        ),
+      knownIds: (ids) => settle(() => knownIds(self, ids)),
+      createdAtOf: (ids) =>
+        settle(() =>
+          ids.length === 0
+            ? []
+            : (prepared(
+                self,
+                'SELECT id, created_at AS createdAt FROM jobs WHERE id IN (SELECT value FROM json_each(?))',
+              ).all(JSON.stringify(ids)) as { id: string; createdAt: number }[]),
+        ),
+      staleActive: (opts) => settle(() => staleActiveJobs(self, opts)),
+      missingPayload: (opts) => settle(() => jobsMissingPayload(self, opts)),
+      payloadGaps: (ids, want) => settle(() => payloadGaps(self, ids, want)),
+      anyMetadataValue: (key) => settle(() => views.anyMetadataValue(self, key)),
+    },
+    syncState: {
+      save: (patch, now) => settle(() => saveCheckpoint(self, patch, now)),
+      get: (partition) => settle(() => getSyncState(self, partition)),
+      list: (prefix) => settle(() => listSyncStates(self, prefix)),
+    },
+    runs: {
+      start: (run) => settle(() => startRun(self, run)),
+      finish: (id, totals) => settle(() => finishRun(self, id, totals)),
+      list: (opts) => settle(() => listRuns(self, opts)),
+      lastSuccessful: (prefix) => settle(() => lastSuccessfulRun(self, prefix)),
+      latestPerPartition: () => settle(() => views.latestPerPartition(self)),
+    },
+    quarantine: { list: (opts) => settle(() => listQuarantine(self, opts)) },
+    outbox: {
+      after: (afterSeq, limit, q) => settle(() => outbox.readEventsAfter(self, afterSeq, limit, q)),
+      last: (n, q) => settle(() => outbox.readLastEvents(self, n, q)),
+      maxSeq: () => settle(() => outbox.maxSeq(self)),
+      byEventId: (eventId) => settle(() => outbox.readEventById(self, eventId)),
+      count: () => settle(() => outbox.countEvents(self)),
+    },
+    cursors: {
+      get: (sink) => settle(() => cursors.readCursor(self, sink)),
+      set: (sink, seq) => settle(() => cursors.setCursor(self, sink, seq)),
+      advance: (sink, expected, seq) => settle(() => cursors.advanceCursor(self, sink, expected, seq)),
+      list: () => settle(() => cursors.listCursors(self)),
+      replayFrom: (sink, fromSeq) => settle(() => cursors.replayFrom(self, sink, fromSeq)),
+      disable: (sink, reason) => settle(() => cursors.disableSink(self, sink, reason)),
+      enable: (sink) => settle(() => cursors.enableSink(self, sink)),
+    },
+    deadLetters: {
+      record: (d) => settle(() => deadLetters.recordDeadLetter(self, d)),
+      list: (opts) => settle(() => deadLetters.listDeadLetters(self, opts)),
+      resolve: (id, attempts) => settle(() => deadLetters.markDeadLetterResolved(self, id, attempts)),
+    },
+    views: {
+      lastSuccessAt: (task) => settle(() => views.lastSuccessAt(self, task)),
+      requestsSince: (sinceMs) => settle(() => views.requestsSince(self, sinceMs)),
+      metrics: () => settle(() => views.metricsSnapshot(self)),
+      partitions: (limit) => settle(() => views.partitions(self, limit)),
+      runsOf: (partition, limit) => settle(() => views.runsOf(self, partition, limit)),
+      upstreamStatusesSince: (sinceMs) => settle(() => views.upstreamStatusesSince(self, sinceMs)),
+      recentQuarantine: (limit) => settle(() => views.recentQuarantine(self, limit)),
+      deadLetterBriefs: (limit) => settle(() => views.deadLetterBriefs(self, limit)),
+      jobTrace: (jobId) => settle(() => views.jobTrace(self, jobId)),
+      metadataSeqs: (key, value) => settle(() => views.metadataSeqs(self, key, value)),
+      jobColumnsAfter: (afterSeq, limit) => settle(() => views.jobColumnsAfter(self, afterSeq, limit)),
+      jobColumnsOf: (ids) => settle(() => views.jobColumnsOf(self, ids)),
+      eventJobIdsAfter: (afterSeq) => settle(() => views.eventJobIdsAfter(self, afterSeq)),
+    },
+  };
 }

@@ -15,6 +15,14 @@ import type {
   RunBrief,
   SyncRunRow,
 } from '../store.ts';
+import {
+  JOB_BRIEF_COLUMNS,
+  type QuarantineBrief,
+  RUN_BRIEF_COLUMNS,
+  type RunBriefRow,
+  runColumns,
+  toRunBrief,
+} from '../viewRows.ts';
 import { readJobEvents } from './outbox.ts';
 
 type Handle = Pick<Mirror, 'sqlite'>;
@@ -68,9 +76,7 @@ export function metricsSnapshot(m: Handle): MetricsSnapshot {
   };
 }
 
-const RUN_COLUMNS = `r.id, r.task, r.partition, r.started_at AS startedAt, r.finished_at AS finishedAt, r.requests,
-  r.pages, r.jobs, r.inserted, r.updated, r.events, r.missing, r.quarantined,
-  r.upstream_statuses AS upstreamStatuses, r.outcome, r.error`;
+const RUN_COLUMNS = runColumns((a) => a);
 
 /** The latest run of every partition, by partition. */
 export function latestPerPartition(m: Handle): SyncRunRow[] {
@@ -92,35 +98,12 @@ export function partitions(m: Handle, limit: number): PartitionBrief[] {
 }
 
 export function runsOf(m: Handle, partition: string, limit: number): RunBrief[] {
-  return all<{
-    id: number;
-    task: string;
-    outcome: string;
-    started_at: number;
-    finished_at: number | null;
-    requests: number;
-    jobs: number;
-    events: number;
-    quarantined: number;
-    error: string | null;
-  }>(
+  return all<RunBriefRow>(
     m.sqlite,
-    `SELECT id, task, outcome, started_at, finished_at, requests, jobs, events, quarantined, error
-     FROM sync_runs WHERE partition = ? ORDER BY id DESC LIMIT ?`,
+    `SELECT ${RUN_BRIEF_COLUMNS} FROM sync_runs WHERE partition = ? ORDER BY id DESC LIMIT ?`,
     partition,
     limit,
-  ).map((r) => ({
-    id: r.id,
-    task: r.task,
-    outcome: r.outcome,
-    startedAt: r.started_at,
-    durationMs: r.finished_at === null ? null : r.finished_at - r.started_at,
-    requests: r.requests,
-    jobs: r.jobs,
-    events: r.events,
-    quarantined: r.quarantined,
-    error: r.error,
-  }));
+  ).map(toRunBrief);
 }
 
 /** Newest first by id (ids follow start times): stops at the first run started before `sinceMs`. */
@@ -138,13 +121,7 @@ export function upstreamStatusesSince(m: Handle, sinceMs: number): [number, stri
 }
 
 export function recentQuarantine(m: Handle, limit: number) {
-  return all<{
-    id: number;
-    jobId: string | null;
-    partition: string | null;
-    reason: string;
-    observedAt: number;
-  }>(
+  return all<QuarantineBrief>(
     m.sqlite,
     `SELECT id, job_id AS jobId, partition, reason, observed_at AS observedAt FROM quarantine
      ORDER BY id DESC LIMIT ?`,
@@ -182,7 +159,7 @@ export function metadataSeqs(m: Handle, key: string, value: string): number[] {
     .all(key, value) as number[];
 }
 
-const JOB_COLUMNS = 'seq, status, endpoint, source, model, error_code, created_at, started_at, completed_at';
+const JOB_COLUMNS = JOB_BRIEF_COLUMNS;
 
 export function jobColumnsAfter(m: Handle, afterSeq: number, limit?: number): JobColumnsRow[] {
   const stmt =
