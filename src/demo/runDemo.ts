@@ -4,7 +4,8 @@
  * and a live view. Ends on Ctrl-C or after `durationSeconds`, with a last sync that brings the mirror level
  * with the (then frozen) simulator, and leaves the database behind to explore.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { sleep } from '../backoff.ts';
@@ -13,6 +14,7 @@ import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, storeKindOf } from '../mirror/index.ts';
+import { MirrorLocationError } from '../mirrorLocation.ts';
 import { createSyncQueue, pingRedis, type RunningWorker, startWorker } from '../queue/index.ts';
 import { createRetabClient } from '../retab/index.ts';
 import { startServer } from '../server/index.ts';
@@ -72,6 +74,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // The file lock and the fresh start are SQLite's (a file beside the mirror); a PostgreSQL database is
   // neither locked nor emptied: the demo then syncs into what it holds.
   const sqlite = storeKindOf(dbPath) === 'sqlite';
+  // A folder is a bad setting, named as MIRROR_DB's is (openMirror.ts), not the EISDIR of the fresh start.
+  if (sqlite && existsSync(dbPath) && statSync(dbPath).isDirectory()) {
+    const abs = resolve(dbPath);
+    throw new MirrorLocationError(`${abs} is a folder; point --db at a file, e.g. ${join(abs, 'demo.db')}`);
+  }
   const release = sqlite ? lockDemo(dbPath) : () => {};
   try {
     return await demo(opts, dbPath);
