@@ -18,7 +18,7 @@
  *     --baseline    also time another checkout's CLI in the same runs (e.g. the commit before a change)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,14 +36,31 @@ if (BASELINE !== undefined && !existsSync(BASELINE)) throw new Error(`--baseline
 const BUNDLE = join(ROOT, 'dist/cli-bundle/main.js');
 const COMPILED = join(ROOT, 'dist/cli/main.js');
 
-/** Whether `file` exists and is at least as new as every file under src/ (what bin/retab-mirror.js checks). */
+/**
+ * Whether `file` exists and is at least as new as every file under src/, package.json,
+ * node_modules/.package-lock.json and scripts/bundleCli.mjs (what bin/retab-mirror.js checks, or stricter).
+ */
 function current(file: string): boolean {
   if (!existsSync(file)) return false;
   const built = statSync(file).mtimeMs;
-  return readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true }).every(
-    (e) => !e.isFile() || statSync(join(e.parentPath, e.name)).mtimeMs <= built,
+  const inputs = ['package.json', 'node_modules/.package-lock.json', 'scripts/bundleCli.mjs']
+    .map((f) => join(ROOT, f))
+    .filter((f) => existsSync(f));
+  return (
+    inputs.every((f) => statSync(f).mtimeMs <= built) &&
+    readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true }).every(
+      (e) => !e.isFile() || statSync(join(e.parentPath, e.name)).mtimeMs <= built,
+    )
   );
 }
+
+/** npm's npx, run with this node (`npx retab-mirror …` in ROOT: npm's start-up, then bin/), when it is a JS file. */
+const NPX = (() => {
+  const which = spawnSync('sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).stdout.trim();
+  if (!which) return undefined;
+  const real = realpathSync(which);
+  return real.endsWith('.js') ? real : undefined;
+})();
 
 // Both builds must be current, as after `npm install` (which runs `prepare`), or bin/ would run the sources.
 if (!current(BUNDLE) || !current(COMPILED) || process.argv.includes('--build')) {
@@ -81,6 +98,8 @@ function timed(args: readonly string[], env: Record<string, string>): Sample {
     : [process.execPath, [...args]];
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, {
+    // npx finds the package's own bin from its folder.
+    cwd: ROOT,
     env: { ...process.env, MIRROR_DB: db, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
@@ -118,6 +137,8 @@ const variants: Variant[] = [
       ]
     : []),
   ...(BASELINE ? [{ label: 'baseline', args: (c: readonly string[]) => [BASELINE, ...c] }] : []),
+  // Measured, not asserted: what `npx retab-mirror …` costs over the bundle (npm's own start-up).
+  ...(NPX ? [{ label: 'npx', args: (c: readonly string[]) => [NPX, 'retab-mirror', ...c] }] : []),
 ];
 
 /** Median wall and CPU time of each variant for one command, runs interleaved (one unmeasured warm-up). */
@@ -153,21 +174,24 @@ console.log(
   `Median of ${runs} interleaved runs each, on a mirror of 500 jobs; floor = \`node -e 0\` = ${ms(floor.wallMs)} wall, ${ms(floor.cpuMs)} CPU on this machine now (each row's ratios use the floor of its own runs).\n`,
 );
 console.log(
-  `| command | bundle (what bin/ runs) | vs floor | CPU | CPU vs floor | tsc output (dist/cli) | CPU |${sources ? ' from sources (tsx) |' : ''}${BASELINE ? ' baseline | baseline vs floor | baseline CPU |' : ''}`,
+  `| command | bundle (what bin/ runs) | vs floor | CPU | CPU vs floor | tsc output (dist/cli) | CPU |${sources ? ' from sources (tsx) |' : ''}${BASELINE ? ' baseline | baseline vs floor | baseline CPU |' : ''}${NPX ? ' `npx retab-mirror` |' : ''}`,
 );
-console.log(`|---|---|---|---|---|---|---|${sources ? '---|' : ''}${BASELINE ? '---|---|---|' : ''}`);
+console.log(
+  `|---|---|---|---|---|---|---|${sources ? '---|' : ''}${BASELINE ? '---|---|---|' : ''}${NPX ? '---|' : ''}`,
+);
 for (const r of rows) {
   const f = r.times.floor as Sample;
   const b = r.times.bundle as Sample;
   const c = r.times.compiled as Sample;
   const s = r.times.source;
   const base = r.times.baseline;
+  const npx = r.times.npx;
   console.log(
-    `| \`${r.label}\` | ${ms(b.wallMs)} | ${x(b.wallMs / f.wallMs)} | ${ms(b.cpuMs)} | ${x(b.cpuMs / f.cpuMs)} | ${ms(c.wallMs)} | ${ms(c.cpuMs)} |${s ? ` ${ms(s.wallMs)} |` : ''}${base ? ` ${ms(base.wallMs)} | ${x(base.wallMs / f.wallMs)} | ${ms(base.cpuMs)} |` : ''}`,
+    `| \`${r.label}\` | ${ms(b.wallMs)} | ${x(b.wallMs / f.wallMs)} | ${ms(b.cpuMs)} | ${x(b.cpuMs / f.cpuMs)} | ${ms(c.wallMs)} | ${ms(c.cpuMs)} |${s ? ` ${ms(s.wallMs)} |` : ''}${base ? ` ${ms(base.wallMs)} | ${x(base.wallMs / f.wallMs)} | ${ms(base.cpuMs)} |` : ''}${npx ? ` ${ms(npx.wallMs)} |` : ''}`,
   );
 }
 console.log(
-  '\nThe bundle is what `npx retab-mirror`, the npm scripts and PM2 run once `npm install` has built it; the tsx path is taken only when a file under src/ is newer than both builds.',
+  "\nThe bundle is what `./node_modules/.bin/retab-mirror`, `node bin/retab-mirror.js`, the npm scripts and PM2 run once `npm install` has built it (`npx retab-mirror` runs it too, after ~0.7 s of npm's own start-up; `npm run` adds its own as well); the tsx path is taken only when a source file under src/, package.json or node_modules/.package-lock.json is newer than both builds.",
 );
 console.log(
   `BENCH_JSON ${JSON.stringify({ startup: { runs, rows: rows.map((r) => ({ command: r.label, ...r.times })) } })}`,

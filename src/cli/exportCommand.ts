@@ -134,10 +134,16 @@ export function warnAboutFilters(params: NormalizedListParams): void {
   }
 }
 
-/** Why a query matched nothing, when its own flags say so (`--from-date` after `--to-date`). */
-export function emptyReason(params: NormalizedListParams): string {
+/**
+ * Why a query matched nothing, when its own flags say so (`--from-date` after `--to-date`); `flags` names the
+ * range's flags as the command spells them (`stats` also takes `--from`/`--to`).
+ */
+export function emptyReason(
+  params: Pick<NormalizedListParams, 'from_date' | 'to_date'>,
+  flags: { from: string; to: string } = { from: '--from-date', to: '--to-date' },
+): string {
   if (params.from_date && params.to_date && params.from_date > params.to_date)
-    return `no jobs match: --from-date ${params.from_date} is after --to-date ${params.to_date}`;
+    return `no jobs match: ${flags.from} ${params.from_date} is after ${flags.to} ${params.to_date}`;
   return 'no jobs match';
 }
 

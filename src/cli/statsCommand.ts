@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import type { StatsResult, StatsRow } from '../mirror/index.ts';
 import { parseStatsQuery } from '../mirror/index.ts';
 import { CliError, cliContext } from './context.ts';
-import { type FilterFlags, filterFlagsToQuery, openReadMirror, validationMessage } from './exportCommand.ts';
+import {
+  emptyReason,
+  type FilterFlags,
+  filterFlagsToQuery,
+  openReadMirror,
+  validationMessage,
+} from './exportCommand.ts';
 
 interface StatsFlags extends FilterFlags {
   by: string;
@@ -81,6 +87,15 @@ export function registerStatsCommand(program: Command): void {
       try {
         const result = await mirror.jobs.stats(parsed.options);
         process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatStats(result));
+        // As `jobs list` and `export`: an empty answer says so, and why when the range is reversed.
+        if (result.totals.count === 0) {
+          const { from, to } = parsed.options;
+          const names = {
+            from: flags.from !== undefined ? '--from' : '--from-date',
+            to: flags.to !== undefined ? '--to' : '--to-date',
+          };
+          process.stderr.write(`${emptyReason({ from_date: from, to_date: to }, names)}\n`);
+        }
       } finally {
         await mirror.close();
       }

@@ -199,11 +199,18 @@ export function registerSyncCommand(program: Command): void {
         if (err instanceof RetabConfigError) throw new CliError(err.message);
         throw err;
       }
-      // Days counted back from now are counted on upstream's clock: one cheap request learns it.
-      const windowDays =
-        typeof windowPlan === 'function'
-          ? windowPlan(await probeUpstreamNow(client, Date.now, logger))
-          : windowPlan;
+      // Days counted back from now are counted on upstream's clock: one cheap request learns it. A wrong key
+      // or base URL (401/403/404) there ends the sync at once, in one line, as it would a pass.
+      let windowDays: string[] | undefined;
+      if (typeof windowPlan === 'function') {
+        let upstreamNow: number;
+        try {
+          upstreamNow = await probeUpstreamNow(client, Date.now, logger, { throwFatal: true });
+        } catch (err) {
+          throw new CliError(`sync failed: ${(err as Error).message}`);
+        }
+        windowDays = windowPlan(upstreamNow);
+      } else windowDays = windowPlan;
       const mirror = await openMirrorOrFail(config);
       let delivery: Awaited<ReturnType<typeof startSyncDelivery>>;
       try {

@@ -4,7 +4,8 @@
  * and a live view. Ends on Ctrl-C or after `durationSeconds`, with a last sync that brings the mirror level
  * with the (then frozen) simulator, and leaves the database behind to explore.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { sleep } from '../backoff.ts';
@@ -13,6 +14,7 @@ import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, storeKindOf } from '../mirror/index.ts';
+import { MirrorLocationError } from '../mirrorLocation.ts';
 import { createSyncQueue, pingRedis, type RunningWorker, startWorker } from '../queue/index.ts';
 import { createRetabClient } from '../retab/index.ts';
 import { startServer } from '../server/index.ts';
@@ -67,11 +69,31 @@ async function refuseSharedPrefix(config: Config): Promise<void> {
   }
 }
 
+/**
+ * How to run this very CLI from the current folder for the demo's ready-to-paste queries: `node <launcher>`
+ * (`bin/retab-mirror.js` in a checkout, `node_modules/.bin/retab-mirror` in a project; relative when it is
+ * under the current folder), ~0.25 s to start where `npx` adds ~0.7 s of npm's own start-up (bench/startup.ts).
+ * `npx retab-mirror` when the launcher is not known (a library caller) or lives in npx's cache.
+ */
+function cliCommand(): string {
+  const launcher = process.argv[1];
+  if (!launcher || !/retab-mirror(\.js)?$/.test(launcher) || launcher.includes('/_npx/'))
+    return 'npx retab-mirror';
+  const rel = relative(process.cwd(), launcher);
+  const path = rel.startsWith('..') || isAbsolute(rel) ? launcher : rel;
+  return `node ${/\s/.test(path) ? JSON.stringify(path) : path}`;
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const dbPath = opts.dbPath ?? './data/demo.db';
   // The file lock and the fresh start are SQLite's (a file beside the mirror); a PostgreSQL database is
   // neither locked nor emptied: the demo then syncs into what it holds.
   const sqlite = storeKindOf(dbPath) === 'sqlite';
+  // A folder is a bad setting, named as MIRROR_DB's is (openMirror.ts), not the EISDIR of the fresh start.
+  if (sqlite && existsSync(dbPath) && statSync(dbPath).isDirectory()) {
+    const abs = resolve(dbPath);
+    throw new MirrorLocationError(`${abs} is a folder; point --db at a file, e.g. ${join(abs, 'demo.db')}`);
+  }
   const release = sqlite ? lockDemo(dbPath) : () => {};
   try {
     return await demo(opts, dbPath);
@@ -214,8 +236,8 @@ async function demo(opts: DemoOptions, dbPath: string): Promise<DemoResult> {
   const batch = (await mirror.jobs.anyMetadataValue('batch_id')) ?? 'batch_001';
   const queries = [
     `curl -s '${base}/v1/jobs?status=failed&limit=5'`,
-    `MIRROR_DB=${dbPath} npx retab-mirror jobs list --metadata batch_id=${batch} --limit 10`,
-    `MIRROR_DB=${dbPath} npx retab-mirror stats --by endpoint`,
+    `MIRROR_DB=${dbPath} ${cliCommand()} jobs list --metadata batch_id=${batch} --limit 10`,
+    `MIRROR_DB=${dbPath} ${cliCommand()} stats --by endpoint`,
   ];
   const header = [
     `retab-mirror demo — ${mode === 'bullmq' ? 'BullMQ worker on Redis' : 'in-process timers (no Redis)'} · local API ${base} · Ctrl-C to stop`,

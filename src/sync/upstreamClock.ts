@@ -34,25 +34,30 @@ export function warnUntrustedDate(log: Logger, serverDate: number, machineNow: n
   );
 }
 
+/** Answers no retry fixes (401 bad key, 403 no access, 404 wrong base URL): the sync cannot start. */
+const FATAL_STATUSES = new Set([401, 403, 404]);
+
 /**
  * Upstream's now, unix ms, from one cheap request (`GET /v1/jobs?limit=1`): its trusted `Date` header, at
- * least its newest job's `created_at` (both within the skew bound), else the machine's clock. Never throws:
- * when upstream cannot be reached the machine's clock is returned and the tasks that follow report the
- * failure themselves.
+ * least its newest job's `created_at` (both within the skew bound), else the machine's clock. When upstream
+ * cannot be reached the machine's clock is returned, with one warning, and the tasks that follow report the
+ * failure themselves; a 401/403/404 (a wrong key or base URL) is not warned about: with `throwFatal` it is
+ * thrown (a `RetabApiError`, for the caller to report once), else left to those tasks.
  * @param now the machine's clock, unix ms
  */
 export async function probeUpstreamNow(
   client: RetabClient,
   now: () => number,
   log: Logger,
-  opts: Pick<RequestOptions, 'signal'> = {},
+  opts: Pick<RequestOptions, 'signal'> & { throwFatal?: boolean } = {},
 ): Promise<number> {
+  const { throwFatal, ...requestOpts } = opts;
   let offset: number | undefined;
   try {
     const page = await client.listJobs(
       { limit: 1 },
       {
-        ...opts,
+        ...requestOpts,
         onAttempt: (info) => {
           if (info.serverDate === undefined) return;
           const o = trustedClockOffset(info.serverDate, now());
@@ -68,6 +73,12 @@ export async function probeUpstreamNow(
     const newestMs = newest * 1000;
     return trustedClockOffset(newestMs, machine) === undefined ? base : Math.max(base, newestMs);
   } catch (err) {
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === 'number' && FATAL_STATUSES.has(status)) {
+      if (throwFatal) throw err;
+      log.debug({ status }, "could not read upstream's clock; the tasks report why");
+      return now();
+    }
     log.warn({ err }, "could not read upstream's clock; counting days on this machine's clock");
     return now();
   }

@@ -33,5 +33,9 @@ describe('demo without Redis', () => {
     // The in-process timers kept syncing while the demo ran (every 2 s), not only the last pass.
     expect(run.activeRuns).toBeGreaterThanOrEqual(4);
     expect(run.stdout).toMatch(/^Console: http:\/\/127\.0\.0\.1:\d+\/ /m);
+    // The ready-to-paste queries run this CLI with node (~0.25 s), not through npx (+~0.7 s of npm start-up).
+    const bin = new URL('../../bin/retab-mirror.js', import.meta.url).pathname;
+    expect(run.stdout).toContain(`MIRROR_DB=${run.dbPath} node ${bin} stats --by endpoint`);
+    expect(run.stdout).not.toContain('npx');
   }, 90_000);
 });

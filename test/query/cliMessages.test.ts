@@ -83,6 +83,19 @@ describe('read commands say what an answer means', () => {
     const r = await run(['stats']);
     expect(r.stdout).toContain('FAIL RATE = failed / (completed + failed)');
   });
+
+  it('stats over a reversed range says why it is empty, naming the flags given (stderr, exit 0)', async () => {
+    const [dates, short, fine] = await Promise.all([
+      run(['stats', '--from-date', '2026-11-20', '--to-date', '2026-11-10']),
+      run(['stats', '--from', '2026-11-20', '--to', '2026-11-10']),
+      run(['stats']),
+    ]);
+    expect(dates.status).toBe(0);
+    expect(dates.stderr).toBe('no jobs match: --from-date 2026-11-20 is after --to-date 2026-11-10\n');
+    expect(short.status).toBe(0);
+    expect(short.stderr).toBe('no jobs match: --from 2026-11-20 is after --to 2026-11-10\n');
+    expect(fine.stderr).toBe('');
+  });
 });
 
 describe('CSV from upstream strings', () => {

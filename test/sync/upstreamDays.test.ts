@@ -70,6 +70,22 @@ describe("days counted on upstream's clock", () => {
     expect(mirrored).toBe(expected);
   });
 
+  it('a wrong API key: the clock probe’s 401 ends sync --backfill-days at once, in one line, exit 1', async () => {
+    w = await world({ jobs: 50, days: 2 });
+    w.mirror.close();
+    const r = await runSync(['--backfill-days', '1', '--no-events', '--no-progress'], {
+      RETAB_BASE_URL: w.sim.url,
+      RETAB_API_KEY: 'sk_wrong',
+      MIRROR_DB: `${w.dir}/mirror.db`,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n'), r.stderr).toEqual([
+      expect.stringMatching(/^retab-mirror: sync failed: 401 Unauthorized: .*check RETAB_API_KEY/),
+    ]);
+    // Nothing after the probe: no window was tried.
+    expect(w.sim.stats.requests.filter((q) => q.path.endsWith('/jobs'))).toHaveLength(1);
+  });
+
   it('reconcile with upstream 10 days behind re-sweeps upstream’s last 7 days', async () => {
     w = await world(
       { jobs: 300, days: 20, now: Date.now() - 10 * DAY, rates: { arrivalsPerMinute: 0 } },
