@@ -9,7 +9,6 @@
  * A database that already carries every migration of this build is checked without the lock and without
  * DDL, so a role that may only read (a BI user, `serve`) can open it.
  */
-import { fileURLToPath } from 'node:url';
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator';
 import type { PoolClient } from 'pg';
 import { PG_MIGRATIONS_FOLDER } from '../migrationFolders.ts';
