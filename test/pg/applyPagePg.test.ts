@@ -3,37 +3,25 @@
  * leave the same rows (jobs, files, metadata, sync state, quarantine) and the same outbox, event for event,
  * and return the same counts page by page.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyPage, type Mirror, markMissing } from '../../src/mirror/index.ts';
 import { applyPagePg } from '../../src/mirror/pg/applyPagePg.ts';
 import { markMissingPg } from '../../src/mirror/pg/markMissingPg.ts';
-import { openPgMirror, type PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
+import type { PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
 import { countJobsPg, getJobRowPg } from '../../src/mirror/pg/readsPg.ts';
 import { getSyncStatePg, listSyncStatesPg } from '../../src/mirror/pg/syncStatePg.ts';
 import { getJobRow } from '../../src/mirror/reads.ts';
 import { getSyncState, listSyncStates } from '../../src/mirror/syncState.ts';
-import { makeJob, type TempMirror, tempMirror } from '../mirror/factory.ts';
-import { createTestDatabase, type TestDatabase } from './pgDatabase.ts';
+import { makeJob } from '../mirror/factory.ts';
 import { scenario } from './scenario.ts';
+import { sideBySide } from './sideBySide.ts';
 
-let db: TestDatabase;
 let pgm: PgMirror;
-let t: TempMirror;
 let lite: Mirror;
 
-beforeAll(async () => {
-  // An ICU en-US database: answers must not depend on the database's locale.
-  db = await createTestDatabase({ icuLocale: 'en-US' });
-  pgm = await openPgMirror(db.url);
-  t = tempMirror();
-  lite = t.mirror;
+sideBySide(async (m) => {
+  ({ pgm, lite } = m);
 });
-afterAll(async () => {
-  await pgm?.close();
-  await db?.drop();
-  t?.cleanup();
-});
-
 const JOB_COLS = `seq, id, status, endpoint, source, created_at, started_at, completed_at, expires_at, organization_id,
   project_id, workflow_id, workflow_node_id, model, error_code, error_message, metadata, request, response, error,
   extra, attempt_count, last_failure_code, has_request, has_response, first_seen_at, last_seen_at, observed_at,

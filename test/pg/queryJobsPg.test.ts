@@ -3,29 +3,24 @@
  * document types, dates, filename filters with RE2 as the judge and Unicode folding), both orders, limits,
  * and cursors walked both ways. The database uses an ICU en-US locale, so nothing may lean on the locale.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyPage, type Mirror } from '../../src/mirror/index.ts';
 import { applyPagePg } from '../../src/mirror/pg/applyPagePg.ts';
-import { openPgMirror, type PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
+import type { PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
 import { getJobPg, iterateJobsPg, queryJobsPg } from '../../src/mirror/pg/queryJobsPg.ts';
 import { foldedFilename } from '../../src/mirror/pg/schema.ts';
 import { getJob, iterateJobs, queryJobs } from '../../src/mirror/queryJobs.ts';
 import { utcDay } from '../../src/retab/jobFields.ts';
 import type { NormalizedListParams } from '../../src/retab/params.ts';
-import { BASE_CREATED, type TempMirror, tempMirror } from '../mirror/factory.ts';
-import { createTestDatabase, type TestDatabase } from './pgDatabase.ts';
+import { BASE_CREATED } from '../mirror/factory.ts';
 import { scenario } from './scenario.ts';
+import { sideBySide } from './sideBySide.ts';
 
-let db: TestDatabase;
 let pgm: PgMirror;
-let t: TempMirror;
 let lite: Mirror;
 
-beforeAll(async () => {
-  db = await createTestDatabase({ icuLocale: 'en-US' });
-  pgm = await openPgMirror(db.url);
-  t = tempMirror();
-  lite = t.mirror;
+sideBySide(async (m) => {
+  ({ pgm, lite } = m);
   for (const seed of [21, 22, 23]) {
     for (const p of scenario(seed, 40, 25, 120)) {
       applyPage(lite, p.jobs, p.opts);
@@ -33,12 +28,6 @@ beforeAll(async () => {
     }
   }
 });
-afterAll(async () => {
-  await pgm?.close();
-  await db?.drop();
-  t?.cleanup();
-});
-
 const base: NormalizedListParams = {
   limit: 20,
   order: 'desc',

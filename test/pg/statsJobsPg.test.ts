@@ -1,26 +1,21 @@
 /** `statsJobsPg` gives SQLite's `statsJobs` result on the same mirror contents, for every grouping and filter. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyPage, type Mirror } from '../../src/mirror/index.ts';
 import { applyPagePg } from '../../src/mirror/pg/applyPagePg.ts';
-import { openPgMirror, type PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
+import type { PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
 import { statsJobsPg } from '../../src/mirror/pg/statsJobsPg.ts';
 import { STATS_GROUP_BY } from '../../src/mirror/statsGroupBy.ts';
 import { statsJobs } from '../../src/mirror/statsJobs.ts';
 import { utcDay } from '../../src/retab/jobFields.ts';
-import { BASE_CREATED, type TempMirror, tempMirror } from '../mirror/factory.ts';
-import { createTestDatabase, type TestDatabase } from './pgDatabase.ts';
+import { BASE_CREATED } from '../mirror/factory.ts';
 import { scenario } from './scenario.ts';
+import { sideBySide } from './sideBySide.ts';
 
-let db: TestDatabase;
 let pgm: PgMirror;
-let t: TempMirror;
 let lite: Mirror;
 
-beforeAll(async () => {
-  db = await createTestDatabase({ icuLocale: 'en-US' });
-  pgm = await openPgMirror(db.url);
-  t = tempMirror();
-  lite = t.mirror;
+sideBySide(async (m) => {
+  ({ pgm, lite } = m);
   for (const seed of [31, 32]) {
     // Jobs spread over several days, so `day` groups and throughput have more than one row.
     for (const p of scenario(seed, 40, 25, 100)) {
@@ -40,12 +35,6 @@ beforeAll(async () => {
     }
   }
 });
-afterAll(async () => {
-  await pgm?.close();
-  await db?.drop();
-  t?.cleanup();
-});
-
 describe('statsJobsPg answers as statsJobs', () => {
   it('every grouping, with and without filters', async () => {
     const day = utcDay(BASE_CREATED);
