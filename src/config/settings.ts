@@ -172,6 +172,13 @@ export const SETTINGS = [
     'Upstream requests per second of a process (evenly spaced, retries included); also caps sync task starts per second across all workers on one Redis.',
   ),
   s('workerConcurrency', 'WORKER_CONCURRENCY', int(1, 64), 4, 'Sync jobs one worker runs at once.'),
+  s(
+    'leaseTtlMs',
+    'LEASE_TTL_MS',
+    int(1000, 600_000),
+    30_000,
+    "Lifetime of a partition or sink-lane lease held in Redis, ms; renewed every third of it while held, so a dead worker's work is taken over after at most this long.",
+  ),
   s('serverHost', 'SERVER_HOST', z.string().min(1), '127.0.0.1', 'Local read API bind address.'),
   s('serverPort', 'SERVER_PORT', int(0, 65_535), 8765, 'Local read API port.'),
   s(
@@ -242,6 +249,7 @@ export interface Config {
   maxRetries: number;
   rateLimitPerSecond: number;
   workerConcurrency: number;
+  leaseTtlMs: number;
   serverHost: string;
   serverPort: number;
   serverToken?: string;
