@@ -66,3 +66,9 @@ export { getSyncState, listSyncStates, saveCheckpoint } from './syncState.ts';
 export { type StatusStep, transitionSteps } from './transitions.ts';
 export type * from './types.ts';
 export { watchMirrorFile } from './watchMirrorFile.ts';
+export {
+  lockMirrorWriter,
+  MirrorWriterBusy,
+  type WriterLockHolder,
+  type WriterRole,
+} from './writerLock.ts';

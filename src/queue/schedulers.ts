@@ -77,7 +77,7 @@ export async function syncSchedulers(
   logger: Logger,
 ): Promise<SchedulerSyncResult> {
   // The queue's own connection (BullMQ's Redis backend exposes it): the lease lives beside the queue.
-  const redis = (await queue.getBackend().client) as Redis;
+  const redis = (await queue.getBackend().client) as unknown as Redis; // ioredis: the connection we gave it
   const lease = await acquireLease(redis, 'schedulers', {
     prefix: queue.opts.prefix ?? 'bull',
     ttlMs: SCHEDULERS_LEASE_TTL_MS,

@@ -17,6 +17,7 @@ import { clientFromConfig } from '../retab/index.ts';
 import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
+import { lockSqliteWriter } from './oneWriter.ts';
 import { PartitionLocks } from './partitionLocks.ts';
 import { createProcessor, type SkippedRun, type SyncJobResult } from './processor.ts';
 import {
@@ -133,6 +134,14 @@ async function openMirrorPatiently(
   }
 }
 
+/** Release the writer lock, then rethrow: for a start that failed after taking it. */
+const unlockAnd =
+  (unlock: () => void) =>
+  (err: unknown): never => {
+    unlock();
+    throw err;
+  };
+
 /** The `log` sink joins only when an alert rule names it: a line per change is asked for, not the default. */
 const LOG_SINK_ONLY_BY_RULE = false;
 
@@ -143,7 +152,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const client = opts.client ?? clientFromConfig(config, baseLogger);
   // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
   const ownMirror = opts.mirror === undefined;
-  const mirror = opts.mirror ?? (await openMirrorPatiently(config, logger, opts));
+  // SQLite has one writer: a second worker (or a demo) on the file is refused here, in one line.
+  const unlockWriter = ownMirror ? lockSqliteWriter(config) : () => {};
+  const mirror =
+    opts.mirror ?? (await openMirrorPatiently(config, logger, opts).catch(unlockAnd(unlockWriter)));
   const health = new RedisHealth(config.redisUrl, logger);
   const retry = opts.redisRetry ?? {};
   const queueRedis = createRedis(config.redisUrl, { ...retry, health, connectionName: 'retab-mirror-queue' });
@@ -160,6 +172,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     await closeRedis(queueRedis);
     await closeRedis(workerRedis);
     if (ownMirror) await mirror.close();
+    unlockWriter();
   };
 
   let schedulers: SchedulerSyncResult | undefined;
