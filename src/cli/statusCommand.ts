@@ -30,6 +30,33 @@ function windowsLine(windows: PartitionRun[], now: number): string {
   return `  windows: ${windows.length} (${counts}); latest ${latest.partition} ${latest.outcome}, ${latest.jobs} jobs, ${ago(latest.finishedAt ?? latest.startedAt, now)}`;
 }
 
+/**
+ * The live workers of the fleet (their presence in Redis): host, pid, uptime, the partitions they run now, and
+ * the leases each holds; then leases whose holder is gone (they expire by themselves within LEASE_TTL_MS).
+ */
+function fleetLines(fleet: NonNullable<StatusReport['fleet']>): string[] {
+  const out = ['', 'Live workers'];
+  if (fleet.workers.length === 0) out.push('  none');
+  else
+    out.push(
+      table([
+        ['HOST', 'PID', 'UP', 'VERSION', 'MIRROR', 'RUNNING', 'LEASES'],
+        ...fleet.workers.map((w) => [
+          w.host,
+          String(w.pid),
+          duration(w.uptimeMs),
+          w.version,
+          w.mirror,
+          `${w.running.length}/${w.concurrency}${w.running.length > 0 ? ` ${w.running.join(', ')}` : ''}`,
+          w.leases.map((l) => l.name).join(', ') || '-',
+        ]),
+      ]),
+    );
+  for (const l of fleet.orphanLeases)
+    out.push(`  lease ${l.name} of ${l.owner} (no longer live): expires in ${duration(l.ttlMs)}`);
+  return out;
+}
+
 export function formatStatus(r: StatusReport): string {
   const now = r.at;
   const out: string[] = [];
@@ -52,6 +79,7 @@ export function formatStatus(r: StatusReport): string {
       `Queue       waiting ${q.waiting + q.prioritized} · active ${q.active} · delayed ${q.delayed} · failed ${q.failed} · completed ${q.completed}`,
     );
   }
+  if (r.fleet) out.push(...fleetLines(r.fleet));
   if (r.schedulers) {
     out.push('', 'Schedulers');
     if (r.schedulers.length === 0) out.push('  none (start `retab-mirror worker` to create them)');

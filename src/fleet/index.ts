@@ -1,4 +1,4 @@
-/** The fleet: what lets several workers on several machines share one Redis and one mirror (leases). */
+/** The fleet: what lets several workers on several machines share one Redis and one mirror (leases), and who is in it (presence). */
 
 export type { HeldLease, LeaseInfo, LeaseOptions } from './lease.ts';
 export {
@@ -9,3 +9,17 @@ export {
   listLeases,
   tryAcquireLease,
 } from './lease.ts';
+export type {
+  FleetView,
+  LiveWorker,
+  PresenceOptions,
+  PublishedPresence,
+  WorkerPresence,
+} from './presence.ts';
+export {
+  DEFAULT_PRESENCE_TTL_MS,
+  describeFleet,
+  listWorkers,
+  presenceKey,
+  publishPresence,
+} from './presence.ts';

@@ -1,9 +1,11 @@
 /**
  * What `retab-mirror status` shows: the last run of every partition and the sync lag (from `sync_runs`, no
- * Redis needed), and — when Redis answers — the job schedulers with their next run and the queue depth.
+ * Redis needed), and — when Redis answers — the job schedulers with their next run, the queue depth, and the
+ * live workers of the fleet with the leases they hold.
  * Each half degrades on its own: a missing mirror or an unreachable Redis is reported, not thrown.
  */
 import type { Config } from '../config.ts';
+import { describeFleet, type FleetView } from '../fleet/index.ts';
 import { silentLogger } from '../log.ts';
 import type { MirrorStore, SyncRunRow } from '../mirror/index.ts';
 import { displayLocation, openStore } from '../mirror/index.ts';
@@ -62,6 +64,8 @@ export interface StatusReport {
   workers?: number;
   schedulers?: SchedulerStatus[];
   queue?: QueueDepth;
+  /** The live workers of the fleet (presence in Redis) with the leases each holds; see fleet/presence.ts. */
+  fleet?: FleetView;
 }
 
 export interface CollectStatusOptions {
@@ -89,7 +93,7 @@ async function lastRuns(mirror: MirrorStore): Promise<PartitionRun[]> {
 
 async function redisPart(
   opts: CollectStatusOptions,
-): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue'>> {
+): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue' | 'fleet'>> {
   const url = safeRedisUrl(opts.config.redisUrl);
   const queuePrefix = opts.config.queuePrefix;
   const health = new RedisHealth(opts.config.redisUrl, silentLogger);
@@ -115,9 +119,11 @@ async function redisPart(
         queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
         queue.getWorkersCount(),
       ]);
+      const fleet = await describeFleet(redis, queuePrefix);
       return {
         redis: { url, queuePrefix, reachable: true },
         workers,
+        fleet,
         schedulers: schedulers.map((s) => ({
           id: s.key,
           everyMs: s.every ?? null,

@@ -9,6 +9,7 @@ import { Worker } from 'bullmq';
 import { type Backoff, backoffMs, sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
+import { DEFAULT_PRESENCE_TTL_MS, publishPresence } from '../fleet/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, watchMirrorFile } from '../mirror/index.ts';
@@ -271,6 +272,26 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     if (result.outcome === 'skipped') logger.debug({ jobId: job.id, ...result }, 'sync job skipped');
     else logger.info({ jobId: job.id, ...result }, runLine(result));
   });
+  // Presence (fleet/presence.ts): this worker and the partitions it runs, for `status`; gone within its TTL
+  // if the process dies, which is never longer than its leases'.
+  const running = new Map<string, string>();
+  const presence = await publishPresence(queueRedis, {
+    prefix: config.queuePrefix,
+    ttlMs: Math.min(DEFAULT_PRESENCE_TTL_MS, config.leaseTtlMs),
+    mirror: mirror.kind,
+    concurrency: config.workerConcurrency,
+    running: () => [...running.values()],
+  }).catch((err) => void logger.warn({ err: describeRedisError(err) }, 'could not publish worker presence'));
+  worker.on('active', (job) => {
+    running.set(job.id ?? job.name, partitionOfJob(job.data, job.name));
+    presence?.touch();
+  });
+  const ended = (job: { id?: string | undefined; name: string } | undefined) => {
+    if (job) running.delete(job.id ?? job.name);
+    presence?.touch();
+  };
+  worker.on('completed', ended);
+  worker.on('failed', ended);
   logger.info(
     {
       queue: `${config.queuePrefix}:${SYNC_QUEUE}`,
@@ -293,6 +314,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         logger.warn({ closeTimeoutMs }, 'running tasks did not stop in time; closing the worker forcibly');
         await withTimeout(worker.close(true), 1000);
       }
+      if (presence) await withTimeout(presence.close(), 1000);
       await release();
       logger.info('worker stopped');
     })();
