@@ -4,8 +4,10 @@
  * Settings come from `.env` in this folder: retab-mirror reads it itself at start (variables already set in
  * the environment win), so `.env` is the one place to edit; `pm2 restart ecosystem.config.cjs` applies it.
  *
- * The worker is the only writer of its SQLite file: keep it at one instance in fork mode. To mirror several
- * organisations, copy both apps per organisation with their own MIRROR_DB, QUEUE_PREFIX and SERVER_PORT.
+ * The worker is the only writer of its SQLite file (a second one is refused): keep it at one instance in fork
+ * mode. With a PostgreSQL mirror, start this same file on each machine of a fleet (README: Running a fleet).
+ * To mirror several organisations, copy both apps per organisation with their own MIRROR_DB, QUEUE_PREFIX and
+ * SERVER_PORT.
  */
 const common = {
   script: 'bin/retab-mirror.js',
