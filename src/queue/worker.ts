@@ -9,7 +9,7 @@ import { Worker } from 'bullmq';
 import { type Backoff, backoffMs, sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
-import { DEFAULT_PRESENCE_TTL_MS, publishPresence } from '../fleet/index.ts';
+import { DEFAULT_PRESENCE_TTL_MS, type PublishedPresence, publishPresence } from '../fleet/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, watchMirrorFile } from '../mirror/index.ts';
@@ -275,13 +275,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // Presence (fleet/presence.ts): this worker and the partitions it runs, for `status`; gone within its TTL
   // if the process dies, which is never longer than its leases'.
   const running = new Map<string, string>();
-  const presence = await publishPresence(queueRedis, {
-    prefix: config.queuePrefix,
-    ttlMs: Math.min(DEFAULT_PRESENCE_TTL_MS, config.leaseTtlMs),
-    mirror: mirror.kind,
-    concurrency: config.workerConcurrency,
-    running: () => [...running.values()],
-  }).catch((err) => void logger.warn({ err: describeRedisError(err) }, 'could not publish worker presence'));
+  let presence: PublishedPresence | undefined;
   worker.on('active', (job) => {
     running.set(job.id ?? job.name, partitionOfJob(job.data, job.name));
     presence?.touch();
@@ -292,6 +286,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   };
   worker.on('completed', ended);
   worker.on('failed', ended);
+  presence = await publishPresence(queueRedis, {
+    prefix: config.queuePrefix,
+    ttlMs: Math.min(DEFAULT_PRESENCE_TTL_MS, config.leaseTtlMs),
+    mirror: mirror.kind,
+    concurrency: config.workerConcurrency,
+    running: () => [...running.values()],
+  }).catch((err) => void logger.warn({ err: describeRedisError(err) }, 'could not publish worker presence'));
   logger.info(
     {
       queue: `${config.queuePrefix}:${SYNC_QUEUE}`,

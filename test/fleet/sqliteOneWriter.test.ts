@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { lockDemo } from '../../src/demo/demoLock.ts';
 import { lockMirrorWriter, MirrorWriterBusy } from '../../src/mirror/index.ts';
+import { lockSqliteWriter } from '../../src/queue/oneWriter.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { dropPrefix, SIM_NOW, waitFor } from '../queue/helpers.ts';
 import { cliEnv, STACK_LINE, spawnCli, type TempDir, tempDir } from '../reliability/helpers.ts';
@@ -85,10 +86,17 @@ it('a lock left by a killed worker is taken over; a live demo holder is named; a
     writeFileSync(`${db}.lock`, JSON.stringify({ pid: live.pid, host: hostname(), role: 'demo' }));
     expect(() => lockMirrorWriter(db, 'worker')).toThrow(MirrorWriterBusy);
     expect(() => lockMirrorWriter(db, 'worker')).toThrow(`by the demo pid ${live.pid} on host ${hostname()}`);
+    // A worker while a demo writes the file: refused, told to stop the demo.
+    expect(() => lockSqliteWriter({ dbPath: db })).toThrow(
+      `MIRROR_DB ${db} is already written by the demo pid ${live.pid} on host ${hostname()}; SQLite has one writer. Stop the demo first, or point MIRROR_DB at another file.`,
+    );
   } finally {
     live.kill('SIGKILL');
   }
   // A pid on another host cannot be checked from here: honoured, and the message says how to clear it.
   writeFileSync(`${db}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere', role: 'worker' }));
   expect(() => lockMirrorWriter(db, 'worker')).toThrow(`(if that process is gone, delete ${db}.lock)`);
+  // PostgreSQL mirrors are not locked: several workers share them by design.
+  const pgRelease = lockSqliteWriter({ dbPath: 'postgres://u:secret@127.0.0.1:1/none' });
+  pgRelease();
 });
