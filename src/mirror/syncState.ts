@@ -75,7 +75,10 @@ export function saveFencedCheckpoint(
   now: number = Date.now(),
   fence?: FenceToken,
 ): void {
-  if (!fence) return saveCheckpoint(mirror, patch, now);
+  if (!fence) {
+    saveCheckpoint(mirror, patch, now);
+    return;
+  }
   mirror.sqlite
     .transaction(() => {
       checkFence(mirror, fence);
