@@ -17,7 +17,7 @@ import { clientFromConfig } from '../retab/index.ts';
 import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
-import { PartitionLocks } from './partitionLocks.ts';
+import { redisPartitionLeases } from './partitionLeases.ts';
 import { createProcessor, type SkippedRun, type SyncJobResult } from './processor.ts';
 import {
   closeRedis,
@@ -80,6 +80,8 @@ export interface RunningWorker {
   /** What `syncSchedulers` did at start (undefined with `schedulers: false`). */
   schedulers?: SchedulerSyncResult;
   dispatcher?: MirrorDispatcher;
+  /** The partitions whose leases this process holds now (`partition:<name>` in Redis), sorted. */
+  heldPartitions(): string[];
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
 }
@@ -219,11 +221,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     dispatcher?.notify();
     opts.onPage?.(info);
   };
+  // Partition leases in Redis, fenced in the mirror: several workers may share it (DESIGN.md §9).
+  const leases = redisPartitionLeases(queueRedis, { prefix: config.queuePrefix, ttlMs: config.leaseTtlMs });
   const processor = createProcessor({
     config,
     sync: { client, mirror, logger, onPage, ...(opts.now ? { now: opts.now } : {}) },
     shutdown: shutdown.signal,
-    locks: new PartitionLocks(),
+    locks: leases,
     gate: new FatalGate(logger, opts.fatal),
     rateLimit: (ms) => queue.rateLimit(ms),
   });
@@ -302,6 +306,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     worker,
     ...(schedulers ? { schedulers } : {}),
     ...(dispatcher ? { dispatcher } : {}),
+    heldPartitions: () => leases.held(),
     close,
   };
 }

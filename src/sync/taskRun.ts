@@ -5,7 +5,12 @@
  * into a `SyncTaskError` that says whether trying again later can help.
  */
 import type { Logger } from '../log.ts';
-import type { ApplyPageOptions, ApplyResult, RunCounters } from '../mirror/index.ts';
+import {
+  type ApplyPageOptions,
+  type ApplyResult,
+  FencedWriteError,
+  type RunCounters,
+} from '../mirror/index.ts';
 import type { AttemptInfo, Job, RequestOptions } from '../retab/index.ts';
 import { RetabApiError, RetabError } from '../retab/index.ts';
 import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
@@ -196,6 +201,8 @@ export async function runTask(
     }
     const message = describeError(err);
     const summary = await finish('failed', message);
+    // Another worker took the partition over: its caller (the processor) logs that once, at warn.
+    if (err instanceof FencedWriteError) throw new SyncTaskError(summary, err, false);
     // Upstream errors are expected failures: their message says it all. Anything else may be a bug: keep the stack.
     const detail = err instanceof RetabError ? { errorName: (err as Error).name } : { err };
     log.error({ ...detail, requests: totals.requests, pages: totals.pages }, `${task} failed: ${message}`);
