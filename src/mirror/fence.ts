@@ -49,13 +49,27 @@ export function fencedWriteOf(err: unknown): FencedWriteError | undefined {
 
 /**
  * `store` as seen by a task holding a lease: every page (`jobs.applyPage`) and checkpoint (`syncState.save`)
- * it writes carries `fence`. Everything else is `store` itself.
+ * it writes carries `fence`, and once `lost` aborts (the lease is gone) they reject with its reason before
+ * reaching the store: a task that lost its lease writes nothing more, not even the pages it had received
+ * (an abort at shutdown writes them; here another worker owns them now). Everything else is `store` itself.
  */
-export function fencedStore(store: MirrorStore, fence: FenceToken): MirrorStore {
+export function fencedStore(store: MirrorStore, fence: FenceToken, lost?: AbortSignal): MirrorStore {
   const { jobs, syncState } = store;
   const view = Object.create(store) as MirrorStore;
   return Object.assign(view, {
-    jobs: { ...jobs, applyPage: (page, opts) => jobs.applyPage(page, { ...opts, fence }) },
-    syncState: { ...syncState, save: (patch, now) => syncState.save(patch, now, fence) },
+    jobs: {
+      ...jobs,
+      applyPage: async (page, opts) => {
+        lost?.throwIfAborted();
+        return jobs.applyPage(page, { ...opts, fence });
+      },
+    },
+    syncState: {
+      ...syncState,
+      save: async (patch, now) => {
+        lost?.throwIfAborted();
+        return syncState.save(patch, now, fence);
+      },
+    },
   } satisfies Pick<MirrorStore, 'jobs' | 'syncState'>);
 }

@@ -107,7 +107,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     let mirror = sync.mirror;
     if (locks.fencing) {
       const token = await mirror.syncState.takeFence(spec.partition);
-      mirror = fencedStore(mirror, { partition: spec.partition, token });
+      mirror = fencedStore(mirror, { partition: spec.partition, token }, hold.signal);
     }
     return runSpec({ ...sync, mirror, signal: runSignal }, spec);
   }
