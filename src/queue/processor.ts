@@ -125,7 +125,8 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
   /** Log a write refused by fencing once, at warn (the run then ends as skipped, not retried). */
   function warnFenced(err: unknown, ctx: object): boolean {
     const fenced = fencedWriteOf(err);
-    if (fenced) sync.logger.warn({ ...ctx, token: fenced.token, current: fenced.current }, fenced.message);
+    if (fenced)
+      sync.logger.warn({ ...ctx, fence: fenced.token, currentFence: fenced.current }, fenced.message);
     return fenced !== undefined;
   }
 

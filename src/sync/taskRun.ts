@@ -5,12 +5,7 @@
  * into a `SyncTaskError` that says whether trying again later can help.
  */
 import type { Logger } from '../log.ts';
-import {
-  type ApplyPageOptions,
-  type ApplyResult,
-  FencedWriteError,
-  type RunCounters,
-} from '../mirror/index.ts';
+import { type ApplyPageOptions, type ApplyResult, fencedWriteOf, type RunCounters } from '../mirror/index.ts';
 import type { AttemptInfo, Job, RequestOptions } from '../retab/index.ts';
 import { RetabApiError, RetabError } from '../retab/index.ts';
 import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
@@ -195,14 +190,17 @@ export async function runTask(
   try {
     await body(ctx);
   } catch (err) {
+    // A write refused by fencing first: its lease is usually found lost (the signal aborted) meanwhile too,
+    // but what the run must report is that another worker took the partition over. Its caller (the
+    // processor) logs that once, at warn.
+    const fenced = fencedWriteOf(err);
+    if (fenced) throw new SyncTaskError(await finish('failed', fenced.message), fenced, false);
     if (isAbort(err, signal)) {
       log.info({ requests: totals.requests, pages: totals.pages }, 'aborted; checkpoint kept');
       return finish('aborted');
     }
     const message = describeError(err);
     const summary = await finish('failed', message);
-    // Another worker took the partition over: its caller (the processor) logs that once, at warn.
-    if (err instanceof FencedWriteError) throw new SyncTaskError(summary, err, false);
     // Upstream errors are expected failures: their message says it all. Anything else may be a bug: keep the stack.
     const detail = err instanceof RetabError ? { errorName: (err as Error).name } : { err };
     log.error({ ...detail, requests: totals.requests, pages: totals.pages }, `${task} failed: ${message}`);

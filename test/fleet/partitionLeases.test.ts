@@ -7,8 +7,8 @@
  */
 import type { Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { leaseKey } from '../../src/fleet/index.ts';
+import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
+import { leaseKey, listLeases } from '../../src/fleet/index.ts';
 import { type MirrorStore, openStore } from '../../src/mirror/index.ts';
 import { redisPartitionLeases } from '../../src/queue/partitionLeases.ts';
 import { createProcessor, type SyncJobResult } from '../../src/queue/processor.ts';
@@ -18,7 +18,7 @@ import type { RunSummary } from '../../src/sync/index.ts';
 import { createTestDatabase, type TestDatabase } from '../pg/pgDatabase.ts';
 import { captureLogs, dropPrefix, SIM_NOW, testConfig, waitFor } from '../queue/helpers.ts';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = inject('redisUrl');
 const DAY = '2026-10-31';
 const PARTITION = `window:${DAY}`;
 const TTL_MS = 600; // renewed every 200 ms: a lost lease is noticed within ~200 ms
@@ -33,7 +33,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   sim = await startSimulator({
     seed: 7,
-    jobs: 600,
+    jobs: 450,
     days: 3,
     now: SIM_NOW,
     rates: { arrivalsPerMinute: 0 },
@@ -57,6 +57,7 @@ async function worker(name: string, onPage?: (store: MirrorStore) => void | Prom
   opened.push({ close: () => void redis.disconnect() }, store);
   const logs = captureLogs('warn');
   const pages: { partition: string; at: number }[] = [];
+  const guard = redisPartitionLeases(redis, { prefix, ttlMs: TTL_MS, owner: name });
   const processor = createProcessor({
     config,
     sync: {
@@ -70,11 +71,11 @@ async function worker(name: string, onPage?: (store: MirrorStore) => void | Prom
       },
     },
     shutdown: new AbortController().signal,
-    locks: redisPartitionLeases(redis, { prefix, ttlMs: TTL_MS, owner: name }),
+    locks: guard,
   });
   const run = (data: Record<string, unknown>): Promise<SyncJobResult> =>
     processor({ id: `${name}-${data.task}`, name: String(data.task), data } as unknown as BullJob);
-  return { run, store, logs, pages, redis };
+  return { run, store, logs, pages, redis, guard };
 }
 
 function dayJobs(): number {
@@ -95,6 +96,11 @@ it('a tick skips a partition leased by another process; a window waits for it', 
   // Another process's tick on the same partition key steps aside (here: a head tick while a holds head).
   const head = a.run({ task: 'head' });
   await waitFor('a to hold head', async () => (await a.store.syncState.get('head'))?.fence === 1);
+  expect(a.guard.held()).toEqual(['head', PARTITION]);
+  expect(await listLeases(a.redis, prefix)).toMatchObject([
+    { name: 'partition:head', owner: 'a' },
+    { name: `partition:${PARTITION}`, owner: 'a' },
+  ]);
   expect(await b.run({ task: 'head' })).toEqual({
     partition: 'head',
     outcome: 'skipped',
@@ -108,6 +114,9 @@ it('a tick skips a partition leased by another process; a window waits for it', 
   const second = b.run({ task: 'window', day: DAY, restart: true });
   const [ra, rb] = (await Promise.all([first, second])) as [RunSummary, RunSummary];
   await head;
+  expect(a.guard.held()).toEqual([]);
+  expect(b.guard.held()).toEqual([]);
+  expect(await listLeases(a.redis, prefix)).toEqual([]);
   expect(ra.outcome).toBe('success');
   expect(rb.outcome).toBe('success');
   expect(aDone).toBeGreaterThan(0);
