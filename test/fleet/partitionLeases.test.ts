@@ -5,6 +5,8 @@
  * at its next page without writing, and a write it still attempts is refused by its fencing token. The next
  * holder resumes from what the previous one committed.
  */
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import type { Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
@@ -188,4 +190,22 @@ it('a write after another worker took the partition over is refused by fencing: 
     ),
   );
   expect(a.logs.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+}, 30_000);
+
+it('a lease held by a dead process of this host is taken over at once; a live holder is waited for', async () => {
+  prefix = `test-fleet-b-${Date.now()}-4`;
+  const a = await worker('a');
+  const key = leaseKey(prefix, 'partition:head');
+  const live = spawn('sleep', ['30']);
+  const dead = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => dead.once('exit', r));
+  try {
+    await a.redis.set(key, `${hostname()}:${live.pid} x`, 'PX', 60_000);
+    expect(await a.run({ task: 'head' })).toMatchObject({ outcome: 'skipped' });
+    // PM2 restarted a SIGKILLed worker: its leases would block their partitions for a whole TTL.
+    await a.redis.set(key, `${hostname()}:${dead.pid} x`, 'PX', 60_000);
+    expect(await a.run({ task: 'head' })).toMatchObject({ partition: 'head', outcome: 'success' });
+  } finally {
+    live.kill();
+  }
 }, 30_000);
