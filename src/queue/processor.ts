@@ -216,7 +216,11 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       const summary = await run(data, signal, hold);
       // Only a run that reached upstream proves the key works (hydrate may have had nothing to fetch).
       if (summary.outcome === 'success' && summary.requests > 0) gate.verified();
-      if (summary.outcome === 'aborted' && deps.shutdown.aborted && requeueWindow) await requeue(job, token);
+      // Aborted although neither the worker nor BullMQ asked: its lease was lost (Redis unreachable for a TTL,
+      // or taken over). Requeued too, so a backfill day is never left half-swept; a new holder makes it a no-op.
+      const leaseLost = !signal.aborted;
+      if (summary.outcome === 'aborted' && (deps.shutdown.aborted || leaseLost) && requeueWindow)
+        await requeue(job, token);
       return summary;
     } catch (err) {
       if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;

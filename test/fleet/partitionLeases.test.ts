@@ -75,9 +75,14 @@ async function worker(name: string, onPage?: (store: MirrorStore) => void | Prom
     shutdown: new AbortController().signal,
     locks: guard,
   });
-  const run = (data: Record<string, unknown>): Promise<SyncJobResult> =>
-    processor({ id: `${name}-${data.task}`, name: String(data.task), data } as unknown as BullJob);
-  return { run, store, logs, pages, redis, guard };
+  /** Job ids moved back to the delayed set (`job.moveToDelayed`), with BullMQ's token. */
+  const requeued: string[] = [];
+  const run = (data: Record<string, unknown>, token?: string): Promise<SyncJobResult> => {
+    const id = `${name}-${data.task}`;
+    const job = { id, name: String(data.task), data, moveToDelayed: async () => void requeued.push(id) };
+    return processor(job as unknown as BullJob, token);
+  };
+  return { run, store, logs, pages, redis, guard, requeued };
 }
 
 function dayJobs(): number {
@@ -158,6 +163,20 @@ it('a lost lease aborts the task at its next page, without a further write; the 
   expect(rb.outcome).toBe('success');
   expect(rb.jobs).toBe(dayJobs() - 50);
   expect((await b.store.syncState.get(PARTITION))?.status).toBe('done');
+}, 30_000);
+
+it('a window job whose lease was lost goes back to the delayed set (not an attempt), never left half-swept', async () => {
+  prefix = `test-fleet-b-${Date.now()}-2b`;
+  let stolen = false;
+  const a = await worker('a', async () => {
+    if (stolen) return;
+    stolen = true;
+    await a.redis.set(leaseKey(prefix, `partition:${PARTITION}`), 'thief:1 x', 'PX', 60_000);
+  });
+  await expect(a.run({ task: 'window', day: DAY, restart: true }, 'bullmq-token')).rejects.toMatchObject({
+    name: 'DelayedError',
+  });
+  expect(a.requeued).toEqual(['a-window']);
 }, 30_000);
 
 it('a write after another worker took the partition over is refused by fencing: run skipped, warned once', async () => {
