@@ -228,3 +228,27 @@ it('a lease held by a dead process of this host is taken over at once; a live ho
     live.kill();
   }
 }, 30_000);
+
+it('reconcile takes each window’s own lease and token, and waits for a window leased elsewhere', async () => {
+  prefix = `test-fleet-b-${Date.now()}-5`;
+  const a = await worker('a');
+  const b = await worker('b');
+  const fences = async () =>
+    new Map((await a.store.syncState.list('window:')).map((r) => [r.partition, r.fence] as const));
+  const before = await fences();
+  const held = b.run({ task: 'window', day: DAY, restart: true });
+  await waitFor('b to sweep its window', () => b.pages.length > 0);
+  const r = await a.run({ task: 'reconcile', days: 1 });
+  expect(r).toMatchObject({ task: 'reconcile', outcome: 'success' });
+  const after = await fences();
+  const bumped = [...after].filter(([p, f]) => f !== (before.get(p) ?? 0));
+  expect(bumped.map(([p]) => p)).toContain(PARTITION);
+  expect(bumped).toHaveLength((r as { windows: number }).windows);
+  for (const [p, f] of bumped) expect(f - (before.get(p) ?? 0)).toBe(p === PARTITION ? 2 : 1);
+  // a's sweep of the busy day came after b's: it waited for the lease.
+  const bLast = Math.max(...b.pages.map((p) => p.at));
+  const aBusy = a.pages.filter((p) => p.partition === PARTITION).map((p) => p.at);
+  expect(Math.min(...aBusy)).toBeGreaterThan(bLast);
+  await held;
+  expect(await a.store.syncState.get('reconcile')).toBeUndefined();
+}, 30_000);
