@@ -186,7 +186,6 @@ it('a worker frozen past its lease TTL cannot write over the worker that took it
     20_000,
     50,
   );
-  if (process.env.DEBUG_FENCING) console.log(a.stdout, a.stderr, b.stdout, b.stderr);
   const refused = `${a.stdout}${a.stderr}`.split('\n').filter((l) => /fencing token \d+ is stale/.test(l));
   expect(refused).toHaveLength(1);
   expect(refused[0]).toMatch(
