@@ -32,7 +32,7 @@ import type { Mirror } from './openMirror.ts';
 import { type EventWriter, eventWriter } from './outbox.ts';
 import { prepared } from './prepared.ts';
 import { quarantineWriter } from './quarantine.ts';
-import { saveCheckpoint } from './syncState.ts';
+import { checkFence, saveCheckpoint } from './syncState.ts';
 import type { ApplyPageOptions, ApplyResult } from './types.ts';
 
 // The `jobs` statements, built from the one column list (jobColumns.ts) with named parameters (`@key`).
@@ -209,6 +209,9 @@ function applyInTransaction(mirror: Mirror, jobs: readonly Job[], opts: ApplyPag
   // New jobs join the filename index a batch at a time (filenameIndex.ts), in this page's transaction; a
   // backfill's pages leave it to the next other page, which indexes their jobs in larger, cheaper batches.
   if (!opts.backfill) catchUpFilenameIndex((sql) => prepared(mirror, sql));
+  // Last, so that PostgreSQL's row lock on the fence is taken after the job locks (the same order for every
+  // writer): a stale token rolls back the whole page.
+  if (opts.fence) checkFence(mirror, opts.fence);
   if (opts.checkpoint) saveCheckpoint(mirror, opts.checkpoint);
   return result;
 }

@@ -5,6 +5,7 @@
 
 export { type MirrorLocation, MirrorLocationError, parseMirrorLocation } from '../mirrorLocation.ts';
 export { applyPage } from './applyPage.ts';
+export { FencedWriteError, type FenceToken, fencedStore, fencedWriteOf } from './fence.ts';
 export {
   type ColumnType,
   JOB_COLUMN_ENTRIES,

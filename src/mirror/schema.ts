@@ -158,6 +158,11 @@ export const syncState = sqliteTable('sync_state', {
   lastSuccessAt: integer('last_success_at'),
   lastError: text('last_error'),
   updatedAt: integer('updated_at').notNull(),
+  /**
+   * Fencing token of the partition's lease: bumped by each worker that takes the lease (`syncState.takeFence`);
+   * a write carrying an older token is refused (FencedWriteError). 0 = never leased.
+   */
+  fence: integer('fence').notNull().default(0),
 });
 
 /** One row per task run, success or not. */

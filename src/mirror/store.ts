@@ -28,6 +28,7 @@ import type { PartitionView, RunView } from '../console/index.ts';
 import type { MirrorEvent } from '../events/index.ts';
 import type { Job, JobList, JobSource, JobStatus, NormalizedListParams } from '../retab/index.ts';
 import type { JobFilters } from './buildWhere.ts';
+import type { FenceToken } from './fence.ts';
 import type { StatsOptions, StatsResult } from './statsJobs.ts';
 import type {
   ApplyPageOptions,
@@ -207,11 +208,24 @@ export type SyncStateRow = {
   lastSuccessAt: number | null;
   lastError: string | null;
   updatedAt: number;
+  /** The fencing token of the partition's last lease holder (fence.ts); 0 when never leased. */
+  fence: number;
 };
 
 export interface SyncStateStore {
-  /** Apply a checkpoint outside a page (a page's own checkpoint goes through `applyPage`). `now`: unix ms. */
-  save(patch: CheckpointPatch, now?: number): Promise<void>;
+  /**
+   * Apply a checkpoint outside a page (a page's own checkpoint goes through `applyPage`). `now`: unix ms.
+   * With `fence`, it commits only while `sync_state.fence` of `fence.partition` equals `fence.token`, else
+   * rejects with `FencedWriteError` (fence.ts) and stores nothing.
+   */
+  save(patch: CheckpointPatch, now?: number, fence?: FenceToken): Promise<void>;
+  /**
+   * Take the next fencing token of `partition` (fence.ts): atomically add 1 to its `sync_state.fence`
+   * (creating the row, status `idle`, when missing) and resolve the new value. Called by whoever took the
+   * partition's lease, before its task reads the checkpoint; writes made with an older token are refused from
+   * then on. `now`: unix ms, stamped as `updated_at` on a new row.
+   */
+  takeFence(partition: string, now?: number): Promise<number>;
   get(partition: string): Promise<SyncStateRow | undefined>;
   /** Every partition's row, ordered by partition; only those starting with `prefix` when given. */
   list(prefix?: string): Promise<SyncStateRow[]>;

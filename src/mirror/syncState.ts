@@ -3,6 +3,7 @@
  * transaction; tasks call saveCheckpoint directly to mark a partition running, done or failed.
  */
 import { asc, eq, sql } from 'drizzle-orm';
+import { FencedWriteError, type FenceToken } from './fence.ts';
 import type { Mirror } from './openMirror.ts';
 import { prepared } from './prepared.ts';
 import { syncState } from './schema.ts';
@@ -46,6 +47,44 @@ export function saveCheckpoint(mirror: Mirror, patch: CheckpointPatch, now: numb
     setLastError: patch.lastError !== undefined ? 1 : 0,
     now,
   });
+}
+
+const TAKE_FENCE = `INSERT INTO sync_state (partition, updated_at, fence) VALUES (?, ?, 1)
+  ON CONFLICT (partition) DO UPDATE SET fence = fence + 1 RETURNING fence`;
+
+/** The next fencing token of `partition` (SyncStateStore.takeFence). */
+export function takeFence(mirror: Mirror, partition: string, now: number = Date.now()): number {
+  return (prepared(mirror, TAKE_FENCE).get(partition, now) as { fence: number }).fence;
+}
+
+/**
+ * Throw FencedWriteError unless `fence.token` is the partition's current token. Call it inside the write
+ * transaction (BEGIN IMMEDIATE: no other writer can bump the token between this read and the commit).
+ */
+export function checkFence(mirror: Mirror, fence: FenceToken): void {
+  const row = prepared(mirror, 'SELECT fence FROM sync_state WHERE partition = ?').get(fence.partition) as
+    | { fence: number }
+    | undefined;
+  if (row?.fence !== fence.token) throw new FencedWriteError(fence.partition, fence.token, row?.fence);
+}
+
+/** `saveCheckpoint` made conditional on `fence` (see checkFence), in its own immediate transaction. */
+export function saveFencedCheckpoint(
+  mirror: Mirror,
+  patch: CheckpointPatch,
+  now: number = Date.now(),
+  fence?: FenceToken,
+): void {
+  if (!fence) {
+    saveCheckpoint(mirror, patch, now);
+    return;
+  }
+  mirror.sqlite
+    .transaction(() => {
+      checkFence(mirror, fence);
+      saveCheckpoint(mirror, patch, now);
+    })
+    .immediate();
 }
 
 export function getSyncState(mirror: Mirror, partition: string): SyncStateRow | undefined {

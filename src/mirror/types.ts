@@ -1,5 +1,6 @@
 /** Options and results of the mirror's write and read helpers (see applyPage.ts, syncState.ts, reads.ts). */
 import type { RejectedItem } from '../retab/index.ts';
+import type { FenceToken } from './fence.ts';
 
 export type PartitionStatus = 'idle' | 'running' | 'done' | 'failed';
 
@@ -27,6 +28,12 @@ export interface ApplyPageOptions {
   backfill?: boolean;
   /** Written in the same transaction as the rows and events. */
   checkpoint?: CheckpointPatch;
+  /**
+   * The lease this page is written under (fence.ts): the transaction commits only while `sync_state.fence`
+   * of `fence.partition` equals `fence.token`; otherwise nothing of the page is stored and it rejects with
+   * `FencedWriteError`. Without it the write is unconditional (the CLI's `sync`, the library).
+   */
+  fence?: FenceToken;
   /** Items that failed validation: written to `quarantine` in the same transaction. */
   rejected?: RejectedItem[];
   /**

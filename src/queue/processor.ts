@@ -3,6 +3,9 @@
  * lock and calls the matching sync task. What BullMQ should do next is decided here, once:
  *
  * - success → the job completes with the task's summary;
+ * - the partition's lease lost mid-run (another worker took it over) → the task aborts at its next page; a
+ *   write it still attempts is refused by fencing (`FencedWriteError`): the run ends as skipped, logged once
+ *   at warn, not retried (the new holder does the work);
  * - abort at shutdown → a window job goes back to the delayed set (not an attempt), so the next worker
  *   resumes it from its checkpoint; a scheduled tick just completes (the scheduler queues the next one);
  * - a fault no retry can cure (401, 403, 422, corrupt database) → `UnrecoverableError`, logged once with the fix;
@@ -12,6 +15,7 @@
  */
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../config.ts';
+import { fencedStore, fencedWriteOf } from '../mirror/index.ts';
 import {
   probeUpstreamNow,
   RUN_COUNTERS,
@@ -25,7 +29,7 @@ import {
 import { classifyFailure, DEFAULT_RATE_LIMIT_PAUSE_MS } from './classifyFailure.ts';
 import { FatalGate, type GateTicket } from './fatalGate.ts';
 import { partitionOf, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
-import { PartitionLocks } from './partitionLocks.ts';
+import { inProcessGuard, type PartitionGuard, type PartitionHold } from './partitionLocks.ts';
 
 export type SyncConfig = Pick<
   Config,
@@ -52,7 +56,11 @@ export interface ProcessorDeps {
   sync: Omit<SyncDeps, 'signal'>;
   /** Aborted when the worker shuts down: running tasks commit their page, checkpoint and return. */
   shutdown: AbortSignal;
-  locks?: PartitionLocks;
+  /**
+   * Who may run a partition: leases in Redis across a fleet (partitionLeases.ts; fenced writes) or an
+   * in-process lock (partitionLocks.ts). @default inProcessGuard()
+   */
+  locks?: PartitionGuard;
   gate?: FatalGate;
   /** Pause every worker of the queue for `ms` (BullMQ's global rate limit) after an upstream 429. */
   rateLimit?: (ms: number) => Promise<void>;
@@ -75,7 +83,7 @@ async function requeue(job: Job, token: string): Promise<never> {
 }
 
 export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, SyncJobResult> {
-  const locks = deps.locks ?? new PartitionLocks();
+  const locks = deps.locks ?? inProcessGuard();
   const gate = deps.gate ?? new FatalGate(deps.sync.logger);
   const { config } = deps;
   // A committed page proves upstream accepts the key and the mirror takes writes: open the gate.
@@ -89,14 +97,37 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
 
   const tasks = taskConfigOf(config);
 
+  /**
+   * Run `spec` under `hold`: it aborts when the hold is lost, and with a fencing guard every page and
+   * checkpoint it writes carries the token taken now. The task reads its checkpoint after this, from the
+   * store: it resumes from what the previous holder committed.
+   */
+  async function runHeld(hold: PartitionHold, signal: AbortSignal, spec: TaskSpec): Promise<RunSummary> {
+    const runSignal = hold.signal ? AbortSignal.any([signal, hold.signal]) : signal;
+    let mirror = sync.mirror;
+    if (locks.fencing) {
+      const token = await mirror.syncState.takeFence(spec.partition);
+      mirror = fencedStore(mirror, { partition: spec.partition, token }, hold.signal);
+    }
+    return runSpec({ ...sync, mirror, signal: runSignal }, spec);
+  }
+
   /** Window specs wait for their partition's lock (reconcile and a queued window may share a day). */
   async function windowRun(signal: AbortSignal, spec: TaskSpec): Promise<RunSummary> {
-    const release = await locks.acquire(spec.partition);
+    const hold = await locks.acquire(spec.partition, signal);
     try {
-      return await runSpec({ ...sync, signal }, spec);
+      return await runHeld(hold, signal, spec);
     } finally {
-      release();
+      await hold.release();
     }
+  }
+
+  /** Log a write refused by fencing once, at warn (the run then ends as skipped, not retried). */
+  function warnFenced(err: unknown, ctx: object): boolean {
+    const fenced = fencedWriteOf(err);
+    if (fenced)
+      sync.logger.warn({ ...ctx, fence: fenced.token, currentFence: fenced.current }, fenced.message);
+    return fenced !== undefined;
   }
 
   /**
@@ -125,6 +156,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
         for (const k of RUN_COUNTERS) total[k] += s[k];
         if (s.outcome === 'aborted') total.outcome = 'aborted';
       } catch (err) {
+        if (warnFenced(err, { partition: spec.partition })) continue; // its new holder sweeps that day
         if (classifyFailure(err, config).kind === 'fatal') throw err;
         firstError ??= err;
       }
@@ -135,14 +167,18 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     return total;
   }
 
-  async function run(data: SyncJobData, signal: AbortSignal): Promise<RunSummary | ReconcileSummary> {
+  async function run(
+    data: SyncJobData,
+    signal: AbortSignal,
+    hold: PartitionHold | undefined,
+  ): Promise<RunSummary | ReconcileSummary> {
     switch (data.task) {
       case 'reconcile':
-        return reconcile(signal, data.days);
+        return reconcile(hold?.signal ? AbortSignal.any([signal, hold.signal]) : signal, data.days);
       case 'window':
         return windowRun(signal, taskSpecs(tasks, data)[0] as TaskSpec);
       default:
-        return runSpec({ ...sync, signal }, taskSpecs(tasks, data)[0] as TaskSpec);
+        return runHeld(hold as PartitionHold, signal, taskSpecs(tasks, data)[0] as TaskSpec);
     }
   }
 
@@ -156,10 +192,10 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     }
     // Window jobs wait their turn (reconcile may be sweeping the same day); a scheduled tick whose previous
     // run is still going is redundant, so it steps aside.
-    let release: (() => void) | undefined;
+    let hold: PartitionHold | undefined;
     if (data.task !== 'window') {
-      release = locks.tryAcquire(partition);
-      if (!release) {
+      hold = await locks.tryAcquire(partition);
+      if (!hold) {
         sync.logger.debug(ctx, 'previous run of this partition still going; tick skipped');
         return { partition, outcome: 'skipped', reason: 'previous run still going' };
       }
@@ -177,13 +213,19 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
         if (requeueWindow) await requeue(job, token);
         return { partition, outcome: 'skipped', reason: 'worker shutting down' };
       }
-      const summary = await run(data, signal);
+      const summary = await run(data, signal, hold);
       // Only a run that reached upstream proves the key works (hydrate may have had nothing to fetch).
       if (summary.outcome === 'success' && summary.requests > 0) gate.verified();
-      if (summary.outcome === 'aborted' && deps.shutdown.aborted && requeueWindow) await requeue(job, token);
+      // Aborted although neither the worker nor BullMQ asked: its lease was lost (Redis unreachable for a TTL,
+      // or taken over). Requeued too, so a backfill day is never left half-swept; a new holder makes it a no-op.
+      const leaseLost = !signal.aborted;
+      if (summary.outcome === 'aborted' && (deps.shutdown.aborted || leaseLost) && requeueWindow)
+        await requeue(job, token);
       return summary;
     } catch (err) {
       if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
+      if (warnFenced(err, ctx))
+        return { partition, outcome: 'skipped', reason: 'fenced: another worker took the partition over' };
       const failure = classifyFailure(err, config);
       if (failure.kind === 'fatal') {
         gate.report(failure.message, ctx, failure.global === true);
@@ -198,7 +240,7 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       throw err;
     } finally {
       if (ticket && 'done' in ticket) ticket.done();
-      release?.();
+      await hold?.release();
     }
   };
 }

@@ -19,7 +19,7 @@ import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
 import { lockSqliteWriter } from './oneWriter.ts';
-import { PartitionLocks } from './partitionLocks.ts';
+import { redisPartitionLeases } from './partitionLeases.ts';
 import { createProcessor, type SkippedRun, type SyncJobResult } from './processor.ts';
 import {
   closeRedis,
@@ -82,6 +82,8 @@ export interface RunningWorker {
   /** What `syncSchedulers` did at start (undefined with `schedulers: false`). */
   schedulers?: SchedulerSyncResult;
   dispatcher?: MirrorDispatcher;
+  /** The partitions whose leases this process holds now (`partition:<name>` in Redis), sorted. */
+  heldPartitions(): string[];
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
 }
@@ -233,11 +235,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     dispatcher?.notify();
     opts.onPage?.(info);
   };
+  // Partition leases in Redis, fenced in the mirror: several workers may share it (DESIGN.md §9).
+  const leases = redisPartitionLeases(queueRedis, { prefix: config.queuePrefix, ttlMs: config.leaseTtlMs });
   const processor = createProcessor({
     config,
     sync: { client, mirror, logger, onPage, ...(opts.now ? { now: opts.now } : {}) },
     shutdown: shutdown.signal,
-    locks: new PartitionLocks(),
+    locks: leases,
     gate: new FatalGate(logger, opts.fatal),
     rateLimit: (ms) => queue.rateLimit(ms),
   });
@@ -338,6 +342,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     worker,
     ...(schedulers ? { schedulers } : {}),
     ...(dispatcher ? { dispatcher } : {}),
+    heldPartitions: () => leases.held(),
     close,
   };
 }

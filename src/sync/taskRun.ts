@@ -5,7 +5,7 @@
  * into a `SyncTaskError` that says whether trying again later can help.
  */
 import type { Logger } from '../log.ts';
-import type { ApplyPageOptions, ApplyResult, RunCounters } from '../mirror/index.ts';
+import { type ApplyPageOptions, type ApplyResult, fencedWriteOf, type RunCounters } from '../mirror/index.ts';
 import type { AttemptInfo, Job, RequestOptions } from '../retab/index.ts';
 import { RetabApiError, RetabError } from '../retab/index.ts';
 import { type PageInfo, type RunSummary, type SyncDeps, SyncTaskError, type TaskName } from './types.ts';
@@ -190,6 +190,11 @@ export async function runTask(
   try {
     await body(ctx);
   } catch (err) {
+    // A write refused by fencing first: its lease is usually found lost (the signal aborted) meanwhile too,
+    // but what the run must report is that another worker took the partition over. Its caller (the
+    // processor) logs that once, at warn.
+    const fenced = fencedWriteOf(err);
+    if (fenced) throw new SyncTaskError(await finish('failed', fenced.message), fenced, false);
     if (isAbort(err, signal)) {
       log.info({ requests: totals.requests, pages: totals.pages }, 'aborted; checkpoint kept');
       return finish('aborted');

@@ -27,7 +27,7 @@ import { PG_STORED_JOB_COLUMNS, pgTypeOf } from './jobColumnsPg.ts';
 import { lockJobs } from './locks.ts';
 import { pgText } from './pgText.ts';
 import { quarantineItems } from './quarantinePg.ts';
-import { saveCheckpointPg } from './syncStatePg.ts';
+import { checkFencePg, saveCheckpointPg } from './syncStatePg.ts';
 import { inTransaction } from './transaction.ts';
 
 const SELECT_PAGE = `SELECT ${PG_STORED_JOB_COLUMNS} FROM jobs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
@@ -245,6 +245,9 @@ async function applyInTransaction(
       opts.partition ?? opts.checkpoint?.partition ?? null,
       opts.observedAt,
     );
+  // After the job locks (every writer locks in this order), before the outbox append: a stale token rolls
+  // back the whole page.
+  if (opts.fence) await checkFencePg(client, opts.fence);
   if (opts.checkpoint) await saveCheckpointPg(client, opts.checkpoint);
   result.events = await appendEvents(client, events);
   return result;

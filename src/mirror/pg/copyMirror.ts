@@ -149,6 +149,7 @@ const STATE: TableSpec[] = [
       ['last_success_at', B],
       ['last_error', T],
       ['updated_at', B],
+      ['fence', B],
     ],
   },
   {

@@ -46,7 +46,7 @@ import {
 } from './readsPg.ts';
 import { finishRunPg, lastSuccessfulRunPg, listRunsPg, startRunPg } from './runsPg.ts';
 import { statsJobsPg } from './statsJobsPg.ts';
-import { getSyncStatePg, listSyncStatesPg, saveCheckpointPg } from './syncStatePg.ts';
+import { getSyncStatePg, listSyncStatesPg, saveFencedCheckpointPg, takeFencePg } from './syncStatePg.ts';
 import * as views from './viewsPg.ts';
 
 export interface PgStoreOptions {
@@ -110,7 +110,8 @@ function pgSubStores(mirror: PgMirror, opts: PgStoreOptions): SubStores {
       anyMetadataValue: (key) => views.anyMetadataValuePg(pool, key),
     },
     syncState: {
-      save: (patch, now) => saveCheckpointPg(pool, patch, now),
+      save: (patch, now, fence) => saveFencedCheckpointPg(pool, patch, now, fence),
+      takeFence: (partition, now) => takeFencePg(pool, partition, now),
       get: (partition) => getSyncStatePg(db, partition),
       list: (prefix) => listSyncStatesPg(db, prefix),
     },

@@ -162,6 +162,8 @@ export const syncState = pgTable('sync_state', {
   lastSuccessAt: int8('last_success_at'),
   lastError: text('last_error'),
   updatedAt: int8('updated_at').notNull(),
+  /** Fencing token of the partition's lease (see ../schema.ts). */
+  fence: int8('fence').notNull().default(0),
 });
 
 export const syncRuns = pgTable(

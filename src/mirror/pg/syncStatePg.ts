@@ -1,10 +1,12 @@
 /** Per-partition sync checkpoints (`sync_state`) on PostgreSQL: the same rules as ../syncState.ts. */
 import { asc, eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
+import { FencedWriteError, type FenceToken } from '../fence.ts';
 import type { CheckpointPatch } from '../types.ts';
 import type { PgMirrorDb } from './openPgMirror.ts';
 import { pgText } from './pgText.ts';
 import { syncState } from './schema.ts';
+import { inTransaction } from './transaction.ts';
 
 export type PgSyncStateRow = typeof syncState.$inferSelect;
 
@@ -49,6 +51,48 @@ export async function saveCheckpointPg(
     patch.watermark !== undefined,
     patch.lastError !== undefined,
   ]);
+}
+
+const TAKE_FENCE = `INSERT INTO sync_state AS s (partition, updated_at, fence) VALUES ($1, $2, 1)
+  ON CONFLICT (partition) DO UPDATE SET fence = s.fence + 1 RETURNING fence`;
+
+/** The next fencing token of `partition` (SyncStateStore.takeFence); one statement, atomic. */
+export async function takeFencePg(
+  pool: pg.Pool,
+  partition: string,
+  now: number = Date.now(),
+): Promise<number> {
+  const r = await pool.query<{ fence: string | number }>(TAKE_FENCE, [pgText(partition), now]);
+  return Number(r.rows[0]?.fence);
+}
+
+/**
+ * Reject with FencedWriteError unless `fence.token` is the partition's current token. Inside the write
+ * transaction: `FOR UPDATE` holds the row until commit, so a `takeFence` either committed before (and this
+ * sees its token) or waits for this commit (and its holder then reads what this committed). Every fenced
+ * writer takes this lock last, after its job locks, so lock order is the same for all writers.
+ */
+export async function checkFencePg(c: pg.PoolClient, fence: FenceToken): Promise<void> {
+  const r = await c.query<{ fence: string | number }>(
+    'SELECT fence FROM sync_state WHERE partition = $1 FOR UPDATE',
+    [pgText(fence.partition)],
+  );
+  const current = r.rows[0] === undefined ? undefined : Number(r.rows[0].fence);
+  if (current !== fence.token) throw new FencedWriteError(fence.partition, fence.token, current);
+}
+
+/** `saveCheckpointPg` made conditional on `fence` (see checkFencePg), in its own transaction. */
+export async function saveFencedCheckpointPg(
+  pool: pg.Pool,
+  patch: CheckpointPatch,
+  now: number = Date.now(),
+  fence?: FenceToken,
+): Promise<void> {
+  if (!fence) return saveCheckpointPg(pool, patch, now);
+  await inTransaction(pool, async (c) => {
+    await checkFencePg(c, fence);
+    await saveCheckpointPg(c, patch, now);
+  });
 }
 
 export async function getSyncStatePg(db: PgMirrorDb, partition: string): Promise<PgSyncStateRow | undefined> {

@@ -21,7 +21,7 @@ import { countByStatus, countJobs, jobsMissingPayload, knownIds, staleActiveJobs
 import { finishRun, lastSuccessfulRun, listRuns, startRun } from '../runs.ts';
 import { statsJobs } from '../statsJobs.ts';
 import { type IterateParams, type MirrorStore, SubStoreSet, type SubStores } from '../store.ts';
-import { getSyncState, listSyncStates, saveCheckpoint } from '../syncState.ts';
+import { getSyncState, listSyncStates, saveFencedCheckpoint, takeFence } from '../syncState.ts';
 import * as cursors from './cursors.ts';
 import * as deadLetters from './deadLetters.ts';
 import * as outbox from './outbox.ts';
@@ -123,7 +123,8 @@ function sqliteSubStores(self: SqliteStore): SubStores {
       anyMetadataValue: (key) => settle(() => views.anyMetadataValue(self, key)),
     },
     syncState: {
-      save: (patch, now) => settle(() => saveCheckpoint(self, patch, now)),
+      save: (patch, now, fence) => settle(() => saveFencedCheckpoint(self, patch, now, fence)),
+      takeFence: (partition, now) => settle(() => takeFence(self, partition, now)),
       get: (partition) => settle(() => getSyncState(self, partition)),
       list: (prefix) => settle(() => listSyncStates(self, prefix)),
     },

@@ -1,0 +1,1 @@
+ALTER TABLE "sync_state" ADD COLUMN "fence" bigint DEFAULT 0 NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `sync_state` ADD `fence` integer DEFAULT 0 NOT NULL;
