@@ -15,7 +15,8 @@
  * stored cursor (for `drain` and `status`) and tries to take the lease again every `leaseRetryMs`; a holder
  * that dies stops renewing, its lease expires after its TTL, and the next lane to try takes over from the
  * stored cursor. A holder that learns it lost its lease (`lease.signal`: a pause past the TTL, Redis gone)
- * lets its in-flight delivery finish and then writes nothing more: no cursor, no disabled mark. What it
+ * ends its in-flight delivery as a stop does (the sink's signal aborts) and then writes nothing more: no
+ * cursor, no disabled mark. What it
  * cannot know (it was paused between its check and its write) the store makes harmless: a cursor write is a
  * forward-only compare-and-set (`MirrorStore.cursors.advance`), so a late write lands only if nobody moved
  * the cursor since the lane read it, and then only moves it forward over events that lane delivered.
@@ -96,13 +97,14 @@ export class SinkLane {
       if (state.disabled || !this.#mayWrite()) return false;
       cursor = acked = state.cursor;
       const batch = await ctx.batches.after(cursor);
-      if (ctx.signal.aborted) return false;
+      if (ctx.signal.aborted || !this.#mayWrite()) return false;
       const last = batch.at(-1);
       if (!last) return false;
       const selected = batch.filter((e) => ctx.filter(sink, e));
       if (selected.length > 0) {
         await sink.deliver(selected, {
-          signal: ctx.signal,
+          // A lost lease ends the batch like a stop: waits and the request in flight are cut short.
+          signal: this.lease ? AbortSignal.any([ctx.signal, this.lease.signal]) : ctx.signal,
           generation: state.generation,
           ack: (seq) => {
             if (seq > acked) acked = seq;
