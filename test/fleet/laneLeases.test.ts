@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -139,6 +140,7 @@ async function member(
   hooks: { name: string; url: string }[],
   ttlMs: number,
   owner: string,
+  eventsQueue = false,
 ): Promise<Member> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const mirror = await openStore(url);
@@ -155,9 +157,10 @@ async function member(
         }),
       ],
       eventsQueue: 'events',
-      eventsQueueEnabled: false,
+      eventsQueueEnabled: eventsQueue,
       queuePrefix: prefix,
     },
+    redis: { connection: { url: redisUrl } },
     log: false,
     pollMs: 100,
     batchSize: 20,
@@ -257,7 +260,7 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
       { name: 'audit', url: audit.url },
     ];
     const members = await Promise.all(
-      ['w1', 'w2', 'w3'].map((w) => member(db.url, prefix, hooks, 2000, `host:${w}`)),
+      ['w1', 'w2', 'w3'].map((w) => member(db.url, prefix, hooks, 2000, `host:${w}`, true)),
     );
     const TOTAL = 180;
     for (let i = 0; i < 6; i++) {
@@ -273,8 +276,13 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
     // The in-process emitter's lane is leased too: each event is emitted by one process only.
     expect(members.flatMap((m) => m.emitted)).toHaveLength(TOTAL);
     expect(new Set(members.flatMap((m) => m.emitted)).size).toBe(TOTAL);
-    for (const lane of ['lane:ops', 'lane:audit', 'lane:emitter'])
+    for (const lane of ['lane:ops', 'lane:audit', 'lane:emitter', 'lane:queue'])
       expect(members.map((m) => m.owner)).toContain(await ownerOf(prefix, lane));
+    // The EVENTS_QUEUE sink still gets every event (once: its lane is leased, and job ids dedupe anyway).
+    const q = new Queue('events', { connection: { url: redisUrl }, prefix });
+    cleanups.push(() => q.close());
+    expect((await q.getJobs(['waiting'], 0, -1, true)).map((j) => j.data.seq)).toEqual(all);
+    expect((await store.cursors.get('queue'))?.seq).toBe(TOTAL);
     expect((await store.cursors.get('ops'))?.seq).toBe(TOTAL);
     expect(backwards(await moves())).toEqual([]);
     // Every member's view (status/drain) follows the stored cursor, delivering or not.
