@@ -83,6 +83,8 @@ export interface DrainOptions {
   timeoutMs?: number;
 }
 
+const sleepUnref = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /** The longest delay `setTimeout` keeps; a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -208,7 +210,8 @@ export class Dispatcher {
       );
     }
     // Hand the lanes over now rather than after their TTL (an in-flight batch left behind is re-sent).
-    await Promise.all(this.#lanes.map((l) => l.releaseLease()));
+    // Bounded: a release on a Redis that hangs must not hold the stop (the lease then expires by itself).
+    await Promise.race([Promise.all(this.#lanes.map((l) => l.releaseLease())), sleepUnref(1000)]);
     this.#wake();
     if (this.#closeSinks) {
       for (const lane of this.#lanes) {

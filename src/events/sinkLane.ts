@@ -52,6 +52,38 @@ export interface LaneContext {
   leaseRetryMs: number;
 }
 
+/**
+ * `taking`, or undefined as soon as `signal` aborts (a take that hangs on an unreachable Redis must not hold
+ * the dispatcher's stop); a lease taken after that is released at once.
+ */
+function untilAborted(
+  taking: Promise<HeldLease | undefined>,
+  signal: AbortSignal,
+): Promise<HeldLease | undefined> {
+  if (signal.aborted) {
+    void taking.then(
+      (l) => l?.release(),
+      () => undefined,
+    );
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined); // a lease taken later is released below
+    signal.addEventListener('abort', onAbort, { once: true });
+    taking.then(
+      (l) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) void l?.release();
+        resolve(signal.aborted ? undefined : l);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** The lease name of a sink's lane (`lane:<sink name>`, e.g. `lane:ops`). */
 export function laneLeaseName(sink: string): string {
   return `lane:${sink}`;
@@ -150,7 +182,7 @@ export class SinkLane {
     if (now < this.#nextLeaseTry || ctx.signal.aborted) return false;
     this.#nextLeaseTry = now + ctx.leaseRetryMs;
     try {
-      this.lease = await ctx.leases(laneLeaseName(sink.name));
+      this.lease = await untilAborted(ctx.leases(laneLeaseName(sink.name)), ctx.signal);
     } catch (err) {
       ctx.logger.warn({ err, sink: sink.name }, `could not take the lease of sink "${sink.name}"; retrying`);
       return false;

@@ -82,6 +82,10 @@ export async function tryAcquireLease(
   const timer = setInterval(
     () => {
       if (released || lost.signal.aborted) return;
+      // A renewal can hang rather than fail (a connection that queues commands while the network is cut):
+      // the lease is lost all the same once a whole TTL passed without one.
+      if (performance.now() - renewedAt >= opts.ttlMs)
+        return lose('could not renew it within its TTL (Redis unreachable)');
       redis.eval(RENEW, 1, key, value, String(opts.ttlMs)).then(
         (n) => {
           if (Number(n) === 1) renewedAt = performance.now();

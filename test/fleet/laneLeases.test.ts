@@ -3,20 +3,25 @@
  * its own Redis connection and its own pool on one PostgreSQL mirror, as N workers run them) deliver each
  * sink from the one process holding its lease `lane:<sink>` (src/events/sinkLane.ts).
  *
- * - 3 dispatchers while events are appended: each event reaches each webhook exactly once, in outbox order.
+ * - 3 dispatchers while events are appended: each event reaches each webhook (and the events queue, and the
+ *   in-process emitter) exactly once, in outbox order.
  * - The holder is SIGKILLed mid-stream (a child process): another dispatcher takes the lane over within
  *   about a TTL, resumes from the stored cursor, and every event arrives at least once (exactly once up to
  *   that cursor), each job's events first arriving in outbox order.
+ * - The holder is frozen (SIGSTOP) past its TTL mid-batch, then resumed: the lane went on without it, and
+ *   the resumed process writes no cursor.
  * - A lane whose lease was taken over while its delivery was in flight (as after a pause past the TTL)
- *   finishes that delivery and writes no cursor after it; it resumes from the stored cursor when it holds
- *   the lease again.
+ *   sends nothing more and writes no cursor; it resumes from the stored cursor when it holds the lease again.
+ * - The holder's Redis hangs (a network split through a frozen proxy): its lane stops within the TTL, before
+ *   the other takes over, so no event is sent twice.
+ * - `startWorker` takes the leases: two workers deliver each event once, and the other takes over on stop.
  *
  * Every cursor write is recorded by a trigger on `event_cursors`: none may move a cursor backwards.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -25,9 +30,12 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { AlertRuleSchema } from '../../src/config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../../src/events/index.ts';
 import { leaseKey, listLeases, tryAcquireLease } from '../../src/fleet/index.ts';
+import type { Logger } from '../../src/log.ts';
 import { type MirrorStore, openStore } from '../../src/mirror/index.ts';
+import { startWorker } from '../../src/queue/index.ts';
 import { appendTestEvents, waitFor } from '../events/helpers.ts';
 import { createTestDatabase, type TestDatabase } from '../pg/pgDatabase.ts';
+import { captureLogs, dropPrefix, testConfig } from '../queue/helpers.ts';
 import { ROOT } from '../reliability/helpers.ts';
 
 const redisUrl = inject('redisUrl');
@@ -44,7 +52,7 @@ interface Hit {
 async function receiver(opts: { delayMs?: number } = {}) {
   const hits: Hit[] = [];
   let held: (() => void)[] | null = null;
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -75,6 +83,38 @@ async function receiver(opts: { delayMs?: number } = {}) {
   };
 }
 type Receiver = Awaited<ReturnType<typeof receiver>>;
+
+/** A TCP proxy to Redis that can freeze (a network split: nothing passes, nothing fails). */
+async function redisProxy() {
+  const target = new URL(redisUrl);
+  const sockets: Socket[] = [];
+  let frozen = false;
+  const server = createTcpServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    sockets.push(client, upstream);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      from.on('data', (chunk) => {
+        if (!frozen) to.write(chunk);
+      });
+      from.on('error', () => to.destroy());
+      from.on('close', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze: () => {
+      frozen = true;
+    },
+  };
+}
 
 /** Everything a test opened, closed after it. */
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -140,9 +180,10 @@ async function member(
   hooks: { name: string; url: string }[],
   ttlMs: number,
   owner: string,
-  eventsQueue = false,
+  extra: { eventsQueue?: boolean; redisUrl?: string; logger?: Logger } = {},
 ): Promise<Member> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // As the worker's: commands wait (queued) while Redis is unreachable.
+  const redis = new Redis(extra.redisUrl ?? redisUrl, { maxRetriesPerRequest: null });
   const mirror = await openStore(url);
   const dispatcher = createDispatcher({
     mirror,
@@ -157,11 +198,12 @@ async function member(
         }),
       ],
       eventsQueue: 'events',
-      eventsQueueEnabled: eventsQueue,
+      eventsQueueEnabled: extra.eventsQueue ?? false,
       queuePrefix: prefix,
     },
     redis: { connection: { url: redisUrl } },
     log: false,
+    ...(extra.logger ? { logger: extra.logger } : {}),
     pollMs: 100,
     batchSize: 20,
     leases: (name) => tryAcquireLease(redis, name, { prefix, ttlMs, owner }),
@@ -260,7 +302,7 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
       { name: 'audit', url: audit.url },
     ];
     const members = await Promise.all(
-      ['w1', 'w2', 'w3'].map((w) => member(db.url, prefix, hooks, 2000, `host:${w}`, true)),
+      ['w1', 'w2', 'w3'].map((w) => member(db.url, prefix, hooks, 2000, `host:${w}`, { eventsQueue: true })),
     );
     const TOTAL = 180;
     for (let i = 0; i < 6; i++) {
@@ -412,5 +454,64 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
     expect(firstArrivals(ops.hits).map((h) => h.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(ops.hits.filter((h) => h.seq === 1)).toHaveLength(2);
     expect(backwards(await moves())).toEqual([]);
+  });
+
+  it("the holder's Redis hangs (a network split): its lane stops within the TTL and another takes over", async () => {
+    const TTL = 1000;
+    const { db, store, moves } = await mirrorDb();
+    const prefix = freshPrefix();
+    const ops = await receiver();
+    cleanups.push(ops.close);
+    const hooks = [{ name: 'ops', url: ops.url }];
+    const proxy = await redisProxy();
+    const logs = captureLogs('info');
+    await member(db.url, prefix, hooks, TTL, 'host:split', { redisUrl: proxy.url, logger: logs.logger });
+    await waitFor(async () => (await ownerOf(prefix, 'lane:ops')) === 'host:split', 10_000, 'lease');
+    const b = await member(db.url, prefix, hooks, TTL, 'host:b');
+    await append(store, 20);
+    await waitFor(async () => (await store.cursors.get('ops'))?.seq === 20, 10_000, 'cursor at 20');
+
+    proxy.freeze();
+    const frozenAt = Date.now();
+    await waitFor(
+      () => logs.lines.some((l) => /lost the lease of sink "ops"/.test(String(l.msg))),
+      5000,
+      'lost',
+    );
+    const stoppedMs = Date.now() - frozenAt;
+    await waitFor(async () => (await ownerOf(prefix, 'lane:ops')) === b.owner, 10_000, 'a takeover');
+    await append(store, 20);
+    await waitFor(async () => (await store.cursors.get('ops'))?.seq === 40, 10_000, 'cursor at 40');
+    await sleep(500);
+    // The cut-off holder stopped before the other took over: nobody delivered twice.
+    expect(ops.hits.map((h) => h.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(stoppedMs).toBeLessThan(TTL + TTL / 3 + 500);
+    expect(backwards(await moves())).toEqual([]);
+  });
+
+  it('startWorker takes the lane leases: two workers on one mirror deliver each event once; the other takes over when one stops', async () => {
+    const { db, store } = await mirrorDb();
+    const ops = await receiver();
+    cleanups.push(ops.close);
+    const config = testConfig(
+      { redisUrl, dbPath: db.url },
+      { webhooks: [{ name: 'ops', url: ops.url, secret: 'lane-lease-secret' }], leaseTtlMs: 1500 },
+    );
+    cleanups.push(() => dropPrefix(redisUrl, config.queuePrefix));
+    const start = () => startWorker({ config, schedulers: false });
+    const workers = [await start(), await start()];
+    cleanups.push(...workers.map((w) => () => w.close()));
+    expect(await ownerOf(config.queuePrefix, 'lane:ops')).toBeDefined();
+    await append(store, 40);
+    await waitFor(() => ops.hits.length >= 40, 15_000, '40 events');
+    await sleep(1200); // the other worker polls (500 ms) and retries the lease (TTL / 3) meanwhile
+    expect(ops.hits.map((h) => h.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+
+    // Whichever worker holds the lane stops (and releases it): the other one delivers from the stored cursor.
+    await workers[0]?.close();
+    await append(store, 20);
+    await waitFor(async () => (await store.cursors.get('ops'))?.seq === 60, 15_000, 'cursor at 60');
+    expect(new Set(ops.hits.map((h) => h.seq)).size).toBe(60);
+    expectPerJobOrder(ops.hits);
   });
 });
