@@ -384,8 +384,9 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
     expect(cursorAtKill).toBeGreaterThan(0);
     expectPerJobOrder(ops.hits);
     // The new holder resumed at the stored cursor: its first delivery is seq cursorAtKill + 1.
-    const afterTakeover = ops.hits.filter((h) => h.at >= killedAt + takeoverMs - 50);
-    expect(afterTakeover[0]?.seq).toBeLessThanOrEqual(cursorAtKill + 1);
+    // (A POST the child finished sending just before it died can be recorded just after: skip 200 ms.)
+    const afterTakeover = ops.hits.filter((h) => h.at >= killedAt + 200);
+    expect(afterTakeover[0]?.seq).toBe(cursorAtKill + 1);
     expect(backwards(await moves())).toEqual([]);
     console.log(
       `lane takeover after SIGKILL: ${takeoverMs} ms (TTL ${TTL} ms); cursor at kill ${cursorAtKill}; re-sent ${got.length - 300}`,
@@ -456,7 +457,7 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
     expect(backwards(await moves())).toEqual([]);
   });
 
-  it("the holder's Redis hangs (a network split): its lane stops within the TTL and another takes over", async () => {
+  it("the holder's Redis hangs (a network split): its lane stops within the TTL, before another takes over", async () => {
     const TTL = 1000;
     const { db, store, moves } = await mirrorDb();
     const prefix = freshPrefix();
@@ -485,7 +486,9 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
     await sleep(500);
     // The cut-off holder stopped before the other took over: nobody delivered twice.
     expect(ops.hits.map((h) => h.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(stoppedMs).toBeLessThan(TTL + TTL / 3 + 500);
+    // Two missed renewals (src/fleet/lease.ts): it stops before its key can expire, i.e. within the TTL.
+    expect(stoppedMs).toBeLessThan(TTL);
+    console.log(`lane stopped ${stoppedMs} ms after its Redis froze (TTL ${TTL} ms)`);
     expect(backwards(await moves())).toEqual([]);
   });
 
