@@ -25,6 +25,7 @@ import { backoffMs } from '../backoff.ts';
 import type { HeldLease } from '../fleet/index.ts';
 import type { Logger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
+import { laneLeaseName, untilAborted } from './laneLease.ts';
 import type { OutboxBatches } from './outboxBatches.ts';
 import type { SinkFilter } from './rules.ts';
 import { type EventSink, SinkDisabledError } from './types.ts';
@@ -52,43 +53,6 @@ export interface LaneContext {
   leaseRetryMs: number;
 }
 
-/**
- * `taking`, or undefined as soon as `signal` aborts (a take that hangs on an unreachable Redis must not hold
- * the dispatcher's stop); a lease taken after that is released at once.
- */
-function untilAborted(
-  taking: Promise<HeldLease | undefined>,
-  signal: AbortSignal,
-): Promise<HeldLease | undefined> {
-  if (signal.aborted) {
-    void taking.then(
-      (l) => l?.release(),
-      () => undefined,
-    );
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined); // a lease taken later is released below
-    signal.addEventListener('abort', onAbort, { once: true });
-    taking.then(
-      (l) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) void l?.release();
-        resolve(signal.aborted ? undefined : l);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-/** The lease name of a sink's lane (`lane:<sink name>`, e.g. `lane:ops`). */
-export function laneLeaseName(sink: string): string {
-  return `lane:${sink}`;
-}
-
 export class SinkLane {
   /** Last acknowledged seq, as last read or written. */
   cursor = 0;
@@ -107,6 +71,8 @@ export class SinkLane {
   lease: HeldLease | undefined;
   /** performance.now() before which a lane without its lease does not try to take it again. */
   #nextLeaseTry = 0;
+  /** The last try to take the lease failed (Redis error): the next failure is not logged again. */
+  #takeFailing = false;
 
   constructor(
     readonly sink: EventSink,
@@ -184,9 +150,16 @@ export class SinkLane {
     try {
       this.lease = await untilAborted(ctx.leases(laneLeaseName(sink.name)), ctx.signal);
     } catch (err) {
-      ctx.logger.warn({ err, sink: sink.name }, `could not take the lease of sink "${sink.name}"; retrying`);
+      // Once per outage (Redis itself reports each reconnect attempt).
+      if (!this.#takeFailing)
+        ctx.logger.warn(
+          { err, sink: sink.name },
+          `could not take the lease of sink "${sink.name}"; retrying`,
+        );
+      this.#takeFailing = true;
       return false;
     }
+    this.#takeFailing = false;
     if (!this.lease) return false;
     if (ctx.signal.aborted) {
       await this.releaseLease();

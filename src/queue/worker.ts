@@ -172,10 +172,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         logger,
         redis: { connection: queueRedis },
         log: LOG_SINK_ONLY_BY_RULE,
-        // One delivering lane per sink for the whole fleet (issue #22): lease `lane:<sink>`.
-        leases: (name) =>
-          tryAcquireLease(queueRedis, name, { prefix: config.queuePrefix, ttlMs: config.leaseTtlMs }),
-        leaseRetryMs: Math.max(50, Math.floor(config.leaseTtlMs / 3)),
+        // One delivering lane per sink for the whole fleet (issue #22): lease `lane:<sink>`. SQLite has one
+        // worker: no lease, so a restart after a crash delivers at once rather than after the lease's TTL.
+        ...(mirror.kind === 'postgres' && {
+          leases: (name: string) =>
+            tryAcquireLease(queueRedis, name, { prefix: config.queuePrefix, ttlMs: config.leaseTtlMs }),
+          leaseRetryMs: Math.max(50, Math.floor(config.leaseTtlMs / 3)),
+        }),
       });
     }
     try {

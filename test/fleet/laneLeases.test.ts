@@ -20,8 +20,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -516,5 +518,25 @@ describe('sink-lane leases across dispatchers (PostgreSQL mirror, Redis leases)'
     await waitFor(async () => (await store.cursors.get('ops'))?.seq === 60, 15_000, 'cursor at 60');
     expect(new Set(ops.hits.map((h) => h.seq)).size).toBe(60);
     expectPerJobOrder(ops.hits);
+  });
+
+  it('a SQLite worker (one writer, never a fleet) takes no lane lease: after a crash its restart delivers at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanes-sqlite-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const ops = await receiver();
+    cleanups.push(ops.close);
+    const config = testConfig(
+      { redisUrl, dbPath: join(dir, 'mirror.db') },
+      { webhooks: [{ name: 'ops', url: ops.url, secret: 'lane-lease-secret' }] },
+    );
+    cleanups.push(() => dropPrefix(redisUrl, config.queuePrefix));
+    const worker = await startWorker({ config, schedulers: false });
+    cleanups.push(() => worker.close());
+    const store = await openStore(config.dbPath);
+    cleanups.push(() => store.close());
+    await append(store, 10);
+    worker.dispatcher?.notify();
+    await waitFor(() => ops.hits.length >= 10, 10_000, '10 events');
+    expect(await ownerOf(config.queuePrefix, 'lane:ops')).toBeUndefined();
   });
 });
