@@ -10,6 +10,9 @@
  * Webhooks are POSTed by this process in either case (see sinks/webhookSink.ts for their ordering and
  * retries). The config is checked first (`eventsConfigProblems`): a rule naming an unknown sink throws an
  * `EventsConfigError` before anything is delivered.
+ *
+ * In a fleet the worker passes `leases` (see dispatcher.ts): each sink is then delivered by the one process
+ * holding its lane's lease, whichever process runs it.
  */
 import type { Writable } from 'node:stream';
 import type { ConnectionOptions } from 'bullmq';
@@ -37,7 +40,14 @@ export type EventsConfig = Pick<
 export interface CreateDispatcherOptions
   extends Pick<
     DispatcherOptions,
-    'pollMs' | 'batchSize' | 'retryMinMs' | 'retryMaxMs' | 'newSinkStart' | 'stopTimeoutMs'
+    | 'pollMs'
+    | 'batchSize'
+    | 'retryMinMs'
+    | 'retryMaxMs'
+    | 'newSinkStart'
+    | 'stopTimeoutMs'
+    | 'leases'
+    | 'leaseRetryMs'
   > {
   mirror: MirrorStore;
   config: EventsConfig;
@@ -169,6 +179,8 @@ export function createDispatcher(opts: CreateDispatcherOptions): MirrorDispatche
     ...(opts.retryMaxMs !== undefined ? { retryMaxMs: opts.retryMaxMs } : {}),
     ...(opts.newSinkStart !== undefined ? { newSinkStart: opts.newSinkStart } : {}),
     ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+    ...(opts.leases !== undefined ? { leases: opts.leases } : {}),
+    ...(opts.leaseRetryMs !== undefined ? { leaseRetryMs: opts.leaseRetryMs } : {}),
   });
 
   return {

@@ -14,8 +14,13 @@
  * A sink that throws `SinkDisabledError` (a webhook answered 410 Gone) is marked disabled in
  * `event_cursors`, logged once, and skipped until `events enable`; its cursor stays at the last event it
  * took, so nothing is lost meanwhile. A drain does not wait for a disabled sink.
+ *
+ * A fleet of workers runs one dispatcher each; `leases` makes each sink's lane deliver only in the process
+ * holding its lease `lane:<sink name>` (sinkLane.ts), so every event reaches each sink once in normal
+ * operation, from whichever process, and a dead holder's lanes are taken over from the stored cursors.
  */
 
+import type { HeldLease } from '../fleet/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { OutboxBatches } from './outboxBatches.ts';
@@ -50,6 +55,14 @@ export interface DispatcherOptions {
    * giving up on them; they stay unacknowledged and are re-delivered on the next start. @default 10000
    */
   stopTimeoutMs?: number;
+  /**
+   * Fleet mode: take the lease `name` (`lane:<sink name>`) for this process, or resolve undefined when
+   * another holds it (e.g. `tryAcquireLease` on the fleet's Redis, src/fleet). A lane delivers only while it
+   * holds its lease; `stop()` releases them. @default none: every lane delivers (one process)
+   */
+  leases?: (name: string) => Promise<HeldLease | undefined>;
+  /** How often a lane without its lease tries to take it, ms (a third of the lease TTL). @default 10000 */
+  leaseRetryMs?: number;
 }
 
 export interface SinkStatus {
@@ -69,6 +82,8 @@ export interface DrainOptions {
   /** Give up (reject) after this long, ms; beyond a timer's range (2^31 - 1 ms, ~24.8 days): no limit. @default no limit */
   timeoutMs?: number;
 }
+
+const sleepUnref = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The longest delay `setTimeout` keeps; a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -117,6 +132,8 @@ export class Dispatcher {
       newSinkStart: opts.newSinkStart ?? 'beginning',
       changed: () => this.#wake(),
       retryDue: (lane: SinkLane) => this.#kick(lane),
+      leases: opts.leases,
+      leaseRetryMs: opts.leaseRetryMs ?? 10_000,
     };
     this.#lanes = opts.sinks.map((sink) => new SinkLane(sink, ctx));
   }
@@ -192,6 +209,9 @@ export class Dispatcher {
         `stopped without waiting longer for in-flight deliveries (${stuck.join(', ')}); they will be re-delivered`,
       );
     }
+    // Hand the lanes over now rather than after their TTL (an in-flight batch left behind is re-sent).
+    // Bounded: a release on a Redis that hangs must not hold the stop (the lease then expires by itself).
+    await Promise.race([Promise.all(this.#lanes.map((l) => l.releaseLease())), sleepUnref(1000)]);
     this.#wake();
     if (this.#closeSinks) {
       for (const lane of this.#lanes) {

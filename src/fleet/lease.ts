@@ -7,7 +7,8 @@
  * A lease alone does not make writes safe: a holder paused longer than the TTL (GC, SIGSTOP, a network split)
  * still believes it holds it. Writers pair it with a fencing token checked by the store (see the partition
  * checkpoint's `fence`), and stop their work when `signal` aborts: it aborts when a renewal finds the lease
- * gone or taken, or when no renewal succeeded for a whole TTL (Redis unreachable), whichever comes first.
+ * gone or taken, or when no renewal succeeded for half its TTL (Redis unreachable or hanging: two renewals
+ * missed), whichever comes first — so a holder cut off from Redis stops before its key can expire.
  *
  * Keys: `<prefix>:fleet:lease:<name>`, e.g. `rm:fleet:lease:partition:head`, `rm:fleet:lease:lane:webhook:ops`.
  */
@@ -69,11 +70,12 @@ export async function tryAcquireLease(
 ): Promise<HeldLease | undefined> {
   const key = leaseKey(opts.prefix, name);
   const value = `${opts.owner ?? defaultOwner()} ${randomBytes(9).toString('base64url')}`;
+  // When the last successful SET/renewal was SENT: the key cannot expire before renewedAt + ttlMs.
+  let renewedAt = performance.now();
   const ok = await redis.set(key, value, 'PX', opts.ttlMs, 'NX');
   if (ok !== 'OK') return undefined;
 
   const lost = new AbortController();
-  let renewedAt = performance.now();
   let released = false;
   const lose = (why: string) => {
     if (!lost.signal.aborted) lost.abort(new LeaseLostError(`lease ${name} lost: ${why}`));
@@ -82,14 +84,21 @@ export async function tryAcquireLease(
   const timer = setInterval(
     () => {
       if (released || lost.signal.aborted) return;
+      // A renewal can hang rather than fail (a connection that queues commands while the network is cut).
+      // Two renewals in a row without success (half a TTL since the last one was sent, checked every third)
+      // lose the lease while the key still has a third of its TTL to live: the holder stops before another
+      // process can take it over.
+      if (performance.now() - renewedAt >= opts.ttlMs / 2)
+        return lose('could not renew it in time (Redis unreachable or too slow)');
+      const sentAt = performance.now();
       redis.eval(RENEW, 1, key, value, String(opts.ttlMs)).then(
         (n) => {
-          if (Number(n) === 1) renewedAt = performance.now();
+          if (Number(n) === 1) renewedAt = Math.max(renewedAt, sentAt);
           else lose('another holder took it over (this process was paused past the TTL?)');
         },
         () => {
-          if (performance.now() - renewedAt >= opts.ttlMs)
-            lose('could not renew it within its TTL (Redis unreachable)');
+          if (performance.now() - renewedAt >= opts.ttlMs / 2)
+            lose('could not renew it in time (Redis unreachable)');
         },
       );
     },

@@ -331,9 +331,12 @@ export interface SinkCursor {
 /** Per-sink delivery state (`event_cursors`). */
 export interface CursorsStore {
   get(sink: string): Promise<SinkCursor | undefined>;
-  /** Set unconditionally (first start of a sink). */
+  /** Create at `seq` if absent (first start of a sink); an existing cursor is kept (never moved back). */
   set(sink: string, seq: number): Promise<void>;
-  /** Compare-and-set: false when someone (an `events replay`) moved it since it was read. */
+  /**
+   * Compare-and-set, forward only (`seq > expected`): false when someone (an `events replay`, the lane's
+   * new holder in a fleet) moved it since it was read. Lane writes thus never move a cursor backwards.
+   */
   advance(sink: string, expected: number, seq: number): Promise<boolean>;
   /** Every cursor, by sink. */
   list(): Promise<SinkCursor[]>;

@@ -9,7 +9,12 @@ import { Worker } from 'bullmq';
 import { type Backoff, backoffMs, sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
-import { DEFAULT_PRESENCE_TTL_MS, type PublishedPresence, publishPresence } from '../fleet/index.ts';
+import {
+  DEFAULT_PRESENCE_TTL_MS,
+  type PublishedPresence,
+  publishPresence,
+  tryAcquireLease,
+} from '../fleet/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, watchMirrorFile } from '../mirror/index.ts';
@@ -187,6 +192,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         logger,
         redis: { connection: queueRedis },
         log: LOG_SINK_ONLY_BY_RULE,
+        // One delivering lane per sink for the whole fleet (issue #22): lease `lane:<sink>`. SQLite has one
+        // worker: no lease, so a restart after a crash delivers at once rather than after the lease's TTL.
+        ...(mirror.kind === 'postgres' && {
+          leases: (name: string) =>
+            tryAcquireLease(queueRedis, name, { prefix: config.queuePrefix, ttlMs: config.leaseTtlMs }),
+          leaseRetryMs: Math.max(50, Math.floor(config.leaseTtlMs / 3)),
+        }),
       });
     }
     try {

@@ -14,22 +14,26 @@ export async function getCursorPg(pool: pg.Pool, sink: string): Promise<number |
   return (await readCursorPg(pool, sink))?.seq;
 }
 
-/** Set a cursor unconditionally (first start of a sink). */
+/** Create a sink's cursor at `seq` if it has none (first start of a sink); an existing one is kept. */
 export async function setCursorPg(pool: pg.Pool, sink: string, seq: number): Promise<void> {
   await pool.query(
-    `INSERT INTO event_cursors (sink, seq, updated_at) VALUES ($1, $2, $3)
-       ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
+    'INSERT INTO event_cursors (sink, seq, updated_at) VALUES ($1, $2, $3) ON CONFLICT (sink) DO NOTHING',
     [sink, seq, Date.now()],
   );
 }
 
-/** Compare-and-set: advance only if nobody moved the cursor since it was read. False when it had been moved. */
+/**
+ * Compare-and-set, forward only: advance only if nobody moved the cursor since it was read, and only to a
+ * higher seq (why this is the fence of a lane that lost its lease: ../sqlite/cursors.ts `advanceCursor`).
+ * False when it had been moved.
+ */
 export async function advanceCursorPg(
   pool: pg.Pool,
   sink: string,
   expected: number,
   seq: number,
 ): Promise<boolean> {
+  if (!(seq > expected)) return false;
   const r = await pool.query(
     'UPDATE event_cursors SET seq = $1, updated_at = $2 WHERE sink = $3 AND seq = $4',
     [seq, Date.now(), sink, expected],

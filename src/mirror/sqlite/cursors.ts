@@ -23,21 +23,27 @@ export function getCursor(mirror: Mirror, sink: string): number | undefined {
   return readCursor(mirror, sink)?.seq;
 }
 
-/** Set a cursor unconditionally (first start of a sink). */
+/**
+ * Create a sink's cursor at `seq` if it has none (first start of a sink); an existing cursor is kept, so two
+ * lanes starting together, or one that lost its lease meanwhile, never move it back (see `advanceCursor`).
+ */
 export function setCursor(mirror: Mirror, sink: string, seq: number): void {
   stmt(
     mirror,
-    `INSERT INTO event_cursors (sink, seq, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
+    'INSERT INTO event_cursors (sink, seq, updated_at) VALUES (?, ?, ?) ON CONFLICT (sink) DO NOTHING',
   ).run(sink, seq, Date.now());
 }
 
 /**
- * Advance a cursor only if nobody moved it since it was read (compare-and-set), so that an
- * `events replay` run while the dispatcher is delivering is not overwritten by the in-flight batch.
- * Returns false when the cursor had been moved.
+ * Advance a cursor only if nobody moved it since it was read (compare-and-set), and only forward
+ * (`seq > expected`), so that an `events replay` run while the dispatcher is delivering is not overwritten
+ * by the in-flight batch, and a lane that lost its lease (sink-lane leases, events/sinkLane.ts) and writes
+ * late never moves the cursor backwards: its write lands only if the cursor is still where it read it, and
+ * then moves it over events it delivered itself. This is why the cursor needs no fencing token: the
+ * compare-and-set is the fence. Returns false when the cursor had been moved.
  */
 export function advanceCursor(mirror: Mirror, sink: string, expected: number, seq: number): boolean {
+  if (!(seq > expected)) return false;
   const r = stmt(mirror, 'UPDATE event_cursors SET seq = ?, updated_at = ? WHERE sink = ? AND seq = ?').run(
     seq,
     Date.now(),
