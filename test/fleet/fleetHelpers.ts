@@ -18,11 +18,16 @@ export interface Fleet {
   kill(i: number): Promise<CliResult>;
   /** Start a new worker in slot `i` (its previous child must have exited). */
   restart(i: number): void;
+  /**
+   * Run another command (`backfill`, `sync`, `copy`) with the fleet's environment, tracked like the workers
+   * so the teardown kills it should the test end while it runs.
+   */
+  run(args: string[], opts?: { timeoutMs?: number }): Promise<CliResult>;
   /** SIGTERM every live worker; those still running after `graceMs` are SIGKILLed. Resolves each ending. */
   stop(graceMs?: number): Promise<CliResult[]>;
   /** SIGKILL every child this fleet ever started that is still running (teardown; never throws). */
   destroy(): Promise<void>;
-  /** Every child ever started (for the teardown's check that none survives). */
+  /** Every child ever started, workers and `run`s (for the teardown's check that none survives). */
   readonly started: readonly CliChild[];
   /** The last lines of every child's stderr, labelled: the evidence to print when an assertion fails. */
   stderrTail(lines?: number): string;
@@ -57,6 +62,11 @@ export function startFleet(size: number, env: Record<string, string>, timeoutMs 
       c.child.kill('SIGKILL');
       return c.exited;
     },
+    run(args, opts = {}) {
+      const c = spawnCli(args, env, { timeoutMs: opts.timeoutMs ?? 60_000 });
+      started.push(c);
+      return c.exited;
+    },
     restart(i) {
       if (alive(slot(i))) throw new Error(`worker ${i} is still running; kill it first`);
       workers[i] = spawnWorker();
@@ -87,7 +97,7 @@ export function startFleet(size: number, env: Record<string, string>, timeoutMs 
       return started
         .map((c, n) => {
           const tail = c.stderr.trimEnd().split('\n').slice(-lines).join('\n');
-          return `--- worker child #${n} (pid ${c.child.pid}, ${alive(c) ? 'running' : `ended ${c.child.signalCode ?? c.child.exitCode}`})\n${tail}`;
+          return `--- child #${n} (${c.child.spawnargs.slice(2).join(' ')}; pid ${c.child.pid}, ${alive(c) ? 'running' : `ended ${c.child.signalCode ?? c.child.exitCode}`})\n${tail}`;
         })
         .join('\n');
     },
@@ -152,9 +162,33 @@ export function checkpointRegression(prev: CheckpointSample, next: CheckpointSam
   return undefined;
 }
 
+export interface WatchResult {
+  samples: number;
+  partitions: number;
+  regressions: string[];
+  errors: string[];
+  /** The highest watermark sampled per partition (a later state must not be below it: `belowHighest`). */
+  highest: Map<string, number>;
+}
+
 export interface CheckpointWatch {
   /** Stop sampling (waits for the sample in flight); resolves what was seen. */
-  stop(): Promise<{ samples: number; partitions: number; regressions: string[]; errors: string[] }>;
+  stop(): Promise<WatchResult>;
+}
+
+/**
+ * Partitions of `rows` (a later state) whose watermark is below the highest one the watch sampled: a
+ * regression that outlived the sampling, however briefly each state lasted.
+ */
+export function belowHighest(highest: ReadonlyMap<string, number>, rows: readonly SyncStateRow[]): string[] {
+  const now = new Map(rows.map((r) => [r.partition, r.watermark]));
+  const out: string[] = [];
+  for (const [partition, high] of highest) {
+    const w = now.get(partition);
+    if (w === undefined || w === null || w < high)
+      out.push(`${partition}: watermark ${w ?? 'none'} at the end, below the ${high} it had reached`);
+  }
+  return out;
 }
 
 /**
@@ -166,6 +200,7 @@ export function watchCheckpoints(store: MirrorStore, everyMs = 200): CheckpointW
   const last = new Map<string, CheckpointSample>();
   const regressions: string[] = [];
   const errors: string[] = [];
+  const highest = new Map<string, number>();
   let samples = 0;
   let stopped = false;
   const sampleOnce = async () => {
@@ -190,6 +225,8 @@ export function watchCheckpoints(store: MirrorStore, everyMs = 200): CheckpointW
       const problem = prev && checkpointRegression(prev, next);
       if (problem) regressions.push(problem);
       last.set(r.partition, next);
+      if (r.watermark !== null && r.watermark > (highest.get(r.partition) ?? Number.NEGATIVE_INFINITY))
+        highest.set(r.partition, r.watermark);
     }
   };
   const loop = (async () => {
@@ -207,7 +244,7 @@ export function watchCheckpoints(store: MirrorStore, everyMs = 200): CheckpointW
     async stop() {
       stopped = true;
       await loop;
-      return { samples, partitions: last.size, regressions, errors };
+      return { samples, partitions: last.size, regressions, errors, highest };
     },
   };
 }
