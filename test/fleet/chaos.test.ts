@@ -3,20 +3,26 @@
  * Redis prefix, delivering to one webhook, while the simulator evolves on a realtime clock (arrivals, status
  * transitions, retries). Every ~10 s a random worker is SIGKILLed and restarted at once (3 kills in CI,
  * `RELIABILITY_TRIALS=6` for the minute the issue describes). Then a quiet period: the simulator's clock is
- * frozen, the fleet runs head and active again, and a final `sync --reconcile` catches the transitions no
- * poll could see. Afterwards:
+ * frozen, the fleet runs head and active again and delivers what it wrote, and is stopped (SIGTERM); a final
+ * `sync --reconcile`, alone, catches the transitions no poll could see and delivers its own events.
+ * Afterwards:
  *
  * - the mirror equals the simulator's ground truth (every job, status and field `truthDiff` compares);
  * - every status change has exactly one event id in the outbox: no id twice, no transition recorded twice,
  *   each job's chain continuous from `job.discovered` to its current status (`outboxProblems`);
- * - every outbox event reached the webhook at least once (ids compared both ways);
- * - no checkpoint moved backwards: every partition's watermark and cursor, sampled every 200 ms through
- *   the store API during the run (fleetHelpers.ts `checkpointRegression` says what counts).
+ * - every outbox event reached the webhook at least once (ids compared both ways), those the fleet wrote
+ *   while the fleet ran;
+ * - no checkpoint moved backwards: every partition's watermark and cursor sampled every 200 ms through the
+ *   store API during the run, the end state against the highest watermark sampled, and — to see the states
+ *   no sample catches — every committed write to `sync_state`, audited by a trigger on the test's database
+ *   (fleetHelpers.ts `checkpointRegression` says what counts as backwards).
  *
  * The comparisons of the reliability suite read an SQLite file: the PostgreSQL mirror is copied into one
- * with `retab-mirror copy` (every table, keys kept, counts verified) once the fleet has stopped.
- * Nothing is left behind, pass or fail: children, the database, the Redis keys and the temp dir are checked
- * in the teardown.
+ * with `retab-mirror copy` (every table, keys kept, counts verified) at the end. Beside the assertions, the
+ * test prints its evidence: the kills, overlapping runs of one partition (what partition leases rule out),
+ * webhook requests per event (what one delivery lane per sink reduces) and what the workers logged.
+ * Nothing is left behind, pass or fail: children, the database, the Redis keys and the temp dir are
+ * checked in the teardown.
  */
 import { existsSync } from 'node:fs';
 import pg from 'pg';
@@ -46,9 +52,12 @@ import {
   type CheckpointWatch,
   checkpointRegression,
   type Fleet,
+  installCheckpointAudit,
   keysUnder,
   outboxEventIds,
   overlappingRuns,
+  readCheckpointAudit,
+  removeCheckpointAudit,
   startFleet,
   watchCheckpoints,
 } from './fleetHelpers.ts';
@@ -59,6 +68,8 @@ const KILLS = trials(3);
 const SEED = 20_261_201;
 const DAY_MS = 86_400_000;
 const redisUrl = inject('redisUrl');
+/** The whole scenario's budget (also the longest a child may live). */
+const BUDGET_MS = 120_000 + KILLS * 12_000;
 
 /** At most this many lines of a failed check are printed (the count is always given). */
 const SHOWN = 40;
@@ -139,7 +150,7 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
       // shorter stays in each state for jobs to move while the workers die.
       rates: {
         ...BUSY_RATES,
-        arrivalsPerMinute: 90,
+        arrivalsPerMinute: 240,
         retriesPerMinute: 20,
         validatingSeconds: 1,
         queuedSeconds: 3,
@@ -209,7 +220,7 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
         LEASE_TTL_MS: '4000',
         MIRROR_DB_POOL_SIZE: '4',
         EVENTS_QUEUE_ENABLED: 'false',
-        WEBHOOKS: JSON.stringify([{ name: 'chaos', url: receiver.url }]),
+        WEBHOOKS: JSON.stringify([{ name: 'chaos', url: receiver.url, secret: 'chaos-test-secret' }]),
         // Every event to the webhook, history included: the delivered ids must then equal the outbox's.
         ALERT_RULES: JSON.stringify([
           { name: 'everything', when: { includeBackfill: true }, sinks: ['chaos'] },
@@ -219,7 +230,8 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
       // The schema exists before anyone samples it; the workers migrate under the same advisory lock.
       store = await openStore(db.url, { poolSize: 2 });
       watch = watchCheckpoints(store, 200);
-      fleet = startFleet(WORKERS, env);
+      await installCheckpointAudit(db.url);
+      fleet = startFleet(WORKERS, env, BUDGET_MS);
       const started = Date.now();
       // Past days as window jobs too, so the fleet sweeps them side by side with head's backfill.
       const backfill = await fleet.run([
@@ -254,32 +266,41 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
         await waitFor(
           `a successful ${task} run started after the freeze`,
           async () => ((await store?.runs.lastSuccessful(task))?.startedAt ?? 0) > frozenAt,
-          30_000,
+          45_000,
           200,
-        ).catch((err: Error) => {
-          throw new Error(`${err.message}\n${fleet?.stderrTail()}`);
+        ).catch(async (err: Error) => {
+          const runs = (await store?.runs.list({ partition: task, limit: 8 })) ?? [];
+          const lines = runs.map(
+            (r) =>
+              `run ${r.id} ${r.partition} ${r.outcome} started ${r.startedAt - frozenAt} ms after the freeze: ${r.error ?? ''}`,
+          );
+          throw new Error(`${err.message}\n${lines.join('\n')}\n${fleet?.stderrTail()}`);
         });
       const watched = await watch.stop();
       watch = undefined;
 
-      // Transitions that happened entirely between two polls (a retry that failed again) are only seen by
-      // re-listing: one reconcile, its events delivered by the fleet.
-      const reconcile = await fleet.run(['sync', '--no-progress', '--reconcile', '--no-events']);
-      expect(reconcile.code, reconcile.stderr).toBe(0);
-
-      const outboxIds = await outboxEventIds(store);
+      // The fleet delivers every event it wrote, then stops gracefully (SIGTERM).
       const receivedIds = () => new Set(receiver.received.map((r) => String(r.event.eventId)));
+      const fleetIds = await outboxEventIds(store);
       await waitFor(
-        'the fleet to deliver every outbox event to the webhook',
-        () => outboxIds.every((id) => receivedIds().has(id)),
+        'the fleet to deliver every event it wrote to the webhook',
+        () => fleetIds.every((id) => receivedIds().has(id)),
         30_000,
         200,
       ).catch(() => undefined); // what is missing is asserted below, with the ids
-
+      const undeliveredByFleet = fleetIds.filter((id) => !receivedIds().has(id));
       const stopped = await fleet.stop();
+      const workerLog = fleet.stderrTail();
+
+      // Transitions that happened entirely between two polls (a retry that failed again) are only seen by
+      // re-listing: one reconcile, alone (so it races no worker), delivering its events before it exits.
+      const reconcile = await fleet.run(['sync', '--no-progress', '--reconcile', '--events-timeout', '30']);
+      expect(reconcile.code, reconcile.stderr).toBe(0);
+
       // A regression the 200 ms samples missed still shows if it outlived them: compare the end state.
       const endRegressions = belowHighest(watched.highest, await store.syncState.list());
-      const workerLog = fleet.stderrTail();
+      const audited = await readCheckpointAudit(db.url);
+      await removeCheckpointAudit(db.url);
       const file = tmp.dbPath;
       const copy = await fleet.run(['copy', '--from', db.url, '--to', file]);
       expect(copy.code, copy.stderr).toBe(0);
@@ -297,10 +318,12 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
       const report = [
         `${KILLS} kills in ${Date.now() - started} ms, ${sim.stats.total} upstream requests, ${sim.store.all().length} jobs upstream`,
         ...kills,
-        `checkpoints: ${watched.samples} samples of ${watched.partitions} partitions, ${watched.regressions.length} regressions sampled, ${endRegressions.length} at the end`,
-        `outbox: ${finalIds.length} events (${outboxIds.length} before the fleet stopped); webhook: ${receiver.received.length} requests, ${received.size} distinct ids (${receiver.received.length - received.size} repeats)`,
+        `checkpoints: ${watched.samples} samples of ${watched.partitions} partitions, ${watched.regressions.length} regressions sampled, ${endRegressions.length} at the end, ${audited.length} among all writes`,
+        `outbox: ${finalIds.length} events (${fleetIds.length} written by the fleet); webhook: ${receiver.received.length} requests, ${received.size} distinct ids (${receiver.received.length - received.size} repeats)`,
         `runs of one partition that overlapped: ${overlaps.length}`,
         ...overlaps.slice(0, 10),
+        'what the children logged:',
+        ...fleet.logSummary().slice(0, 15),
       ].join('\n');
       console.info(report);
 
@@ -311,6 +334,12 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
         .soft(problems.length, `outbox: ${problems.length} problems\n${shown(problems).join('\n')}`)
         .toBe(0);
       expect.soft(integrity(file)).toEqual(['ok']);
+      expect
+        .soft(
+          undeliveredByFleet.length,
+          `${undeliveredByFleet.length} events the fleet wrote never reached the webhook while it ran: ${shown(undeliveredByFleet).join(', ')}`,
+        )
+        .toBe(0);
       expect
         .soft(
           undelivered.length,
@@ -325,6 +354,12 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
         )
         .toBe(0);
       expect.soft(endRegressions, 'watermarks below what they had reached').toEqual([]);
+      expect
+        .soft(
+          audited.length,
+          `${audited.length} checkpoint writes moved backwards\n${shown(audited).join('\n')}\n${overlaps.length} overlapping runs of one partition:\n${shown(overlaps).join('\n')}`,
+        )
+        .toBe(0);
       expect.soft(watched.errors, 'checkpoint samples that failed').toEqual([]);
       expect
         .soft(
@@ -333,6 +368,6 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
         )
         .toEqual(stopped.map(() => 0));
     },
-    90_000 + KILLS * 12_000,
+    BUDGET_MS,
   );
 });

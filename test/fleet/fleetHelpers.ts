@@ -6,6 +6,7 @@
  * from test/reliability/helpers.ts; the webhook receiver from test/events/helpers.ts.
  */
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { MirrorStore, SyncStateRow } from '../../src/mirror/index.ts';
 import { type CliChild, type CliResult, query, sleep, spawnCli } from '../reliability/helpers.ts';
 
@@ -31,6 +32,8 @@ export interface Fleet {
   readonly started: readonly CliChild[];
   /** The last lines of every child's stderr, labelled: the evidence to print when an assertion fails. */
   stderrTail(lines?: number): string;
+  /** What the children logged (stderr, pino JSON at LOG_LEVEL), as `count × level message`, most frequent first. */
+  logSummary(): string[];
 }
 
 const alive = (c: CliChild) => c.child.exitCode === null && c.child.signalCode === null;
@@ -100,6 +103,22 @@ export function startFleet(size: number, env: Record<string, string>, timeoutMs 
           return `--- child #${n} (${c.child.spawnargs.slice(2).join(' ')}; pid ${c.child.pid}, ${alive(c) ? 'running' : `ended ${c.child.signalCode ?? c.child.exitCode}`})\n${tail}`;
         })
         .join('\n');
+    },
+    logSummary() {
+      const counts = new Map<string, number>();
+      for (const c of started)
+        for (const line of c.stderr.split('\n')) {
+          if (line.trim() === '') continue;
+          let key: string;
+          try {
+            const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+            key = `${entry.level} ${String(entry.msg).slice(0, 120)}`;
+          } catch {
+            key = `(text) ${line.slice(0, 120)}`;
+          }
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+      return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} × ${k}`);
     },
   };
 }
@@ -247,6 +266,95 @@ export function watchCheckpoints(store: MirrorStore, everyMs = 200): CheckpointW
       return { samples, partitions: last.size, regressions, errors, highest };
     },
   };
+}
+
+// ---------------------------------------------------------------- every checkpoint write, audited (PostgreSQL)
+
+const AUDIT_TABLE = 'fleet_test_checkpoint_audit';
+
+/**
+ * The watcher's rule (`checkpointRegression`) as a trigger on `sync_state`, so that every committed
+ * checkpoint write is checked, not only the states a 200 ms sample happens to see. A write that moves a
+ * checkpoint backwards adds a row to an audit table (in the writer's transaction: a rolled-back write
+ * leaves none); the trigger never raises, so it cannot change what the workers do. Test scaffolding on the
+ * test's own database, removed by `removeCheckpointAudit` before the mirror is copied.
+ */
+export async function installCheckpointAudit(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`CREATE TABLE ${AUDIT_TABLE} (
+      id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), problem text NOT NULL,
+      partition text NOT NULL, old_cursor text, new_cursor text, old_created bigint, new_created bigint,
+      old_watermark bigint, new_watermark bigint, status text)`);
+    await c.query(`CREATE FUNCTION ${AUDIT_TABLE}_check() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        oc bigint;
+        nc bigint;
+        back boolean;
+      BEGIN
+        IF OLD.watermark IS NOT NULL AND (NEW.watermark IS NULL OR NEW.watermark < OLD.watermark) THEN
+          INSERT INTO ${AUDIT_TABLE} (problem, partition, old_cursor, new_cursor, old_watermark, new_watermark, status)
+            VALUES ('watermark went back', NEW.partition, OLD.cursor, NEW.cursor, OLD.watermark, NEW.watermark,
+                    OLD.status || '->' || NEW.status);
+        END IF;
+        IF OLD.cursor IS NOT NULL AND NEW.cursor IS NOT NULL AND NEW.cursor <> OLD.cursor
+           AND NEW.last_success_at IS NOT DISTINCT FROM OLD.last_success_at
+           AND (NEW.partition LIKE 'window:%' OR NEW.partition = 'head' OR NEW.partition LIKE 'head:%') THEN
+          SELECT created_at INTO oc FROM jobs WHERE id = OLD.cursor;
+          SELECT created_at INTO nc FROM jobs WHERE id = NEW.cursor;
+          IF oc IS NULL OR nc IS NULL THEN
+            back := true;
+          ELSIF NEW.partition LIKE 'window:%' THEN
+            back := (nc, NEW.cursor COLLATE "C") < (oc, OLD.cursor COLLATE "C");
+          ELSE
+            back := (nc, NEW.cursor COLLATE "C") > (oc, OLD.cursor COLLATE "C");
+          END IF;
+          IF back THEN
+            INSERT INTO ${AUDIT_TABLE} (problem, partition, old_cursor, new_cursor, old_created, new_created, status)
+              VALUES (CASE WHEN oc IS NULL OR nc IS NULL THEN 'cursor names no mirrored job'
+                           ELSE 'cursor went back within one walk' END,
+                      NEW.partition, OLD.cursor, NEW.cursor, oc, nc, OLD.status || '->' || NEW.status);
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await c.query(
+      `CREATE TRIGGER ${AUDIT_TABLE} AFTER UPDATE ON sync_state FOR EACH ROW EXECUTE FUNCTION ${AUDIT_TABLE}_check()`,
+    );
+  });
+}
+
+/** The regressions the audit recorded, one readable line each, in commit order. */
+export async function readCheckpointAudit(url: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const r = await c.query<Record<string, string | null>>(
+      `SELECT to_char(at, 'HH24:MI:SS.MS') AS at, problem, partition, old_cursor, new_cursor, old_created,
+         new_created, old_watermark, new_watermark, status FROM ${AUDIT_TABLE} ORDER BY id`,
+    );
+    return r.rows.map((a) =>
+      a.problem === 'watermark went back'
+        ? `${a.at} ${a.partition}: watermark went back from ${a.old_watermark} to ${a.new_watermark} (status ${a.status}) [every write audited]`
+        : `${a.at} ${a.partition}: ${a.problem}: ${a.old_cursor} (created ${a.old_created}) -> ${a.new_cursor} (created ${a.new_created}) (status ${a.status}) [every write audited]`,
+    );
+  });
+}
+
+/** Drop the audit's trigger, function and table (idempotent). */
+export async function removeCheckpointAudit(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`DROP TRIGGER IF EXISTS ${AUDIT_TABLE} ON sync_state`);
+    await c.query(`DROP FUNCTION IF EXISTS ${AUDIT_TABLE}_check()`);
+    await c.query(`DROP TABLE IF EXISTS ${AUDIT_TABLE}`);
+  });
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
 // ---------------------------------------------------------------- read-outs
