@@ -284,11 +284,15 @@ describe(`a fleet of ${WORKERS} workers, one SIGKILLed every ~10 s`, () => {
       const fleetIds = await outboxEventIds(store);
       await waitFor(
         'the fleet to deliver every event it wrote to the webhook',
-        () => fleetIds.every((id) => receivedIds().has(id)),
+        () => {
+          const got = receivedIds();
+          return fleetIds.every((id) => got.has(id));
+        },
         30_000,
         200,
       ).catch(() => undefined); // what is missing is asserted below, with the ids
-      const undeliveredByFleet = fleetIds.filter((id) => !receivedIds().has(id));
+      const deliveredByFleet = receivedIds();
+      const undeliveredByFleet = fleetIds.filter((id) => !deliveredByFleet.has(id));
       const stopped = await fleet.stop();
       const workerLog = fleet.stderrTail();
 
