@@ -69,6 +69,8 @@ export async function world(sim: SimulatorOptions, deps: Partial<SyncDeps> = {})
 /** A world over any store (test/stores.ts): the mirror is only the seam, as every consumer sees it. */
 export interface StoreWorld extends Omit<World, 'mirror' | 'dir'> {
   mirror: MirrorStore;
+  /** Where the mirror lives (a file path or a database URL), for another process to open it. */
+  location: string;
 }
 
 export async function storeWorld(
@@ -77,11 +79,13 @@ export async function storeWorld(
   deps: Partial<SyncDeps> = {},
 ): Promise<StoreWorld> {
   const { s, client } = await simulatorAndClient(sim);
-  const mirror = await store.open();
+  const location = await store.location();
+  const mirror = await store.reopen(location);
   return {
     sim: s,
     client,
     mirror,
+    location,
     deps: { client, mirror, logger: silentLogger, now: () => s.clock.now(), ...deps },
     async close() {
       await s.close();
