@@ -30,6 +30,29 @@ function failedAttempt(job: Job, attempt: number, startedAt: number, completedAt
   };
 }
 
+// The merge rule alone (no store): once.
+it('as a pure rule: rising count with the same terminal status is a cycle; unknown counts fall back to clocks', () => {
+  const job = makeJob();
+  const a1 = jobToRow(failedAttempt(job, 1, BASE_CREATED + 2, BASE_CREATED + 3));
+  const stored = mergeObservation(undefined, a1, T0).next;
+  const a2 = jobToRow(failedAttempt(job, 2, BASE_CREATED + 2, BASE_CREATED + 3));
+  expect(mergeObservation(stored, a2, T0 - 1).steps.map((s) => s.to)).toEqual([
+    'queued',
+    'in_progress',
+    'failed',
+  ]);
+  const noCount = jobToRow({
+    ...failedAttempt(job, 1, 0, 0),
+    attempt_count: undefined,
+    started_at: BASE_CREATED + 2,
+    completed_at: BASE_CREATED + 3,
+  });
+  expect(mergeObservation(stored, noCount, T0 - 1).kind).toBe('stale');
+  // A job from an upstream without the field keeps what was stored.
+  const plan = mergeObservation(stored, noCount, T0 + 1);
+  expect(plan.next).toMatchObject({ attemptCount: 1, lastFailureCode: 'timeout_1' });
+});
+
 forEachStore((store) => {
   beforeEach(async () => {
     m = await store.open();
@@ -119,28 +142,6 @@ forEachStore((store) => {
       // A later page showing the first attempt again (a lagging replica) changes nothing.
       await m.jobs.applyPage([attempt1], { observedAt: T0 + 120_000 });
       expect(await jobRow(m, job.id)).toMatchObject({ attemptCount: 2, completedAt: BASE_CREATED + 45 });
-    });
-
-    it('as a pure rule: rising count with the same terminal status is a cycle; unknown counts fall back to clocks', async () => {
-      const job = makeJob();
-      const a1 = jobToRow(failedAttempt(job, 1, BASE_CREATED + 2, BASE_CREATED + 3));
-      const stored = mergeObservation(undefined, a1, T0).next;
-      const a2 = jobToRow(failedAttempt(job, 2, BASE_CREATED + 2, BASE_CREATED + 3));
-      expect(mergeObservation(stored, a2, T0 - 1).steps.map((s) => s.to)).toEqual([
-        'queued',
-        'in_progress',
-        'failed',
-      ]);
-      const noCount = jobToRow({
-        ...failedAttempt(job, 1, 0, 0),
-        attempt_count: undefined,
-        started_at: BASE_CREATED + 2,
-        completed_at: BASE_CREATED + 3,
-      });
-      expect(mergeObservation(stored, noCount, T0 - 1).kind).toBe('stale');
-      // A job from an upstream without the field keeps what was stored.
-      const plan = mergeObservation(stored, noCount, T0 + 1);
-      expect(plan.next).toMatchObject({ attemptCount: 1, lastFailureCode: 'timeout_1' });
     });
 
     it('stats group by last_failure_code and by attempts', async () => {
