@@ -58,7 +58,7 @@ forEachStore((store) => {
     m = await store.open();
   });
 
-  describe('attempt_count', async () => {
+  describe('attempt_count', () => {
     it('failed (attempt 1) then failed (attempt 2): failed → queued → in_progress → failed, emitted once', async () => {
       const job = makeJob();
       const first = failedAttempt(job, 1, BASE_CREATED + 2, BASE_CREATED + 3);

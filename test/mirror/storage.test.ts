@@ -18,7 +18,7 @@ forEachStore((store) => {
     m = await store.open();
   });
 
-  describe('markMissing', async () => {
+  describe('markMissing', () => {
     it('marks once per disappearance, emits job.missing_upstream and keeps the job', async () => {
       const job = makeJob({ status: 'in_progress', started_at: BASE_CREATED + 1 });
       await m.jobs.applyPage([job], { observedAt: T0 });
@@ -46,7 +46,7 @@ forEachStore((store) => {
     });
   });
 
-  describe('read helpers', async () => {
+  describe('read helpers', () => {
     it('answer the questions the sync asks', async () => {
       expect(await m.jobs.latestCreatedAt()).toBeNull();
       expect(await m.jobs.count()).toBe(0);
@@ -105,7 +105,7 @@ forEachStore((store) => {
     });
   });
 
-  describe('sync state', async () => {
+  describe('sync state', () => {
     it('creates, patches and lists partitions', async () => {
       await m.syncState.save({ partition: 'head', status: 'running' }, T0);
       await m.syncState.save(
@@ -139,7 +139,7 @@ forEachStore((store) => {
     });
   });
 
-  describe('runs', async () => {
+  describe('runs', () => {
     const totals = {
       requests: 3,
       pages: 2,
