@@ -1,7 +1,8 @@
 /**
  * A synced mirror for the console tests: the simulator over loopback, one sync pass into a fresh SQLite
  * file (history windows + head + active), a job with hostile strings, a dead letter of a webhook pointed at
- * a local receiver, and the server (read-only connection, writer per action) on a free port.
+ * a local receiver, and the server (read-only connection, writer per action) on a free port. With
+ * `opts.store` (test/stores.ts), the same world on that store's location (the mirror seen through the seam).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -12,14 +13,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.ts';
 import { createDispatcher } from '../../src/events/createDispatcher.ts';
 import { silentLogger } from '../../src/log.ts';
-import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
-import { recordDeadLetter } from '../../src/mirror/sqlite/deadLetters.ts';
+import { type MirrorStore, openStore } from '../../src/mirror/index.ts';
+import type { Mirror } from '../../src/mirror/openMirror.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import { createServer } from '../../src/server/createServer.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { lastDays } from '../../src/sync/partitions.ts';
 import { syncOnce } from '../../src/sync/syncOnce.ts';
 import type { SyncDeps } from '../../src/sync/types.ts';
+import type { StoreUnderTest } from '../stores.ts';
 
 export const HOSTILE_FILENAME = '<img src=x onerror=alert(1)>.pdf';
 export const HOSTILE_ERROR = '<b onmouseover=alert(3)>HTTP 500</b>';
@@ -30,10 +32,12 @@ export interface Received {
   body: string;
 }
 
-export interface ConsoleWorld {
+/** `M`: the SQLite `Mirror` by default; any `MirrorStore` when the world was built on `opts.store`. */
+export interface ConsoleWorld<M extends MirrorStore = Mirror> {
   sim: Simulator;
-  mirror: Mirror;
-  reader: Mirror;
+  mirror: M;
+  reader: M;
+  /** MIRROR_DB: the file, or the store's location. */
   path: string;
   app: FastifyInstance;
   base: string;
@@ -52,6 +56,8 @@ export interface ConsoleWorldOptions {
   /** MIRROR_API_TOKEN of the server; null for none. @default TOKEN */
   token?: string | null;
   jobs?: number;
+  /** Build it on this store's location instead of a new SQLite file. */
+  store?: StoreUnderTest;
 }
 
 export const SYNC = {
@@ -62,7 +68,11 @@ export const SYNC = {
   activeStatuses: ['validating', 'queued', 'in_progress'] as ('validating' | 'queued' | 'in_progress')[],
 };
 
-export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<ConsoleWorld> {
+export async function consoleWorld(opts?: ConsoleWorldOptions & { store?: undefined }): Promise<ConsoleWorld>;
+export async function consoleWorld(
+  opts: ConsoleWorldOptions & { store: StoreUnderTest },
+): Promise<ConsoleWorld<MirrorStore>>;
+export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<ConsoleWorld<MirrorStore>> {
   const received: Received[] = [];
   const receiver: Server = createHttpServer((req, res) => {
     let body = '';
@@ -83,8 +93,8 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
   });
   const token = opts.token === undefined ? TOKEN : opts.token;
   const dir = mkdtempSync(join(tmpdir(), 'retab-console-'));
-  const path = join(dir, 'mirror.db');
-  const mirror = openMirror(path);
+  const path = opts.store ? await opts.store.location() : join(dir, 'mirror.db');
+  const mirror = await openStore(path);
   const client = createRetabClient({ apiKey: sim.apiKey, baseUrl: sim.url, maxRetries: 1 });
   const deps: SyncDeps = { client, mirror, logger: silentLogger, now: () => sim.clock.now() };
   const sync = async () => {
@@ -116,28 +126,23 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
   await dispatcher.drain();
   await dispatcher.stop();
 
-  const event = mirror.sqlite
-    .prepare(
-      "SELECT seq, event_id AS eventId FROM job_events WHERE type = 'job.discovered' ORDER BY seq DESC LIMIT 1",
-    )
-    .get() as { seq: number; eventId: string };
-  recordDeadLetter(mirror, {
+  const event = (await mirror.outbox.last(1, { types: ['job.discovered'] }))[0];
+  if (!event) throw new Error('the sync wrote no job.discovered event');
+  await mirror.deadLetters.record({
     sink: 'ops',
     seq: event.seq,
     eventId: event.eventId,
     attempts: 5,
     lastError: HOSTILE_ERROR,
   });
-  const deadLetterId = (
-    mirror.sqlite.prepare('SELECT max(id) AS id FROM event_dead_letters').get() as { id: number }
-  ).id;
+  const deadLetterId = Math.max(...(await mirror.deadLetters.list()).map((d) => d.id));
 
-  const reader = openMirror(path, { readonly: true });
+  const reader = await openStore(path, { readonly: true });
   const app = createServer({
     mirror: reader,
     config,
     events: { pollMs: 100 },
-    console: { config, openWriter: () => openMirror(path), redis: false },
+    console: { config, openWriter: () => openStore(path), redis: false },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -157,8 +162,8 @@ export async function consoleWorld(opts: ConsoleWorldOptions = {}): Promise<Cons
     sync,
     async close() {
       await app.close();
-      reader.close();
-      mirror.close();
+      await reader.close();
+      await mirror.close();
       await sim.close();
       await new Promise<void>((r) => receiver.close(() => r()));
       rmSync(dir, { recursive: true, force: true });

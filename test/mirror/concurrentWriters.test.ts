@@ -1,3 +1,5 @@
+// SQLite only (issue #21): two processes writing one SQLite FILE (its lock and busy timeout). PostgreSQL's
+// concurrent writers are test/pg/concurrentWriters.test.ts (row locks in a fixed order, the outbox's commit order).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,8 @@
  * Upgrading a mirror written before `attempt_count` and `last_failure_code` (0003), then `last_attempt_at`
  * (0006), had columns: a mirror that already received them from upstream kept them in `extra` (unknown
  * fields). The migrations move them into their columns, so nothing is lost, nothing is stored twice, and the
- * merge rule sees them.
+ * merge rule sees them. SQLite only (issue #21): SQLite files written by earlier builds; PostgreSQL mirrors
+ * began with these columns.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

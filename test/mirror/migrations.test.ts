@@ -2,6 +2,8 @@
  * Upgrading a mirror written by an earlier schema: the file is migrated in place when it is opened, and
  * nothing already mirrored is lost. The old file is built the way the earlier build did it (its migration
  * applied by the same bookkeeping), then filled with raw rows of the old layout.
+ * SQLite only (issue #21): SQLite files written by earlier builds; PostgreSQL mirrors have no earlier layout
+ * (their migrations are test/pg/openPgMirror.test.ts's).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,5 @@
+// SQLite only (issue #21): opening the SQLite FILE itself (folder creation, pragmas, a non-SQLite or newer file,
+// several processes creating it at once). PostgreSQL's opening is test/pg/openPgMirror.test.ts.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,7 @@
-/** The one statement cache (src/mirror/prepared.ts): shared by the mirror's writes, reads and queries. */
+/**
+ * The one statement cache (src/mirror/prepared.ts): shared by the mirror's writes, reads and queries.
+ * SQLite only (issue #21): better-sqlite3's prepared statements; PostgreSQL sends its statements as text.
+ */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { prepareCached } from '../../src/mirror/buildWhere.ts';
 import { MAX_STATEMENTS, prepared } from '../../src/mirror/index.ts';

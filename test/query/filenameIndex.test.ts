@@ -3,6 +3,8 @@
  * answer: random filenames (Unicode, `%`, `_`, quotes, the characters whose case folding is odd) and random
  * patterns and needles are answered by the mirror exactly as a brute-force pass with the contract's matchers
  * answers them — with jobs indexed in batches, jobs not yet indexed, requests known only later, deleted jobs.
+ * SQLite only (issue #21): this is SQLite's own index, kept in batches by the mirror. PostgreSQL's (pg_trgm) is
+ * kept by the server; its answers are held to SQLite's in test/pg/queryJobsPg.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPage } from '../../src/mirror/applyPage.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log.ts';
-import type { IterateParams, MirrorStore } from '../../src/mirror/index.ts';
+import { type IterateParams, type MirrorStore, openStore } from '../../src/mirror/index.ts';
 import { type Mirror, openMirror } from '../../src/mirror/openMirror.ts';
 import { rowToJob } from '../../src/mirror/rowToJob.ts';
 import { jobs } from '../../src/mirror/schema.ts';
@@ -69,22 +69,36 @@ export async function world(sim: SimulatorOptions, deps: Partial<SyncDeps> = {})
 /** A world over any store (test/stores.ts): the mirror is only the seam, as every consumer sees it. */
 export interface StoreWorld extends Omit<World, 'mirror' | 'dir'> {
   mirror: MirrorStore;
+  /** Where the mirror lives (a file path or a database URL), for another process to open it. */
+  location: string;
+}
+
+export interface StoreWorldOptions {
+  /**
+   * Open the mirror for the whole file (a `beforeAll` world its tests share): not through `store.reopen`,
+   * whose stores are closed after each test, but directly; `close()` then closes it too.
+   */
+  shared?: boolean;
 }
 
 export async function storeWorld(
   store: StoreUnderTest,
   sim: SimulatorOptions,
   deps: Partial<SyncDeps> = {},
+  opts: StoreWorldOptions = {},
 ): Promise<StoreWorld> {
   const { s, client } = await simulatorAndClient(sim);
-  const mirror = await store.open();
+  const location = await store.location();
+  const mirror = opts.shared ? await openStore(location) : await store.reopen(location);
   return {
     sim: s,
     client,
     mirror,
+    location,
     deps: { client, mirror, logger: silentLogger, now: () => s.clock.now(), ...deps },
     async close() {
       await s.close();
+      if (opts.shared) await mirror.close();
     },
   };
 }

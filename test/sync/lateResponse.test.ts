@@ -3,26 +3,32 @@
  * request was answered before job X was cancelled upstream, but whose page is applied after another task
  * committed X = cancelled, must neither roll X back nor emit a false `cancelled → queued` event. Checked
  * with a `fetch` wrapper that reads the body and then holds it, for two tasks racing in one process and for
- * two processes writing one file.
+ * two processes writing one mirror, on each store (test/stores.ts).
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJobRow } from '../../src/mirror/reads.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import { runActive, runHead } from '../../src/sync/index.ts';
-import { HEAD, type World, world } from './helpers.ts';
+import { forEachStore } from '../stores.ts';
+import { HEAD, type StoreWorld, storeWorld } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-let w: World | undefined;
+let w: StoreWorld | undefined;
+let dir: string | undefined;
 afterEach(async () => {
   await w?.close();
   w = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
 });
+
+const statusOf = async (w: StoreWorld, id: string) => (await w.mirror.jobs.get(id))?.status;
 
 /** A fetch that, for URLs matching `hold`, reads the whole body, calls `onHeld`, then waits for `release`. */
 function holdingFetch(hold: (url: string) => boolean) {
@@ -41,16 +47,14 @@ function holdingFetch(hold: (url: string) => boolean) {
   return { fetch: f, held: heldOnce, release };
 }
 
-function statusEvents(w: World, id: string) {
-  return w.mirror.sqlite
-    .prepare(
-      "SELECT from_status AS 'from', to_status AS 'to' FROM job_events WHERE job_id = ? AND type = 'job.status_changed' ORDER BY seq",
-    )
-    .all(id) as { from: string; to: string }[];
+async function statusEvents(w: StoreWorld, id: string) {
+  return (await w.mirror.outbox.after(0, 1_000_000))
+    .filter((e) => e.jobId === id && e.type === 'job.status_changed')
+    .map((e) => ({ from: e.from, to: e.to }));
 }
 
 /** A queued job among the newest (so the head run re-reads it on its first page). */
-function newestQueued(w: World): string {
+function newestQueued(w: StoreWorld): string {
   const all = w.sim.store.all();
   const x = all
     .slice(-50)
@@ -60,68 +64,71 @@ function newestQueued(w: World): string {
   return x.id;
 }
 
-describe('a late response never rolls a job back', () => {
-  it('two tasks racing in one process: active:queued read before the cancel, applied after head committed it', async () => {
-    w = await world({ jobs: 400, days: 1 });
-    const { sim, mirror } = w;
-    await runHead(w.deps, HEAD);
-    const x = newestQueued(w);
-    expect(getJobRow(mirror, x)?.status).toBe('queued');
+forEachStore((store) => {
+  describe('a late response never rolls a job back', () => {
+    it('two tasks racing in one process: active:queued read before the cancel, applied after head committed it', async () => {
+      w = await storeWorld(store, { jobs: 400, days: 1 });
+      const { sim } = w;
+      await runHead(w.deps, HEAD);
+      const x = newestQueued(w);
+      expect(await statusOf(w, x)).toBe('queued');
 
-    const h = holdingFetch((url) => url.includes('status=queued'));
-    const held = createRetabClient({ apiKey: sim.apiKey, baseUrl: sim.url, fetch: h.fetch });
-    const active = runActive({ ...w.deps, client: held }, { statuses: ['queued'], pageSize: 100 });
-    await h.held; // upstream answered "X is queued"; the body sits in the process, not yet applied
+      const h = holdingFetch((url) => url.includes('status=queued'));
+      const held = createRetabClient({ apiKey: sim.apiKey, baseUrl: sim.url, fetch: h.fetch });
+      const active = runActive({ ...w.deps, client: held }, { statuses: ['queued'], pageSize: 100 });
+      await h.held; // upstream answered "X is queued"; the body sits in the process, not yet applied
 
-    sim.clock.advance(1000);
-    sim.store.cancel(x);
-    await runHead(w.deps, HEAD);
-    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
+      sim.clock.advance(1000);
+      sim.store.cancel(x);
+      await runHead(w.deps, HEAD);
+      expect(await statusOf(w, x)).toBe('cancelled');
 
-    h.release();
-    expect((await active).outcome).toBe('success');
-    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
-    expect(statusEvents(w, x)).toEqual([{ from: 'queued', to: 'cancelled' }]);
-  });
-
-  it('two processes on one file: a child holds its page while the parent commits the cancel', async () => {
-    // Both processes date observations by the machine's clock, as two real processes do.
-    w = await world({ jobs: 400, days: 1, now: Date.now() }, { now: Date.now });
-    const { sim, mirror } = w;
-    await runHead(w.deps, HEAD);
-    const x = newestQueued(w);
-
-    const script = join(w.dir, 'child.mts');
-    writeFileSync(script, CHILD(ROOT));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, sim.url, join(w.dir, 'mirror.db')], {
-      cwd: ROOT,
-      env: { ...process.env, SIM_KEY: sim.apiKey },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      h.release();
+      expect((await active).outcome).toBe('success');
+      expect(await statusOf(w, x)).toBe('cancelled');
+      expect(await statusEvents(w, x)).toEqual([{ from: 'queued', to: 'cancelled' }]);
     });
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += b));
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const first = await lines.next();
-    expect({ line: first.value, stderr }).toEqual({ line: 'held', stderr: '' });
 
-    await new Promise((r) => setTimeout(r, 5)); // the parent's request leaves strictly later
-    sim.store.cancel(x);
-    await runHead(w.deps, HEAD);
-    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
+    it('two processes on one mirror: a child holds its page while the parent commits the cancel', async () => {
+      // Both processes date observations by the machine's clock, as two real processes do.
+      w = await storeWorld(store, { jobs: 400, days: 1, now: Date.now() }, { now: Date.now });
+      const { sim } = w;
+      await runHead(w.deps, HEAD);
+      const x = newestQueued(w);
 
-    child.stdin.write('go\n');
-    const done = await lines.next();
-    expect(stderr).toBe('');
-    expect(done.value).toBe('success');
-    expect(getJobRow(mirror, x)?.status).toBe('cancelled');
-    expect(statusEvents(w, x)).toEqual([{ from: 'queued', to: 'cancelled' }]);
+      dir = mkdtempSync(join(tmpdir(), 'late-response-'));
+      const script = join(dir, 'child.mts');
+      writeFileSync(script, CHILD(ROOT));
+      const child = spawn(process.execPath, ['--import', 'tsx', script, sim.url, w.location], {
+        cwd: ROOT,
+        env: { ...process.env, SIM_KEY: sim.apiKey },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (b) => (stderr += b));
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const first = await lines.next();
+      expect({ line: first.value, stderr }).toEqual({ line: 'held', stderr: '' });
+
+      await new Promise((r) => setTimeout(r, 5)); // the parent's request leaves strictly later
+      sim.store.cancel(x);
+      await runHead(w.deps, HEAD);
+      expect(await statusOf(w, x)).toBe('cancelled');
+
+      child.stdin.write('go\n');
+      const done = await lines.next();
+      expect(stderr).toBe('');
+      expect(done.value).toBe('success');
+      expect(await statusOf(w, x)).toBe('cancelled');
+      expect(await statusEvents(w, x)).toEqual([{ from: 'queued', to: 'cancelled' }]);
+    });
   });
 });
 
 const CHILD = (root: string) => `
 import { createInterface } from 'node:readline';
 import { silentLogger } from ${JSON.stringify(join(root, 'src/log.ts'))};
-import { openMirror } from ${JSON.stringify(join(root, 'src/mirror/index.ts'))};
+import { openStore } from ${JSON.stringify(join(root, 'src/mirror/index.ts'))};
 import { createRetabClient } from ${JSON.stringify(join(root, 'src/retab/client.ts'))};
 import { runActive } from ${JSON.stringify(join(root, 'src/sync/index.ts'))};
 const [url, db] = process.argv.slice(2);
@@ -134,9 +141,9 @@ const held = async (input, init) => {
   await go;
   return new Response(body, { status: res.status, headers: res.headers });
 };
-const mirror = openMirror(db);
+const mirror = await openStore(db);
 const client = createRetabClient({ apiKey: process.env.SIM_KEY, baseUrl: url, fetch: held });
 const r = await runActive({ client, mirror, logger: silentLogger }, { statuses: ['queued'], pageSize: 100 });
-mirror.close();
+await mirror.close();
 console.log(r.outcome);
 `;

@@ -2,29 +2,26 @@
  * A status upstream adds after this release (here `paused`) never costs a job: the client keeps the item and
  * warns once per value, the mirror stores it as given and reports the change, it counts as in flight, and
  * ACTIVE_STATUSES can sweep it. The simulator only speaks the documented statuses, so a small scripted
- * upstream on loopback answers here.
+ * upstream on loopback answers here. On each store (test/stores.ts): PostgreSQL stores the value as given too.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyPage, getJobRow, type Mirror } from '../../src/mirror/index.ts';
-import { staleActiveJobs } from '../../src/mirror/reads.ts';
+import type { MirrorStore } from '../../src/mirror/index.ts';
 import { createRetabClient } from '../../src/retab/client.ts';
 import { isTerminal, type Job } from '../../src/retab/schemas.ts';
 import { runActive } from '../../src/sync/index.ts';
-import { events, makeJob, type TempMirror, tempMirror } from '../mirror/factory.ts';
+import { makeJob } from '../mirror/factory.ts';
 import { captureLogger } from '../retab/logCapture.ts';
+import { forEachStore } from '../stores.ts';
 
-let t: TempMirror;
-let m: Mirror;
+let m: MirrorStore;
 let server: Server;
 let base: string;
 let byStatus: Record<string, Job[]>;
 const asked: string[] = [];
 
 beforeEach(async () => {
-  t = tempMirror();
-  m = t.mirror;
   byStatus = {};
   asked.length = 0;
   server = createServer((req, res) => {
@@ -40,53 +37,61 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await new Promise<void>((r) => server.close(() => r()));
-  t.cleanup();
 });
 
-describe('a status upstream added since this release', () => {
-  it('is kept by the client, warned about once per value, stored as given, and reported', async () => {
-    const job = makeJob({ status: 'queued' });
-    applyPage(m, [job], { observedAt: 1 });
-    const paused = { ...job, status: 'paused' };
-    byStatus.paused = [paused, { ...makeJob(), status: 'paused' }];
-    const { logger, records } = captureLogger();
-    const client = createRetabClient({ apiKey: 'k', baseUrl: base, logger });
-    const page = await client.listJobs({ status: 'paused' });
-    await client.listJobs({ status: 'paused' });
-    expect(page.data).toHaveLength(2);
-    expect(page.rejected).toEqual([]);
-    const warnings = records().filter((r) => String(r.msg).includes('"paused"'));
-    expect(warnings).toHaveLength(1);
+const statusOf = async (id: string) => (await m.jobs.get(id))?.status;
 
-    applyPage(m, page.data, { observedAt: 2 });
-    expect(getJobRow(m, job.id)?.status).toBe('paused');
-    const steps = events(m, job.id)
-      .filter((e) => e.type === 'job.status_changed')
-      .map((e) => [e.from_status, e.to_status, e.inferred === 1]);
-    expect(steps).toEqual([['queued', 'paused', false]]);
-    expect(isTerminal('paused')).toBe(false);
-    // In flight: a sweep that lists it and no longer sees it resolves it.
-    expect(staleActiveJobs(m, { statuses: ['paused'], notSeenSince: 3 }).map((j) => j.id)).toContain(job.id);
+forEachStore((store) => {
+  beforeEach(async () => {
+    m = await store.open();
   });
 
-  it('is swept by the active task when ACTIVE_STATUSES lists it', async () => {
-    const job = { ...makeJob(), status: 'paused' };
-    byStatus.paused = [job];
-    const client = createRetabClient({ apiKey: 'k', baseUrl: base });
-    const deps = { client, mirror: m, logger: captureLogger().logger, now: () => 10 };
-    const r = await runActive(deps, { statuses: ['queued', 'paused'], pageSize: 100 });
-    expect(r.outcome).toBe('success');
-    expect(asked).toEqual(['queued', 'paused']);
-    expect(getJobRow(m, job.id)?.status).toBe('paused');
-  });
+  describe('a status upstream added since this release', () => {
+    it('is kept by the client, warned about once per value, stored as given, and reported', async () => {
+      const job = makeJob({ status: 'queued' });
+      await m.jobs.applyPage([job], { observedAt: 1 });
+      const paused = { ...job, status: 'paused' };
+      byStatus.paused = [paused, { ...makeJob(), status: 'paused' }];
+      const { logger, records } = captureLogger();
+      const client = createRetabClient({ apiKey: 'k', baseUrl: base, logger });
+      const page = await client.listJobs({ status: 'paused' });
+      await client.listJobs({ status: 'paused' });
+      expect(page.data).toHaveLength(2);
+      expect(page.rejected).toEqual([]);
+      const warnings = records().filter((r) => String(r.msg).includes('"paused"'));
+      expect(warnings).toHaveLength(1);
 
-  it('an endpoint name outside both families is stored and served as given', async () => {
-    const job = { ...makeJob(), status: 'paused', endpoint: '/v1/translations' };
-    byStatus.paused = [job];
-    const client = createRetabClient({ apiKey: 'k', baseUrl: base });
-    const page = await client.listJobs({ status: 'paused' });
-    expect(page.rejected).toEqual([]);
-    applyPage(m, page.data, { observedAt: 1 });
-    expect(getJobRow(m, job.id)?.endpoint).toBe('/v1/translations');
+      await m.jobs.applyPage(page.data, { observedAt: 2 });
+      expect(await statusOf(job.id)).toBe('paused');
+      const steps = (await m.outbox.after(0, 1000))
+        .filter((e) => e.jobId === job.id && e.type === 'job.status_changed')
+        .map((e) => [e.from, e.to, e.inferred]);
+      expect(steps).toEqual([['queued', 'paused', false]]);
+      expect(isTerminal('paused')).toBe(false);
+      // In flight: a sweep that lists it and no longer sees it resolves it.
+      const stale = await m.jobs.staleActive({ statuses: ['paused'], notSeenSince: 3 });
+      expect(stale.map((j) => j.id)).toContain(job.id);
+    });
+
+    it('is swept by the active task when ACTIVE_STATUSES lists it', async () => {
+      const job = { ...makeJob(), status: 'paused' };
+      byStatus.paused = [job];
+      const client = createRetabClient({ apiKey: 'k', baseUrl: base });
+      const deps = { client, mirror: m, logger: captureLogger().logger, now: () => 10 };
+      const r = await runActive(deps, { statuses: ['queued', 'paused'], pageSize: 100 });
+      expect(r.outcome).toBe('success');
+      expect(asked).toEqual(['queued', 'paused']);
+      expect(await statusOf(job.id)).toBe('paused');
+    });
+
+    it('an endpoint name outside both families is stored and served as given', async () => {
+      const job = { ...makeJob(), status: 'paused', endpoint: '/v1/translations' };
+      byStatus.paused = [job];
+      const client = createRetabClient({ apiKey: 'k', baseUrl: base });
+      const page = await client.listJobs({ status: 'paused' });
+      expect(page.rejected).toEqual([]);
+      await m.jobs.applyPage(page.data, { observedAt: 1 });
+      expect((await m.jobs.get(job.id))?.endpoint).toBe('/v1/translations');
+    });
   });
 });
