@@ -28,14 +28,14 @@ export { CSV_HEADER, csvLine, csvRecord, iso, jsonJob } from './jobFormats.ts';
 export type { EnvelopeStyle } from './listEnvelope.ts';
 export { listBody, supersetList } from './listEnvelope.ts';
 export { CLIENT_DEFAULTS, type RetabClientOptions, USER_AGENT } from './options.ts';
+export type { NormalizedListParams, ValidationDetail } from './params.ts';
+export { normalizeListParams, parseListQuery, queryRecord, rawQuery } from './params.ts';
 export {
   type LimiterScope,
   processPauseKey,
   processRequestLimiter,
   type RequestLimiter,
 } from './requestLimiter.ts';
-export type { NormalizedListParams, ValidationDetail } from './params.ts';
-export { normalizeListParams, parseListQuery, queryRecord, rawQuery } from './params.ts';
 export { shouldRetry } from './retry.ts';
 export type {
   ActiveStatus,

@@ -1,0 +1,13 @@
+/** Rate assertions shared by the fleet rate-limit tests. */
+
+/** The most timestamps (ms) that fall in any window [t, t + 1000): the sliding-window request count. */
+export function maxInAnySecond(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] as number) - (sorted[lo] as number) >= 1000) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
