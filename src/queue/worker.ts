@@ -9,11 +9,12 @@ import { Worker } from 'bullmq';
 import { type Backoff, backoffMs, sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
+import { createFleetRateLimiter } from '../fleet/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, watchMirrorFile } from '../mirror/index.ts';
-import type { RetabClient } from '../retab/index.ts';
-import { clientFromConfig } from '../retab/index.ts';
+import type { LimiterScope, RetabClient } from '../retab/index.ts';
+import { clientFromConfig, processRequestLimiter } from '../retab/index.ts';
 import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
@@ -36,7 +37,7 @@ export interface StartWorkerOptions {
   logger?: Logger;
   /** An open mirror to write to; when omitted the worker opens `config.dbPath` and closes it on `close()`. */
   mirror?: MirrorStore;
-  /** @default clientFromConfig(config) */
+  /** @default clientFromConfig(config) paced by the fleet's rate limiter on this Redis and QUEUE_PREFIX */
   client?: RetabClient;
   /** Aborting it is the same as calling `close()` (and cancels a start still waiting for Redis). */
   signal?: AbortSignal;
@@ -140,7 +141,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const { config } = opts;
   const baseLogger = opts.logger ?? silentLogger;
   const logger = baseLogger.child({ component: 'worker' });
-  const client = opts.client ?? clientFromConfig(config, baseLogger);
   // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
   const ownMirror = opts.mirror === undefined;
   const mirror = opts.mirror ?? (await openMirrorPatiently(config, logger, opts));
@@ -153,6 +153,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     connectionName: 'retab-mirror-worker',
   });
   const queue = createSyncQueue(queueRedis, config.queuePrefix);
+  // RATE_LIMIT_RPS and 429 pauses held in Redis for every worker of this QUEUE_PREFIX (src/fleet/rateLimiter.ts).
+  const requestLimiter = (scope: LimiterScope) =>
+    createFleetRateLimiter(queueRedis, {
+      prefix: config.queuePrefix,
+      perSecond: config.rateLimitPerSecond,
+      scope,
+      logger: baseLogger,
+      fallback: processRequestLimiter(config.rateLimitPerSecond, scope),
+    });
+  const client = opts.client ?? clientFromConfig(config, baseLogger, { requestLimiter });
   let dispatcher: MirrorDispatcher | undefined;
   const release = async () => {
     if (dispatcher) await withTimeout(dispatcher.stop(), 2000);
