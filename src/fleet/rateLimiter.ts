@@ -219,7 +219,7 @@ export function createFleetRateLimiter(redis: Redis, opts: FleetRateLimiterOptio
 }
 
 export interface FleetRequestRate {
-  /** Requests granted per second, averaged over the last `windowSeconds` whole seconds (Redis clock). */
+  /** Requests granted per second, averaged over the last `windowSeconds` seconds, this one included (Redis clock). */
   perSecond: number;
   /** The busiest of those seconds. */
   peakPerSecond: number;
@@ -227,7 +227,8 @@ export interface FleetRequestRate {
 }
 
 /**
- * The fleet's request rate under `prefix` over the last `windowSeconds` (≤ 15) whole seconds, from the counts
+ * The fleet's request rate under `prefix` over the last `windowSeconds` (≤ 15) seconds (the current one, begun,
+ * and those before it), from the counts
  * the limiter keeps. Requests sent while a process had fallen back (Redis unreachable) are not counted.
  */
 export async function fleetRequestRate(
@@ -240,7 +241,7 @@ export async function fleetRequestRate(
   const now = Number(time[0]);
   let total = 0;
   let peak = 0;
-  for (let s = now - seconds; s < now; s++) {
+  for (let s = now - seconds + 1; s <= now; s++) {
     const f = String(((s % RING_SECONDS) + RING_SECONDS) % RING_SECONDS);
     const n = ring[`t${f}`] === String(s) ? Number(ring[f] ?? 0) : 0;
     total += n;

@@ -1,9 +1,11 @@
 /**
  * What `retab-mirror status` shows: the last run of every partition and the sync lag (from `sync_runs`, no
- * Redis needed), and — when Redis answers — the job schedulers with their next run and the queue depth.
+ * Redis needed), and — when Redis answers — the job schedulers with their next run, the queue depth and the
+ * fleet's upstream request rate (the rate limiter's counts).
  * Each half degrades on its own: a missing mirror or an unreachable Redis is reported, not thrown.
  */
 import type { Config } from '../config.ts';
+import { type FleetRequestRate, fleetRequestRate } from '../fleet/index.ts';
 import { silentLogger } from '../log.ts';
 import type { MirrorStore, SyncRunRow } from '../mirror/index.ts';
 import { displayLocation, openStore } from '../mirror/index.ts';
@@ -62,6 +64,8 @@ export interface StatusReport {
   workers?: number;
   schedulers?: SchedulerStatus[];
   queue?: QueueDepth;
+  /** Upstream requests per second of every worker under this prefix together, last 10 s (Redis counts). */
+  fleetRate?: FleetRequestRate;
 }
 
 export interface CollectStatusOptions {
@@ -89,7 +93,7 @@ async function lastRuns(mirror: MirrorStore): Promise<PartitionRun[]> {
 
 async function redisPart(
   opts: CollectStatusOptions,
-): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue'>> {
+): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue' | 'fleetRate'>> {
   const url = safeRedisUrl(opts.config.redisUrl);
   const queuePrefix = opts.config.queuePrefix;
   const health = new RedisHealth(opts.config.redisUrl, silentLogger);
@@ -110,14 +114,16 @@ async function redisPart(
     }
     const queue = createSyncQueue(redis, opts.config.queuePrefix);
     try {
-      const [schedulers, counts, workers] = await Promise.all([
+      const [schedulers, counts, workers, fleetRate] = await Promise.all([
         queue.getJobSchedulers(0, -1, true),
         queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
         queue.getWorkersCount(),
+        fleetRequestRate(redis, queuePrefix),
       ]);
       return {
         redis: { url, queuePrefix, reachable: true },
         workers,
+        fleetRate,
         schedulers: schedulers.map((s) => ({
           id: s.key,
           everyMs: s.every ?? null,
