@@ -65,6 +65,7 @@ const RING_SECONDS = 16;
  * Times are µs since the epoch on Redis's clock (doubles: exact below 2^53, i.e. for 285 years).
  */
 const TAKE = `
+redis.replicate_commands() -- writes after TIME: needed before Redis 5, a no-op since
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local gap = tonumber(ARGV[1])
