@@ -72,6 +72,32 @@ describe('the fleet rate limiter', () => {
     expect(keys.filter((k) => k.includes(scope.apiKey))).toEqual([]);
   }, 20_000);
 
+  it('a stalled event loop does not bunch requests: turns woken late take new slots', async () => {
+    const rps = 10;
+    const limiters = [limiter(a, rps), limiter(b, rps)];
+    await new Promise((r) => setTimeout(r, 1100)); // the budget from any earlier turn is spent
+    const granted: number[] = [];
+    // 600 ms after the start, the process freezes for 600 ms (a long GC pause, a starved CPU): six takers
+    // are asleep until slots that pass meanwhile.
+    const stall = setTimeout(() => {
+      const end = performance.now() + 600;
+      while (performance.now() < end) {}
+    }, 600);
+    await Promise.all(
+      limiters.flatMap((l) =>
+        [0, 1, 2].map(async () => {
+          for (let i = 0; i < 10; i++) {
+            await l.acquire();
+            granted.push(performance.now());
+          }
+        }),
+      ),
+    );
+    clearTimeout(stall);
+    expect(granted).toHaveLength(60);
+    expect(maxInAnySecond(granted)).toBeLessThanOrEqual(rps + 1);
+  }, 20_000);
+
   it('a pause set through one limiter delays the other, also a turn already waiting for its slot', async () => {
     const one = limiter(a, 2);
     const other = limiter(b, 2);
