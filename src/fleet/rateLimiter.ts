@@ -94,7 +94,6 @@ return 1
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const TAKE_SHA = sha1(TAKE);
-const PAUSE_SHA = sha1(PAUSE);
 
 /** The budget's key stem for an upstream and key: the key is hashed, never stored. */
 export function rateKey(prefix: string, scope: LimiterScope): string {
@@ -226,7 +225,9 @@ export function createFleetRateLimiter(redis: Redis, opts: FleetRateLimiterOptio
       const whole = Math.max(1, Math.ceil(ms));
       fallback.pause(whole);
       if (redis.status !== 'ready') return;
-      within(runScript(redis, PAUSE_SHA, PAUSE, [pauseKey], [whole]), timeoutMs).catch(fellBack);
+      // EVAL, not EVALSHA: a NOSCRIPT answer would let a turn queued behind it on this connection run
+      // before the pause is set. A 429 is rare; the script's bytes are not worth that.
+      within(redis.eval(PAUSE, 1, pauseKey, whole), timeoutMs).catch(fellBack);
     },
   };
 }
