@@ -5,6 +5,8 @@ import { lazyAction } from './lazyAction.ts';
 export function declareStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('schedulers, queue depth, last run per partition and sync lag (works without Redis)')
+    .description(
+      "schedulers, queue depth, the fleet's upstream request rate, last run per partition and sync lag (works without Redis)",
+    )
     .action(lazyAction(async () => (await import('../statusCommand.ts')).registerStatusCommand));
 }
