@@ -9,10 +9,10 @@
  * one clock (Redis's), so any 1-second window holds at most `perSecond` of them — unlike a counter per fixed
  * second, which lets `2 × perSecond` through around a second's boundary. The caller sleeps until its slot;
  * when it had to sleep, it looks at the pause once more before sending (a 429 may have come meanwhile) and
- * takes a new slot if one did. A caller that finds itself more than half a gap past its slot, beyond its usual
- * Redis round trips (a stalled event loop: GC, a starved CPU), takes a new slot too rather than bunch with the
- * next ones (at most 5 times), so sends lag their slots by under half a gap and any 1-second window holds at
- * most `perSecond + 1` sends (while the round trip to Redis stays under half a gap: 50 ms at 10/s).
+ * takes a new slot if one did. A caller that finds itself more than a quarter gap past its slot, beyond its
+ * usual Redis round trips (a stalled event loop: GC, a starved CPU), takes a new slot too rather than bunch
+ * with the next ones (at most 5 times), so sends lag their slots by under a gap and any 1-second window holds
+ * at most `perSecond + 1` sends (while the round trip to Redis stays well under a gap: 100 ms at 10/s).
  *
  * A 429's Retry-After is a key with `PX` that the same script honours: no slot is given before it expires.
  * The same script counts granted slots per second (a 16-second ring in one hash) for `retab-mirror status`.
@@ -52,7 +52,7 @@ export interface FleetRateLimiterOptions {
 }
 
 /**
- * A turn answered or woken later than `max(gap / 2, MIN_LATE_MS)` after its slot takes a new slot, at most
+ * A turn answered or woken later than `max(gap / 4, MIN_LATE_MS)` after its slot takes a new slot, at most
  * `MAX_RETAKES` times (a CPU starved for good must still make progress).
  */
 const MIN_LATE_MS = 5;
@@ -157,8 +157,9 @@ export function createFleetRateLimiter(redis: Redis, opts: FleetRateLimiterOptio
   const timeoutMs = opts.timeoutMs ?? 1000;
   const retryMs = opts.retryMs ?? 5000;
   const { fallback } = opts;
-  // A request sent at most half a gap after its slot keeps every 1-s window at ≤ perSecond + 1.
-  const lateMs = Math.max(gapUs / 2000, MIN_LATE_MS);
+  // A request sent less than a gap after its slot keeps every 1-s window at ≤ perSecond + 1; a quarter gap
+  // here leaves the rest for what follows the check (the send itself, a busy upstream, the network).
+  const lateMs = Math.max(gapUs / 4000, MIN_LATE_MS);
   const log = (opts.logger ?? silentLogger).child({ component: 'fleet-rate-limit' });
   let downUntil = 0;
   let down = false;

@@ -23,7 +23,7 @@ import {
   uniquePrefix,
   waitFor,
 } from '../reliability/helpers.ts';
-import { maxInAnySecond } from './rateWindows.ts';
+import { busiestSecond, maxInAnySecond } from './rateWindows.ts';
 
 const redisUrl = inject('redisUrl');
 const RPS = 10;
@@ -73,13 +73,8 @@ describe('fleet rate limit', () => {
       );
 
       sim.faults.set({ retryAfterSeconds: RETRY_AFTER_S });
-      let statusRate: Awaited<ReturnType<typeof collectStatus>>['fleetRate'];
       const unhook = onArrival(sim, (_rec, index) => {
         if (index === 40) sim.faults.enqueue('http429');
-        if (index === 70)
-          void collectStatus({ config: { dbPath: db.url, redisUrl, queuePrefix: prefix } }).then((r) => {
-            statusRate = r.fleetRate;
-          });
       });
       const nowS = Math.floor(sim.clock.now() / 1000);
       const started = Date.now();
@@ -98,18 +93,23 @@ describe('fleet rate limit', () => {
             return states.every((s) => s === 'completed');
           },
           45_000,
-          250,
+          500,
         );
       } finally {
         unhook();
       }
+      // Read after the sweep, not during it: the simulator shares this event loop and must answer on time.
+      const { fleetRate } = await collectStatus({
+        config: { dbPath: db.url, redisUrl, queuePrefix: prefix },
+      });
       const requests = sim.stats.requests.filter((r) => r.at >= started);
       const span = (requests.at(-1)?.at ?? 0) - (requests[0]?.at ?? 0);
       const stderr = `${requests.length} requests over ${span} ms; workers said:\n${workers.map((w) => w.stderr).join('\n')}`;
 
       // The budget held for the fleet, over a run long enough to mean it.
       expect(requests.length, stderr).toBeGreaterThan(100);
-      expect(maxInAnySecond(requests.map((r) => r.at)), stderr).toBeLessThanOrEqual(RPS + 1);
+      const arrivals = requests.map((r) => r.at);
+      expect(maxInAnySecond(arrivals), `${busiestSecond(arrivals)}; ${stderr}`).toBeLessThanOrEqual(RPS + 1);
 
       // The 429 paused every worker: nothing arrived during its Retry-After but what was already sent.
       const r429 = requests.find((r) => r.status === 429);
@@ -127,9 +127,9 @@ describe('fleet rate limit', () => {
         await c.end();
       }
 
-      // `status` read the fleet's rate from the limiter's counts while the backfill ran.
-      expect(statusRate?.perSecond).toBeGreaterThan(1);
-      expect(statusRate?.peakPerSecond).toBeLessThanOrEqual(RPS + 1);
+      // `status` reads the fleet's rate from the limiter's counts: the last 10 s were mostly the sweep's end.
+      expect(fleetRate?.perSecond).toBeGreaterThan(1);
+      expect(fleetRate?.peakPerSecond).toBeLessThanOrEqual(RPS + 1);
     } finally {
       for (const w of workers) w.child.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.exited));
