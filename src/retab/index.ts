@@ -32,7 +32,6 @@ export type { NormalizedListParams, ValidationDetail } from './params.ts';
 export { normalizeListParams, parseListQuery, queryRecord, rawQuery } from './params.ts';
 export {
   type LimiterScope,
-  processPauseKey,
   processRequestLimiter,
   type RequestLimiter,
 } from './requestLimiter.ts';

@@ -31,7 +31,7 @@ export interface LimiterScope {
 }
 
 /** The key of the process-wide 429 pause of `scope` (rateLimitPause.ts); holds the API key, so never log it. */
-export function processPauseKey(scope: LimiterScope): string {
+function processPauseKey(scope: LimiterScope): string {
   return `${scope.baseUrl}\u0000${scope.apiKey}`;
 }
 
