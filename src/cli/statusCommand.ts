@@ -73,6 +73,12 @@ export function formatStatus(r: StatusReport): string {
     out.push(
       `Workers     ${idle ? 'none running: nothing syncs until `retab-mirror worker` starts' : `${r.workers} running`}`,
     );
+  if (r.fleetRate) {
+    const f = r.fleetRate;
+    out.push(
+      `Requests    ${f.perSecond.toFixed(1)}/s upstream from the whole fleet over the last ${f.windowSeconds} s (peak ${f.peakPerSecond}/s)`,
+    );
+  }
   if (r.queue) {
     const q = r.queue;
     out.push(

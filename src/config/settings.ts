@@ -169,7 +169,7 @@ export const SETTINGS = [
     'RATE_LIMIT_RPS',
     int(1, 10_000),
     20,
-    'Upstream requests per second of a process (evenly spaced, retries included); also caps sync task starts per second across all workers on one Redis.',
+    'Upstream requests per second of the whole fleet: every worker on one Redis and QUEUE_PREFIX shares it (evenly spaced, retries included; a 429 pauses them all; per process while Redis is unreachable); also caps sync task starts per second.',
   ),
   s('workerConcurrency', 'WORKER_CONCURRENCY', int(1, 64), 4, 'Sync jobs one worker runs at once.'),
   s(

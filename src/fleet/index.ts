@@ -1,4 +1,4 @@
-/** The fleet: what lets several workers on several machines share one Redis and one mirror (leases), and who is in it (presence). */
+/** The fleet: what lets several workers on several machines share one Redis and one mirror (leases, the upstream budget), and who is in it (presence). */
 
 export type { HeldLease, LeaseInfo, LeaseOptions } from './lease.ts';
 export {
@@ -23,3 +23,5 @@ export {
   presenceKey,
   publishPresence,
 } from './presence.ts';
+export type { FleetRateLimiterOptions, FleetRequestRate } from './rateLimiter.ts';
+export { createFleetRateLimiter, fleetRequestRate, rateKey, requestCountKey } from './rateLimiter.ts';

@@ -1,11 +1,12 @@
 /**
  * What `retab-mirror status` shows: the last run of every partition and the sync lag (from `sync_runs`, no
- * Redis needed), and — when Redis answers — the job schedulers with their next run, the queue depth, and the
- * live workers of the fleet with the leases they hold.
+ * Redis needed), and — when Redis answers — the job schedulers with their next run, the queue depth, the
+ * live workers of the fleet with the leases they hold, and the fleet's upstream request rate (the rate
+ * limiter's counts).
  * Each half degrades on its own: a missing mirror or an unreachable Redis is reported, not thrown.
  */
 import type { Config } from '../config.ts';
-import { describeFleet, type FleetView } from '../fleet/index.ts';
+import { describeFleet, type FleetRequestRate, type FleetView, fleetRequestRate } from '../fleet/index.ts';
 import { silentLogger } from '../log.ts';
 import type { MirrorStore, SyncRunRow } from '../mirror/index.ts';
 import { displayLocation, openStore } from '../mirror/index.ts';
@@ -66,6 +67,8 @@ export interface StatusReport {
   queue?: QueueDepth;
   /** The live workers of the fleet (presence in Redis) with the leases each holds; see fleet/presence.ts. */
   fleet?: FleetView;
+  /** Upstream requests per second of every worker under this prefix together, last 10 s (Redis counts). */
+  fleetRate?: FleetRequestRate;
 }
 
 export interface CollectStatusOptions {
@@ -93,7 +96,7 @@ async function lastRuns(mirror: MirrorStore): Promise<PartitionRun[]> {
 
 async function redisPart(
   opts: CollectStatusOptions,
-): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue' | 'fleet'>> {
+): Promise<Pick<StatusReport, 'redis' | 'workers' | 'schedulers' | 'queue' | 'fleet' | 'fleetRate'>> {
   const url = safeRedisUrl(opts.config.redisUrl);
   const queuePrefix = opts.config.queuePrefix;
   const health = new RedisHealth(opts.config.redisUrl, silentLogger);
@@ -114,16 +117,18 @@ async function redisPart(
     }
     const queue = createSyncQueue(redis, opts.config.queuePrefix);
     try {
-      const [schedulers, counts, workers] = await Promise.all([
+      const [schedulers, counts, workers, fleetRate] = await Promise.all([
         queue.getJobSchedulers(0, -1, true),
         queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
         queue.getWorkersCount(),
+        fleetRequestRate(redis, queuePrefix),
       ]);
       const fleet = await describeFleet(redis, queuePrefix);
       return {
         redis: { url, queuePrefix, reachable: true },
         workers,
         fleet,
+        fleetRate,
         schedulers: schedulers.map((s) => ({
           id: s.key,
           everyMs: s.every ?? null,

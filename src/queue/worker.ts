@@ -10,6 +10,7 @@ import { type Backoff, backoffMs, sleep } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import {
+  createFleetRateLimiter,
   DEFAULT_PRESENCE_TTL_MS,
   type PublishedPresence,
   publishPresence,
@@ -18,8 +19,8 @@ import {
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
 import { openStore, watchMirrorFile } from '../mirror/index.ts';
-import type { RetabClient } from '../retab/index.ts';
-import { clientFromConfig } from '../retab/index.ts';
+import type { LimiterScope, RetabClient } from '../retab/index.ts';
+import { clientFromConfig, processRequestLimiter } from '../retab/index.ts';
 import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
 import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
@@ -43,7 +44,7 @@ export interface StartWorkerOptions {
   logger?: Logger;
   /** An open mirror to write to; when omitted the worker opens `config.dbPath` and closes it on `close()`. */
   mirror?: MirrorStore;
-  /** @default clientFromConfig(config) */
+  /** @default clientFromConfig(config) paced by the fleet's rate limiter on this Redis and QUEUE_PREFIX */
   client?: RetabClient;
   /** Aborting it is the same as calling `close()` (and cancels a start still waiting for Redis). */
   signal?: AbortSignal;
@@ -157,7 +158,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const { config } = opts;
   const baseLogger = opts.logger ?? silentLogger;
   const logger = baseLogger.child({ component: 'worker' });
-  const client = opts.client ?? clientFromConfig(config, baseLogger);
   // The mirror first: a file that cannot be opened is reported at once, before any wait for Redis.
   const ownMirror = opts.mirror === undefined;
   // SQLite has one writer: a second worker (or a demo) on the file is refused here, in one line.
@@ -173,6 +173,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     connectionName: 'retab-mirror-worker',
   });
   const queue = createSyncQueue(queueRedis, config.queuePrefix);
+  // RATE_LIMIT_RPS and 429 pauses held in Redis for every worker of this QUEUE_PREFIX (src/fleet/rateLimiter.ts).
+  const requestLimiter = (scope: LimiterScope) =>
+    createFleetRateLimiter(queueRedis, {
+      prefix: config.queuePrefix,
+      perSecond: config.rateLimitPerSecond,
+      scope,
+      logger: baseLogger,
+      fallback: processRequestLimiter(config.rateLimitPerSecond, scope),
+    });
+  const client = opts.client ?? clientFromConfig(config, baseLogger, { requestLimiter });
   let dispatcher: MirrorDispatcher | undefined;
   const release = async () => {
     if (dispatcher) await withTimeout(dispatcher.stop(), 2000);

@@ -30,6 +30,11 @@ export { listBody, supersetList } from './listEnvelope.ts';
 export { CLIENT_DEFAULTS, type RetabClientOptions, USER_AGENT } from './options.ts';
 export type { NormalizedListParams, ValidationDetail } from './params.ts';
 export { normalizeListParams, parseListQuery, queryRecord, rawQuery } from './params.ts';
+export {
+  type LimiterScope,
+  processRequestLimiter,
+  type RequestLimiter,
+} from './requestLimiter.ts';
 export { shouldRetry } from './retry.ts';
 export type {
   ActiveStatus,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { type Logger, registerSecret, silentLogger } from '../log.ts';
 import { RetabConfigError } from './errors.ts';
+import { type LimiterScope, processRequestLimiter, type RequestLimiter } from './requestLimiter.ts';
 import type { RetryPolicy } from './retry.ts';
 
 export interface RetabClientOptions {
@@ -52,6 +53,13 @@ export interface RetabClientOptions {
    */
   maxRequestsPerSecond?: number;
   /**
+   * Decides when each HTTP attempt may leave and honours 429 pauses (`requestLimiter.ts`). Either a limiter
+   * or a function that builds one for this client's upstream and key (the base URL given with its `/v1`).
+   * When set, it alone paces requests: `maxRequestsPerSecond` is then the limiter's business.
+   * @default processRequestLimiter(maxRequestsPerSecond): paced per process, a 429 pauses this process
+   */
+  requestLimiter?: RequestLimiter | ((scope: LimiterScope) => RequestLimiter);
+  /**
    * The fetch implementation.
    * @default globalThis.fetch (Node's undici, which keeps connections alive)
    */
@@ -82,6 +90,7 @@ export interface ResolvedClientOptions extends RetryPolicy {
   userAgent: string;
   /** Undefined = unlimited. */
   maxRequestsPerSecond: number | undefined;
+  requestLimiter: RequestLimiter;
 }
 
 const VERSION: string = (
@@ -139,10 +148,19 @@ export function resolveClientOptions(opts: RetabClientOptions): ResolvedClientOp
       `Invalid Retab client option minRetryDelayMs: ${o.minRetryDelayMs} exceeds maxRetryDelayMs ${o.maxRetryDelayMs}`,
     );
   }
+  const baseUrl = withVersion(o.baseUrl);
+  const scope = { baseUrl, apiKey };
+  const given = opts.requestLimiter;
   return {
     ...o,
     apiKey,
-    baseUrl: withVersion(o.baseUrl),
+    baseUrl,
+    requestLimiter:
+      given === undefined
+        ? processRequestLimiter(o.maxRequestsPerSecond, scope)
+        : typeof given === 'function'
+          ? given(scope)
+          : given,
     fetch: opts.fetch ?? globalThis.fetch,
     logger: opts.logger ?? silentLogger,
     userAgent: USER_AGENT,

@@ -11,8 +11,6 @@ import {
   TimeoutError,
 } from './errors.ts';
 import type { ResolvedClientOptions } from './options.ts';
-import { createPacer } from './pacer.ts';
-import { pauseLeft, pauseRequests, waitOutPause } from './rateLimitPause.ts';
 import { parseRetryAfter, withRetry } from './retry.ts';
 
 export interface JsonResponse {
@@ -50,9 +48,8 @@ export function createTransport(options: ResolvedClientOptions): Transport {
   const doFetch = options.fetch;
   const log = logger.child({ component: 'retab-client' });
   let requestCount = 0;
-  const pacer = createPacer(options.maxRequestsPerSecond);
-  // A 429 pauses every request of the process that uses this key on this upstream (rateLimitPause.ts).
-  const pauseKey = `${baseUrl}\u0000${apiKey}`;
+  // Paces the attempts and holds the 429 pause: the process's by default, the fleet's when one is given.
+  const limiter = options.requestLimiter;
   const retryAfterBounds = { floorMs: options.minRetryDelayMs, capMs: options.maxRetryAfterMs };
   // Errors built from upstream text could echo the key back; never let it out.
   const scrub = (text: string) => text.split(apiKey).join('[Redacted]');
@@ -80,11 +77,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
 
   async function attemptOnce(url: URL, path: string, attempt: number, opts: RequestOptions) {
     const where = `GET ${path}`;
-    // Wait out a 429's pause, then for a pacer slot; a pause that began meanwhile is waited out too.
-    do {
-      await waitOutPause(pauseKey, opts.signal);
-      await pacer.wait(opts.signal);
-    } while (pauseLeft(pauseKey) > 0);
+    await limiter.acquire(opts.signal);
     opts.onSend?.();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
@@ -121,7 +114,7 @@ export function createTransport(options: ResolvedClientOptions): Transport {
       }
       if (!res.ok) {
         const retryAfterMs = parseRetryAfter(res.headers, Date.now(), retryAfterBounds);
-        if (res.status === 429) pauseRequests(pauseKey, retryAfterMs ?? options.minRetryDelayMs);
+        if (res.status === 429) limiter.pause(retryAfterMs ?? options.minRetryDelayMs);
         const err = errorFromResponse({
           status: res.status,
           statusText: res.statusText,

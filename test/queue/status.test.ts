@@ -33,6 +33,11 @@ it('reports schedulers, queue depth, last runs and sync lag; without Redis, stil
     const running = await collectStatus({ config });
     expect(running.workers).toBe(1);
     expect(formatStatus(running)).toContain('Workers     1 running');
+    // Its requests went through the fleet's rate limiter, which counts them per second in Redis.
+    expect(running.fleetRate?.perSecond).toBeGreaterThan(0);
+    expect(formatStatus(running)).toMatch(
+      /Requests {4}\d+\.\d\/s upstream from the whole fleet over the last 10 s/,
+    );
   } finally {
     await worker.close();
   }

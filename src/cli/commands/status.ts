@@ -6,7 +6,7 @@ export function declareStatusCommand(program: Command): void {
   program
     .command('status')
     .description(
-      'live workers and their leases, schedulers, queue depth, last run per partition and sync lag (works without Redis)',
+      "live workers and their leases, schedulers, queue depth, the fleet's upstream request rate, last run per partition and sync lag (works without Redis)",
     )
     .action(lazyAction(async () => (await import('../statusCommand.ts')).registerStatusCommand));
 }
