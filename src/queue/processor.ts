@@ -13,6 +13,7 @@
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '../config.ts';
 import {
+  type DaySplit,
   probeUpstreamNow,
   RUN_COUNTERS,
   type RunSummary,
@@ -56,7 +57,14 @@ export interface ProcessorDeps {
   gate?: FatalGate;
   /** Pause every worker of the queue for `ms` (BullMQ's global rate limit) after an upstream 429. */
   rateLimit?: (ms: number) => Promise<void>;
+  /**
+   * The split a queued window job shares with the walk from the other end of its day when the day is dense
+   * (src/sync/daySplit.ts). Not given (tests, no fleet): every window is one walk.
+   */
+  daySplit?: (window: WindowJobData) => DaySplit;
 }
+
+type WindowJobData = Extract<SyncJobData, { task: 'window' }>;
 
 function parseJobData(job: Job): SyncJobData {
   const parsed = SyncJobDataSchema.safeParse({ ...job.data, ...(job.data?.task ? {} : { task: job.name }) });
@@ -90,10 +98,10 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
   const tasks = taskConfigOf(config);
 
   /** Window specs wait for their partition's lock (reconcile and a queued window may share a day). */
-  async function windowRun(signal: AbortSignal, spec: TaskSpec): Promise<RunSummary> {
+  async function windowRun(signal: AbortSignal, spec: TaskSpec, split?: DaySplit): Promise<RunSummary> {
     const release = await locks.acquire(spec.partition);
     try {
-      return await runSpec({ ...sync, signal }, spec);
+      return await runSpec({ ...sync, signal }, spec, split);
     } finally {
       release();
     }
@@ -139,8 +147,11 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     switch (data.task) {
       case 'reconcile':
         return reconcile(signal, data.days);
-      case 'window':
-        return windowRun(signal, taskSpecs(tasks, data)[0] as TaskSpec);
+      case 'window': {
+        // A restarted window sweeps the day again alone: the claims of an earlier sweep must not trim it.
+        const split = data.restart ? undefined : deps.daySplit?.(data);
+        return windowRun(signal, taskSpecs(tasks, data)[0] as TaskSpec, split);
+      }
       default:
         return runSpec({ ...sync, signal }, taskSpecs(tasks, data)[0] as TaskSpec);
     }
