@@ -108,7 +108,8 @@ describe('backfill', () => {
         await waitFor('the backfill to finish', async () => {
           const c = await second.queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
           expect(c.failed).toBe(0);
-          return c.completed >= DAYS.length && c.waiting + c.active + c.delayed === 0;
+          const pending = (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0);
+          return (c.completed ?? 0) >= DAYS.length && pending === 0;
         });
       } finally {
         await second.close();
