@@ -4,10 +4,13 @@
  * window job, the other worker runs it, and the two meet: the mirror equals upstream's day, each job has one
  * `job.discovered` event, and the two runs together wrote each job once.
  */
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { MirrorStore } from '../../src/mirror/index.ts';
 import { openStore } from '../../src/mirror/index.ts';
 import { enqueueBackfill } from '../../src/queue/backfill.ts';
+import { SYNC_QUEUE } from '../../src/queue/jobData.ts';
+import { createSyncQueue } from '../../src/queue/syncQueue.ts';
 import { type RunningWorker, startWorker } from '../../src/queue/worker.ts';
 import { dayBounds } from '../../src/retab/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
@@ -93,3 +96,35 @@ it('two workers sweep one dense day from both ends: every job once, one discover
     await dropPrefix(redisUrl, config.queuePrefix);
   }
 }, 60_000);
+
+it('backfill again retries a walk from the end that gave up (the positions it claimed are its own)', async () => {
+  const config = testConfig({ redisUrl, sim, dbPath: db.url });
+  const connection = { url: redisUrl, maxRetriesPerRequest: null };
+  const queue = createSyncQueue(connection, config.queuePrefix);
+  const failing = new Worker(
+    SYNC_QUEUE,
+    async () => {
+      throw new UnrecoverableError('simulated: the tail gave up');
+    },
+    { connection, prefix: config.queuePrefix },
+  );
+  try {
+    await queue.add(
+      'window',
+      { task: 'window', day: DAY, backfill: true, from: 'end' },
+      { jobId: `window-${DAY}-desc` },
+    );
+    const tail = await waitFor('the tail to fail', async () => {
+      const job = await queue.getJob(`window-${DAY}-desc`);
+      return (await job?.getState()) === 'failed' ? job : undefined;
+    });
+    await failing.close();
+    const again = await enqueueBackfill(queue, { from: DAY, to: DAY });
+    expect(again.retried).toEqual([`window-${DAY}-desc`]);
+    expect(await tail.getState()).toBe('waiting');
+  } finally {
+    await failing.close();
+    await queue.close();
+    await dropPrefix(redisUrl, config.queuePrefix);
+  }
+});
