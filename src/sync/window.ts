@@ -123,8 +123,10 @@ async function sweepWindow(
     return;
   }
   const side: WalkSide = opts.from === 'end' ? 'desc' : 'asc';
-  if (side === 'desc') {
-    // Queued by the walk from the start, which may have finished the day alone meanwhile (a busy fleet).
+  if (side === 'desc' && state === undefined) {
+    // Queued by the walk from the start, which may have finished the day alone before this walk ever started
+    // (a busy fleet). Only then: a walk from the end that ran before may own claimed positions it has not
+    // written yet (killed between its claim and its write), which the walk from the start stopped short of.
     const head = await mirror.syncState.get(windowPartition(opts, 'asc'));
     if (head?.status === 'done') {
       await mirror.syncState.save(

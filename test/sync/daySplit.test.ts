@@ -205,6 +205,45 @@ forEachStore((store) => {
     }
   });
 
+  it('a walk killed between its claim and its write finishes its claimed positions when it runs again', async () => {
+    const sim = await denseDay(500, 20);
+    try {
+      const mirror = await store.open();
+      const real = redisDaySplit(redis, {
+        prefix,
+        partition: `window:${DAY}:${randomUUID()}`,
+        queueTail: async () => {},
+      });
+      // The walk from the end dies as it writes its second batch: after the claim (pages are claimed as they
+      // arrive, and the write claims its batch again), before the transaction.
+      const seen = new Set<string>();
+      const dying: DaySplit = {
+        queueTail: real.queueTail,
+        claim: async (side, position) => {
+          const r = await real.claim(side, position);
+          if (seen.has(position)) throw new Error('killed between a claim and its write');
+          seen.add(position);
+          return r;
+        },
+      };
+      await expect(runWindow(depsOf(sim, mirror), { ...OPTS, from: 'end' }, dying)).rejects.toThrow(/killed/);
+      const first = await runWindow(depsOf(sim, mirror), OPTS, real);
+      expect((await mirror.syncState.get(`window:${DAY}`))?.status).toBe('done');
+      // The walk from the start stopped at the claim: the positions claimed but not written are the tail's.
+      expect(first.jobs).toBeLessThan(540);
+      const again = await runWindow(depsOf(sim, mirror), { ...OPTS, from: 'end' }, real);
+      expect(again.jobs).toBeGreaterThanOrEqual(100); // its second batch, claimed and never written
+      const ids = await mirroredIds(mirror);
+      expect(new Set(ids)).toEqual(new Set(dayIds(sim)));
+      expect(ids).toHaveLength(540);
+      const discovered = await discoveredPerJob(mirror);
+      expect([...discovered.values()].every((n) => n === 1)).toBe(true);
+      expect(discovered.size).toBe(540);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('a tail that starts after the start walk finished the day alone writes nothing', async () => {
     const sim = await denseDay(300, 20);
     try {
