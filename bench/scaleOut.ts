@@ -18,7 +18,8 @@
  * reconcile is deferred); the clock starts after those ticks drained. Each run checks its result: the mirror
  * holds exactly upstream's jobs of those days, with one `job.discovered` event each.
  *
- *   npx tsx bench/scaleOut.ts [--quick]      (--quick: 12k jobs over 30 days, dense day of 4k, 1 and 2 workers)
+ *   npx tsx bench/scaleOut.ts [--quick] [--only spread|dense]
+ *   (--quick: 12k jobs over 30 days, dense day of 4k, 1 and 2 workers; --only: one of the two scenarios)
  *
  * Prints markdown on stdout, and a `BENCH_JSON` line (bench/run.ts protocol).
  */
@@ -41,7 +42,11 @@ const DAY_MS = 86_400_000;
 const bin = fileURLToPath(new URL('../bin/retab-mirror.js', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
+if (values.only !== undefined && values.only !== 'spread' && values.only !== 'dense')
+  throw new Error(`--only must be spread or dense, not ${values.only}`);
 const quick = values.quick;
 const SPREAD_JOBS = quick ? 12_000 : 60_000;
 const DENSE_JOBS = quick ? 4_000 : 20_000;
@@ -208,57 +213,61 @@ async function main(): Promise<void> {
     // 30 days: jobs over the 30 days before now; the backfill covers every one of those days (the first one
     // partial) up to yesterday, closed by upstream's clock.
     const now = Date.now();
-    const spread = await startSimulator({
-      seed: 22,
-      jobs: SPREAD_JOBS,
-      days: 30,
-      now,
-      latencyMs: LATENCY_MS,
-      rates: { arrivalsPerMinute: 0 },
-    });
-    const days = backfillDays(dayOf(now - 30 * DAY_MS), dayOf(now - DAY_MS));
     const spreadRuns: RunResult[] = [];
-    try {
-      for (const n of FLEETS) {
-        spreadRuns.push(await backfillRun(spread, days, n, redis));
-        process.stderr.write(
-          `scaleOut: ${days.length}-day backfill, ${n} worker(s): ${spreadRuns.at(-1)?.seconds.toFixed(1)} s\n`,
-        );
+    const days = backfillDays(dayOf(now - 30 * DAY_MS), dayOf(now - DAY_MS));
+    if (values.only !== 'dense') {
+      const spread = await startSimulator({
+        seed: 22,
+        jobs: SPREAD_JOBS,
+        days: 30,
+        now,
+        latencyMs: LATENCY_MS,
+        rates: { arrivalsPerMinute: 0 },
+      });
+      try {
+        for (const n of FLEETS) {
+          spreadRuns.push(await backfillRun(spread, days, n, redis));
+          process.stderr.write(
+            `scaleOut: ${days.length}-day backfill, ${n} worker(s): ${spreadRuns.at(-1)?.seconds.toFixed(1)} s\n`,
+          );
+        }
+      } finally {
+        await spread.close();
       }
-    } finally {
-      await spread.close();
+      out.push(
+        table(
+          `**Backfill of ${days.length} days (${spreadRuns[0]?.jobs} jobs of ${SPREAD_JOBS}; the rest are today's), ${LATENCY_MS} ms per page, pages of ${PAGE}, WORKER_CONCURRENCY ${CONCURRENCY}**`,
+          spreadRuns,
+        ),
+      );
     }
-    out.push(
-      table(
-        `**Backfill of ${days.length} days (${spreadRuns[0]?.jobs} jobs of ${SPREAD_JOBS}; the rest are today's), ${LATENCY_MS} ms per page, pages of ${PAGE}, WORKER_CONCURRENCY ${CONCURRENCY}**`,
-        spreadRuns,
-      ),
-    );
 
     // One dense day: every job created during yesterday (UTC); upstream's clock then moves past its midnight.
     const midnight = Date.parse(`${dayOf(now)}T00:00:00Z`);
-    const dense = await startSimulator({
-      seed: 23,
-      jobs: DENSE_JOBS,
-      days: 1,
-      now: midnight - 1000,
-      latencyMs: LATENCY_MS,
-      rates: { arrivalsPerMinute: 0 },
-    });
-    dense.clock.advance(60_000);
-    const day = dayOf(midnight - DAY_MS);
     const denseRuns: RunResult[] = [];
-    try {
-      for (const n of [1, 2]) {
-        denseRuns.push(await backfillRun(dense, [day], n, redis));
-        process.stderr.write(
-          `scaleOut: dense day, ${n} worker(s): ${denseRuns.at(-1)?.seconds.toFixed(1)} s\n`,
-        );
+    if (values.only !== 'spread') {
+      const dense = await startSimulator({
+        seed: 23,
+        jobs: DENSE_JOBS,
+        days: 1,
+        now: midnight - 1000,
+        latencyMs: LATENCY_MS,
+        rates: { arrivalsPerMinute: 0 },
+      });
+      dense.clock.advance(60_000);
+      const day = dayOf(midnight - DAY_MS);
+      try {
+        for (const n of [1, 2]) {
+          denseRuns.push(await backfillRun(dense, [day], n, redis));
+          process.stderr.write(
+            `scaleOut: dense day, ${n} worker(s): ${denseRuns.at(-1)?.seconds.toFixed(1)} s\n`,
+          );
+        }
+      } finally {
+        await dense.close();
       }
-    } finally {
-      await dense.close();
+      out.push(table(`**One dense day (${denseRuns[0]?.jobs} jobs on ${day}), same settings**`, denseRuns));
     }
-    out.push(table(`**One dense day (${denseRuns[0]?.jobs} jobs on ${day}), same settings**`, denseRuns));
 
     const speed = (runs: RunResult[], n: number) => {
       const r = runs.find((x) => x.workers === n);

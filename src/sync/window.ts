@@ -55,17 +55,25 @@ async function walkWindow(
   };
   const start = trail.current;
   let crossed = false; // the walk reached the other walker's claim: this write is its last
+  let met = false; // a page claimed on arrival lies past the meeting point: request no more
   const result = await walkPages(ctx, params, start ? { startAfter: start } : {}, {
     batchPages: opts.batchPages ?? WINDOW_BATCH_PAGES,
-    // Claim each page as it arrives, before the next request: a walk stops fetching at the meeting point
-    // instead of a batch past it. (The write claims its batch again: the same claim, or the meeting.)
-    more: async (page) => {
-      if (crossed) return false;
+    // Claim each page as it arrives, without holding up the next request: a walk learns of the meeting point
+    // while it fetches the page after, and stops there instead of a batch past it. Exactly once rests on the
+    // write's own claim of its batch (the same claim again, or the meeting), awaited before the transaction.
+    more: (page) => {
       const split = plan.active;
       const last = page.data[page.data.length - 1];
-      if (!split || !last || !(plan.side === 'desc' || plan.resumed || plan.tailQueued)) return true;
-      const meeting = await split.claim(plan.side, positionOf(last));
-      return !meeting || owns(plan.side, positionOf(last), meeting);
+      if (split && last && !met && (plan.side === 'desc' || plan.resumed || plan.tailQueued)) {
+        const position = positionOf(last);
+        split.claim(plan.side, position).then(
+          (meeting) => {
+            if (meeting && !owns(plan.side, position, meeting)) met = true;
+          },
+          () => {}, // the write's claim reports it
+        );
+      }
+      return !crossed && !met;
     },
     write: async (batch) => {
       if (crossed) return; // pages fetched ahead, past the meeting point: the other walk's
