@@ -12,7 +12,9 @@
  * Exactly once: a position is a job's listing key, (created_at, id): `positionOf` encodes it so that byte
  * order is listing order (created_at zero-padded, then the id; upstream breaks created_at ties by id, and the
  * simulator compares ids as strings). Before writing a batch, each walker extends its *claim* atomically
- * (`DaySplit.claim`, one Redis script for the fleet): the ascending walker owns every position up to its
+ * (`DaySplit.claim`, one Redis script for the fleet; each page is also claimed as it arrives, without holding
+ * up the next request, so a walk stops fetching about one page past the meeting point rather than a batch
+ * past it): the ascending walker owns every position up to its
  * claim, the descending one every position from its claim on. A claim that would cross the other walker's
  * fixes the meeting point once and for all (`Meeting`), and from then on `owns` says which side every
  * position belongs to: jobs sharing a created_at on the boundary are told apart by their id, so each is
