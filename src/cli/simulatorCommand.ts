@@ -18,6 +18,7 @@ interface SimulatorFlags {
   arrivalsPerMinute?: number;
   envelope: EnvelopeStyle;
   endpointNames: 'legacy' | 'current';
+  latencyMs: number;
 }
 
 export function registerSimulatorCommand(program: Command): void {
@@ -38,6 +39,7 @@ export function registerSimulatorCommand(program: Command): void {
         clock: flags.realtime ? 'realtime' : 'manual',
         envelope: flags.envelope,
         endpointNames: flags.endpointNames,
+        latencyMs: flags.latencyMs,
         ...(flags.now !== undefined ? { now: flags.now } : {}),
         rates: {
           arrivalsPerMinute:

@@ -1,5 +1,6 @@
-/** The fleet: what lets several workers on several machines share one Redis and one mirror (leases, the upstream budget), and who is in it (presence). */
+/** The fleet: what lets several workers on several machines share one Redis and one mirror (leases, the upstream budget, day splits), and who is in it (presence). */
 
+export { type RedisDaySplitOptions, redisDaySplit, SPLIT_TTL_MS, splitKey } from './daySplit.ts';
 export type { HeldLease, LeaseInfo, LeaseOptions } from './lease.ts';
 export {
   acquireLease,

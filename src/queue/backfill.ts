@@ -48,6 +48,13 @@ export async function enqueueBackfill(
     const data: SyncJobData = { task: 'window', ...window };
     const jobId = jobIdOf(partitionOf(data));
     const job = await queue.getJob(jobId);
+    // A dense day's walk from its end (src/sync/daySplit.ts) owns the positions it claimed: one that gave up
+    // is retried too, else those jobs would wait for the next reconcile.
+    const tail = await queue.getJob(jobIdOf(partitionOf({ ...data, from: 'end' })));
+    if (tail && (await tail.getState()) === 'failed') {
+      await tail.retry('failed');
+      result.retried.push(tail.id as string);
+    }
     if (job) {
       // A window that gave up (e.g. upstream down for too long) is what a second backfill is for.
       if ((await job.getState()) === 'failed') {

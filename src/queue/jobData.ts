@@ -26,12 +26,17 @@ export const SyncJobDataSchema = z.discriminatedUnion('task', [
     restart: z.boolean().optional(),
     /** Events from this window are flagged as backfill (alert rules skip them by default). */
     backfill: z.boolean().optional(),
+    /** `end`: the walk from the end of a dense day, queued by the walk from its start (src/sync/daySplit.ts). */
+    from: z.literal('end').optional(),
   }),
 ]);
 export type SyncJobData = z.infer<typeof SyncJobDataSchema>;
 export type SyncTaskName = SyncJobData['task'];
 
-/** The partition key a job works on: `head`, `active:queued`, `window:2026-11-01`, `window:2026-11-01:source=api`. */
+/**
+ * The partition key a job works on: `head`, `active:queued`, `window:2026-11-01`, `window:2026-11-01:source=api`,
+ * `window:2026-11-01:desc`.
+ */
 export function partitionOf(data: SyncJobData): string {
   switch (data.task) {
     case 'reconcile':
@@ -39,7 +44,12 @@ export function partitionOf(data: SyncJobData): string {
     case 'active':
       return partitionKey({ task: 'active', status: data.status });
     case 'window':
-      return partitionKey({ task: 'window', day: data.day, ...(data.source ? { source: data.source } : {}) });
+      return partitionKey({
+        task: 'window',
+        day: data.day,
+        ...(data.source ? { source: data.source } : {}),
+        ...(data.from === 'end' ? { from: 'end' as const } : {}),
+      });
     default:
       return partitionKey({ task: data.task });
   }

@@ -17,6 +17,7 @@ import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } fr
 import type { Config } from '../config.ts';
 import { fencedStore, fencedWriteOf } from '../mirror/index.ts';
 import {
+  type DaySplit,
   probeUpstreamNow,
   RUN_COUNTERS,
   type RunSummary,
@@ -64,7 +65,14 @@ export interface ProcessorDeps {
   gate?: FatalGate;
   /** Pause every worker of the queue for `ms` (BullMQ's global rate limit) after an upstream 429. */
   rateLimit?: (ms: number) => Promise<void>;
+  /**
+   * The split a queued window job shares with the walk from the other end of its day when the day is dense
+   * (src/sync/daySplit.ts). Not given (tests, no fleet): every window is one walk.
+   */
+  daySplit?: (window: WindowJobData) => DaySplit;
 }
+
+type WindowJobData = Extract<SyncJobData, { task: 'window' }>;
 
 function parseJobData(job: Job): SyncJobData {
   const parsed = SyncJobDataSchema.safeParse({ ...job.data, ...(job.data?.task ? {} : { task: job.name }) });
@@ -102,21 +110,26 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
    * checkpoint it writes carries the token taken now. The task reads its checkpoint after this, from the
    * store: it resumes from what the previous holder committed.
    */
-  async function runHeld(hold: PartitionHold, signal: AbortSignal, spec: TaskSpec): Promise<RunSummary> {
+  async function runHeld(
+    hold: PartitionHold,
+    signal: AbortSignal,
+    spec: TaskSpec,
+    split?: DaySplit,
+  ): Promise<RunSummary> {
     const runSignal = hold.signal ? AbortSignal.any([signal, hold.signal]) : signal;
     let mirror = sync.mirror;
     if (locks.fencing) {
       const token = await mirror.syncState.takeFence(spec.partition);
       mirror = fencedStore(mirror, { partition: spec.partition, token }, hold.signal);
     }
-    return runSpec({ ...sync, mirror, signal: runSignal }, spec);
+    return runSpec({ ...sync, mirror, signal: runSignal }, spec, split);
   }
 
   /** Window specs wait for their partition's lock (reconcile and a queued window may share a day). */
-  async function windowRun(signal: AbortSignal, spec: TaskSpec): Promise<RunSummary> {
+  async function windowRun(signal: AbortSignal, spec: TaskSpec, split?: DaySplit): Promise<RunSummary> {
     const hold = await locks.acquire(spec.partition, signal);
     try {
-      return await runHeld(hold, signal, spec);
+      return await runHeld(hold, signal, spec, split);
     } finally {
       await hold.release();
     }
@@ -175,8 +188,11 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
     switch (data.task) {
       case 'reconcile':
         return reconcile(hold?.signal ? AbortSignal.any([signal, hold.signal]) : signal, data.days);
-      case 'window':
-        return windowRun(signal, taskSpecs(tasks, data)[0] as TaskSpec);
+      case 'window': {
+        // A restarted window sweeps the day again alone: the claims of an earlier sweep must not trim it.
+        const split = data.restart ? undefined : deps.daySplit?.(data);
+        return windowRun(signal, taskSpecs(tasks, data)[0] as TaskSpec, split);
+      }
       default:
         return runHeld(hold as PartitionHold, signal, taskSpecs(tasks, data)[0] as TaskSpec);
     }

@@ -37,6 +37,7 @@ import {
 } from './redis.ts';
 import { type SchedulerSyncResult, syncSchedulers } from './schedulers.ts';
 import { createSyncQueue, type SyncQueue } from './syncQueue.ts';
+import { windowSplit } from './windowSplit.ts';
 
 export interface StartWorkerOptions {
   config: Config;
@@ -266,6 +267,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     locks: leases,
     gate: new FatalGate(logger, opts.fatal),
     rateLimit: (ms) => queue.rateLimit(ms),
+    daySplit: (window) => windowSplit(queue, queueRedis, config.queuePrefix, window),
   });
   const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, processor, {
     connection: workerRedis,

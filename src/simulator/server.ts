@@ -31,6 +31,8 @@ export interface ServerDeps extends ControlDeps {
   apiKey: string;
   /** The list envelope spoken. @default 'both' */
   envelope?: EnvelopeStyle;
+  /** Delay before every `/v1` answer, ms (SimulatorOptions.latencyMs). @default 0 */
+  latencyMs?: number;
 }
 
 interface Matched {
@@ -91,6 +93,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = req.method ?? 'GET';
   if (url.pathname.startsWith('/_sim/')) return handleControl(deps, req, res, url);
+  // Before the clock is read: the answer reflects upstream's state when the request got there.
+  if (deps.latencyMs) await sleep(deps.latencyMs);
 
   deps.clock.sync();
   // The simulated clock is upstream's clock: its `Date` header says so (tests skew it against the machine's).

@@ -41,6 +41,12 @@ export interface SimulatorOptions {
   envelope?: EnvelopeStyle;
   /** The endpoint family of generated jobs: `legacy` (`/v1/documents/extract`, …) or `current` (`/v1/extractions`, …). @default 'legacy' */
   endpointNames?: EndpointNames;
+  /**
+   * Added to every `/v1` response before it is computed, ms: a WAN-like upstream, so that a benchmark is
+   * bound by round trips rather than by this machine's CPU (bench/scaleOut.ts uses 100). Control routes
+   * (`/_sim/`) answer at once. @default 0
+   */
+  latencyMs?: number;
 }
 
 export interface Simulator {
@@ -79,6 +85,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats,
     apiKey,
     envelope: options.envelope ?? 'both',
+    latencyMs: options.latencyMs ?? 0,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

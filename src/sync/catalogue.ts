@@ -26,6 +26,7 @@
 import type { Config } from '../config.ts';
 import { type ActiveStatus, type JobSource, SOURCES } from '../retab/index.ts';
 import { runActive } from './active.ts';
+import type { DaySplit } from './daySplit.ts';
 import { runHead } from './head.ts';
 import { runHydrate } from './hydrate.ts';
 import { partitionKey, reconcileDays } from './partitions.ts';
@@ -94,6 +95,8 @@ export interface WindowRequest {
   restart?: boolean;
   /** Flag the window's events as backfill. */
   backfill?: boolean;
+  /** `end`: the walk from the end of a dense day (daySplit.ts), queued by the walk from its start. */
+  from?: 'end';
 }
 
 /** What to run. */
@@ -135,12 +138,18 @@ export function planWindows(
 function windowSpec(config: TaskConfig, w: WindowRequest): TaskSpec {
   return {
     task: 'window',
-    partition: partitionKey({ task: 'window', day: w.day, ...(w.source ? { source: w.source } : {}) }),
+    partition: partitionKey({
+      task: 'window',
+      day: w.day,
+      ...(w.source ? { source: w.source } : {}),
+      ...(w.from === 'end' ? { from: 'end' as const } : {}),
+    }),
     options: {
       day: w.day,
       pageSize: config.pageSize,
       payloadMode: config.payloadMode,
       ...(w.source ? { source: w.source } : {}),
+      ...(w.from === 'end' ? { from: 'end' as const } : {}),
       ...(w.restart ? { restart: true } : {}),
       ...(w.backfill ? { backfill: true } : {}),
     },
@@ -195,8 +204,11 @@ export function taskSpecs(config: TaskConfig, request: TaskRequest): TaskSpec[] 
   }
 }
 
-/** Run one spec as one recorded task (see the failure policy above). */
-export function runSpec(deps: SyncDeps, spec: TaskSpec): Promise<RunSummary> {
+/**
+ * Run one spec as one recorded task (see the failure policy above). `split`: a window job of a fleet shares
+ * its day with a walk from the other end when the day is dense (daySplit.ts); other tasks ignore it.
+ */
+export function runSpec(deps: SyncDeps, spec: TaskSpec, split?: DaySplit): Promise<RunSummary> {
   switch (spec.task) {
     case 'head':
       return runHead(deps, spec.options);
@@ -205,6 +217,6 @@ export function runSpec(deps: SyncDeps, spec: TaskSpec): Promise<RunSummary> {
     case 'hydrate':
       return runHydrate(deps, spec.options);
     case 'window':
-      return runWindow(deps, spec.options);
+      return runWindow(deps, spec.options, split);
   }
 }

@@ -13,6 +13,14 @@ export {
   type WindowRequest,
   windowSources,
 } from './catalogue.ts';
+export {
+  comparePositions,
+  type DaySplit,
+  type Meeting,
+  owns,
+  positionOf,
+  type WalkSide,
+} from './daySplit.ts';
 export { runHead } from './head.ts';
 export { HYDRATE_DEFAULTS, runHydrate } from './hydrate.ts';
 export { mapLimit } from './mapLimit.ts';
@@ -46,4 +54,4 @@ export {
   type WindowOptions,
 } from './types.ts';
 export { probeUpstreamNow } from './upstreamClock.ts';
-export { runWindow } from './window.ts';
+export { runWindow, WINDOW_BATCH_PAGES } from './window.ts';

@@ -7,18 +7,24 @@ import { JOB_TTL_SECONDS, type JobSource } from '../retab/index.ts';
 export type PartitionSpec =
   | { task: 'head'; source?: JobSource }
   | { task: 'active'; status?: string }
-  | { task: 'window'; day: string; source?: JobSource }
+  /** `from: 'end'`: the walk from the end of a dense day (daySplit.ts). */
+  | { task: 'window'; day: string; source?: JobSource; from?: 'end' }
   | { task: 'hydrate' };
 
-/** `head`, `head:source=api`, `active`, `active:queued`, `window:2026-11-01`, `window:2026-11-01:source=api`, `hydrate`. */
+/**
+ * `head`, `head:source=api`, `active`, `active:queued`, `window:2026-11-01`, `window:2026-11-01:source=api`,
+ * `window:2026-11-01:desc` (the walk from the end of a dense day), `hydrate`.
+ */
 export function partitionKey(spec: PartitionSpec): string {
   switch (spec.task) {
     case 'head':
       return spec.source ? `head:source=${spec.source}` : 'head';
     case 'active':
       return spec.status ? `active:${spec.status}` : 'active';
-    case 'window':
-      return spec.source ? `window:${spec.day}:source=${spec.source}` : `window:${spec.day}`;
+    case 'window': {
+      const key = spec.source ? `window:${spec.day}:source=${spec.source}` : `window:${spec.day}`;
+      return spec.from === 'end' ? `${key}:desc` : key;
+    }
     case 'hydrate':
       return 'hydrate';
   }

@@ -109,6 +109,11 @@ export interface WindowOptions {
   payloadMode: PayloadMode;
   /** Walk from the beginning even when the checkpoint says done (reconcile). @default false */
   restart?: boolean;
+  /**
+   * `end`: the walk from the end of a dense day (`order=desc`, partition `window:<day>:desc`), queued by the
+   * walk from its start through a `DaySplit` (daySplit.ts). @default 'start'
+   */
+  from?: 'start' | 'end';
   /** Events are flagged `backfill` (alert rules ignore them by default). @default false */
   backfill?: boolean;
   /**

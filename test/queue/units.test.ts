@@ -38,6 +38,10 @@ describe('job ids and partitions', () => {
     );
     expect(jobIdOf('window:2026-11-01:source=api')).toBe('window-2026-11-01-source=api');
     expect(jobIdOf(partitionOf({ task: 'active', status: 'in_progress' }))).toBe('active-in_progress');
+    // The walk from the end of a dense day: its own partition and job id (src/sync/daySplit.ts).
+    expect(jobIdOf(partitionOf({ task: 'window', day: '2026-11-01', source: 'api', from: 'end' }))).toBe(
+      'window-2026-11-01-source=api-desc',
+    );
   });
 
   it('sweeps one window per day when every source is mirrored, else one per source', () => {

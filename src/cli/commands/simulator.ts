@@ -44,6 +44,12 @@ export function declareSimulatorCommand(program: Command): void {
       '--api-key <key>',
       'key to require in the Api-Key header (default: $RETAB_API_KEY, else generated)',
     )
+    .option(
+      '--latency-ms <ms>',
+      'delay added to every /v1 response, ms (a WAN-like upstream for benchmarks)',
+      integer(0, 60_000),
+      0,
+    )
     .option('--now <time>', 'simulated time at start, unix ms or ISO date (default: now)', instant)
     .option(
       '--arrivals-per-minute <n>',
