@@ -97,6 +97,14 @@ describe('checkpointRegression (the watcher’s rule)', () => {
     expect(checkpointRegression(s({ ...older, partition: 'head' }), s({ ...a, partition: 'head' }))).toMatch(
       /cursor went back/,
     );
+    // A dense day's end walk (window:<day>:desc) lists newest first, like head.
+    const desc = 'window:2026-11-30:desc';
+    expect(
+      checkpointRegression(s({ ...a, partition: desc }), s({ ...older, partition: desc })),
+    ).toBeUndefined();
+    expect(checkpointRegression(s({ ...older, partition: desc }), s({ ...a, partition: desc }))).toMatch(
+      /cursor went back/,
+    );
     // Same created_at: the id breaks the tie, as upstream lists.
     expect(
       checkpointRegression(

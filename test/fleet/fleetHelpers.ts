@@ -139,10 +139,11 @@ export interface CheckpointSample {
 
 /**
  * The order a partition's walk lists in, so its cursor only moves one way: `window:*` walks oldest first
- * (window.ts), `head*` newest first (head.ts); other partitions (active, hydrate) store no cursor.
+ * (window.ts) except a dense day's end walk `window:<day>:desc` (sync/daySplit.ts), `head*` newest first
+ * (head.ts); other partitions (active, hydrate) store no cursor.
  */
 export function walkOrder(partition: string): 'asc' | 'desc' | undefined {
-  if (partition.startsWith('window:')) return 'asc';
+  if (partition.startsWith('window:')) return partition.endsWith(':desc') ? 'desc' : 'asc';
   if (partition === 'head' || partition.startsWith('head:')) return 'desc';
   return undefined;
 }
@@ -303,7 +304,7 @@ export async function installCheckpointAudit(url: string): Promise<void> {
           SELECT created_at INTO nc FROM jobs WHERE id = NEW.cursor;
           IF oc IS NULL OR nc IS NULL THEN
             back := true;
-          ELSIF NEW.partition LIKE 'window:%' THEN
+          ELSIF NEW.partition LIKE 'window:%' AND NEW.partition NOT LIKE '%:desc' THEN
             back := (nc, NEW.cursor COLLATE "C") < (oc, OLD.cursor COLLATE "C");
           ELSE
             back := (nc, NEW.cursor COLLATE "C") > (oc, OLD.cursor COLLATE "C");
