@@ -10,7 +10,13 @@ import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
-import { MirrorOpenError, openStore } from '../mirror/index.ts';
+import {
+  lockMirrorWriter,
+  MirrorOpenError,
+  MirrorWriterBusy,
+  openStore,
+  storeKindOf,
+} from '../mirror/index.ts';
 import type { RetabClient } from '../retab/index.ts';
 import { JOB_STATUSES, RetabConfigError, type SOURCES } from '../retab/index.ts';
 import type { PageInfo, PassSummary, TaskEvent } from '../sync/index.ts';
@@ -151,7 +157,26 @@ function formatSummary(s: PassSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * SQLite has one writer (mirror/writerLock.ts): a `sync` on a file a worker or the demo writes would race it,
+ * so it is refused in one line; the lock is released when this process exits. PostgreSQL is not locked: a
+ * `sync` there writes beside a fleet without a fencing token (its pages are whole transactions, and the
+ * merge rule never lets an older observation overwrite a newer one).
+ */
+function lockSyncWriter(config: Config): void {
+  if (storeKindOf(config.dbPath) !== 'sqlite') return;
+  try {
+    process.once('exit', lockMirrorWriter(config.dbPath, 'sync'));
+  } catch (err) {
+    if (!(err instanceof MirrorWriterBusy)) throw err;
+    throw new CliError(
+      `MIRROR_DB ${err.message}. ${err.holder.role === 'worker' ? 'The worker already runs these syncs on its schedule: stop it first' : `Stop the ${err.holder.role} first`}, or point MIRROR_DB at another file.`,
+    );
+  }
+}
+
 async function openMirrorOrFail(config: Config): Promise<MirrorStore> {
+  lockSyncWriter(config);
   try {
     return await openStore(config.dbPath, {
       poolSize: config.dbPoolSize,

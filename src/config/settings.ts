@@ -177,7 +177,7 @@ export const SETTINGS = [
     'LEASE_TTL_MS',
     int(1000, 600_000),
     30_000,
-    "Lifetime of a partition or sink-lane lease held in Redis, ms; renewed every third of it while held, so a dead worker's work is taken over after at most this long.",
+    "Lifetime of a partition or sink-lane lease held in Redis, ms (1000–600000); renewed every third of it while held. A dead worker's partitions and sink lanes are free after at most this long, and its running tasks are re-run within about twice it (BullMQ's job lock lives as long).",
   ),
   s('serverHost', 'SERVER_HOST', z.string().min(1), '127.0.0.1', 'Local read API bind address.'),
   s('serverPort', 'SERVER_PORT', int(0, 65_535), 8765, 'Local read API port.'),

@@ -24,7 +24,7 @@ export function lockDemo(dbPath: string): () => void {
     throw new DemoAlreadyRunning(
       role === 'demo'
         ? `a demo is already running on ${dbPath} (pid ${pid}); stop it first, or give this one another --db`
-        : `${err.message}; stop the worker first, or give the demo another --db`,
+        : `${err.message}; stop the ${role} first, or give the demo another --db`,
     );
   }
 }

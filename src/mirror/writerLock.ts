@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 
 /** Who writes a mirror file. */
-export type WriterRole = 'worker' | 'demo';
+export type WriterRole = 'worker' | 'demo' | 'sync';
 
 export interface WriterLockHolder {
   pid: number;
@@ -58,7 +58,11 @@ function readHolder(lockPath: string): WriterLockHolder | undefined {
   try {
     const v = JSON.parse(text) as Partial<WriterLockHolder>;
     if (Number.isInteger(v.pid) && typeof v.host === 'string')
-      return { pid: v.pid as number, host: v.host, role: v.role === 'demo' ? 'demo' : 'worker' };
+      return {
+        pid: v.pid as number,
+        host: v.host,
+        role: v.role === 'demo' || v.role === 'sync' ? v.role : 'worker',
+      };
   } catch {}
   return undefined; // garbage (a write cut short by a crash): stale
 }

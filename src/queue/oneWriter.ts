@@ -20,7 +20,7 @@ export function lockSqliteWriter(config: Pick<Config, 'dbPath'>): () => void {
     err.message =
       err.holder.role === 'worker'
         ? `MIRROR_DB ${err.message}. To run several workers, copy the mirror to PostgreSQL (retab-mirror copy --from ${err.path} --to postgres://…) and point every worker at it.`
-        : `MIRROR_DB ${err.message}. Stop the demo first, or point MIRROR_DB at another file.`;
+        : `MIRROR_DB ${err.message}. Stop the ${err.holder.role} first, or point MIRROR_DB at another file.`;
     throw err;
   }
 }

@@ -269,10 +269,36 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     rateLimit: (ms) => queue.rateLimit(ms),
     daySplit: (window) => windowSplit(queue, queueRedis, config.queuePrefix, window),
   });
-  const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, processor, {
+  // Presence (fleet/presence.ts): this worker and the partitions it runs, for `status`; gone within its TTL
+  // if the process dies, which is never longer than its leases'. A task is listed while its processor call
+  // runs, whatever BullMQ reports afterwards (a job whose lock or key was lost meanwhile ends with no
+  // 'completed' or 'failed' event).
+  const running = new Map<string, string>();
+  let presence: PublishedPresence | undefined;
+  let runs = 0;
+  const tracked: typeof processor = async (job, token, signal) => {
+    const key = `${job.id ?? job.name}#${++runs}`;
+    running.set(key, partitionOfJob(job.data, job.name));
+    presence?.touch();
+    try {
+      return await processor(job, token, signal);
+    } finally {
+      running.delete(key);
+      presence?.touch();
+    }
+  };
+  const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, tracked, {
     connection: workerRedis,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
+    // A dead worker's tasks go back to the queue as soon as its partition leases lapse: BullMQ's job lock
+    // lives LEASE_TTL_MS and the stalled check runs as often, so a task is re-run within about twice that.
+    lockDuration: config.leaseTtlMs,
+    stalledInterval: config.leaseTtlMs,
+    // Tasks resume from their checkpoint and their writes are fenced: a window whose workers die under it is
+    // run again, not failed after one stall (BullMQ's default), which left its day unswept. Bounded, so a
+    // task that kills every worker that runs it ends failed rather than taking the fleet down in turn.
+    maxStalledCount: 10,
     // Global across every worker of this queue on this Redis: at most N task starts per second.
     limiter: { max: config.rateLimitPerSecond, duration: 1000 },
     // Reconnected Redis: get back to fetching jobs within seconds, not BullMQ's default 15 s.
@@ -300,20 +326,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     if (result.outcome === 'skipped') logger.debug({ jobId: job.id, ...result }, 'sync job skipped');
     else logger.info({ jobId: job.id, ...result }, runLine(result));
   });
-  // Presence (fleet/presence.ts): this worker and the partitions it runs, for `status`; gone within its TTL
-  // if the process dies, which is never longer than its leases'.
-  const running = new Map<string, string>();
-  let presence: PublishedPresence | undefined;
-  worker.on('active', (job) => {
-    running.set(job.id ?? job.name, partitionOfJob(job.data, job.name));
-    presence?.touch();
-  });
-  const ended = (job: { id?: string | undefined; name: string } | undefined) => {
-    if (job) running.delete(job.id ?? job.name);
-    presence?.touch();
-  };
-  worker.on('completed', ended);
-  worker.on('failed', ended);
   presence = await publishPresence(queueRedis, {
     prefix: config.queuePrefix,
     ttlMs: Math.min(DEFAULT_PRESENCE_TTL_MS, config.leaseTtlMs),
