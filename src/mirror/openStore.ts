@@ -65,8 +65,13 @@ export async function openStore(location: string, opts: OpenStoreOptions = {}): 
   const loc = parseMirrorLocation(location);
   switch (loc.kind) {
     case 'sqlite': {
-      const { poolSize: _p, connectTimeoutMs: _c, statementTimeoutMs: _s, idleInTransactionTimeoutMs: _i, ...sqlite } =
-        opts;
+      const {
+        poolSize: _p,
+        connectTimeoutMs: _c,
+        statementTimeoutMs: _s,
+        idleInTransactionTimeoutMs: _i,
+        ...sqlite
+      } = opts;
       return openMirror(location, sqlite);
     }
     case 'postgres': {

@@ -55,7 +55,8 @@ const emptyCounters = (): RunCounters => ({
  * too many connections (53300), a serialization failure or deadlock a retry resolves (40001, 40P01), a
  * transaction the server ended because this process sat paused inside it (25P03, SessionEndedError).
  */
-const PG_RETRYABLE = /^(08[0-9A-Z]{3}|57P0[123]|25P03|53300|40001|40P01|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
+const PG_RETRYABLE =
+  /^(08[0-9A-Z]{3}|57P0[123]|25P03|53300|40001|40P01|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
 
 /**
  * Whether the same task may succeed later: upstream hiccups and a database that is busy or briefly away yes;
