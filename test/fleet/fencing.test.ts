@@ -1,23 +1,30 @@
 /**
  * Fencing across real worker processes: `retab-mirror worker` A is frozen with SIGSTOP in the middle of a head
- * walk and stays frozen past its lease TTL while worker B takes the partition over and commits. Then SIGCONT.
- * Two places to be frozen, one case each:
+ * walk and stays frozen past its lease TTL (2 s) while worker B takes the partition over. Then SIGCONT. Three
+ * places to be frozen, one case each:
  *
- * a. BETWEEN pages: A waits for its next list page, which the simulator holds (a `slow` answer). A holds no
- *    database lock, so B is never stalled. On SIGCONT A finds its lease lost at once (it was not renewed for
- *    longer than the TTL): it says so once, its run stops, and its late page is never written.
- * b. INSIDE its page transaction: A's backend holds the page's job locks, "idle in transaction", and B's first
- *    page holds the same jobs (it resumes from A's last checkpoint). The server ends A's session after
+ * a. BETWEEN pages: A waits for its next list page, which the simulator holds (a `slow` answer), and none of
+ *    its sessions is in a transaction. A holds no database lock: B brings the mirror up to upstream while A is
+ *    still frozen. On SIGCONT A finds its lease lost at once (not renewed for longer than the TTL: the lease's
+ *    timer runs before the held answer can arrive): it says so once, its run stops, its late page is never
+ *    written (the lost-lease guard in front of the store).
+ * b. INSIDE its page transaction: A's backend holds the page's job locks, "idle in transaction", and B's walk
+ *    needs the same jobs (it resumes from A's last checkpoint). The server ends A's session after
  *    `idle_in_transaction_session_timeout` (the worker sets it to LEASE_TTL_MS), which frees B within about a
- *    TTL; on SIGCONT A's transaction finds its session gone: nothing of it commits, the run fails once
- *    ("failed, will retry"), the pool drops the dead connection, and A goes on working.
+ *    TTL: B brings the mirror up to upstream while A is still frozen. On SIGCONT A's transaction finds its
+ *    session gone: nothing of it commits, the run fails once ("failed, will retry"), the pool drops the dead
+ *    connection, and A goes on working.
+ * c. IN its page write, past the lost-lease guard, waiting for a lock (a statement running, so the session
+ *    timeout does not apply): B takes the partition over (a newer fence); on SIGCONT A knows its lease is gone,
+ *    but the write is already in flight; when the lock is free its transaction reaches the store's fence
+ *    check with a stale token and is refused whole (one warn line, not retried).
  *
- * How the freeze lands inside A's write, deterministically (b): the test holds the job locks every page write
- * takes (src/mirror/pg/locks.ts) until A's write waits on them, freezes A, then lets go: A's transaction gets
- * its locks and sits idle until SIGCONT, past the wrapper's lost-lease check, like a process paused by a long
- * GC in the middle of a commit.
+ * How the freeze lands inside A's write, deterministically (b, c): the test holds the job locks every page
+ * write takes (src/mirror/pg/locks.ts) until A's write waits on them and freezes A; then it lets go before
+ * SIGCONT (b: A's transaction gets its locks and sits idle, like a process paused by a long GC in the middle
+ * of a commit) or after it (c).
  *
- * Evidence, both cases: every write to `sync_state` is audited by two triggers. One (fleetHelpers.ts) records a
+ * Evidence, every case: every write to `sync_state` is audited by two triggers. One (fleetHelpers.ts) records a
  * checkpoint moving backwards; the other records which worker wrote (each worker's sessions carry a
  * `retab.worker` setting, through PGOPTIONS) and checks that no worker's write lands after another worker took
  * a newer fence than the last one it took itself. Then: after a quiet period the mirror equals upstream, and
