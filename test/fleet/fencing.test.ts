@@ -411,7 +411,14 @@ it('b: frozen inside its page transaction, A stalls B for about a TTL only and i
 
   a.child.kill('SIGCONT');
   const sessionEnded = /PostgreSQL ended this transaction/;
-  await waitFor("A's frozen transaction to fail", () => linesOf(a, sessionEnded).length > 0, 10_000, 50);
+  await waitFor(
+    "A's frozen transaction to fail",
+    () => linesOf(a, sessionEnded).length > 0,
+    10_000,
+    50,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; A logged:\n${a.stderr.slice(-4000)}`);
+  });
   // One line: the worker's retry notice (the task itself does not log it again).
   const failed = linesOf(a, sessionEnded);
   expect(failed, failed.join('\n')).toHaveLength(1);
@@ -446,21 +453,28 @@ it('c: frozen in its page write before the fence check, the late write of A is r
   // (not idle: the session timeout does not apply), its transaction holds no lock yet, and it is past the
   // lost-lease guard: only the store's fence check stands between it and a commit.
   await holdJobLocks(w);
+  // The walk stopped at the locks: its holder keeps the head lease while its checkpoint stays still.
+  const redis = new Redis(redisUrl);
+  const headOwner = () => redis.get(leaseKey(w.prefix, 'partition:head'));
   let last = (await headRow(w.pool)).pages;
   let still = Date.now();
-  await waitFor(
-    'the head walk to stop at the locks',
-    async () => {
-      const pages = (await headRow(w.pool)).pages;
-      if (pages !== last) [last, still] = [pages, Date.now()];
-      return Date.now() - still > 1000;
-    },
-    10_000,
-    50,
-  );
-  const redis = new Redis(redisUrl);
-  const owner = await redis.get(leaseKey(w.prefix, 'partition:head')).finally(() => redis.disconnect());
-  const pid = Number(owner?.split(' ')[0]?.split(':').pop());
+  let owner: string | null = null;
+  try {
+    await waitFor(
+      'the head walk to stop at the locks',
+      async () => {
+        const pages = (await headRow(w.pool)).pages;
+        owner = await headOwner();
+        if (pages !== last || owner === null) [last, still] = [pages, Date.now()];
+        return Date.now() - still > 1000;
+      },
+      10_000,
+      50,
+    );
+  } finally {
+    redis.disconnect();
+  }
+  const pid = Number((owner as string | null)?.split(' ')[0]?.split(':').pop());
   const a = workers.find((c) => c.child.pid === pid);
   const b = workers.find((c) => c.child.pid !== pid);
   if (!a || !b) throw new Error(`the head lease is held by ${owner}, not by a worker of this test`);

@@ -43,10 +43,15 @@ export class SessionEndedError extends Error {
   }
 }
 
-/** The error to report for `err`, met in a transaction on `client`. */
+/**
+ * The error to report for `err`, met in a transaction on `client`: the server's 25P03 reaches either the
+ * statement it interrupted or, between statements, the client itself.
+ */
 function transactionError(client: pg.PoolClient, err: unknown): unknown {
-  const ended = sessionErrors.get(client) as (Error & { code?: string }) | undefined;
-  return ended?.code === IDLE_IN_TRANSACTION_TIMEOUT ? new SessionEndedError(ended) : err;
+  const ended = [err, sessionErrors.get(client)].find(
+    (e): e is Error => e instanceof Error && (e as { code?: unknown }).code === IDLE_IN_TRANSACTION_TIMEOUT,
+  );
+  return ended && !(ended instanceof SessionEndedError) ? new SessionEndedError(ended) : err;
 }
 
 export async function inTransaction<T>(
