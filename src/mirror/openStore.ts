@@ -23,6 +23,11 @@ export interface OpenStoreOptions extends OpenMirrorOptions {
   connectTimeoutMs?: number;
   /** PostgreSQL: server-side limit of each user query (list, stats, export batch), ms. @default 30000 */
   statementTimeoutMs?: number;
+  /**
+   * PostgreSQL: the server ends a session whose transaction sat idle this long, ms (a writer frozen inside
+   * one; pg/openPgMirror.ts). The worker passes LEASE_TTL_MS. @default 30000
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /**
@@ -60,7 +65,13 @@ export async function openStore(location: string, opts: OpenStoreOptions = {}): 
   const loc = parseMirrorLocation(location);
   switch (loc.kind) {
     case 'sqlite': {
-      const { poolSize: _p, connectTimeoutMs: _c, statementTimeoutMs: _s, ...sqlite } = opts;
+      const {
+        poolSize: _p,
+        connectTimeoutMs: _c,
+        statementTimeoutMs: _s,
+        idleInTransactionTimeoutMs: _i,
+        ...sqlite
+      } = opts;
       return openMirror(location, sqlite);
     }
     case 'postgres': {
@@ -71,6 +82,9 @@ export async function openStore(location: string, opts: OpenStoreOptions = {}): 
         ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
         ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
         ...(opts.readonly !== undefined ? { readonly: opts.readonly } : {}),
+        ...(opts.idleInTransactionTimeoutMs !== undefined
+          ? { idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs }
+          : {}),
         ...(opts.onUpgrade
           ? {
               onUpgrade: (i: { location: string; pending: number }) =>

@@ -3,9 +3,9 @@
  * lock and calls the matching sync task. What BullMQ should do next is decided here, once:
  *
  * - success → the job completes with the task's summary;
- * - the partition's lease lost mid-run (another worker took it over) → the task aborts at its next page; a
- *   write it still attempts is refused by fencing (`FencedWriteError`): the run ends as skipped, logged once
- *   at warn, not retried (the new holder does the work);
+ * - the partition's lease lost mid-run (another worker took it over) → logged once at warn; the task aborts
+ *   at its next page; a write it still attempts is refused by fencing (`FencedWriteError`): the run ends as
+ *   skipped, logged once at warn, not retried (the new holder does the work);
  * - abort at shutdown → a window job goes back to the delayed set (not an attempt), so the next worker
  *   resumes it from its checkpoint; a scheduled tick just completes (the scheduler queues the next one);
  * - a fault no retry can cure (401, 403, 422, corrupt database) → `UnrecoverableError`, logged once with the fix;
@@ -122,7 +122,18 @@ export function createProcessor(deps: ProcessorDeps): Processor<SyncJobData, Syn
       const token = await mirror.syncState.takeFence(spec.partition);
       mirror = fencedStore(mirror, { partition: spec.partition, token }, hold.signal);
     }
-    return runSpec({ ...sync, mirror, signal: runSignal }, spec, split);
+    // Said once, when it happens: from here the task writes nothing more (fence.ts's guard, then its fence).
+    const lost = () =>
+      sync.logger.warn(
+        { partition: spec.partition, reason: (hold.signal?.reason as Error | undefined)?.message },
+        `lease of partition ${spec.partition} lost while running: this run stops and writes nothing more; another worker resumes from the last checkpoint`,
+      );
+    hold.signal?.addEventListener('abort', lost, { once: true });
+    try {
+      return await runSpec({ ...sync, mirror, signal: runSignal }, spec, split);
+    } finally {
+      hold.signal?.removeEventListener('abort', lost);
+    }
   }
 
   /** Window specs wait for their partition's lock (reconcile and a queued window may share a day). */

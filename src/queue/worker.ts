@@ -39,6 +39,13 @@ import { type SchedulerSyncResult, syncSchedulers } from './schedulers.ts';
 import { createSyncQueue, type SyncQueue } from './syncQueue.ts';
 import { windowSplit } from './windowSplit.ts';
 
+/**
+ * The least `idle_in_transaction_session_timeout` of the worker's PostgreSQL sessions, ms: the timeout is
+ * LEASE_TTL_MS (a writer frozen inside a transaction past its lease stops stalling the others about when its
+ * lease lapses), but never so short that a page's in-memory merge on a loaded machine could meet it.
+ */
+const MIN_IDLE_IN_TRANSACTION_MS = 1000;
+
 export interface StartWorkerOptions {
   config: Config;
   /** @default silentLogger */
@@ -128,6 +135,8 @@ async function openMirrorPatiently(
     try {
       return await openStore(config.dbPath, {
         poolSize: config.dbPoolSize,
+        // A worker frozen inside a page transaction holds its job locks for no longer than about a lease.
+        idleInTransactionTimeoutMs: Math.max(MIN_IDLE_IN_TRANSACTION_MS, config.leaseTtlMs),
         onUpgrade: ({ path, pending }) =>
           logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
       });

@@ -52,9 +52,11 @@ const emptyCounters = (): RunCounters => ({
 /**
  * PostgreSQL errors that waiting fixes (SQLSTATE classes and codes, and node-postgres's socket errors): the
  * connection lost or refused (08…, a server shutting down or restarting 57P01–57P03, ECONNREFUSED/RESET),
- * too many connections (53300), a serialization failure or deadlock a retry resolves (40001, 40P01).
+ * too many connections (53300), a serialization failure or deadlock a retry resolves (40001, 40P01), a
+ * transaction the server ended because this process sat paused inside it (25P03, SessionEndedError).
  */
-const PG_RETRYABLE = /^(08[0-9A-Z]{3}|57P0[123]|53300|40001|40P01|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
+const PG_RETRYABLE =
+  /^(08[0-9A-Z]{3}|57P0[123]|25P03|53300|40001|40P01|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
 
 /**
  * Whether the same task may succeed later: upstream hiccups and a database that is busy or briefly away yes;
@@ -86,6 +88,11 @@ export function describeError(err: unknown): string {
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return message.replace(/\s+/g, ' ').trim();
   const hint = SQLITE_HINTS.find(([c]) => code === c || code.startsWith(`${c}_`))?.[1];
   return `database error (${code}): ${message}${hint ? ` (${hint})` : ''}`.replace(/\s+/g, ' ').trim();
+}
+
+/** PostgreSQL ended the session of a transaction that sat idle too long (SQLSTATE 25P03, SessionEndedError). */
+function isSessionEnded(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '25P03';
 }
 
 function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
@@ -195,6 +202,12 @@ export async function runTask(
     // processor) logs that once, at warn.
     const fenced = fencedWriteOf(err);
     if (fenced) throw new SyncTaskError(await finish('failed', fenced.message), fenced, false);
+    // The server ended a transaction this process sat paused in (its lease usually lapsed meanwhile too): not
+    // an abort but a failed run, retried; its caller logs it once (the worker: "failed, will retry").
+    if (isSessionEnded(err)) {
+      const message = describeError(err);
+      throw new SyncTaskError(await finish('failed', message), err, true);
+    }
     if (isAbort(err, signal)) {
       log.info({ requests: totals.requests, pages: totals.pages }, 'aborted; checkpoint kept');
       return finish('aborted');

@@ -3,6 +3,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS_FOLDER } from '../../src/mirror/pg/migratePg.ts';
 import { openPgMirror, type PgMirror, PgMirrorOpenError } from '../../src/mirror/pg/openPgMirror.ts';
+import { inTransaction, SessionEndedError } from '../../src/mirror/pg/transaction.ts';
 import { parseMirrorLocation } from '../../src/mirrorLocation.ts';
 import { createTestDatabase, type TestDatabase, urlFor } from './pgDatabase.ts';
 
@@ -83,6 +84,44 @@ describe('openPgMirror: migrations', () => {
     expect(err.reason).toBe('schema-pending');
     mirrors.push(await openPgMirror(db.url));
     mirrors.push(await openPgMirror(db.url, { readonly: true }));
+  });
+});
+
+describe('openPgMirror: a transaction left idle (a writer frozen inside it)', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('is ended by the server past idleInTransactionTimeoutMs: one SessionEndedError, nothing committed, the connection dropped, no crash', async () => {
+    const db = await freshDb();
+    const m = await openPgMirror(db.url, { idleInTransactionTimeoutMs: 300 });
+    mirrors.push(m);
+    await m.pool.query('CREATE TABLE t (n int)');
+    const err = await inTransaction(m.pool, async (c) => {
+      await c.query('INSERT INTO t VALUES (1)');
+      await sleep(900); // the session's 'error' arrives while the client is checked out, between statements
+      await c.query('INSERT INTO t VALUES (2)');
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionEndedError);
+    expect((err as SessionEndedError).code).toBe('25P03');
+    expect((err as Error).message).toMatch(/idle_in_transaction_session_timeout/);
+    expect(m.pool.totalCount).toBe(0); // the dead client was destroyed, not returned to the pool
+    expect((await m.pool.query('SELECT count(*)::int AS n FROM t')).rows[0]).toEqual({ n: 0 });
+  });
+
+  it('never ends a transaction whose statements follow each other within the timeout', async () => {
+    const db = await freshDb();
+    const m = await openPgMirror(db.url, { idleInTransactionTimeoutMs: 1000 });
+    mirrors.push(m);
+    expect((await m.pool.query('SHOW idle_in_transaction_session_timeout')).rows[0]).toEqual({
+      idle_in_transaction_session_timeout: '1s',
+    });
+    await m.pool.query('CREATE TABLE t (n int)');
+    await inTransaction(m.pool, async (c) => {
+      for (let n = 0; n < 6; n++) {
+        await c.query('INSERT INTO t VALUES ($1)', [n]);
+        await sleep(300); // 1.8 s in all, never 1 s idle at once
+      }
+    });
+    expect((await m.pool.query('SELECT count(*)::int AS n FROM t')).rows[0]).toEqual({ n: 6 });
   });
 });
 

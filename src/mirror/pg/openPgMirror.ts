@@ -9,6 +9,7 @@ import { MirrorLocationError, parseMirrorLocation } from '../../mirrorLocation.t
 import { MirrorOpenError } from '../openMirror.ts';
 import { migratePg, SchemaNewerError, SchemaPendingError } from './migratePg.ts';
 import * as schema from './schema.ts';
+import { watchSessions } from './transaction.ts';
 
 export type PgMirrorDb = NodePgDatabase<typeof schema>;
 
@@ -35,6 +36,16 @@ export interface OpenPgMirrorOptions {
   onUpgrade?: (info: { location: string; pending: number }) => void;
   /** `application_name` shown in `pg_stat_activity`. @default 'retab-mirror' */
   applicationName?: string;
+  /**
+   * `idle_in_transaction_session_timeout` of every session, ms: the server ends a session whose transaction
+   * sat idle (no statement running) this long, rolling it back and releasing its locks. What bounds how long
+   * a writer frozen inside a page transaction (SIGSTOP, a long GC, a paused VM) can make the other workers
+   * wait on its job locks; the worker ties it to LEASE_TTL_MS (worker.ts). A page transaction is never idle
+   * longer than its in-memory merge between two statements (milliseconds). The resumed process finds its
+   * session gone: that transaction fails with `SessionEndedError` (transaction.ts) and the pool drops the
+   * connection. 0 turns it off. @default 30000 (LEASE_TTL_MS's default)
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** Why a PostgreSQL mirror could not be opened; `retryable` when waiting may fix it (server down, starting). */
@@ -130,11 +141,14 @@ export async function openPgMirror(url: string, opts: OpenPgMirrorOptions = {}):
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     application_name: opts.applicationName ?? 'retab-mirror',
+    idle_in_transaction_session_timeout: Math.max(0, Math.trunc(opts.idleInTransactionTimeoutMs ?? 30_000)),
     types,
   });
   // An idle client whose server went away emits 'error' on the pool; without a listener that kills the
   // process. The next query gets a fresh connection (or a clear error).
   pool.on('error', () => {});
+  // A checked-out client can lose its session too (the server ended an idle transaction): recorded, not a crash.
+  watchSessions(pool);
   let closed = false;
   const close = async () => {
     if (closed) return;
