@@ -291,10 +291,36 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     presence?.touch();
     try {
       return await processor(job, token, signal);
+    } catch (err) {
+      reportFailure(job, err as Error);
+      throw err;
     } finally {
       running.delete(key);
       presence?.touch();
     }
+  };
+  /**
+   * One line per failed run, said here rather than on BullMQ's 'failed' event: a run whose job lock lapsed
+   * meanwhile (this worker was paused past LEASE_TTL_MS) ends with no such event, only "could not renew lock".
+   * Control flow (requeue, queue-wide rate limit) is not a failure; an unrecoverable one is logged by the processor.
+   */
+  const reportFailure = (
+    job: {
+      id?: string | undefined;
+      name: string;
+      data: unknown;
+      attemptsMade: number;
+      opts: { attempts?: number };
+    },
+    err: Error,
+  ) => {
+    if (['UnrecoverableError', 'DelayedError', 'RateLimitError'].includes(err.name)) return;
+    const max = job.opts.attempts ?? 1;
+    const attempt = job.attemptsMade + 1;
+    const partition = partitionOfJob(job.data, job.name);
+    const ctx = { jobId: job.id, partition, attempt, attempts: max };
+    if (attempt < max) logger.warn(ctx, `${partition} failed, will retry: ${err.message}`);
+    else logger.error(ctx, `${partition} failed after ${max} attempts: ${err.message}`);
   };
   const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, tracked, {
     connection: workerRedis,
@@ -321,13 +347,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       logger.debug({ err: err.message }, 'job lost with Redis data');
     else logger.warn({ err: err.message }, 'worker error');
   });
+  // A task whose workers kept dying under it (maxStalledCount): BullMQ fails it without running it again.
   worker.on('failed', (job, err) => {
-    if (!job || err.name === 'UnrecoverableError') return; // logged once by the processor
-    const max = job.opts.attempts ?? 1;
+    if (!job || !/stalled more than/.test(err.message)) return;
     const partition = partitionOfJob(job.data, job.name);
-    const ctx = { jobId: job.id, partition, attempt: job.attemptsMade, attempts: max };
-    if (job.attemptsMade < max) logger.warn(ctx, `${partition} failed, will retry: ${err.message}`);
-    else logger.error(ctx, `${partition} failed after ${max} attempts: ${err.message}`);
+    logger.error(
+      { jobId: job.id, partition },
+      `${partition} failed: ${err.message} (the workers running it died)`,
+    );
   });
   // The default output of a running worker: one line per run. Each change is logged only when an alert rule
   // routes it to the `log` sink.
