@@ -61,6 +61,10 @@ const FILTERS: Array<Partial<NormalizedListParams>> = [
     'ſ',
     'strange',
     'İst',
+    // ASCII needles decided in SQL, whose folded names (ſ -> s, İ -> i) admit more than the contract does.
+    'ISTANBUL',
+    'strange 1',
+    '_\u212Apdf',
     'rapor.p',
     '1_',
     '%',

@@ -1,7 +1,7 @@
 /**
  * SQL for the list filters over `jobs j` on PostgreSQL, and the exact filename test that judges what it
- * admits (see queryJobsPg.ts for why filename filters are only narrowed in SQL). Every value is a bound
- * parameter.
+ * admits (see queryJobsPg.ts for why `filename_regex`, and a `filename_contains` needle outside ASCII, are
+ * only narrowed in SQL). Every value is a bound parameter.
  */
 import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../../retab/index.ts';
 import { EQUALITY_COLUMNS, type JobFilters } from '../buildWhere.ts';
@@ -18,6 +18,37 @@ export class Sql {
 }
 
 const FOLDED = foldedFilename('f.filename');
+
+/**
+ * A filename as JavaScript's `toLowerCase` writes it, as far as ASCII text is concerned: ASCII letters
+ * lower-cased bytewise (`COLLATE "C"`), and the only two code points whose JavaScript lower case contains
+ * ASCII (U+212A Kelvin sign -> `k`, U+0130 `İ` -> `i` + U+0307; every other code point lower-cases to
+ * non-ASCII text, so the ASCII runs of a name are the same here and in JavaScript). An ASCII needle is a
+ * substring of this exactly when `filenameContainsMatcher` (../../retab/jobFields.ts) says it is one.
+ */
+const JS_LOWER = `replace(translate(lower(f.filename COLLATE "C"), U&'\\212A', 'k'), U&'\\0130', U&'i\\0307')`;
+
+/**
+ * The `LIKE` pattern deciding `filename_contains` exactly in SQL, or undefined when the needle (lower-cased
+ * as the contract does) leaves ASCII (PostgreSQL's `lower` under `COLLATE "C"` folds ASCII only) or holds
+ * NUL (which no PostgreSQL text holds).
+ */
+export function exactContainsPattern(needle: string): string | undefined {
+  const n = needle.toLowerCase();
+  if (!/^[\u0001-\u007f]*$/.test(n)) return undefined;
+  return `%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * `filename_contains` decided in SQL (an ASCII needle; its `LIKE` pattern `p`): the folded name, which the
+ * trigram index answers, admits a superset (it also folds `ſ` to `s` and `İ` to a bare `i`); a name holding
+ * neither is its own exact answer, the rare one that does is tested on `JS_LOWER`. Written so, the planner's
+ * estimate is the folded name's (its statistics), not a guess for an unindexed expression.
+ */
+function exactContainsSql(p: string, s: Sql): string {
+  const arg = s.arg(p);
+  return `${FOLDED} LIKE ${arg} AND (f.filename NOT LIKE U&'%\\0130%' AND f.filename NOT LIKE U&'%\\017F%' OR ${JS_LOWER} LIKE ${arg})`;
+}
 
 /** `LIKE` pattern for a folded literal: `\n` at an end anchors it to the name's start or end. */
 function likePattern(lit: string): string {
@@ -62,22 +93,27 @@ export function filterSql(f: JobFilters, s: Sql): string[] {
     where.push(
       `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ${s.arg(key)} AND m.value = ${s.arg(value)})`,
     );
-  const literal: LiteralQuery[] = [];
-  if (f.filename_regex !== undefined) literal.push(regexQuery(f.filename_regex));
-  if (f.filename_contains !== undefined) literal.push(containsQuery(f.filename_contains));
-  // One EXISTS per filter: each may be satisfied by a different file of the job.
-  for (const q of literal) {
-    const cond = literalSql(q, s);
-    if (cond !== 'true') where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${cond})`);
+  const conds: string[] = [];
+  if (f.filename_regex !== undefined) conds.push(literalSql(regexQuery(f.filename_regex), s));
+  if (f.filename_contains !== undefined) {
+    const p = exactContainsPattern(f.filename_contains);
+    conds.push(p !== undefined ? exactContainsSql(p, s) : literalSql(containsQuery(f.filename_contains), s));
   }
+  // One EXISTS per filter: each may be satisfied by a different file of the job.
+  for (const cond of conds)
+    if (cond !== 'true') where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${cond})`);
   return where;
 }
 
-/** The exact filename test, in JavaScript; undefined when the filters have no filename filter. */
+/**
+ * The exact filename test left to JavaScript (what `filterSql` only narrowed); undefined when SQL decides
+ * every filter exactly.
+ */
 export function exactTest(f: JobFilters): ((names: readonly string[]) => boolean) | undefined {
   const tests: Array<(name: string) => boolean> = [];
   if (f.filename_regex !== undefined) tests.push(filenameRegexMatcher(f.filename_regex));
-  if (f.filename_contains !== undefined) tests.push(filenameContainsMatcher(f.filename_contains));
+  if (f.filename_contains !== undefined && exactContainsPattern(f.filename_contains) === undefined)
+    tests.push(filenameContainsMatcher(f.filename_contains));
   if (tests.length === 0) return undefined;
   return (names) => tests.every((t) => names.some(t));
 }
