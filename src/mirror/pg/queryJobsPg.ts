@@ -27,7 +27,10 @@ import { exactTest, filterSql, Sql } from './whereSql.ts';
 export interface QueryJobsPgOptions {
   /** Server-side limit of each statement, ms. @default 30000 */
   statementTimeoutMs?: number;
-  /** Rows fetched by the first batch of a filename-filtered walk (then doubling up to 64×). @default 200 */
+  /**
+   * Candidates read by the first batch of a walk judged in JavaScript (a `filename_regex`), at least the
+   * rows wanted (then doubling up to 12,800). @default 20
+   */
   batch?: number;
 }
 
@@ -39,10 +42,8 @@ interface Position {
 
 const COLUMNS = PG_ROW_TO_JOB_COLUMNS;
 
-function columns(inc: { include_request?: boolean; include_response?: boolean }, names: boolean): string {
-  return `${COLUMNS}, ${inc.include_request ? 'j.request' : 'NULL AS request'}, ${inc.include_response ? 'j.response' : 'NULL AS response'}${
-    names ? ', ARRAY(SELECT f.filename FROM job_files f WHERE f.job_seq = j.seq) AS "fileNames"' : ''
-  }`;
+function columns(inc: { include_request?: boolean; include_response?: boolean }): string {
+  return `${COLUMNS}, ${inc.include_request ? 'j.request' : 'NULL AS request'}, ${inc.include_response ? 'j.response' : 'NULL AS response'}`;
 }
 
 /** A position bound: strictly beyond `pos` walking in `dir`. */
@@ -59,27 +60,51 @@ interface Walk {
   bound?: Bound;
 }
 
-type Row = JobRow & { fileNames?: string[] };
+/** The largest batch of candidates a judged walk reads at once (it doubles up to it). */
+const MAX_BATCH = 12_800;
 
-/** The first `want` matching rows in walking order. */
-async function firstRows(c: pg.PoolClient, w: Walk, want: number, batch: number): Promise<Row[]> {
-  const test = exactTest(w.filters);
-  const out: Row[] = [];
-  let bound = w.bound;
-  for (let size = test ? Math.max(batch, want) : want; ; size = Math.min(size * 2, batch * 64)) {
+type Candidate = { seq: number; createdAt: number; id: string; names: string[] };
+
+/**
+ * The first `want` matching rows in walking order. Filters SQL decides exactly: one statement, `LIMIT want`.
+ * Otherwise a judged walk: candidates (seq, position, filenames only) in batches of `batch`, doubling up to
+ * `MAX_BATCH`, tested in JavaScript until `want` pass; then one statement reads the rows that passed.
+ */
+async function firstRows(c: pg.PoolClient, w: Walk, want: number, batch: number): Promise<JobRow[]> {
+  const order = w.dir.toUpperCase();
+  const walkSql = (cols: string, bound: Bound | undefined, limit: number) => {
     const s = new Sql();
     const where = filterSql(w.filters, s);
     if (bound?.kind === 'beyond') where.push(beyond(bound.pos, w.dir, s));
     if (bound?.kind === 'id') where.push(`j.id = ${s.arg(bound.id)}`);
-    const order = w.dir.toUpperCase();
-    const text = `SELECT ${columns(w.inc, test !== undefined)} FROM jobs j ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY j.created_at ${order}, j.id ${order} LIMIT ${s.arg(size)}`;
-    const rows = (await c.query<Row>(text, s.args)).rows;
-    for (const r of rows) if (!test || test(r.fileNames ?? [])) out.push(r);
+    const text = `SELECT ${cols} FROM jobs j ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY j.created_at ${order}, j.id ${order} LIMIT ${s.arg(limit)}`;
+    return { text, args: s.args };
+  };
+  const test = exactTest(w.filters);
+  if (!test) {
+    const q = walkSql(columns(w.inc), w.bound, want);
+    return (await c.query<JobRow>(q.text, q.args)).rows;
+  }
+  const kept: number[] = [];
+  let bound = w.bound;
+  for (let size = Math.max(batch, want); ; size = Math.min(size * 2, Math.max(MAX_BATCH, want))) {
+    const q = walkSql(
+      `j.seq, j.created_at AS "createdAt", j.id, ARRAY(SELECT f.filename FROM job_files f WHERE f.job_seq = j.seq) AS names`,
+      bound,
+      size,
+    );
+    const rows = (await c.query<Candidate>(q.text, q.args)).rows;
+    for (const r of rows) if (test(r.names)) kept.push(r.seq);
     const last = rows[rows.length - 1];
-    if (out.length >= want || rows.length < size || !last) return out.slice(0, want);
+    if (kept.length >= want || rows.length < size || !last) break;
     bound = { kind: 'beyond', pos: { createdAt: last.createdAt, id: last.id } };
   }
+  if (kept.length === 0) return [];
+  const s = new Sql();
+  const text = `SELECT ${columns(w.inc)} FROM jobs j WHERE j.seq = ANY(${s.arg(kept.slice(0, want), '::bigint[]')})
+    ORDER BY j.created_at ${order}, j.id ${order}`;
+  return (await c.query<JobRow>(text, s.args)).rows;
 }
 
 /**
@@ -92,7 +117,7 @@ export async function queryJobsPg(
   params: NormalizedListParams,
   opts: QueryJobsPgOptions = {},
 ): Promise<JobList> {
-  const batch = opts.batch ?? 200;
+  const batch = opts.batch ?? 20;
   return inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, async (c) => {
     const backward = params.before !== undefined;
     const dir: Dir = backward ? (params.order === 'asc' ? 'desc' : 'asc') : params.order;
@@ -136,7 +161,7 @@ export async function getJobPg(
   id: string,
   inc: { include_request?: boolean; include_response?: boolean } = {},
 ): Promise<Job | undefined> {
-  const r = await pool.query<JobRow>(`SELECT ${columns(inc, false)} FROM jobs j WHERE j.id = $1`, [id]);
+  const r = await pool.query<JobRow>(`SELECT ${columns(inc)} FROM jobs j WHERE j.id = $1`, [id]);
   const row = r.rows[0];
   return row
     ? rowToJob(row, {
