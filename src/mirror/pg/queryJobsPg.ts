@@ -3,13 +3,15 @@
  * `created_at` then `id` in the same direction, cursors that name a position, `has_more` in the direction of
  * travel, `list_metadata` from the same probes).
  *
- * Filename filters: PostgreSQL's regex dialect is not RE2 and its case folding follows the locale, so SQL
- * only narrows, and JavaScript judges. Each filter's required literals (../filenameLiterals.ts, the same
- * analysis SQLite's index uses) become `LIKE` conditions on the folded name (schema.ts `foldedFilename`),
- * which the pg_trgm index answers; the rows that pass are tested exactly in RE2 (`filename_regex`) or with
- * JavaScript's case folding (`filename_contains`), a batch at a time, until the page is full. A filter that
- * requires no literal gets no SQL condition: every job is tested (correct, as slow as SQLite's plan without
- * its index).
+ * Filename filters. `filename_contains` with an ASCII needle is decided in SQL: `LIKE` on the folded name
+ * (schema.ts `foldedFilename`), which the pg_trgm index answers, with an exact guard for the rare names
+ * whose folding differs from JavaScript's (whereSql.ts) — one statement, `LIMIT` in SQL. PostgreSQL's regex
+ * dialect is not RE2, so `filename_regex` (and a needle outside ASCII) is only narrowed in SQL, by the
+ * literals it requires (../filenameLiterals.ts, the same analysis SQLite's index uses) as `LIKE` conditions
+ * on the folded name, and judged in JavaScript: candidates are read narrow (seq, position, filenames) a
+ * batch at a time from the page size up, tested exactly in RE2, and only the rows that pass are read in
+ * full. A filter that requires no literal gets no SQL condition: every job is tested (correct, as slow as
+ * SQLite's plan without its index).
  *
  * Each query runs in one read-only REPEATABLE READ transaction (its batches and probes see one snapshot)
  * under a statement timeout: a user's query never holds the database for long.

@@ -6,6 +6,7 @@
 import { dayBounds, filenameContainsMatcher, filenameRegexMatcher } from '../../retab/index.ts';
 import { EQUALITY_COLUMNS, type JobFilters } from '../buildWhere.ts';
 import { BOUNDARY, containsQuery, type LiteralQuery, regexQuery } from '../filenameLiterals.ts';
+import { supersetRegex } from './pgRegex.ts';
 import { foldedFilename } from './schema.ts';
 
 /** SQL text with `$n` placeholders, built left to right. */
@@ -94,7 +95,11 @@ export function filterSql(f: JobFilters, s: Sql): string[] {
       `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ${s.arg(key)} AND m.value = ${s.arg(value)})`,
     );
   const conds: string[] = [];
-  if (f.filename_regex !== undefined) conds.push(literalSql(regexQuery(f.filename_regex), s));
+  if (f.filename_regex !== undefined) {
+    const lits = literalSql(regexQuery(f.filename_regex), s);
+    const re = supersetRegex(f.filename_regex);
+    conds.push(re === undefined ? lits : `${lits} AND ${FOLDED} ~ ${s.arg(re)}`);
+  }
   if (f.filename_contains !== undefined) {
     const p = exactContainsPattern(f.filename_contains);
     conds.push(p !== undefined ? exactContainsSql(p, s) : literalSql(containsQuery(f.filename_contains), s));
