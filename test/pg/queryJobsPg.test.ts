@@ -103,8 +103,11 @@ describe('queryJobsPg answers as queryJobs', () => {
         for (const limit of [1, 7, 100]) {
           const params = { ...base, ...f, order, limit, include_request: limit === 7 };
           const want = queryJobs(lite, params);
-          const got = await queryJobsPg(pgm.pool, params, { batch: 16 });
-          expect(got, JSON.stringify(params)).toEqual(want);
+          // Listing walks of 3 and 40 jobs: the first walk, its extensions and the planner's part all run.
+          for (const firstWalk of [3, 40]) {
+            const got = await queryJobsPg(pgm.pool, params, { batch: 16, firstWalk });
+            expect(got, `${JSON.stringify(params)} firstWalk ${firstWalk}`).toEqual(want);
+          }
           if (want.data.length > 0) nonEmpty++;
         }
       }
@@ -124,7 +127,10 @@ describe('queryJobsPg answers as queryJobs', () => {
         const firsts: string[] = [];
         for (let i = 0; i < 40; i++) {
           const want = queryJobs(lite, params);
-          expect(await queryJobsPg(pgm.pool, params, { batch: 8 }), JSON.stringify(params)).toEqual(want);
+          expect(
+            await queryJobsPg(pgm.pool, params, { batch: 8, firstWalk: 4 }),
+            JSON.stringify(params),
+          ).toEqual(want);
           if (want.first_id) firsts.push(want.first_id);
           if (!want.has_more || !want.last_id) break;
           params = { ...base, ...f, order, limit: 13, after: want.last_id };

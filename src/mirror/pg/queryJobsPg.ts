@@ -24,7 +24,7 @@ import type { IterateParams } from '../queryJobs.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
 import { PG_ROW_TO_JOB_COLUMNS } from './jobColumnsPg.ts';
 import { inReadOnlySnapshot } from './transaction.ts';
-import { exactTest, filterSql, Sql } from './whereSql.ts';
+import { anyFile, exactTest, filterParts, Sql } from './whereSql.ts';
 
 export interface QueryJobsPgOptions {
   /** Server-side limit of each statement, ms. @default 30000 */
@@ -34,6 +34,8 @@ export interface QueryJobsPgOptions {
    * rows wanted (then doubling up to 12,800). @default 20
    */
   batch?: number;
+  /** Jobs a filename-filtered query first tests by walking the listing (see `firstRows`). @default 300 */
+  firstWalk?: number;
 }
 
 type Dir = 'asc' | 'desc';
@@ -64,48 +66,107 @@ interface Walk {
 
 /** The largest batch of candidates a judged walk reads at once (it doubles up to it). */
 const MAX_BATCH = 12_800;
+/** The longest listing walk worth extending to (in first walks) when its hit rate says the page is that far. */
+const MAX_WALKS = 20;
 
-type Candidate = { seq: number; createdAt: number; id: string; names: string[] };
+type Candidate = { seq: number; createdAt: number; id: string; hit?: boolean; names: string[] | null };
 
 /**
- * The first `want` matching rows in walking order. Filters SQL decides exactly: one statement, `LIMIT want`.
- * Otherwise a judged walk: candidates (seq, position, filenames only) in batches of `batch`, doubling up to
- * `MAX_BATCH`, tested in JavaScript until `want` pass; then one statement reads the rows that passed.
+ * The first `want` matching rows in walking order.
+ *
+ * Without a filename filter: one statement, `LIMIT want`. With one, the plan is chosen here, not left to the
+ * planner, whose estimate for several `LIKE`/`~` conditions on one name is often off by orders of magnitude
+ * (a bitmap over every candidate of a common stem, sorted, where the newest few hundred jobs hold the page;
+ * or a walk of the whole listing for a stem that nothing matches):
+ *  1. walk the listing: the next `firstWalk` jobs (listing index, `LIMIT` in a subquery so the walk is
+ *     forced), each tested by the filename conditions; while the hit rate says the page is within
+ *     `MAX_WALKS` × `firstWalk` jobs, walk on that far;
+ *  2. otherwise (a rare filter), the rest as the planner likes it (the trigram index's candidates, sorted).
+ * Filters SQL decides exactly pass on every hit; the others (`filename_regex`) are judged in JavaScript on
+ * the hits' filenames. Rows are read narrow (seq, position, names) and the `want` that pass in full at the end.
  */
-async function firstRows(c: pg.PoolClient, w: Walk, want: number, batch: number): Promise<JobRow[]> {
+async function firstRows(
+  c: pg.PoolClient,
+  w: Walk,
+  want: number,
+  batch: number,
+  firstWalk: number,
+): Promise<JobRow[]> {
   const order = w.dir.toUpperCase();
-  const walkSql = (cols: string, bound: Bound | undefined, limit: number) => {
-    const s = new Sql();
-    const where = filterSql(w.filters, s);
-    if (bound?.kind === 'beyond') where.push(beyond(bound.pos, w.dir, s));
-    if (bound?.kind === 'id') where.push(`j.id = ${s.arg(bound.id)}`);
-    const text = `SELECT ${cols} FROM jobs j ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY j.created_at ${order}, j.id ${order} LIMIT ${s.arg(limit)}`;
-    return { text, args: s.args };
+  const orderBy = `ORDER BY j.created_at ${order}, j.id ${order}`;
+  const parts = (s: Sql, bound: Bound | undefined) => {
+    const p = filterParts(w.filters, s);
+    if (bound?.kind === 'beyond') p.where.push(beyond(bound.pos, w.dir, s));
+    if (bound?.kind === 'id') p.where.push(`j.id = ${s.arg(bound.id)}`);
+    return p;
   };
+  const whereOf = (conds: string[]) => (conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '');
+  const NAMES = 'ARRAY(SELECT f.filename FROM job_files f WHERE f.job_seq = j.seq)';
   const test = exactTest(w.filters);
-  if (!test) {
-    const q = walkSql(columns(w.inc), w.bound, want);
-    return (await c.query<JobRow>(q.text, q.args)).rows;
+  const probe = parts(new Sql(), w.bound);
+  if (probe.files.length === 0 && !test) {
+    const s = new Sql();
+    const p = parts(s, w.bound);
+    const text = `SELECT ${columns(w.inc)} FROM jobs j ${whereOf(p.where)} ${orderBy} LIMIT ${s.arg(want)}`;
+    return (await c.query<JobRow>(text, s.args)).rows;
   }
   const kept: number[] = [];
+  const keep = (rows: Candidate[]) => {
+    for (const r of rows) if (r.hit !== false && (!test || test(r.names ?? []))) kept.push(r.seq);
+  };
   let bound = w.bound;
-  for (let size = Math.max(batch, want); ; size = Math.min(size * 2, Math.max(MAX_BATCH, want))) {
-    const q = walkSql(
-      `j.seq, j.created_at AS "createdAt", j.id, ARRAY(SELECT f.filename FROM job_files f WHERE f.job_seq = j.seq) AS names`,
-      bound,
-      size,
-    );
-    const rows = (await c.query<Candidate>(q.text, q.args)).rows;
-    for (const r of rows) if (test(r.names)) kept.push(r.seq);
+  const next = (rows: Candidate[]) => {
     const last = rows[rows.length - 1];
-    if (kept.length >= want || rows.length < size || !last) break;
-    bound = { kind: 'beyond', pos: { createdAt: last.createdAt, id: last.id } };
+    if (last) bound = { kind: 'beyond', pos: { createdAt: last.createdAt, id: last.id } };
+  };
+  let done = false;
+  // 1. Listing walks, while the filename filters hit often enough.
+  if (probe.files.length > 0) {
+    for (let walk = firstWalk; ; ) {
+      const s = new Sql();
+      const p = parts(s, bound);
+      // One lateral probe per job and filter (`LIMIT 1`: never planned as a hashed scan of every match).
+      const probes = p.files.map(
+        (cond, i) =>
+          `LEFT JOIN LATERAL (SELECT true AS hit FROM job_files f WHERE f.job_seq = j.seq AND ${cond} LIMIT 1) h${i} ON true`,
+      );
+      const hit = p.files.map((_, i) => `h${i}.hit IS NOT NULL`).join(' AND ');
+      const text = `SELECT j.seq, j.created_at AS "createdAt", j.id, ${hit} AS hit${test ? `, CASE WHEN ${hit} THEN ${NAMES} END AS names` : ''}
+        FROM (SELECT j.seq, j.created_at, j.id FROM jobs j ${whereOf(p.where)} ${orderBy} LIMIT ${s.arg(walk)}) j
+        ${probes.join('\n        ')} ${orderBy}`;
+      const rows = (await c.query<Candidate>(text, s.args)).rows;
+      const before = kept.length;
+      keep(rows);
+      next(rows);
+      if (kept.length >= want || rows.length < walk) {
+        done = true;
+        break;
+      }
+      const found = kept.length - before;
+      const needed =
+        found === 0 ? Number.POSITIVE_INFINITY : Math.ceil(((want - kept.length) * walk * 1.5) / found);
+      if (needed > firstWalk * MAX_WALKS) break;
+      walk = Math.max(needed, firstWalk);
+    }
+  }
+  // 2. The rest in batches, from the page size up, as the planner likes it.
+  for (
+    let size = Math.max(batch, want - kept.length);
+    !done;
+    size = Math.min(size * 2, Math.max(MAX_BATCH, want))
+  ) {
+    const s = new Sql();
+    const p = parts(s, bound);
+    const text = `SELECT j.seq, j.created_at AS "createdAt", j.id${test ? `, ${NAMES} AS names` : ''}
+      FROM jobs j ${whereOf([...p.where, ...p.files.map(anyFile)])} ${orderBy} LIMIT ${s.arg(size)}`;
+    const rows = (await c.query<Candidate>(text, s.args)).rows;
+    keep(rows);
+    next(rows);
+    done = kept.length >= want || rows.length < size;
   }
   if (kept.length === 0) return [];
   const s = new Sql();
-  const text = `SELECT ${columns(w.inc)} FROM jobs j WHERE j.seq = ANY(${s.arg(kept.slice(0, want), '::bigint[]')})
-    ORDER BY j.created_at ${order}, j.id ${order}`;
+  const text = `SELECT ${columns(w.inc)} FROM jobs j WHERE j.seq = ANY(${s.arg(kept.slice(0, want), '::bigint[]')}) ${orderBy}`;
   return (await c.query<JobRow>(text, s.args)).rows;
 }
 
@@ -120,6 +181,7 @@ export async function queryJobsPg(
   opts: QueryJobsPgOptions = {},
 ): Promise<JobList> {
   const batch = opts.batch ?? 20;
+  const firstWalk = opts.firstWalk ?? 300;
   return inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, async (c) => {
     const backward = params.before !== undefined;
     const dir: Dir = backward ? (params.order === 'asc' ? 'desc' : 'asc') : params.order;
@@ -134,7 +196,7 @@ export async function queryJobsPg(
       bound = { kind: 'beyond', pos };
     }
     const walk: Walk = { filters: params, dir, inc: params, ...(bound ? { bound } : {}) };
-    const rows = await firstRows(c, walk, params.limit + 1, batch);
+    const rows = await firstRows(c, walk, params.limit + 1, batch, firstWalk);
     const hasMore = rows.length > params.limit;
     const page = rows.slice(0, params.limit);
     // Whether matches lie behind the page (only a cursor can leave any): the cursor job itself, else one row
@@ -144,7 +206,8 @@ export async function queryJobsPg(
     if (cursorId !== undefined && head !== undefined) {
       const back: Dir = dir === 'asc' ? 'desc' : 'asc';
       const probe = async (b: Bound) =>
-        (await firstRows(c, { filters: params, dir: back, inc: {}, bound: b }, 1, batch)).length > 0;
+        (await firstRows(c, { filters: params, dir: back, inc: {}, bound: b }, 1, batch, firstWalk)).length >
+        0;
       hasBehind =
         (await probe({ kind: 'id', id: cursorId })) ||
         (await probe({ kind: 'beyond', pos: { createdAt: head.createdAt, id: head.id } }));
@@ -198,7 +261,7 @@ export async function* iterateJobsPg(
   for (;;) {
     const walk: Walk = { filters: params, dir, inc: params, ...(bound ? { bound } : {}) };
     const rows = await inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, (c) =>
-      firstRows(c, walk, size, size),
+      firstRows(c, walk, size, size, opts.firstWalk ?? 300),
     );
     for (const r of rows)
       yield rowToJob(r, {

@@ -78,7 +78,21 @@ function literalSql(q: LiteralQuery, s: Sql): string {
 
 /** WHERE conditions for every filter (filename ones only narrowed: see the file header). */
 export function filterSql(f: JobFilters, s: Sql): string[] {
+  const { where, files } = filterParts(f, s);
+  return [...where, ...files.map(anyFile)];
+}
+
+/** Some file of job `j` meets `cond` (a condition on `job_files f`). */
+export const anyFile = (cond: string): string =>
+  `EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${cond})`;
+
+/**
+ * `filterSql`'s conditions in two parts: `files`, one condition on a `job_files f` row per filename filter
+ * (each may be met by a different file of the job: see `anyFile`), and `where`, every other one.
+ */
+export function filterParts(f: JobFilters, s: Sql): { where: string[]; files: string[] } {
   const where: string[] = [];
+  const files: string[] = [];
   for (const column of EQUALITY_COLUMNS) {
     const v = f[column];
     if (v !== undefined) where.push(`j.${column} = ${s.arg(v)}`);
@@ -105,9 +119,8 @@ export function filterSql(f: JobFilters, s: Sql): string[] {
     conds.push(p !== undefined ? exactContainsSql(p, s) : literalSql(containsQuery(f.filename_contains), s));
   }
   // One EXISTS per filter: each may be satisfied by a different file of the job.
-  for (const cond of conds)
-    if (cond !== 'true') where.push(`EXISTS (SELECT 1 FROM job_files f WHERE f.job_seq = j.seq AND ${cond})`);
-  return where;
+  for (const cond of conds) if (cond !== 'true') files.push(cond);
+  return { where, files };
 }
 
 /**
