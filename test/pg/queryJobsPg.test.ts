@@ -9,6 +9,7 @@ import { applyPagePg } from '../../src/mirror/pg/applyPagePg.ts';
 import type { PgMirror } from '../../src/mirror/pg/openPgMirror.ts';
 import { getJobPg, iterateJobsPg, queryJobsPg } from '../../src/mirror/pg/queryJobsPg.ts';
 import { foldedFilename } from '../../src/mirror/pg/schema.ts';
+import { forgetSampleNames, sampleNames } from '../../src/mirror/pg/trigramLookup.ts';
 import { getJob, iterateJobs, queryJobs } from '../../src/mirror/queryJobs.ts';
 import { utcDay } from '../../src/retab/jobFields.ts';
 import type { NormalizedListParams } from '../../src/retab/params.ts';
@@ -113,6 +114,28 @@ describe('queryJobsPg answers as queryJobs', () => {
       }
     }
     expect(nonEmpty).toBeGreaterThan(FILTERS.length * 3);
+  });
+
+  it("with the planner's statistics: the trigram index looks up only the rare chunks, same answers", async () => {
+    await pgm.pool.query('ANALYZE job_files');
+    forgetSampleNames(pgm.pool);
+    const c = await pgm.pool.connect();
+    try {
+      expect((await sampleNames(pgm.pool, c))?.length).toBeGreaterThan(30);
+    } finally {
+      c.release();
+    }
+    for (const f of FILTERS.filter(
+      (x) => x.filename_contains !== undefined || x.filename_regex !== undefined,
+    )) {
+      for (const order of ['desc', 'asc'] as const) {
+        for (const firstWalk of [3, 300]) {
+          const params = { ...base, ...f, order, limit: 7 };
+          const got = await queryJobsPg(pgm.pool, params, { batch: 16, firstWalk });
+          expect(got, `${JSON.stringify(params)} firstWalk ${firstWalk}`).toEqual(queryJobs(lite, params));
+        }
+      }
+    }
   });
 
   it('cursors walked forward to the end and back', async () => {

@@ -11,7 +11,8 @@
  * on the folded name, and judged in JavaScript: candidates are read narrow (seq, position, filenames) a
  * batch at a time from the page size up, tested exactly in RE2, and only the rows that pass are read in
  * full. A filter that requires no literal gets no SQL condition: every job is tested (correct, as slow as
- * SQLite's plan without its index).
+ * SQLite's plan without its index). The trigram index looks up only the part of each literal worth its
+ * posting lists (trigramLookup.ts, from the planner's sample of names); the rest is tested on candidates.
  *
  * Each query runs in one read-only REPEATABLE READ transaction (its batches and probes see one snapshot)
  * under a statement timeout: a user's query never holds the database for long.
@@ -24,6 +25,7 @@ import type { IterateParams } from '../queryJobs.ts';
 import { type JobRow, rowToJob } from '../rowToJob.ts';
 import { PG_ROW_TO_JOB_COLUMNS } from './jobColumnsPg.ts';
 import { inReadOnlySnapshot } from './transaction.ts';
+import { sampleNames } from './trigramLookup.ts';
 import { anyFile, exactTest, filterParts, Sql } from './whereSql.ts';
 
 export interface QueryJobsPgOptions {
@@ -62,12 +64,17 @@ interface Walk {
   dir: Dir;
   inc: { include_request?: boolean; include_response?: boolean };
   bound?: Bound;
+  /** The planner's sample of filenames, for the trigram lookup (trigramLookup.ts). */
+  sample?: readonly string[] | undefined;
 }
 
 /** The largest batch of candidates a judged walk reads at once (it doubles up to it). */
 const MAX_BATCH = 12_800;
 /** The longest listing walk worth extending to (in first walks) when its hit rate says the page is that far. */
 const MAX_WALKS = 20;
+
+const hasFilenameFilter = (f: JobFilters) =>
+  f.filename_contains !== undefined || f.filename_regex !== undefined;
 
 type Candidate = { seq: number; createdAt: number; id: string; hit?: boolean; names: string[] | null };
 
@@ -95,7 +102,7 @@ async function firstRows(
   const order = w.dir.toUpperCase();
   const orderBy = `ORDER BY j.created_at ${order}, j.id ${order}`;
   const parts = (s: Sql, bound: Bound | undefined) => {
-    const p = filterParts(w.filters, s);
+    const p = filterParts(w.filters, s, w.sample);
     if (bound?.kind === 'beyond') p.where.push(beyond(bound.pos, w.dir, s));
     if (bound?.kind === 'id') p.where.push(`j.id = ${s.arg(bound.id)}`);
     return p;
@@ -195,7 +202,8 @@ export async function queryJobsPg(
       if (!pos) throw InvalidCursorError.unknownCursor(backward ? 'before' : 'after', cursorId);
       bound = { kind: 'beyond', pos };
     }
-    const walk: Walk = { filters: params, dir, inc: params, ...(bound ? { bound } : {}) };
+    const sample = hasFilenameFilter(params) ? await sampleNames(pool, c) : undefined;
+    const walk: Walk = { filters: params, dir, inc: params, sample, ...(bound ? { bound } : {}) };
     const rows = await firstRows(c, walk, params.limit + 1, batch, firstWalk);
     const hasMore = rows.length > params.limit;
     const page = rows.slice(0, params.limit);
@@ -206,8 +214,8 @@ export async function queryJobsPg(
     if (cursorId !== undefined && head !== undefined) {
       const back: Dir = dir === 'asc' ? 'desc' : 'asc';
       const probe = async (b: Bound) =>
-        (await firstRows(c, { filters: params, dir: back, inc: {}, bound: b }, 1, batch, firstWalk)).length >
-        0;
+        (await firstRows(c, { filters: params, dir: back, inc: {}, sample, bound: b }, 1, batch, firstWalk))
+          .length > 0;
       hasBehind =
         (await probe({ kind: 'id', id: cursorId })) ||
         (await probe({ kind: 'beyond', pos: { createdAt: head.createdAt, id: head.id } }));
@@ -260,9 +268,10 @@ export async function* iterateJobsPg(
   const size = opts.batch ?? 1000;
   for (;;) {
     const walk: Walk = { filters: params, dir, inc: params, ...(bound ? { bound } : {}) };
-    const rows = await inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, (c) =>
-      firstRows(c, walk, size, size, opts.firstWalk ?? 300),
-    );
+    const rows = await inReadOnlySnapshot(pool, opts.statementTimeoutMs ?? 30_000, async (c) => {
+      if (hasFilenameFilter(params)) walk.sample = await sampleNames(pool, c);
+      return firstRows(c, walk, size, size, opts.firstWalk ?? 300);
+    });
     for (const r of rows)
       yield rowToJob(r, {
         includeRequest: params.include_request === true,

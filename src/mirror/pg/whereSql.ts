@@ -8,6 +8,7 @@ import { EQUALITY_COLUMNS, type JobFilters } from '../buildWhere.ts';
 import { BOUNDARY, containsQuery, type LiteralQuery, regexQuery } from '../filenameLiterals.ts';
 import { supersetRegex } from './pgRegex.ts';
 import { foldedFilename } from './schema.ts';
+import { lookupQuery } from './trigramLookup.ts';
 
 /** SQL text with `$n` placeholders, built left to right. */
 export class Sql {
@@ -19,6 +20,11 @@ export class Sql {
 }
 
 const FOLDED = foldedFilename('f.filename');
+/**
+ * The same text as `FOLDED`, written so the planner does not match it to the index (the translate's
+ * characters in another order): for conditions to test on candidates, not to look up.
+ */
+const FOLDED_UNINDEXED = `translate(lower(f.filename COLLATE "C"), U&'\\017F\\212A\\0130', 'ski')`;
 
 /**
  * A filename as JavaScript's `toLowerCase` writes it, as far as ASCII text is concerned: ASCII letters
@@ -46,8 +52,9 @@ export function exactContainsPattern(needle: string): string | undefined {
  * neither is its own exact answer, the rare one that does is tested on `JS_LOWER`. Written so, the planner's
  * estimate is the folded name's (its statistics), not a guess for an unindexed expression.
  */
-function exactContainsSql(p: string, s: Sql): string {
+function exactContainsSql(p: string, lookup: string, s: Sql): string {
   const arg = s.arg(p);
+  if (lookup !== 'true') return `${lookup} AND ${JS_LOWER} LIKE ${arg}`;
   return `${FOLDED} LIKE ${arg} AND (f.filename NOT LIKE U&'%\\0130%' AND f.filename NOT LIKE U&'%\\017F%' OR ${JS_LOWER} LIKE ${arg})`;
 }
 
@@ -60,20 +67,32 @@ function likePattern(lit: string): string {
 }
 
 /** The literal query as a condition on `f` (a `job_files` row); 'true' when it constrains nothing. */
-function literalSql(q: LiteralQuery, s: Sql): string {
+function literalSql(q: LiteralQuery, s: Sql, on = FOLDED): string {
   switch (q.op) {
     case 'all':
       return 'true';
     case 'none':
       return 'false';
     case 'lit':
-      return `${FOLDED} LIKE ${s.arg(likePattern(q.lit))}`;
+      return `${on} LIKE ${s.arg(likePattern(q.lit))}`;
     case 'and':
     case 'or': {
-      const parts = q.args.map((a) => literalSql(a, s));
+      const parts = q.args.map((a) => literalSql(a, s, on));
       return `(${parts.join(q.op === 'and' ? ' AND ' : ' OR ')})`;
     }
   }
+}
+
+/** `regexQuery` and `supersetRegex` of recent patterns (pure, and each compiles the pattern: ~0.5 ms). */
+const recent = new Map<string, { q: LiteralQuery; re: string | undefined }>();
+function analysed(pattern: string): { q: LiteralQuery; re: string | undefined } {
+  let a = recent.get(pattern);
+  if (!a) {
+    a = { q: regexQuery(pattern), re: supersetRegex(pattern) };
+    if (recent.size >= 64) recent.delete(recent.keys().next().value as string);
+    recent.set(pattern, a);
+  }
+  return a;
 }
 
 /** WHERE conditions for every filter (filename ones only narrowed: see the file header). */
@@ -90,7 +109,11 @@ export const anyFile = (cond: string): string =>
  * `filterSql`'s conditions in two parts: `files`, one condition on a `job_files f` row per filename filter
  * (each may be met by a different file of the job: see `anyFile`), and `where`, every other one.
  */
-export function filterParts(f: JobFilters, s: Sql): { where: string[]; files: string[] } {
+export function filterParts(
+  f: JobFilters,
+  s: Sql,
+  sample?: readonly string[],
+): { where: string[]; files: string[] } {
   const where: string[] = [];
   const files: string[] = [];
   for (const column of EQUALITY_COLUMNS) {
@@ -108,15 +131,23 @@ export function filterParts(f: JobFilters, s: Sql): { where: string[]; files: st
     where.push(
       `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job_seq = j.seq AND m.key = ${s.arg(key)} AND m.value = ${s.arg(value)})`,
     );
+  // The trigram index looks up the rare part of each literal query (trigramLookup.ts); the rest is tested
+  // on the candidates, on `FOLDED_UNINDEXED` (the same text, which the index does not answer).
   const conds: string[] = [];
   if (f.filename_regex !== undefined) {
-    const lits = literalSql(regexQuery(f.filename_regex), s);
-    const re = supersetRegex(f.filename_regex);
-    conds.push(re === undefined ? lits : `${lits} AND ${FOLDED} ~ ${s.arg(re)}`);
+    const { q, re } = analysed(f.filename_regex);
+    const lookup = lookupQuery(q, sample);
+    const parts = [literalSql(lookup, s)];
+    if (re !== undefined) parts.push(`${FOLDED} ~ ${s.arg(re)}`);
+    else if (lookup !== q) parts.push(literalSql(q, s, FOLDED_UNINDEXED));
+    conds.push(parts.filter((x) => x !== 'true').join(' AND ') || 'true');
   }
   if (f.filename_contains !== undefined) {
+    const q = containsQuery(f.filename_contains);
     const p = exactContainsPattern(f.filename_contains);
-    conds.push(p !== undefined ? exactContainsSql(p, s) : literalSql(containsQuery(f.filename_contains), s));
+    const lookup = lookupQuery(q, sample);
+    if (p === undefined) conds.push(literalSql(lookup, s));
+    else conds.push(exactContainsSql(p, lookup === q ? 'true' : literalSql(lookup, s), s));
   }
   // One EXISTS per filter: each may be satisfied by a different file of the job.
   for (const cond of conds) if (cond !== 'true') files.push(cond);
