@@ -110,8 +110,8 @@ async function firstRows(
   const whereOf = (conds: string[]) => (conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '');
   const NAMES = 'ARRAY(SELECT f.filename FROM job_files f WHERE f.job_seq = j.seq)';
   const test = exactTest(w.filters);
-  const probe = parts(new Sql(), w.bound);
-  if (probe.files.length === 0 && !test) {
+  const shape = parts(new Sql(), w.bound);
+  if (shape.files.length === 0 && !test) {
     const s = new Sql();
     const p = parts(s, w.bound);
     const text = `SELECT ${columns(w.inc)} FROM jobs j ${whereOf(p.where)} ${orderBy} LIMIT ${s.arg(want)}`;
@@ -128,7 +128,7 @@ async function firstRows(
   };
   let done = false;
   // 1. Listing walks, while the filename filters hit often enough.
-  if (probe.files.length > 0) {
+  if (shape.files.length > 0) {
     for (let walk = firstWalk; ; ) {
       const s = new Sql();
       const p = parts(s, bound);

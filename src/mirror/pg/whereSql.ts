@@ -138,7 +138,9 @@ export function filterParts(
     const { q, re } = analysed(f.filename_regex);
     const lookup = lookupQuery(q, sample);
     const parts = [literalSql(lookup, s)];
-    if (re !== undefined) parts.push(`${FOLDED} ~ ${s.arg(re)}`);
+    // The regex is tested on the candidates when literals are looked up (pg_trgm would otherwise add the
+    // trigrams it reads in the regex, common ones included, to the lookup); looked up itself when none are.
+    if (re !== undefined) parts.push(`${lookup.op === 'all' ? FOLDED : FOLDED_UNINDEXED} ~ ${s.arg(re)}`);
     else if (lookup !== q) parts.push(literalSql(q, s, FOLDED_UNINDEXED));
     conds.push(parts.filter((x) => x !== 'true').join(' AND ') || 'true');
   }
