@@ -85,12 +85,10 @@ export async function inReadOnlySnapshot<T>(
   timeoutMs: number,
   fn: (c: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
+  // One round trip opens it: BEGIN and SET LOCAL in one simple-protocol message.
   return inTransaction(
     pool,
-    async (c) => {
-      await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`);
-      return fn(c);
-    },
-    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    fn,
+    `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`,
   );
 }
