@@ -13,6 +13,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { isProcessAlive } from '../processAlive.ts';
 
 /** Who writes a mirror file. */
 export type WriterRole = 'worker' | 'demo' | 'sync';
@@ -35,15 +36,6 @@ export class MirrorWriterBusy extends Error {
       `${path} is already written by the ${holder.role} pid ${holder.pid} on host ${holder.host}; SQLite has one writer` +
         (holder.host === hostname() ? '' : ` (if that process is gone, delete ${path}.lock)`),
     );
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -105,7 +97,7 @@ export function lockMirrorWriter(dbPath: string, role: WriterRole): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = readHolder(lockPath);
-    if (holder && (holder.host !== hostname() || (holder.pid !== process.pid && alive(holder.pid))))
+    if (holder && (holder.host !== hostname() || (holder.pid !== process.pid && isProcessAlive(holder.pid))))
       throw new MirrorWriterBusy(path, holder);
     if (holder || attempt > 0) rmSync(lockPath, { force: true }); // stale: its process is gone
   }

@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { sleep } from '../backoff.ts';
 import { type HeldLease, type LeaseOptions, leaseKey, tryAcquireLease } from '../fleet/index.ts';
+import { isProcessAlive } from '../processAlive.ts';
 import { type PartitionGuard, type PartitionHold, PartitionLocks, type Release } from './partitionLocks.ts';
 
 /** The lease name of a partition: `partition:head`, `partition:window:2026-11-01`. */
@@ -27,16 +28,6 @@ export interface PartitionLeaseOptions extends LeaseOptions {
 }
 
 const DELETE_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-
-/** Whether `pid` names no live process on this host (ESRCH); a process of another user (EPERM) is alive. */
-function isDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 /**
  * Delete the lease at `key` if its holder is a dead process of this host (compare-and-delete: a lease renewed
@@ -50,7 +41,7 @@ async function clearDeadHolder(redis: Redis, key: string): Promise<boolean> {
   const pid = Number(owner.slice(at + 1));
   if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid)
     return false;
-  if (!isDead(pid)) return false;
+  if (isProcessAlive(pid)) return false;
   return Number(await redis.eval(DELETE_IF, 1, key, value)) === 1;
 }
 
