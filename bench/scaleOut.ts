@@ -135,7 +135,8 @@ async function backfillRun(sim: Simulator, days: string[], n: number, redis: Red
     // The first worker creates the schema; the others start against it.
     const workers = [await startWorker(env)];
     workers.push(...(await Promise.all(Array.from({ length: n - 1 }, () => startWorker(env)))));
-    const queue = createSyncQueue(redis.duplicate(), prefix);
+    const queueRedis = redis.duplicate(); // BullMQ does not close a connection it was handed
+    const queue = createSyncQueue(queueRedis, prefix);
     const client = new pg.Client(db);
     await client.connect();
     try {
@@ -184,6 +185,7 @@ async function backfillRun(sim: Simulator, days: string[], n: number, redis: Red
       await client.end();
       await Promise.all(workers.map(stopWorker));
       await queue.close();
+      queueRedis.disconnect();
       await dropPrefix(redis, prefix);
     }
   });

@@ -10,9 +10,9 @@
  * one process the lock is shared: a second taker (the demo's worker, tests) gets it and the file goes when
  * the last one releases. PostgreSQL mirrors are not locked: several workers share them by design.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isProcessAlive } from '../processAlive.ts';
 
 /** Who writes a mirror file. */
@@ -68,8 +68,24 @@ const held = new Map<string, number>();
  * file is removed when the last taker in this process releases).
  * @throws MirrorWriterBusy; the fs error when the lock cannot be written (read-only folder).
  */
+/**
+ * The file's real path (symlinks resolved; of its folder when the file does not exist yet), so one file reached
+ * by two paths has one lock. A hard link is still a second path: SQLite files are not hard-linked in practice.
+ */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
+  }
+}
+
 export function lockMirrorWriter(dbPath: string, role: WriterRole): () => void {
-  const path = resolve(dbPath);
+  const path = realPath(resolve(dbPath));
   const lockPath = `${path}.lock`;
   const share = (): (() => void) => {
     held.set(lockPath, (held.get(lockPath) ?? 0) + 1);

@@ -315,6 +315,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     err: Error,
   ) => {
     if (['UnrecoverableError', 'DelayedError', 'RateLimitError'].includes(err.name)) return;
+    // The job itself is gone from this worker (its lock lapsed and another worker runs it, or Redis lost it):
+    // nothing here will retry it, and the lost lease was already said.
+    if (/Missing (key|lock) for job|Lock mismatch|could not renew lock/i.test(err.message)) {
+      logger.debug({ jobId: job.id, err: err.message }, 'job taken over elsewhere or lost with Redis data');
+      return;
+    }
     const max = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     const partition = partitionOfJob(job.data, job.name);
@@ -343,8 +349,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     // Connection errors are reported by the health monitor. A job whose keys vanished (Redis restarted
     // without persistence) cannot be marked done; its run is in sync_runs and the schedule is restored.
     if (!health.reachable || /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed/i.test(err.message)) return;
-    if (/Missing (key|lock) for job/.test(err.message))
-      logger.debug({ err: err.message }, 'job lost with Redis data');
+    // A job whose lock lapsed while this worker was paused is another worker's now (the lost lease is logged).
+    if (/Missing (key|lock) for job|Lock mismatch|could not renew lock/i.test(err.message))
+      logger.debug({ err: err.message }, 'job taken over elsewhere or lost with Redis data');
     else logger.warn({ err: err.message }, 'worker error');
   });
   // A task whose workers kept dying under it (maxStalledCount): BullMQ fails it without running it again.
