@@ -59,6 +59,15 @@ it('a second worker on the same SQLite file is refused in one line pointing to P
     expect(() => lockDemo(tmp.dbPath)).toThrow(
       `is already written by the worker pid ${first.child.pid} on host ${hostname()}; SQLite has one writer; stop the worker first, or give the demo another --db`,
     );
+    // So is a one-off `sync` (it would race the worker, which runs the same tasks), before it sends a request.
+    const sync = await spawnCli(['sync', '--no-progress'], env, { timeoutMs: 30_000 }).exited;
+    expect(sync.code, sync.stderr).not.toBe(0);
+    const syncLines = sync.stderr.trim().split('\n');
+    expect(syncLines, sync.stderr).toHaveLength(1);
+    expect(syncLines[0]).toContain(
+      `is already written by the worker pid ${first.child.pid} on host ${hostname()}; SQLite has one writer. The worker already runs these syncs on its schedule: stop it first, or point MIRROR_DB at another file.`,
+    );
+    expect(sync.stderr).not.toMatch(STACK_LINE);
   } finally {
     first.child.kill('SIGTERM');
   }
