@@ -6,7 +6,7 @@
  * close BullMQ, the event dispatcher, Redis and the mirror.
  */
 import { Worker } from 'bullmq';
-import { type Backoff, backoffMs, sleep } from '../backoff.ts';
+import type { Backoff } from '../backoff.ts';
 import type { Config } from '../config.ts';
 import { createDispatcher, type MirrorDispatcher } from '../events/index.ts';
 import {
@@ -18,15 +18,15 @@ import {
 } from '../fleet/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { MirrorStore } from '../mirror/index.ts';
-import { openStore, watchMirrorFile } from '../mirror/index.ts';
+import { watchMirrorFile } from '../mirror/index.ts';
 import type { LimiterScope, RetabClient } from '../retab/index.ts';
 import { clientFromConfig, processRequestLimiter } from '../retab/index.ts';
 import type { PageInfo } from '../sync/index.ts';
 import { FatalGate, type FatalGateOptions } from './fatalGate.ts';
-import { partitionOf, SYNC_QUEUE, type SyncJobData, SyncJobDataSchema } from './jobData.ts';
+import { SYNC_QUEUE, type SyncJobData } from './jobData.ts';
 import { lockSqliteWriter } from './oneWriter.ts';
 import { redisPartitionLeases } from './partitionLeases.ts';
-import { createProcessor, type SkippedRun, type SyncJobResult } from './processor.ts';
+import { createProcessor, type SyncJobResult } from './processor.ts';
 import {
   closeRedis,
   createRedis,
@@ -38,13 +38,11 @@ import {
 import { type SchedulerSyncResult, syncSchedulers } from './schedulers.ts';
 import { createSyncQueue, type SyncQueue } from './syncQueue.ts';
 import { windowSplit } from './windowSplit.ts';
+import { openMirrorPatiently, unlockAnd, WorkerStartAborted } from './workerMirror.ts';
+import { logWorkerEvents, trackRuns } from './workerRuns.ts';
 
-/**
- * The least `idle_in_transaction_session_timeout` of the worker's PostgreSQL sessions, ms: the timeout is
- * LEASE_TTL_MS (a writer frozen inside a transaction past its lease stops stalling the others about when its
- * lease lapses), but never so short that a page's in-memory merge on a loaded machine could meet it.
- */
-const MIN_IDLE_IN_TRANSACTION_MS = 1000;
+export { WorkerStartAborted } from './workerMirror.ts';
+export { runLine } from './workerRuns.ts';
 
 export interface StartWorkerOptions {
   config: Config;
@@ -102,11 +100,6 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Thrown by `startWorker` when its signal aborts before it was up (e.g. SIGTERM while Redis is down). */
-export class WorkerStartAborted extends Error {
-  override name = 'WorkerStartAborted';
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -116,50 +109,6 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
     }),
   ]);
 }
-
-/**
- * Open the configured mirror, waiting out a database server that is down or starting (PostgreSQL: the error
- * says `retryable`): one warning line per attempt naming MIRROR_DB (password masked), then capped
- * exponential backoff with jitter (backoff.ts), instead of exiting and being restarted in a loop by PM2 or
- * systemd. Anything else (a bad password, a schema newer than this build, a file that is not a mirror)
- * throws at once: waiting would not fix it.
- * @throws WorkerStartAborted when `opts.signal` aborts while waiting.
- */
-async function openMirrorPatiently(
-  config: Config,
-  logger: Logger,
-  opts: Pick<StartWorkerOptions, 'signal' | 'mirrorRetry'>,
-): Promise<MirrorStore> {
-  const retry = opts.mirrorRetry ?? { minMs: 1000, maxMs: 30_000, below: 0.2, above: 0.2 };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await openStore(config.dbPath, {
-        poolSize: config.dbPoolSize,
-        // A worker frozen inside a page transaction holds its job locks for no longer than about a lease.
-        idleInTransactionTimeoutMs: Math.max(MIN_IDLE_IN_TRANSACTION_MS, config.leaseTtlMs),
-        onUpgrade: ({ path, pending }) =>
-          logger.info({ path, pending }, 'upgrading the mirror schema; large mirrors take a minute'),
-      });
-    } catch (err) {
-      if ((err as { retryable?: boolean }).retryable !== true) throw err;
-      const retryInMs = backoffMs(attempt, retry);
-      logger.warn({ attempt, retryInMs }, (err as Error).message);
-      try {
-        await sleep(retryInMs, opts.signal);
-      } catch {
-        throw new WorkerStartAborted('the worker was stopped while waiting for the mirror database');
-      }
-    }
-  }
-}
-
-/** Release the writer lock, then rethrow: for a start that failed after taking it. */
-const unlockAnd =
-  (unlock: () => void) =>
-  (err: unknown): never => {
-    unlock();
-    throw err;
-  };
 
 /** The `log` sink joins only when an alert rule names it: a line per change is asked for, not the default. */
 const LOG_SINK_ONLY_BY_RULE = false;
@@ -279,56 +228,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     daySplit: (window) => windowSplit(queue, queueRedis, config.queuePrefix, window),
   });
   // Presence (fleet/presence.ts): this worker and the partitions it runs, for `status`; gone within its TTL
-  // if the process dies, which is never longer than its leases'. A task is listed while its processor call
-  // runs, whatever BullMQ reports afterwards (a job whose lock or key was lost meanwhile ends with no
-  // 'completed' or 'failed' event).
-  const running = new Map<string, string>();
+  // if the process dies, which is never longer than its leases'.
   let presence: PublishedPresence | undefined;
-  let runs = 0;
-  const tracked: typeof processor = async (job, token, signal) => {
-    const key = `${job.id ?? job.name}#${++runs}`;
-    running.set(key, partitionOfJob(job.data, job.name));
-    presence?.touch();
-    try {
-      return await processor(job, token, signal);
-    } catch (err) {
-      reportFailure(job, err as Error);
-      throw err;
-    } finally {
-      running.delete(key);
-      presence?.touch();
-    }
-  };
-  /**
-   * One line per failed run, said here rather than on BullMQ's 'failed' event: a run whose job lock lapsed
-   * meanwhile (this worker was paused past LEASE_TTL_MS) ends with no such event, only "could not renew lock".
-   * Control flow (requeue, queue-wide rate limit) is not a failure; an unrecoverable one is logged by the processor.
-   */
-  const reportFailure = (
-    job: {
-      id?: string | undefined;
-      name: string;
-      data: unknown;
-      attemptsMade: number;
-      opts: { attempts?: number };
-    },
-    err: Error,
-  ) => {
-    if (['UnrecoverableError', 'DelayedError', 'RateLimitError'].includes(err.name)) return;
-    // The job itself is gone from this worker (its lock lapsed and another worker runs it, or Redis lost it):
-    // nothing here will retry it, and the lost lease was already said.
-    if (/Missing (key|lock) for job|Lock mismatch|could not renew lock/i.test(err.message)) {
-      logger.debug({ jobId: job.id, err: err.message }, 'job taken over elsewhere or lost with Redis data');
-      return;
-    }
-    const max = job.opts.attempts ?? 1;
-    const attempt = job.attemptsMade + 1;
-    const partition = partitionOfJob(job.data, job.name);
-    const ctx = { jobId: job.id, partition, attempt, attempts: max };
-    if (attempt < max) logger.warn(ctx, `${partition} failed, will retry: ${err.message}`);
-    else logger.error(ctx, `${partition} failed after ${max} attempts: ${err.message}`);
-  };
-  const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, tracked, {
+  const runs = trackRuns(processor, logger, () => presence?.touch());
+  const worker = new Worker<SyncJobData, SyncJobResult>(SYNC_QUEUE, runs.processor, {
     connection: workerRedis,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
@@ -345,36 +248,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     // Reconnected Redis: get back to fetching jobs within seconds, not BullMQ's default 15 s.
     runRetryDelay: 1000,
   });
-  worker.on('error', (err) => {
-    // Connection errors are reported by the health monitor. A job whose keys vanished (Redis restarted
-    // without persistence) cannot be marked done; its run is in sync_runs and the schedule is restored.
-    if (!health.reachable || /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed/i.test(err.message)) return;
-    // A job whose lock lapsed while this worker was paused is another worker's now (the lost lease is logged).
-    if (/Missing (key|lock) for job|Lock mismatch|could not renew lock/i.test(err.message))
-      logger.debug({ err: err.message }, 'job taken over elsewhere or lost with Redis data');
-    else logger.warn({ err: err.message }, 'worker error');
-  });
-  // A task whose workers kept dying under it (maxStalledCount): BullMQ fails it without running it again.
-  worker.on('failed', (job, err) => {
-    if (!job || !/stalled more than/.test(err.message)) return;
-    const partition = partitionOfJob(job.data, job.name);
-    logger.error(
-      { jobId: job.id, partition },
-      `${partition} failed: ${err.message} (the workers running it died)`,
-    );
-  });
-  // The default output of a running worker: one line per run. Each change is logged only when an alert rule
-  // routes it to the `log` sink.
-  worker.on('completed', (job, result) => {
-    if (result.outcome === 'skipped') logger.debug({ jobId: job.id, ...result }, 'sync job skipped');
-    else logger.info({ jobId: job.id, ...result }, runLine(result));
-  });
+  logWorkerEvents(worker, logger, health);
   presence = await publishPresence(queueRedis, {
     prefix: config.queuePrefix,
     ttlMs: Math.min(DEFAULT_PRESENCE_TTL_MS, config.leaseTtlMs),
     mirror: mirror.kind,
     concurrency: config.workerConcurrency,
-    running: () => [...running.values()],
+    running: runs.running,
   }).catch((err) => void logger.warn({ err: describeRedisError(err) }, 'could not publish worker presence'));
   logger.info(
     {
@@ -424,21 +304,4 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     heldPartitions: () => leases.held(),
     close,
   };
-}
-
-/** `head: 120 jobs (3 new, 5 changed), 12 events, 2 requests, 0.4 s`. */
-export function runLine(r: Exclude<SyncJobResult, SkippedRun>): string {
-  const changes = [
-    r.inserted && `${r.inserted} new`,
-    r.updated && `${r.updated} changed`,
-    r.missing && `${r.missing} missing`,
-  ]
-    .filter(Boolean)
-    .join(', ');
-  return `${r.partition} ${r.outcome === 'success' ? '' : `${r.outcome}: `}${r.jobs} jobs${changes ? ` (${changes})` : ''}, ${r.events} events, ${r.requests} requests, ${(r.durationMs / 1000).toFixed(1)} s`;
-}
-
-function partitionOfJob(data: unknown, name: string): string {
-  const parsed = SyncJobDataSchema.safeParse(data);
-  return parsed.success ? partitionOf(parsed.data) : name;
 }
